@@ -1,0 +1,3 @@
+from wapiz.cli import main
+
+main()

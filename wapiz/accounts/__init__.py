@@ -1,0 +1,1 @@
+"""Accounts: users, plans, login tokens."""

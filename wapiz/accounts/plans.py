@@ -1,0 +1,22 @@
+"""Plans and their device limits (configurable through `WAPIZ_PLAN_LIMITS`)."""
+
+from wapiz.config import Settings
+from wapiz.errors import BadRequest
+
+DEFAULT_PLAN = "free"
+
+
+def plan_display_name(plan: str) -> str:
+    return plan.capitalize()
+
+
+def device_limit(settings: Settings, plan: str) -> int:
+    return settings.plan_limits.get(plan, 0)
+
+
+def require_known_plan(settings: Settings, plan: str) -> str:
+    plan = plan.lower()
+    if plan not in settings.plan_limits:
+        known = ", ".join(settings.plan_limits)
+        raise BadRequest(f"Paket tidak dikenal: {plan} (pilihan: {known})")
+    return plan

@@ -1,0 +1,94 @@
+"""Every query on users, tokens and the login throttle."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.accounts.models import ApiToken, LoginThrottle, User
+from wapiz.db.upsert import insert_for
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email))
+
+    async def list_all(self) -> Sequence[User]:
+        return (await self.session.scalars(select(User).order_by(User.created_at))).all()
+
+    async def add(self, user: User) -> User:
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def lock(self, user_id: uuid.UUID, now: datetime) -> None:
+        """Serialise changes to one user's devices until the transaction ends.
+
+        An UPDATE is the portable row lock: it takes the row lock on PostgreSQL and the write
+        lock on SQLite, so a concurrent create waits and then sees the committed count.
+        """
+        await self.session.execute(update(User).where(User.id == user_id).values(updated_at=now))
+
+
+class TokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, user_id: uuid.UUID, token_hash: str, expires_at: datetime) -> None:
+        self.session.add(ApiToken(user_id=user_id, token_hash=token_hash, expires_at=expires_at))
+        await self.session.flush()
+
+    async def user_for(self, token_hash: str, now: datetime) -> User | None:
+        statement = (
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == token_hash, ApiToken.expires_at > now)
+        )
+        return await self.session.scalar(statement)
+
+    async def revoke(self, token_hash: str) -> None:
+        await self.session.execute(delete(ApiToken).where(ApiToken.token_hash == token_hash))
+
+
+class LoginThrottleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def locked_until(self, email: str) -> datetime | None:
+        return await self.session.scalar(
+            select(LoginThrottle.locked_until).where(LoginThrottle.email == email)
+        )
+
+    async def add_failure(self, email: str, now: datetime, window: timedelta) -> int:
+        """Count one failure (restarting the count after a quiet window); returns the count."""
+        table = LoginThrottle.__table__
+        statement = insert_for(self.session, table).values(
+            email=email, failures=1, last_failure_at=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.email],
+            set_={
+                "failures": case(
+                    (table.c.last_failure_at < now - window, 1),
+                    else_=table.c.failures + 1,
+                ),
+                "last_failure_at": now,
+            },
+        ).returning(table.c.failures)
+        return (await self.session.execute(statement)).scalar_one()
+
+    async def lock_until(self, email: str, until: datetime) -> None:
+        await self.session.execute(
+            update(LoginThrottle).where(LoginThrottle.email == email).values(locked_until=until)
+        )
+
+    async def clear(self, email: str) -> None:
+        await self.session.execute(delete(LoginThrottle).where(LoginThrottle.email == email))

@@ -1,0 +1,73 @@
+from fastapi import APIRouter, Response, status
+
+from wapiz.accounts.deps import TOKEN_COOKIE, CurrentUser, RequestToken
+from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
+from wapiz.accounts.service import AccountService
+from wapiz.accounts.throttle import LoginThrottle
+from wapiz.config import Settings
+from wapiz.deps import DatabaseDep, SessionDep, SettingsDep
+from wapiz.schemas import OkBody, error_responses
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+def _set_token_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        max_age=settings.token_ttl_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409),
+    summary="Create an account (plan Free) and log in",
+)
+async def register(
+    body: RegisterIn, response: Response, session: SessionDep, settings: SettingsDep
+) -> AuthOut:
+    service = AccountService(session, settings)
+    user, token = await service.register(body.email, body.password, body.name)
+    _set_token_cookie(response, token, settings)
+    return AuthOut(user=await service.describe(user), token=token)
+
+
+@router.post(
+    "/login",
+    responses=error_responses(401, 429),
+    summary="Log in; repeated failures for one email are throttled (429 + Retry-After)",
+)
+async def login(
+    body: LoginIn,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    database: DatabaseDep,
+) -> AuthOut:
+    service = AccountService(session, settings)
+    user, token = await service.login(body.email, body.password, LoginThrottle(database, settings))
+    _set_token_cookie(response, token, settings)
+    return AuthOut(user=await service.describe(user), token=token)
+
+
+@router.post("/logout", responses=error_responses(401), summary="Revoke the token in use")
+async def logout(
+    _: CurrentUser,
+    token: RequestToken,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> OkBody:
+    await AccountService(session, settings).logout(token)
+    response.delete_cookie(TOKEN_COOKIE, httponly=True, samesite="lax")
+    return OkBody()
+
+
+@router.get("/me", responses=error_responses(401), summary="The logged-in user and plan")
+async def me(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> UserOut:
+    return await AccountService(session, settings).describe(user)

@@ -1,0 +1,97 @@
+"""Account rules: registration, login, tokens and plans. Never commits (the caller does)."""
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.accounts import security
+from wapiz.accounts.models import User
+from wapiz.accounts.plans import DEFAULT_PLAN, device_limit, require_known_plan
+from wapiz.accounts.repository import TokenRepository, UserRepository
+from wapiz.accounts.schemas import UserOut
+from wapiz.accounts.throttle import LoginThrottle
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.devices.repository import DeviceRepository
+from wapiz.errors import Conflict, NotFound, Unauthorized
+
+EMAIL_TAKEN = "Email sudah terdaftar"
+BAD_CREDENTIALS = "Email atau password salah"
+
+
+class AccountService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.users = UserRepository(session)
+        self.tokens = TokenRepository(session)
+
+    async def create_user(
+        self, email: str, password: str, name: str, plan: str = DEFAULT_PLAN
+    ) -> User:
+        plan = require_known_plan(self.settings, plan)
+        email = email.lower()
+        if await self.users.get_by_email(email) is not None:
+            raise Conflict(EMAIL_TAKEN)
+        user = User(
+            email=email, name=name, plan=plan, password_hash=await security.hash_password(password)
+        )
+        try:
+            await self.users.add(user)
+        except IntegrityError:  # lost a race on the unique email; the request rolls back
+            raise Conflict(EMAIL_TAKEN) from None
+        return user
+
+    async def issue_token(self, user: User) -> str:
+        token = security.new_token()
+        expires_at = utc_now() + timedelta(days=self.settings.token_ttl_days)
+        await self.tokens.add(user.id, security.hash_token(self.settings.secret, token), expires_at)
+        return token
+
+    async def register(self, email: str, password: str, name: str) -> tuple[User, str]:
+        user = await self.create_user(email, password, name)
+        return user, await self.issue_token(user)
+
+    async def login(self, email: str, password: str, throttle: LoginThrottle) -> tuple[User, str]:
+        now = utc_now()
+        await throttle.check(email, now)
+        user = await self.users.get_by_email(email)
+        if not await security.verify_password(user.password_hash if user else None, password):
+            await throttle.record_failure(email, now)
+            raise Unauthorized(BAD_CREDENTIALS)
+        assert user is not None
+        await throttle.clear(email)
+        return user, await self.issue_token(user)
+
+    async def user_for_token(self, token: str) -> User | None:
+        token_hash = security.hash_token(self.settings.secret, token)
+        return await self.tokens.user_for(token_hash, utc_now())
+
+    async def logout(self, token: str) -> None:
+        await self.tokens.revoke(security.hash_token(self.settings.secret, token))
+
+    async def describe(self, user: User) -> UserOut:
+        return UserOut(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            plan=user.plan,
+            device_limit=device_limit(self.settings, user.plan),
+            device_count=await DeviceRepository(self.session, user.id).count(),
+            created_at=user.created_at,
+        )
+
+    async def list_users(self) -> Sequence[User]:
+        return await self.users.list_all()
+
+    async def set_plan(self, email: str, plan: str) -> User:
+        plan = require_known_plan(self.settings, plan)
+        user = await self.users.get_by_email(email.lower())
+        if user is None:
+            raise NotFound("User tidak ditemukan")
+        user.plan = plan
+        user.updated_at = utc_now()
+        await self.session.flush()
+        return user

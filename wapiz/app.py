@@ -1,0 +1,75 @@
+"""The HTTP API application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import TypeAdapter
+
+from wapiz import __version__
+from wapiz.accounts.router import router as auth_router
+from wapiz.config import Settings
+from wapiz.db.database import Database
+from wapiz.devices.router import router as devices_router
+from wapiz.engines import engine_router
+from wapiz.errors import install_error_handlers
+from wapiz.schemas import ValidationErrorBody
+
+DESCRIPTION = """\
+Self-hostable, multi-tenant WhatsApp API gateway.
+
+Authenticate with the `wa_token` cookie set by register/login, or send the same token as
+`Authorization: Bearer <token>`. Errors are `{"error": "<message>"}`; validation errors
+(422) add `details`.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database(settings, "wapiz-api")
+        yield
+        await app.state.database.dispose()
+
+    settings.secret  # noqa: B018 - create the data dir's secret now, not on the first login
+    app = FastAPI(
+        title="WAPIZ",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(auth_router)
+    app.include_router(devices_router)
+    extra = engine_router(settings)
+    if extra is not None:
+        app.include_router(extra)
+
+    @app.get("/api/health", tags=["meta"], summary="Liveness of the API process")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "engine": settings.engine}
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's description, with our 422 body in place of its default one."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    ours = TypeAdapter(ValidationErrorBody).json_schema(ref_template="#/components/schemas/{model}")
+    components.update(ours.pop("$defs", {}))
+    components["HTTPValidationError"] = ours
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,1 @@
+"""Database plumbing: the declarative base, engine/session factory and migrations."""

@@ -1,0 +1,9 @@
+"""Every model module, imported so the metadata is complete (migrations, drift check)."""
+
+from wapiz.accounts import models as accounts_models
+from wapiz.db.base import Base
+from wapiz.devices import models as devices_models
+from wapiz.engines.sandbox import models as sandbox_models
+
+__all__ = ["Base", "accounts_models", "devices_models", "sandbox_models"]
+metadata = Base.metadata

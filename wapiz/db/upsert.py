@@ -1,0 +1,13 @@
+"""`INSERT … ON CONFLICT` for whichever backend the session talks to."""
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def insert_for(session: AsyncSession, table: Any) -> Any:
+    """A dialect `insert()` that has `on_conflict_do_update` / `on_conflict_do_nothing`."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)

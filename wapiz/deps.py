@@ -1,0 +1,30 @@
+"""App-wide dependencies: settings, database and the request's session."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.config import Settings
+from wapiz.db.database import Database
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).session_scope() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+# scope="function": the commit happens before the response is sent, so a client that reads
+# right after a write sees it.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

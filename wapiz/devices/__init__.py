@@ -1,0 +1,1 @@
+"""Devices: a user's WhatsApp numbers, their labels, webhooks and live status."""

@@ -1,0 +1,51 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wapiz.db.base import Base, UTCDateTime, utc_now
+
+DEFAULT_LABEL = "Device Baru"
+
+
+class Device(Base):
+    __tablename__ = "devices"
+
+    # `id` names the device in /api/devices/:id; `device_id` names it in message operations.
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    device_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(100), default=DEFAULT_LABEL)
+    webhook_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # Set by DELETE; the runner holding the device then logs it out, removes its stored
+    # keys and deletes the row.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DeviceSession(Base):
+    """A device's live session: which runner holds it (the lease) and what it last saw.
+
+    Only the runner holding the lease writes here, fenced by `epoch`; API processes read.
+    """
+
+    __tablename__ = "device_sessions"
+
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    runner: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, index=True
+    )
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    logged_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    jid: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    qr_code: Mapped[str | None] = mapped_column(Text, nullable=True)
+    qr_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -1,0 +1,68 @@
+"""Every query on a user's devices, scoped to that user from the first line."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.devices.models import Device, DeviceSession
+
+
+def parse_uuid(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
+class DeviceRepository:
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        self.session = session
+        self.user_id = user_id
+
+    def _owned(self) -> Select[tuple[Device]]:
+        """The user's live devices; every query here starts from this."""
+        return select(Device).where(Device.user_id == self.user_id, Device.deleted_at.is_(None))
+
+    async def list(self) -> Sequence[Device]:
+        statement = self._owned().order_by(Device.created_at, Device.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def get(self, device_id: uuid.UUID) -> Device | None:
+        return await self.session.scalar(self._owned().where(Device.id == device_id))
+
+    async def count(self) -> int:
+        subquery = self._owned().subquery()
+        return await self.session.scalar(select(func.count()).select_from(subquery)) or 0
+
+    async def add(self, device: Device) -> Device:
+        """A new device, with the (not yet leased) session row runners will claim."""
+        device.user_id = self.user_id
+        self.session.add(device)
+        await self.session.flush()
+        self.session.add(DeviceSession(device_id=device.id))
+        await self.session.flush()
+        return device
+
+    async def mark_deleted(self, device: Device, now: datetime) -> None:
+        await self.session.execute(
+            update(Device)
+            .where(Device.id == device.id, Device.user_id == self.user_id)
+            .values(deleted_at=now)
+        )
+
+    async def session_row(self, device_id: uuid.UUID) -> tuple[bool, DeviceSession | None]:
+        """(device exists, its session row), read fresh from the database in one query."""
+        statement = (
+            self._owned()
+            .add_columns(DeviceSession)
+            .outerjoin(DeviceSession, DeviceSession.device_id == Device.id)
+            .where(Device.id == device_id)
+            .execution_options(populate_existing=True)
+        )
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            return False, None
+        return True, row[1]

@@ -1,0 +1,46 @@
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import HttpUrl as _HttpUrl
+
+from wapiz.devices.models import DEFAULT_LABEL
+from wapiz.schemas import ApiInput, ApiModel, Timestamp
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+_http_url = TypeAdapter(_HttpUrl)
+
+
+class DeviceOut(ApiModel):
+    id: uuid.UUID = Field(description="The device's resource id, for /api/devices/:id.")
+    user_id: uuid.UUID
+    device_id: uuid.UUID = Field(description="Names the device in every message operation.")
+    label: str
+    webhook_url: str | None
+    created_at: Timestamp
+
+
+class DeviceCreate(ApiInput):
+    label: Label | None = Field(None, description=f'Device name (default: "{DEFAULT_LABEL}").')
+
+
+class WebhookIn(ApiInput):
+    webhook_url: str | None = Field(
+        max_length=2048, description='http(s) URL for incoming events; null or "" clears it.'
+    )
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url_or_empty(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        url = url.strip()
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError("webhookUrl must be an http:// or https:// URL")
+        _http_url.validate_python(url)
+        return url
+
+
+class WebhookOut(BaseModel):
+    ok: bool = True
+    webhookUrl: str | None

@@ -1,0 +1,73 @@
+"""A device's status as the user should see it: the runner's view, unless the runner is gone.
+
+The row says what the runner holding the lease last saw; a lease that has lapsed means no
+runner is watching, so the device is reported disconnected rather than trusted stale.
+"""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from wapiz.devices.models import DeviceSession
+from wapiz.schemas import ApiModel
+
+StatusName = Literal["logged_in", "connected", "disconnected"]
+
+# Reasons reported while no runner holds the device.
+WAITING_FOR_RUNNER = "waiting_for_runner"
+RUNNER_UNAVAILABLE = "runner_unavailable"
+
+
+class DeviceStatus(ApiModel):
+    connected: bool
+    logged_in: bool
+    status: StatusName
+    reason: str | None = Field(None, description="Why the device is not logged in, if known.")
+    phone: str | None = Field(None, description="The linked WhatsApp number, once logged in.")
+
+
+def status_name(connected: bool, logged_in: bool) -> StatusName:
+    if connected and logged_in:
+        return "logged_in"
+    return "connected" if connected else "disconnected"
+
+
+def lease_alive(row: DeviceSession, now: datetime) -> bool:
+    return (
+        row.runner is not None and row.lease_expires_at is not None and (row.lease_expires_at > now)
+    )
+
+
+def phone_of(jid: str | None) -> str | None:
+    """`6281234567890:3@s.whatsapp.net` → `6281234567890`."""
+    if not jid:
+        return None
+    return jid.split("@", 1)[0].split(":", 1)[0]
+
+
+def current_status(row: DeviceSession | None, now: datetime) -> DeviceStatus:
+    if row is None or row.epoch == 0:
+        return DeviceStatus(
+            connected=False, logged_in=False, status="disconnected", reason=WAITING_FOR_RUNNER
+        )
+    if not lease_alive(row, now):
+        reason = row.reason if row.runner is None and row.reason else RUNNER_UNAVAILABLE
+        return DeviceStatus(connected=False, logged_in=False, status="disconnected", reason=reason)
+    logged_in = row.connected and row.logged_in
+    return DeviceStatus(
+        connected=row.connected,
+        logged_in=logged_in,
+        status=status_name(row.connected, row.logged_in),
+        reason=None if logged_in else row.reason,
+        phone=phone_of(row.jid) if logged_in else None,
+    )
+
+
+def current_qr(row: DeviceSession | None, now: datetime) -> str | None:
+    """The QR code a phone could scan right now, if any."""
+    if row is None or not lease_alive(row, now) or row.logged_in or not row.qr_code:
+        return None
+    if row.qr_expires_at is not None and row.qr_expires_at <= now:
+        return None
+    return row.qr_code

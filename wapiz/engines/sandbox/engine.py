@@ -1,0 +1,152 @@
+"""The sandbox engine: sessions that pair by QR code and stay paired across restarts."""
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.engines.base import Engine, EngineSession, EventSink
+from wapiz.engines.events import LoggedIn, LoggedOut, QrCode
+from wapiz.engines.sandbox import network
+from wapiz.engines.sandbox.models import SandboxMail
+from wapiz.engines.sandbox.network import SandboxStore
+
+log = logging.getLogger(__name__)
+
+MAIL_POLL_S = 0.2
+
+
+class SandboxSession(EngineSession):
+    def __init__(self, engine: "SandboxEngine", key: str, emit: EventSink) -> None:
+        self.engine = engine
+        self.key = key
+        self.emit = emit
+        self.jid: str | None = None
+        self._qr_task: asyncio.Task[None] | None = None
+        # Mail arrives on the engine's poller task while the runner may call stop/logout.
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        async with self._lock, self.engine.database.session_scope() as db:
+            store = SandboxStore(db)
+            stored = await store.load(self.key)
+            if stored is not None and stored.revoked_at is not None:
+                # Removed on the phone while no runner was connected: the keys are void.
+                await store.delete(self.key)
+                await self.emit(LoggedOut(network.REMOVED_FROM_PHONE))
+                return
+            if stored is None:
+                stored = await store.add(network.new_keys(self.key))
+            self.engine.attach(self)
+            if stored.jid is not None:
+                self.jid = stored.jid
+                await self.emit(LoggedIn(stored.jid))
+                return
+        self._qr_task = asyncio.create_task(self._rotate_qr(), name=f"sandbox-qr-{self.key}")
+
+    async def _rotate_qr(self) -> None:
+        """Show a new code every period, like WhatsApp's ~20 s rotation."""
+        period = timedelta(seconds=self.engine.settings.sandbox_qr_seconds)
+        while True:
+            ref = network.new_qr_ref()
+            expires_at = utc_now() + period
+            try:
+                async with self.engine.database.session_scope() as db:
+                    store = SandboxStore(db)
+                    await store.publish_qr(self.key, ref, expires_at)
+                    stored = await store.load(self.key)
+            except Exception:
+                log.exception("sandbox %s: could not publish a QR code; retrying", self.key)
+                await asyncio.sleep(1)
+                continue
+            if stored is None:
+                return
+            await self.emit(QrCode(network.qr_code(stored, ref), expires_at))
+            await asyncio.sleep(period.total_seconds())
+
+    async def _stop_qr(self) -> None:
+        if self._qr_task is not None:
+            self._qr_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._qr_task
+            self._qr_task = None
+
+    async def deliver(self, mail: SandboxMail) -> None:
+        async with self._lock:
+            if mail.kind == network.PAIR_SUCCESS and self.jid is None:
+                await self._stop_qr()
+                jid = mail.payload["jid"]
+                async with self.engine.database.session_scope() as db:
+                    await SandboxStore(db).complete_pairing(self.key, jid, utc_now())
+                self.jid = jid
+                await self.emit(LoggedIn(jid))
+            elif mail.kind == network.LOGGED_OUT and self.jid is not None:
+                async with self.engine.database.session_scope() as db:
+                    await SandboxStore(db).delete(self.key)
+                self.jid = None
+                self.engine.detach(self)
+                await self.emit(LoggedOut(mail.payload.get("reason", "logged_out")))
+
+    async def stop(self) -> None:
+        async with self._lock:
+            await self._stop_qr()
+            self.engine.detach(self)
+
+    async def logout(self) -> None:
+        await self.stop()
+        await self.engine.destroy(self.key)
+
+
+class SandboxEngine(Engine):
+    name = "sandbox"
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self._live: dict[str, SandboxSession] = {}
+        self._poller: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self._poller = asyncio.create_task(self._poll_mail(), name="sandbox-mail")
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+
+    def session(self, key: str, emit: EventSink) -> EngineSession:
+        return SandboxSession(self, key, emit)
+
+    async def destroy(self, key: str) -> None:
+        # Deleting the keys also removes the device from the phone's linked devices.
+        async with self.database.session_scope() as db:
+            await SandboxStore(db).delete(key)
+
+    def attach(self, session: SandboxSession) -> None:
+        self._live[session.key] = session
+
+    def detach(self, session: SandboxSession) -> None:
+        if self._live.get(session.key) is session:
+            del self._live[session.key]
+
+    async def _poll_mail(self) -> None:
+        while True:
+            try:
+                await self._deliver_mail()
+            except Exception:
+                log.exception("sandbox mail delivery failed; retrying")
+            await asyncio.sleep(MAIL_POLL_S)
+
+    async def _deliver_mail(self) -> None:
+        async with self.database.session_scope() as db:
+            mail = await SandboxStore(db).mail_for(list(self._live))
+        for item in mail:
+            session = self._live.get(item.session_key)
+            if session is not None:
+                await session.deliver(item)
+            async with self.database.session_scope() as db:
+                await SandboxStore(db).ack_mail(item.id)

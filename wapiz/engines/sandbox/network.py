@@ -1,0 +1,154 @@
+"""The simulated WhatsApp network: its servers' records and the phone's actions.
+
+Both sides reach it through the database: sessions (in a runner) publish QR codes, store
+keys and read their mail; the phone (driven through the API's sandbox routes) scans a QR
+code or removes a linked device.
+"""
+
+import base64
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.db.base import utc_now
+from wapiz.engines.sandbox.models import SandboxMail, SandboxSession
+from wapiz.errors import Conflict
+
+JID_SERVER = "s.whatsapp.net"
+PAIR_SUCCESS = "pair_success"
+LOGGED_OUT = "logged_out"
+REMOVED_FROM_PHONE = "removed_from_phone"
+
+
+def _random_b64(size: int) -> str:
+    return base64.b64encode(secrets.token_bytes(size)).decode()
+
+
+def new_keys(key: str) -> SandboxSession:
+    """Fresh pairing keys, as a new companion device generates them."""
+    return SandboxSession(
+        key=key, identity_key=_random_b64(32), noise_key=_random_b64(32), adv_secret=_random_b64(32)
+    )
+
+
+def new_qr_ref() -> str:
+    return _random_b64(18)
+
+
+def qr_code(session: SandboxSession, ref: str) -> str:
+    """Shaped like WhatsApp's: `2@<ref>,<noise key>,<identity key>,<adv secret>`."""
+    return f"2@{ref},{session.noise_key},{session.identity_key},{session.adv_secret}"
+
+
+def ref_of(code: str) -> str | None:
+    if not code.startswith("2@") or code.count(",") != 3:
+        return None
+    return code[2:].split(",", 1)[0]
+
+
+class SandboxStore:
+    """The session side: a device's stored keys and its mailbox."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def load(self, key: str) -> SandboxSession | None:
+        statement = select(SandboxSession).where(SandboxSession.key == key)
+        return await self.session.scalar(statement.execution_options(populate_existing=True))
+
+    async def add(self, row: SandboxSession) -> SandboxSession:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def publish_qr(self, key: str, ref: str, expires_at: datetime) -> None:
+        await self.session.execute(
+            update(SandboxSession)
+            .where(SandboxSession.key == key)
+            .values(current_qr_ref=ref, qr_expires_at=expires_at)
+        )
+
+    async def complete_pairing(self, key: str, jid: str, now: datetime) -> None:
+        await self.session.execute(
+            update(SandboxSession)
+            .where(SandboxSession.key == key)
+            .values(jid=jid, paired_at=now, current_qr_ref=None, qr_expires_at=None)
+        )
+
+    async def delete(self, key: str) -> None:
+        await self.session.execute(delete(SandboxSession).where(SandboxSession.key == key))
+        await self.session.execute(delete(SandboxMail).where(SandboxMail.session_key == key))
+
+    async def mail_for(self, keys: Sequence[str], limit: int = 100) -> Sequence[SandboxMail]:
+        if not keys:
+            return []
+        statement = (
+            select(SandboxMail)
+            .where(SandboxMail.session_key.in_(keys))
+            .order_by(SandboxMail.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def ack_mail(self, mail_id: int) -> None:
+        await self.session.execute(delete(SandboxMail).where(SandboxMail.id == mail_id))
+
+
+class SandboxPhone:
+    """The phone side: what a person does on their handset."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def scan(self, code: str, phone: str) -> str:
+        """Scan a QR code shown by a session; returns the JID the device will have."""
+        now = utc_now()
+        ref = ref_of(code)
+        target = (
+            await self.session.scalar(
+                select(SandboxSession).where(
+                    SandboxSession.current_qr_ref == ref,
+                    SandboxSession.qr_expires_at > now,
+                    SandboxSession.jid.is_(None),
+                )
+            )
+            if ref
+            else None
+        )
+        if target is None:
+            raise Conflict("QR code tidak valid atau sudah kedaluwarsa")
+        jid = f"{phone}:{await self._next_device_number(phone)}@{JID_SERVER}"
+        self.session.add(
+            SandboxMail(session_key=target.key, kind=PAIR_SUCCESS, payload={"jid": jid})
+        )
+        await self.session.flush()
+        return jid
+
+    async def _next_device_number(self, phone: str) -> int:
+        """Companion devices of one phone are numbered 1, 2, … like WhatsApp's."""
+        jids = await self.session.scalars(
+            select(SandboxSession.jid).where(SandboxSession.jid.like(f"{phone}:%"))
+        )
+        numbers = [int(jid.split(":", 1)[1].split("@", 1)[0]) for jid in jids if jid]
+        return max(numbers, default=0) + 1
+
+    async def remove_linked_device(self, key: str) -> None:
+        """Perangkat Tertaut → Keluar: the network revokes the device and tells it so."""
+        result = await self.session.execute(
+            update(SandboxSession)
+            .where(
+                SandboxSession.key == key,
+                SandboxSession.jid.is_not(None),
+                SandboxSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=utc_now())
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise Conflict("Device belum terhubung ke nomor WhatsApp")
+        self.session.add(
+            SandboxMail(session_key=key, kind=LOGGED_OUT, payload={"reason": REMOVED_FROM_PHONE})
+        )
+        await self.session.flush()

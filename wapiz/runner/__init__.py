@@ -1,0 +1,1 @@
+"""Runners: processes that lease devices and hold their live WhatsApp sessions."""

@@ -1,0 +1,116 @@
+"""Leases and fenced state writes: the runner's side of `device_sessions`.
+
+A lease is (runner, epoch, lease_expires_at) on a device's session row. Claiming bumps the
+epoch; every write a runner makes names the epoch it holds, so a runner that lost its lease
+(stalled, partitioned, presumed dead) can no longer change anything.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.devices.models import Device, DeviceSession
+
+Lease = tuple[uuid.UUID, int]  # (device id, epoch)
+
+
+class LeaseRepository:
+    def __init__(self, session: AsyncSession, runner: str) -> None:
+        self.session = session
+        self.runner = runner
+
+    def _is_postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    async def claim(self, now: datetime, ttl: timedelta, limit: int) -> Sequence[Lease]:
+        """Take up to `limit` devices that no live lease covers, in one statement."""
+        free = or_(DeviceSession.lease_expires_at.is_(None), DeviceSession.lease_expires_at < now)
+        candidates = (
+            select(DeviceSession.device_id)
+            .where(free)
+            .order_by(DeviceSession.device_id)
+            .limit(limit)
+        )
+        if self._is_postgres():
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            update(DeviceSession)
+            # `free` again: on PostgreSQL a row taken meanwhile is re-checked after the lock.
+            .where(DeviceSession.device_id.in_(candidates.scalar_subquery()), free)
+            .values(
+                runner=self.runner,
+                epoch=DeviceSession.epoch + 1,
+                lease_expires_at=now + ttl,
+                connected=False,
+                qr_code=None,
+                qr_expires_at=None,
+                reason="connecting",
+                updated_at=now,
+            )
+            .returning(DeviceSession.device_id, DeviceSession.epoch)
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(statement)]
+
+    async def renew(self, now: datetime, ttl: timedelta) -> Sequence[Lease]:
+        """Extend every lease this runner still holds; what is missing was taken over."""
+        statement = (
+            update(DeviceSession)
+            .where(DeviceSession.runner == self.runner)
+            .values(lease_expires_at=now + ttl)
+            .returning(DeviceSession.device_id, DeviceSession.epoch)
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(statement)]
+
+    async def write_state(self, lease: Lease, now: datetime, **values: Any) -> bool:
+        """Record what the session saw; False when the lease is no longer ours."""
+        device_id, epoch = lease
+        result = await self.session.execute(
+            update(DeviceSession)
+            .where(
+                DeviceSession.device_id == device_id,
+                DeviceSession.runner == self.runner,
+                DeviceSession.epoch == epoch,
+            )
+            .values(updated_at=now, **values)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def release_all(self, now: datetime, reason: str) -> None:
+        """Hand every lease back at once, so the next runner need not wait for expiry."""
+        await self.session.execute(
+            update(DeviceSession)
+            .where(DeviceSession.runner == self.runner)
+            .values(
+                runner=None,
+                lease_expires_at=None,
+                connected=False,
+                qr_code=None,
+                qr_expires_at=None,
+                reason=reason,
+                updated_at=now,
+            )
+        )
+
+    async def deleted_among_mine(self) -> Sequence[uuid.UUID]:
+        statement = (
+            select(Device.id)
+            .join(DeviceSession, DeviceSession.device_id == Device.id)
+            .where(DeviceSession.runner == self.runner, Device.deleted_at.is_not(None))
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def remove_device(self, lease: Lease) -> None:
+        """Delete a device marked deleted, if we still hold it (its session row cascades)."""
+        device_id, epoch = lease
+        held = exists().where(
+            DeviceSession.device_id == device_id,
+            DeviceSession.runner == self.runner,
+            DeviceSession.epoch == epoch,
+        )
+        await self.session.execute(
+            delete(Device).where(Device.id == device_id, Device.deleted_at.is_not(None), held)
+        )

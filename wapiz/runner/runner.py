@@ -1,0 +1,155 @@
+"""The runner: leases devices from the database and keeps their sessions alive.
+
+Loop: renew the leases held (in a task of its own, so slow work never lets them lapse),
+claim devices no live lease covers, and clean up devices their owners deleted. On shutdown
+every session is stopped (keys kept) and every lease handed back, so the next runner resumes
+them at once; after a crash the leases simply expire and another runner takes over.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.engines import create_engine
+from wapiz.engines.base import Engine
+from wapiz.runner.repository import Lease, LeaseRepository
+from wapiz.runner.worker import DeviceWorker
+
+log = logging.getLogger(__name__)
+
+RUNNER_STOPPED = "runner_stopped"
+RUNNER_CRASHED = "runner_crashed"
+SHUTDOWN_TIMEOUT_S = 5.0
+MAX_DEVICES = 1000
+
+
+def runner_identity(name: str | None) -> str:
+    """Unique per runner process (a restarted runner is a new lease holder)."""
+    return f"{name or socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Runner:
+    def __init__(
+        self, settings: Settings, database: Database, engine: Engine, identity: str | None = None
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.engine = engine
+        self.identity = identity or runner_identity(settings.runner_name)
+        self.ttl = timedelta(seconds=settings.lease_ttl_seconds)
+        self.workers: dict[uuid.UUID, DeviceWorker] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("runner %s starting (engine %s)", self.identity, self.engine.name)
+        await self.engine.open()
+        renewer = asyncio.create_task(self._renew_forever(), name="lease-renewer")
+        try:
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("runner tick failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.runner_poll_seconds)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            await self._shutdown()
+            await self.engine.close()
+            log.info("runner %s stopped", self.identity)
+
+    async def tick(self) -> None:
+        """Revive crashed workers, claim free devices, then clean up deleted ones."""
+        for device_id, worker in list(self.workers.items()):
+            if worker.done:
+                log.warning("device %s: worker ended unexpectedly; restarting it", device_id)
+                await worker.stop()
+                self.workers[device_id] = DeviceWorker(self.engine, worker.lease, self._write_state)
+                self.workers[device_id].start()
+        capacity = MAX_DEVICES - len(self.workers)
+        async with self.database.session_scope() as db:
+            claimed = await LeaseRepository(db, self.identity).claim(utc_now(), self.ttl, capacity)
+        for lease in claimed:
+            log.info("runner %s: took device %s (epoch %d)", self.identity, *lease)
+            worker = DeviceWorker(self.engine, lease, self._write_state)
+            self.workers[lease[0]] = worker
+        async with self.database.session_scope() as db:
+            deleted = set(await LeaseRepository(db, self.identity).deleted_among_mine())
+        for device_id in deleted:
+            await self._remove(device_id)
+        for lease in claimed:
+            if lease[0] not in deleted:
+                self.workers[lease[0]].start()
+
+    async def _remove(self, device_id: uuid.UUID) -> None:
+        worker = self.workers.pop(device_id, None)
+        if worker is None:
+            return
+        try:
+            await worker.remove()
+        except Exception:
+            # The stored keys are removed regardless: a deleted device must not linger.
+            log.exception("device %s: logout failed; removing its keys anyway", device_id)
+            await self.engine.destroy(worker.key)
+        async with self.database.session_scope() as db:
+            await LeaseRepository(db, self.identity).remove_device(worker.lease)
+        log.info("runner %s: removed deleted device %s", self.identity, device_id)
+
+    async def _write_state(self, lease: Lease, values: dict[str, Any]) -> bool:
+        async with self.database.session_scope() as db:
+            return await LeaseRepository(db, self.identity).write_state(lease, utc_now(), **values)
+
+    async def _renew_forever(self) -> None:
+        interval = self.ttl.total_seconds() / 3
+        while True:
+            try:
+                await self._renew()
+            except Exception:
+                log.exception("lease renewal failed; retrying")
+            await asyncio.sleep(interval)
+
+    async def _renew(self) -> None:
+        async with self.database.session_scope() as db:
+            held = set(await LeaseRepository(db, self.identity).renew(utc_now(), self.ttl))
+        for device_id, worker in list(self.workers.items()):
+            if worker.lease not in held:
+                log.warning("device %s: lease lost; stopping its session", device_id)
+                del self.workers[device_id]
+                await worker.stop()
+
+    async def _shutdown(self) -> None:
+        workers = list(self.workers.values())
+        self.workers.clear()
+        if workers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(w.stop() for w in workers), return_exceptions=True),
+                    SHUTDOWN_TIMEOUT_S,
+                )
+        async with self.database.session_scope() as db:
+            await LeaseRepository(db, self.identity).release_all(utc_now(), RUNNER_STOPPED)
+
+
+async def release_leases_of(database: Database, identity: str) -> None:
+    """Hand back the leases of a runner known to be dead, so others need not wait."""
+    async with database.session_scope() as db:
+        await LeaseRepository(db, identity).release_all(utc_now(), RUNNER_CRASHED)
+
+
+async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | None = None) -> None:
+    database = Database(settings, "wapiz-runner")
+    try:
+        engine = create_engine(settings, database)
+        await Runner(settings, database, engine, identity).run(stop)
+    finally:
+        await database.dispose()

@@ -1,0 +1,134 @@
+"""One device's supervised session inside a runner.
+
+The worker owns the device's engine session: it starts it (retrying with backoff), turns the
+engine's events into state rows (fenced by the lease), re-pairs after a logout and reconnects
+after a drop. All lifecycle calls for a device go through this one task, one at a time.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from wapiz.engines.base import Engine
+from wapiz.engines.events import Disconnected, EngineEvent, LoggedIn, LoggedOut, QrCode
+from wapiz.runner.backoff import Backoff
+from wapiz.runner.repository import Lease
+
+log = logging.getLogger(__name__)
+
+StateWriter = Callable[[Lease, dict[str, Any]], Awaitable[bool]]
+STOP_TIMEOUT_S = 3.0
+CONNECT_FAILED = "connect_failed"
+
+
+class LeaseLost(Exception):
+    """Another runner holds the device now: this worker must stop touching it."""
+
+
+def state_for(event: EngineEvent) -> dict[str, Any]:
+    """The session-row columns an engine event sets."""
+    match event:
+        case QrCode(code=code, expires_at=expires_at):
+            return {
+                "connected": True,
+                "logged_in": False,
+                "qr_code": code,
+                "qr_expires_at": expires_at,
+                "reason": None,
+            }
+        case LoggedIn(jid=jid):
+            return {
+                "connected": True,
+                "logged_in": True,
+                "jid": jid,
+                "qr_code": None,
+                "qr_expires_at": None,
+                "reason": None,
+            }
+        case LoggedOut(reason=reason):
+            return {
+                "connected": False,
+                "logged_in": False,
+                "jid": None,
+                "qr_code": None,
+                "qr_expires_at": None,
+                "reason": reason,
+            }
+        case Disconnected(reason=reason):
+            return {"connected": False, "qr_code": None, "qr_expires_at": None, "reason": reason}
+    raise TypeError(f"unknown engine event {event!r}")
+
+
+class DeviceWorker:
+    def __init__(self, engine: Engine, lease: Lease, write_state: StateWriter) -> None:
+        self.lease = lease
+        self.key = str(lease[0])
+        self._write_state = write_state
+        self._events: asyncio.Queue[EngineEvent] = asyncio.Queue()
+        self.session = engine.session(self.key, self._events.put)
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"device-{self.key}")
+
+    @property
+    def done(self) -> bool:
+        return self._task is not None and self._task.done()
+
+    async def _write(self, **values: Any) -> None:
+        if not await self._write_state(self.lease, values):
+            raise LeaseLost(self.key)
+
+    async def _run(self) -> None:
+        try:
+            await self._connect()
+            while True:
+                await self._apply(await self._events.get())
+        except LeaseLost:
+            log.warning("device %s: lease taken over; dropping the session", self.key)
+            await self._stop_session()
+
+    async def _connect(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                self._started = True
+                await self.session.start()
+                return
+            except Exception as exc:
+                delay = backoff.next_delay()
+                log.warning("device %s: connect failed (%s); retry in %.1fs", self.key, exc, delay)
+                await self._write(connected=False, reason=CONNECT_FAILED)
+                await asyncio.sleep(delay)
+
+    async def _apply(self, event: EngineEvent) -> None:
+        await self._write(**state_for(event))
+        if isinstance(event, LoggedOut | Disconnected):
+            # Logged out: start over with a fresh pairing (a new QR). Dropped: reconnect.
+            await self._stop_session()
+            await asyncio.sleep(0.5)
+            await self._connect()
+
+    async def _stop_session(self) -> None:
+        if self._started:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.session.stop(), STOP_TIMEOUT_S)
+
+    async def _cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def stop(self) -> None:
+        """Disconnect, keeping the stored session (runner stopping or lease lost)."""
+        await self._cancel()
+        await self._stop_session()
+
+    async def remove(self) -> None:
+        """The device was deleted: log out, stop, delete its stored keys."""
+        await self._cancel()
+        await asyncio.wait_for(self.session.logout(), STOP_TIMEOUT_S * 2)

@@ -1,0 +1,76 @@
+"""Serving: the API alone (`wapiz api`), or the API plus a supervised runner (`wapiz serve`)."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+
+from wapiz.app import create_app
+from wapiz.config import Settings
+from wapiz.db.database import Database
+from wapiz.runner.supervisor import RunnerSupervisor
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Signals are ours (see `_serve`): shut the runner down too, then exit normally.
+        yield
+
+
+async def _serve(settings: Settings, with_runner: bool) -> None:
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        server_header=False,
+        timeout_graceful_shutdown=3,
+    )
+    server = _Server(config)
+    stop = asyncio.Event()
+
+    def request_stop() -> None:
+        if stop.is_set():  # a second Ctrl+C: do not wait for open connections
+            server.force_exit = True
+        server.should_exit = True
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, request_stop)
+    database = Database(settings, "wapiz-supervisor", pool_size=1) if with_runner else None
+    supervisor = (
+        asyncio.create_task(RunnerSupervisor(settings, database).run(stop)) if database else None
+    )
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        if supervisor is not None and database is not None:
+            await supervisor
+            await database.dispose()
+    if not server.started:
+        raise SystemExit(1)
+
+
+def serve(settings: Settings, with_runner: bool = True) -> None:
+    asyncio.run(_serve(settings, with_runner))
+
+
+def run_runner_process(settings: Settings, identity: str | None = None) -> None:
+    from wapiz.runner.runner import run_runner
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_runner(settings, stop, identity)
+
+    asyncio.run(main())
