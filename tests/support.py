@@ -1,0 +1,287 @@
+"""Test support: real server processes, real databases, and factories for test data."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import make_url
+
+PG_ENV = "WAPIZ_TEST_DATABASE_URL"
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- databases --------------------------------------------------------------------------
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+        password=parsed.password, database=parsed.database,
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test server; dropped afterwards."""
+    base = os.environ[PG_ENV]
+    name = f"wapiz_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def database_for(backend: str, data_dir: Path) -> Iterator[str]:
+    if backend == "postgresql":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{data_dir / 'wapiz.db'}"
+
+
+# --- processes --------------------------------------------------------------------------
+
+
+def child_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a process we start: ours minus any WAPIZ_*, plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAPIZ_")}
+    env.update(WAPIZ_DATABASE_URL=database_url, WAPIZ_DATA_DIR=str(data_dir),
+               WAPIZ_ENGINE="sandbox", PYTHONUNBUFFERED="1")
+    env.update({f"WAPIZ_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def wapiz(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a `wapiz` CLI command to completion."""
+    return subprocess.run([sys.executable, "-m", "wapiz", *args], env=env, capture_output=True,
+                          text=True, timeout=60, check=check)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            # The command name may hold spaces; the fields after its closing paren don't.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll until `predicate()` is truthy; returns its value, or raises AssertionError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not true within {timeout}s: {predicate}")
+        time.sleep(interval)
+
+
+@dataclass
+class WapizProcess:
+    """A `wapiz serve` / `api` / `runner` process, in a process group of its own."""
+
+    args: list[str]
+    env: dict[str, str]
+    log_path: Path
+    port: int | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self) -> "WapizProcess":
+        command = [sys.executable, "-m", "wapiz", *self.args]
+        if self.port is not None:
+            command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        if self.port is not None:
+            self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"wapiz exited early:\n{self.log()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"wapiz did not become healthy:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def runner_pids(self) -> list[int]:
+        return [pid for pid in children_of(self.pid) if alive(pid)]
+
+    def signal(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        """Stop the whole process group: politely, then firmly."""
+        if self.process is None or self.process.poll() is not None:
+            self._kill_group()
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self._kill_group()
+            self.process.wait(5)
+        self._kill_group()
+
+    def _kill_group(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+# --- API factories ----------------------------------------------------------------------
+
+
+class Api:
+    """A small HTTP client for one server, with the flows tests build on."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        # No cookie jar: each test says which token it sends.
+        no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        self.http = httpx.Client(base_url=url, timeout=30, cookies=no_cookies)
+
+    def close(self) -> None:
+        self.http.close()
+
+    @staticmethod
+    def auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def register(self, plan_note: str = "") -> tuple[str, dict]:
+        email = f"user-{uuid.uuid4().hex[:10]}{plan_note}@example.com"
+        response = self.http.post("/api/auth/register",
+                                  json={"email": email, "password": "rahasia123", "name": "Uji"})
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return body["token"], body["user"]
+
+    def create_device(self, token: str, label: str | None = None) -> dict:
+        body = {"label": label} if label is not None else {}
+        response = self.http.post("/api/devices", json=body, headers=self.auth(token))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def status(self, token: str, device_id: str) -> dict:
+        response = self.http.get(f"/api/devices/{device_id}/status", headers=self.auth(token))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def link(self, token: str, device_id: str, phone: str = "6281234567890") -> dict:
+        response = self.http.post(f"/api/sandbox/devices/{device_id}/link",
+                                  json={"phone": phone}, headers=self.auth(token))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def linked_device(self, token: str, phone: str = "6281234567890") -> dict:
+        device = self.create_device(token)
+        self.link(token, device["id"], phone)
+        return device
+
+
+# --- deployments ------------------------------------------------------------------------
+
+
+class Deployment:
+    """One database and data dir, and the wapiz processes started against them."""
+
+    def __init__(self, backend: str, root: Path) -> None:
+        self.backend = backend
+        self.root = root
+        self.data_dir = root / "data"
+        self._database = database_for(backend, self.data_dir)
+        self.database_url = self._database.__enter__()
+        self.processes: list[WapizProcess] = []
+
+    def env(self, **settings: str) -> dict[str, str]:
+        return child_env(self.database_url, self.data_dir, **settings)
+
+    def _start(self, args: list[str], port: bool, **settings: str) -> WapizProcess:
+        name = f"{args[0]}-{len(self.processes)}.log"
+        process = WapizProcess(args, self.env(**settings), self.root / name,
+                               port=free_port() if port else None)
+        self.processes.append(process)
+        return process.start()
+
+    def serve(self, **settings: str) -> WapizProcess:
+        """API + supervised runner, as `make run` starts them."""
+        return self._start(["serve"], port=True, **settings)
+
+    def api(self, **settings: str) -> WapizProcess:
+        return self._start(["api"], port=True, **settings)
+
+    def runner(self, name: str, **settings: str) -> WapizProcess:
+        return self._start(["runner", "--name", name], port=False, **settings)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return wapiz(*args, env=self.env(), check=check)
+
+    def migrate(self) -> None:
+        self.cli("migrate")
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self._database.__exit__(None, None, None)
