@@ -285,3 +285,34 @@ class Deployment:
         for process in reversed(self.processes):
             process.stop()
         self._database.__exit__(None, None, None)
+
+
+# --- looking into the database ----------------------------------------------------------
+
+
+def db_rows(database_url: str, sql: str, **params: object) -> list[tuple]:
+    """Rows of one query, for assertions about what is stored."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def query() -> list[tuple]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return [tuple(row) for row in await connection.execute(text(sql), params)]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(query())
+
+
+def decode_qr(png: bytes) -> str:
+    """Read a QR code image the way a phone's scanner would."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert len(results) == 1, f"expected one QR code, found {len(results)}"
+    return results[0].text

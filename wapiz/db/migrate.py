@@ -4,8 +4,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from wapiz.config import Settings
+from wapiz.config import ConfigError, Settings
+from wapiz.db.database import Database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -22,3 +25,18 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings.resolved_database_url), revision)
+
+
+async def require_current_schema(database: Database, settings: Settings) -> None:
+    """Refuse to start against a database that `wapiz migrate` has not brought to head."""
+    script = ScriptDirectory.from_config(alembic_config(settings.resolved_database_url))
+    heads = set(script.get_heads())
+    async with database.engine.connect() as connection:
+        current = await connection.run_sync(
+            lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+        )
+    if current != heads:
+        raise ConfigError(
+            f"the database schema is at {', '.join(sorted(current)) or 'nothing'} but this "
+            f"version needs {', '.join(sorted(heads))}: run `wapiz migrate`"
+        )

@@ -19,6 +19,7 @@ from typing import Any
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
+from wapiz.db.migrate import require_current_schema
 from wapiz.engines import create_engine
 from wapiz.engines.base import Engine
 from wapiz.runner.repository import Lease, LeaseRepository
@@ -149,6 +150,7 @@ async def release_leases_of(database: Database, identity: str) -> None:
 async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | None = None) -> None:
     database = Database(settings, "wapiz-runner")
     try:
+        await require_current_schema(database, settings)
         engine = create_engine(settings, database)
         await Runner(settings, database, engine, identity).run(stop)
     finally:

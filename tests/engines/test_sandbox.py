@@ -1,0 +1,78 @@
+"""The sandbox engine end to end: link by "scanning", unlink from the "phone", re-pair."""
+
+from tests.support import Api, Deployment, db_rows, wait_until
+
+
+def _stored_keys(deployment: Deployment, device_id: str) -> list[tuple]:
+    return db_rows(deployment.database_url,
+                   "SELECT jid, revoked_at FROM sandbox_sessions WHERE key = :key", key=device_id)
+
+
+def test_link_logs_the_device_in(shared_deployment: Deployment, api: Api) -> None:
+    token, _ = api.register()
+    device = api.create_device(token)
+    response = api.http.post(f"/api/sandbox/devices/{device['id']}/link",
+                             json={"phone": "+62 812-3456-7890"}, headers=api.auth(token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "logged_in" and body["loggedIn"] is True
+    assert body["jid"].startswith("6281234567890:") and body["jid"].endswith("@s.whatsapp.net")
+    status = api.status(token, device["id"])
+    assert status == {"connected": True, "loggedIn": True, "status": "logged_in",
+                      "reason": None, "phone": "6281234567890"}
+    # The engine keeps its own session ("keys") for the device.
+    assert _stored_keys(shared_deployment, device["id"])[0][0] == body["jid"]
+
+
+def test_link_rejects_bad_phones_and_double_links(api: Api) -> None:
+    token, _ = api.register()
+    device = api.create_device(token)
+    path = f"/api/sandbox/devices/{device['id']}/link"
+    for phone in ("12", "abc", "", "0812345"):
+        response = api.http.post(path, json={"phone": phone}, headers=api.auth(token))
+        assert response.status_code == 422, phone
+    assert api.status(token, device["id"])["loggedIn"] is False
+    api.link(token, device["id"])
+    again = api.http.post(path, json={"phone": "6281234567890"}, headers=api.auth(token))
+    assert again.status_code == 409 and again.json() == {"error": "Device sudah terhubung"}
+
+
+def test_unlink_logs_out_and_a_new_qr_follows(shared_deployment: Deployment, api: Api) -> None:
+    token, _ = api.register()
+    device = api.linked_device(token)
+    response = api.http.post(f"/api/sandbox/devices/{device['id']}/unlink",
+                             headers=api.auth(token))
+    assert response.status_code == 200
+    assert response.json()["status"] == "disconnected"
+    assert response.json()["reason"] == "removed_from_phone"
+    # Logged out: the stored keys are void and pairing starts over with a fresh QR code.
+    qr = wait_until(lambda: _png(api, token, device["id"]), timeout=10)
+    assert qr.startswith(b"\x89PNG")
+    assert api.status(token, device["id"])["status"] == "connected"
+    assert _stored_keys(shared_deployment, device["id"])[0][0] is None
+    # It can be linked again, to another number.
+    assert api.link(token, device["id"], "6289876543210")["status"] == "logged_in"
+    assert api.status(token, device["id"])["phone"] == "6289876543210"
+
+
+def test_unlink_of_a_device_not_linked_is_409(api: Api) -> None:
+    token, _ = api.register()
+    device = api.create_device(token)
+    response = api.http.post(f"/api/sandbox/devices/{device['id']}/unlink",
+                             headers=api.auth(token))
+    assert response.status_code == 409
+    assert response.json() == {"error": "Device belum terhubung ke nomor WhatsApp"}
+
+
+def test_one_phone_links_several_devices(api: Api) -> None:
+    jids = set()
+    for _ in range(2):
+        token, _ = api.register()
+        device = api.create_device(token)
+        jids.add(api.link(token, device["id"], "6281111111111")["jid"])
+    assert len(jids) == 2
+
+
+def _png(api: Api, token: str, device_id: str) -> bytes | None:
+    response = api.http.get(f"/api/devices/{device_id}/qr", headers=api.auth(token))
+    return response.content if response.headers["content-type"] == "image/png" else None
