@@ -12,7 +12,6 @@ from wapiz import __version__
 from wapiz.accounts.router import router as auth_router
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.db.migrate import require_current_schema
 from wapiz.devices.router import router as devices_router
 from wapiz.engines import engine_router
 from wapiz.errors import install_error_handlers
@@ -31,7 +30,6 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings, "wapiz-api")
-        await require_current_schema(app.state.database, settings)
         yield
         await app.state.database.dispose()
 

@@ -1,8 +1,10 @@
 """The `wapiz` command line."""
 
 import asyncio
+import contextlib
 import getpass
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -55,10 +57,27 @@ def _settings(**overrides: object) -> Settings:
     return settings
 
 
+@contextlib.contextmanager
+def _config_errors() -> Iterator[None]:
+    """Settings or a database that cannot work: one clear line, exit status 2."""
+    try:
+        yield
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _migrate(settings: Settings) -> None:
     from wapiz.db.migrate import upgrade
 
     upgrade(settings)
+
+
+def _require_migrated(settings: Settings) -> None:
+    from wapiz.db.migrate import check_schema
+
+    with _config_errors():
+        asyncio.run(check_schema(settings))
 
 
 @app.command()
@@ -107,6 +126,7 @@ def api(
         engine=engine,
         secret_key=secret_key,
     )
+    _require_migrated(settings)
     serve_all(settings, with_runner=False)
 
 
@@ -124,7 +144,8 @@ def runner(
     settings = _settings(
         runner_name=name, data_dir=data_dir, database_url=database_url, engine=engine
     )
-    run_runner_process(settings, identity)
+    with _config_errors():
+        run_runner_process(settings, identity)
 
 
 @app.command()

@@ -27,6 +27,15 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings.resolved_database_url), revision)
 
 
+async def check_schema(settings: Settings) -> None:
+    """`require_current_schema` for a process that has no database open yet."""
+    database = Database(settings, "wapiz-check", pool_size=1)
+    try:
+        await require_current_schema(database, settings)
+    finally:
+        await database.dispose()
+
+
 async def require_current_schema(database: Database, settings: Settings) -> None:
     """Refuse to start against a database that `wapiz migrate` has not brought to head."""
     script = ScriptDirectory.from_config(alembic_config(settings.resolved_database_url))

@@ -1,0 +1,48 @@
+"""Migrations: they build exactly the schema the models describe, and run both ways."""
+
+import asyncio
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.support import Deployment
+from wapiz.db.migrate import alembic_config
+from wapiz.db.models import metadata
+
+
+def _differences(url: str) -> list:
+    async def compare() -> list:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(
+                    lambda sync: compare_metadata(
+                        MigrationContext.configure(sync, opts={"compare_type": True}), metadata
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(compare())
+
+
+def test_models_and_migrations_agree(deployment: Deployment) -> None:
+    deployment.migrate()
+    assert _differences(deployment.database_url) == []
+
+
+def test_downgrade_and_upgrade_again(deployment: Deployment) -> None:
+    deployment.migrate()
+    config = alembic_config(deployment.database_url)
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+    assert _differences(deployment.database_url) == []
+
+
+def test_api_and_runner_refuse_an_unmigrated_database(deployment: Deployment) -> None:
+    for process in ("runner", "api"):
+        result = deployment.cli(process, check=False)
+        assert result.returncode == 2, result.stderr
+        assert "run `wapiz migrate`" in result.stderr

@@ -1,0 +1,56 @@
+"""The OpenAPI description is complete and true: every route, body, response and error."""
+
+import httpx
+
+from tests.support import Api
+
+EXPECTED = {
+    ("post", "/api/auth/register"): {"201", "409", "422"},
+    ("post", "/api/auth/login"): {"200", "401", "422", "429"},
+    ("post", "/api/auth/logout"): {"200", "401"},
+    ("get", "/api/auth/me"): {"200", "401"},
+    ("get", "/api/devices"): {"200", "401"},
+    ("post", "/api/devices"): {"201", "401", "403", "422"},
+    ("delete", "/api/devices/{id}"): {"200", "401", "404"},
+    ("get", "/api/devices/{id}/qr"): {"200", "401", "404", "503"},
+    ("get", "/api/devices/{id}/status"): {"200", "401", "404"},
+    ("patch", "/api/devices/{id}/webhook"): {"200", "401", "404", "422"},
+    ("post", "/api/sandbox/devices/{id}/link"): {"200", "202", "401", "404", "409", "422"},
+    ("post", "/api/sandbox/devices/{id}/unlink"): {"200", "401", "404", "409"},
+    ("get", "/api/health"): {"200"},
+}
+
+
+def test_every_route_is_described_with_its_responses(api: Api) -> None:
+    spec = api.http.get("/api/openapi.json").json()
+    described = {
+        (method, path): set(operation["responses"])
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert set(described) == set(EXPECTED)
+    for route, statuses in EXPECTED.items():
+        assert statuses <= described[route], route
+
+
+def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
+    spec = api.http.get("/api/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["DeviceOut"]["properties"]) == {
+        "id", "userId", "deviceId", "label", "webhookUrl", "createdAt"
+    }
+    assert set(schemas["HTTPValidationError"]["properties"]) == {"error", "details"}
+    assert set(schemas["ErrorBody"]["properties"]) == {"error"}
+    qr = spec["paths"]["/api/devices/{id}/qr"]["get"]["responses"]["200"]["content"]
+    assert {"image/png", "application/json"} <= set(qr)
+    create = spec["paths"]["/api/devices"]["post"]["requestBody"]["content"]
+    assert "DeviceCreate" in str(create)
+    assert set(schemas["DeviceCreate"]["properties"]) == {"label"}
+    assert set(schemas["WebhookIn"]["properties"]) == {"webhookUrl"}
+    security = spec["components"]["securitySchemes"]
+    assert {s["type"] for s in security.values()} >= {"apiKey", "http"}
+
+
+def test_swagger_ui_is_served(api: Api) -> None:
+    page = httpx.get(api.url + "/api/docs")
+    assert page.status_code == 200 and "/api/openapi.json" in page.text
