@@ -15,7 +15,7 @@ EXPECTED = {
     ("get", "/api/devices/{id}/qr"): {"200", "401", "404", "503"},
     ("get", "/api/devices/{id}/status"): {"200", "401", "404"},
     ("patch", "/api/devices/{id}/webhook"): {"200", "401", "404", "422"},
-    ("post", "/api/sandbox/devices/{id}/link"): {"200", "202", "401", "404", "409", "422"},
+    ("post", "/api/sandbox/devices/{id}/link"): {"200", "202", "401", "404", "409", "422", "503"},
     ("post", "/api/sandbox/devices/{id}/unlink"): {"200", "401", "404", "409"},
     ("get", "/api/health"): {"200"},
 }

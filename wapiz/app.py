@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 
 from wapiz import __version__
 from wapiz.accounts.router import router as auth_router
+from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
@@ -44,6 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.principal_cache = TTLCache(settings.auth_cache_seconds)
+    app.state.status_cache = TTLCache(settings.status_cache_seconds)
     install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(devices_router)

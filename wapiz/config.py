@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     runner_poll_seconds: float = Field(1.0, gt=0, description="Runner's look for new devices.")
     runner_name: str | None = Field(None, description="Name of this runner (default: host).")
     sandbox_qr_seconds: float = Field(20.0, gt=0, description="Sandbox QR rotation period.")
+    auth_cache_seconds: float = Field(
+        5.0, ge=0, description="How long an API process trusts a checked token (0: never)."
+    )
+    status_cache_seconds: float = Field(
+        0.5, ge=0, description="How long an API process reuses a device's status (0: never)."
+    )
     qr_wait_seconds: float = Field(5.0, ge=0, description="How long /qr waits for a first QR.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

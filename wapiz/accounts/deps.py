@@ -2,11 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from wapiz.accounts.models import User
+from wapiz.accounts.principal import Principal
 from wapiz.accounts.service import AccountService
+from wapiz.cache import TTLCache
+from wapiz.db.base import utc_now
 from wapiz.deps import SessionDep, SettingsDep
 from wapiz.errors import Unauthorized
 
@@ -27,14 +29,24 @@ def request_token(
     return token
 
 
+def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
+    """token hash → principal, for `WAPIZ_AUTH_CACHE_SECONDS`; logout here evicts at once."""
+    return request.app.state.principal_cache
+
+
 RequestToken = Annotated[str, Depends(request_token)]
+PrincipalCache = Annotated[TTLCache[str, Principal | None], Depends(principal_cache)]
 
 
-async def current_user(token: RequestToken, session: SessionDep, settings: SettingsDep) -> User:
-    user = await AccountService(session, settings).user_for_token(token)
-    if user is None:
+async def current_user(
+    token: RequestToken, session: SessionDep, settings: SettingsDep, cache: PrincipalCache
+) -> Principal:
+    accounts = AccountService(session, settings)
+    token_hash = accounts.token_hash(token)
+    principal = await cache.get_or_load(token_hash, lambda: accounts.principal_for(token_hash))
+    if principal is None or principal.token_expires_at <= utc_now():
         raise Unauthorized()
-    return user
+    return principal
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[Principal, Depends(current_user)]

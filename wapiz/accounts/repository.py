@@ -46,13 +46,15 @@ class TokenRepository:
         self.session.add(ApiToken(user_id=user_id, token_hash=token_hash, expires_at=expires_at))
         await self.session.flush()
 
-    async def user_for(self, token_hash: str, now: datetime) -> User | None:
-        statement = (
-            select(User)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == token_hash, ApiToken.expires_at > now)
+    async def token_owner(
+        self, token_hash: str, now: datetime
+    ) -> tuple[uuid.UUID, datetime] | None:
+        """The token's user id and the token's expiry, if the token is valid."""
+        statement = select(ApiToken.user_id, ApiToken.expires_at).where(
+            ApiToken.token_hash == token_hash, ApiToken.expires_at > now
         )
-        return await self.session.scalar(statement)
+        row = (await self.session.execute(statement)).first()
+        return (row[0], row[1]) if row else None
 
     async def revoke(self, token_hash: str) -> None:
         await self.session.execute(delete(ApiToken).where(ApiToken.token_hash == token_hash))

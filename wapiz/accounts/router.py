@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response, status
 
-from wapiz.accounts.deps import TOKEN_COOKIE, CurrentUser, RequestToken
+from wapiz.accounts.deps import TOKEN_COOKIE, CurrentUser, PrincipalCache, RequestToken
 from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
 from wapiz.accounts.service import AccountService
 from wapiz.accounts.throttle import LoginThrottle
@@ -62,12 +62,17 @@ async def logout(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
+    cache: PrincipalCache,
 ) -> OkBody:
-    await AccountService(session, settings).logout(token)
+    accounts = AccountService(session, settings)
+    token_hash = accounts.token_hash(token)
+    await accounts.logout(token_hash)
+    cache.evict(token_hash)
     response.delete_cookie(TOKEN_COOKIE, httponly=True, samesite="lax")
     return OkBody()
 
 
 @router.get("/me", responses=error_responses(401), summary="The logged-in user and plan")
-async def me(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> UserOut:
-    return await AccountService(session, settings).describe(user)
+async def me(principal: CurrentUser, session: SessionDep, settings: SettingsDep) -> UserOut:
+    accounts = AccountService(session, settings)
+    return await accounts.describe(await accounts.user(principal))

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.accounts import security
 from wapiz.accounts.models import User
 from wapiz.accounts.plans import DEFAULT_PLAN, device_limit, require_known_plan
+from wapiz.accounts.principal import Principal
 from wapiz.accounts.repository import TokenRepository, UserRepository
 from wapiz.accounts.schemas import UserOut
 from wapiz.accounts.throttle import LoginThrottle
@@ -65,12 +66,21 @@ class AccountService:
         await throttle.clear(email)
         return user, await self.issue_token(user)
 
-    async def user_for_token(self, token: str) -> User | None:
-        token_hash = security.hash_token(self.settings.secret, token)
-        return await self.tokens.user_for(token_hash, utc_now())
+    def token_hash(self, token: str) -> str:
+        return security.hash_token(self.settings.secret, token)
 
-    async def logout(self, token: str) -> None:
-        await self.tokens.revoke(security.hash_token(self.settings.secret, token))
+    async def principal_for(self, token_hash: str) -> Principal | None:
+        found = await self.tokens.token_owner(token_hash, utc_now())
+        return Principal(*found) if found else None
+
+    async def logout(self, token_hash: str) -> None:
+        await self.tokens.revoke(token_hash)
+
+    async def user(self, principal: Principal) -> User:
+        user = await self.users.get(principal.id)
+        if user is None:  # deleted while its token was cached
+            raise Unauthorized()
+        return user
 
     async def describe(self, user: User) -> UserOut:
         return UserOut(

@@ -2,12 +2,14 @@
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.devices.models import Device, DeviceSession
+from wapiz.devices.status import SessionView
 
 
 def parse_uuid(raw: str) -> uuid.UUID | None:
@@ -53,16 +55,18 @@ class DeviceRepository:
             .values(deleted_at=now)
         )
 
-    async def session_row(self, device_id: uuid.UUID) -> tuple[bool, DeviceSession | None]:
-        """(device exists, its session row), read fresh from the database in one query."""
+    async def session_view(self, device_id: uuid.UUID) -> tuple[bool, SessionView | None]:
+        """(device exists, a snapshot of its session row), read fresh in one query."""
+        columns = [getattr(DeviceSession, f.name) for f in fields(SessionView)]
         statement = (
             self._owned()
-            .add_columns(DeviceSession)
+            .with_only_columns(Device.id, *columns)
             .outerjoin(DeviceSession, DeviceSession.device_id == Device.id)
             .where(Device.id == device_id)
-            .execution_options(populate_existing=True)
         )
         row = (await self.session.execute(statement)).first()
         if row is None:
             return False, None
-        return True, row[1]
+        if row.epoch is None:  # no session row
+            return True, None
+        return True, SessionView(*row[1:])

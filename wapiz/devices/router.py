@@ -1,10 +1,8 @@
 from fastapi import APIRouter, Body, Response, status
 
-from wapiz.accounts.deps import CurrentUser
-from wapiz.deps import SessionDep, SettingsDep
+from wapiz.devices.deps import Devices
 from wapiz.devices.qr import qr_png
 from wapiz.devices.schemas import DeviceCreate, DeviceOut, WebhookIn, WebhookOut
-from wapiz.devices.service import DeviceService
 from wapiz.devices.status import DeviceStatus
 from wapiz.schemas import ErrorBody, OkBody, error_responses
 
@@ -12,11 +10,8 @@ router = APIRouter(prefix="/api/devices", tags=["devices"])
 
 
 @router.get("", responses=error_responses(401), summary="List the account's devices")
-async def list_devices(
-    user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> list[DeviceOut]:
-    devices = await DeviceService(session, settings, user).list()
-    return [DeviceOut.model_validate(device) for device in devices]
+async def list_devices(devices: Devices) -> list[DeviceOut]:
+    return [DeviceOut.model_validate(device) for device in await devices.list()]
 
 
 @router.post(
@@ -25,14 +20,8 @@ async def list_devices(
     responses=error_responses(401, 403),
     summary="Add a device (within the plan's device limit)",
 )
-async def create_device(
-    user: CurrentUser,
-    session: SessionDep,
-    settings: SettingsDep,
-    body: DeviceCreate | None = Body(None),
-) -> DeviceOut:
-    device = await DeviceService(session, settings, user).create(body.label if body else None)
-    return DeviceOut.model_validate(device)
+async def create_device(devices: Devices, body: DeviceCreate | None = Body(None)) -> DeviceOut:
+    return DeviceOut.model_validate(await devices.create(body.label if body else None))
 
 
 @router.delete(
@@ -40,10 +29,8 @@ async def create_device(
     responses=error_responses(401, 404),
     summary="Delete a device: log it out, stop its session and remove its keys",
 )
-async def delete_device(
-    id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> OkBody:
-    await DeviceService(session, settings, user).delete(id)
+async def delete_device(id: str, devices: Devices) -> OkBody:
+    await devices.delete(id)
     return OkBody()
 
 
@@ -61,10 +48,8 @@ async def delete_device(
     },
     summary="The QR code to link the device (PNG), or its status once logged in",
 )
-async def device_qr(
-    id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> Response | DeviceStatus:
-    found = await DeviceService(session, settings, user).qr_or_status(id)
+async def device_qr(id: str, devices: Devices) -> Response | DeviceStatus:
+    found = await devices.qr_or_status(id)
     if isinstance(found, DeviceStatus):
         return found
     return Response(qr_png(found), media_type="image/png", headers={"Cache-Control": "no-store"})
@@ -73,17 +58,13 @@ async def device_qr(
 @router.get(
     "/{id}/status", responses=error_responses(401, 404), summary="The device's connection status"
 )
-async def device_status(
-    id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> DeviceStatus:
-    return await DeviceService(session, settings, user).status(id)
+async def device_status(id: str, devices: Devices) -> DeviceStatus:
+    return await devices.status(id)
 
 
 @router.patch(
     "/{id}/webhook", responses=error_responses(401, 404), summary="Set or clear the webhook URL"
 )
-async def set_webhook(
-    id: str, body: WebhookIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> WebhookOut:
-    device = await DeviceService(session, settings, user).set_webhook(id, body.webhook_url)
+async def set_webhook(id: str, body: WebhookIn, devices: Devices) -> WebhookOut:
+    device = await devices.set_webhook(id, body.webhook_url)
     return WebhookOut(webhookUrl=device.webhook_url)

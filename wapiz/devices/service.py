@@ -1,19 +1,21 @@
 """Device rules: plan limits, deletion, webhooks, status and QR. Never commits."""
 
 import asyncio
+import uuid
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.accounts.models import User
 from wapiz.accounts.plans import device_limit, plan_display_name
+from wapiz.accounts.principal import Principal
 from wapiz.accounts.repository import UserRepository
+from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
-from wapiz.devices.models import DEFAULT_LABEL, Device, DeviceSession
+from wapiz.devices.models import DEFAULT_LABEL, Device
 from wapiz.devices.repository import DeviceRepository, parse_uuid
-from wapiz.devices.status import DeviceStatus, current_qr, current_status
+from wapiz.devices.status import DeviceStatus, SessionView, current_qr, current_status
 from wapiz.errors import Forbidden, NotFound, ServiceUnavailable
 
 DEVICE_NOT_FOUND = "Device tidak ditemukan"
@@ -27,34 +29,50 @@ class PlanLimitReached(Forbidden):
         super().__init__(f"Paket {plan_display_name(plan)} maksimal {limit} device")
 
 
+StatusCache = TTLCache[tuple[uuid.UUID, uuid.UUID], SessionView | None]
+
+
 class DeviceService:
-    def __init__(self, session: AsyncSession, settings: Settings, user: User) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        user: Principal,
+        statuses: StatusCache | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.user = user
         self.devices = DeviceRepository(session, user.id)
+        # Recent session rows, for `WAPIZ_STATUS_CACHE_SECONDS`: pollers of /status hit this.
+        self.statuses: StatusCache = statuses or TTLCache(0)
 
     async def list(self) -> Sequence[Device]:
         return await self.devices.list()
 
     async def get(self, raw_id: str) -> Device:
-        device_id = parse_uuid(raw_id)
-        device = await self.devices.get(device_id) if device_id else None
+        device = await self.devices.get(self._device_uuid(raw_id))
         if device is None:
             raise NotFound(DEVICE_NOT_FOUND)
         return device
 
     async def create(self, label: str | None) -> Device:
-        # Lock the user first: simultaneous creates then count one after another.
-        await UserRepository(self.session).lock(self.user.id, utc_now())
-        limit = device_limit(self.settings, self.user.plan)
+        # Lock the user first: simultaneous creates then count one after another. The plan is
+        # read under the lock, so a plan changed a moment ago counts.
+        users = UserRepository(self.session)
+        await users.lock(self.user.id, utc_now())
+        user = await users.get(self.user.id)
+        if user is None:
+            raise NotFound(DEVICE_NOT_FOUND)
+        limit = device_limit(self.settings, user.plan)
         if await self.devices.count() >= limit:
-            raise PlanLimitReached(self.user.plan, limit)
+            raise PlanLimitReached(user.plan, limit)
         return await self.devices.add(Device(label=label or DEFAULT_LABEL))
 
     async def delete(self, raw_id: str) -> None:
         device = await self.get(raw_id)
         await self.devices.mark_deleted(device, utc_now())
+        self.statuses.evict((self.user.id, device.id))
 
     async def set_webhook(self, raw_id: str, url: str | None) -> Device:
         device = await self.get(raw_id)
@@ -62,23 +80,39 @@ class DeviceService:
         await self.session.flush()
         return device
 
-    async def _session_row(self, raw_id: str) -> DeviceSession | None:
+    def _device_uuid(self, raw_id: str) -> uuid.UUID:
         device_id = parse_uuid(raw_id)
-        exists, row = await self.devices.session_row(device_id) if device_id else (False, None)
+        if device_id is None:
+            raise NotFound(DEVICE_NOT_FOUND)
+        return device_id
+
+    async def _load_session_view(self, device_id: uuid.UUID) -> SessionView | None:
+        exists, row = await self.devices.session_view(device_id)
         if not exists:
             raise NotFound(DEVICE_NOT_FOUND)
         return row
 
+    async def _session_view(self, raw_id: str) -> SessionView | None:
+        """Fresh from the database (and remembered for the status cache)."""
+        device_id = self._device_uuid(raw_id)
+        row = await self._load_session_view(device_id)
+        self.statuses.put((self.user.id, device_id), row)
+        return row
+
     async def status(self, raw_id: str) -> DeviceStatus:
-        return current_status(await self._session_row(raw_id), utc_now())
+        device_id = self._device_uuid(raw_id)
+        row = await self.statuses.get_or_load(
+            (self.user.id, device_id), lambda: self._load_session_view(device_id)
+        )
+        return current_status(row, utc_now())
 
     async def wait_for(
-        self, raw_id: str, read: Callable[[DeviceSession | None], T | None], within: float
+        self, raw_id: str, read: Callable[[SessionView | None], T | None], within: float
     ) -> T | None:
         """Poll the device's session row until `read` returns something, or time runs out."""
         deadline = asyncio.get_running_loop().time() + within
         while True:
-            found = read(await self._session_row(raw_id))
+            found = read(await self._session_view(raw_id))
             if found is not None or asyncio.get_running_loop().time() >= deadline:
                 return found
             await asyncio.sleep(POLL_INTERVAL_S)
@@ -90,7 +124,7 @@ class DeviceService:
         wait a little for it rather than send the client away at once.
         """
 
-        def qr_or_logged_in(row: DeviceSession | None) -> str | DeviceStatus | None:
+        def qr_or_logged_in(row: SessionView | None) -> str | DeviceStatus | None:
             status = current_status(row, utc_now())
             return status if status.logged_in else current_qr(row, utc_now())
 

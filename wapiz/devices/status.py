@@ -4,12 +4,12 @@ The row says what the runner holding the lease last saw; a lease that has lapsed
 runner is watching, so the device is reported disconnected rather than trusted stale.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from wapiz.devices.models import DeviceSession
 from wapiz.schemas import ApiModel
 
 StatusName = Literal["logged_in", "connected", "disconnected"]
@@ -17,6 +17,21 @@ StatusName = Literal["logged_in", "connected", "disconnected"]
 # Reasons reported while no runner holds the device.
 WAITING_FOR_RUNNER = "waiting_for_runner"
 RUNNER_UNAVAILABLE = "runner_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """What the API reads of a `device_sessions` row: an immutable snapshot (cacheable)."""
+
+    runner: str | None
+    epoch: int
+    lease_expires_at: datetime | None
+    connected: bool
+    logged_in: bool
+    reason: str | None
+    jid: str | None
+    qr_code: str | None
+    qr_expires_at: datetime | None
 
 
 class DeviceStatus(ApiModel):
@@ -33,7 +48,7 @@ def status_name(connected: bool, logged_in: bool) -> StatusName:
     return "connected" if connected else "disconnected"
 
 
-def lease_alive(row: DeviceSession, now: datetime) -> bool:
+def lease_alive(row: SessionView, now: datetime) -> bool:
     return (
         row.runner is not None and row.lease_expires_at is not None and (row.lease_expires_at > now)
     )
@@ -46,7 +61,7 @@ def phone_of(jid: str | None) -> str | None:
     return jid.split("@", 1)[0].split(":", 1)[0]
 
 
-def current_status(row: DeviceSession | None, now: datetime) -> DeviceStatus:
+def current_status(row: SessionView | None, now: datetime) -> DeviceStatus:
     if row is None or row.epoch == 0:
         return DeviceStatus(
             connected=False, logged_in=False, status="disconnected", reason=WAITING_FOR_RUNNER
@@ -64,7 +79,7 @@ def current_status(row: DeviceSession | None, now: datetime) -> DeviceStatus:
     )
 
 
-def current_qr(row: DeviceSession | None, now: datetime) -> str | None:
+def current_qr(row: SessionView | None, now: datetime) -> str | None:
     """The QR code a phone could scan right now, if any."""
     if row is None or not lease_alive(row, now) or row.logged_in or not row.qr_code:
         return None

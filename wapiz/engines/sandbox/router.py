@@ -3,12 +3,12 @@ linked device on the handset. Mounted only when the sandbox engine is configured
 
 from fastapi import APIRouter, Response, status
 
-from wapiz.accounts.deps import CurrentUser
-from wapiz.deps import DatabaseDep, SessionDep, SettingsDep
+from wapiz.deps import DatabaseDep
+from wapiz.devices.deps import Devices
 from wapiz.devices.status import DeviceStatus
 from wapiz.engines.sandbox.schemas import LinkIn, LinkOut
 from wapiz.engines.sandbox.service import SandboxPhoneService
-from wapiz.schemas import error_responses
+from wapiz.schemas import ErrorBody, error_responses
 
 router = APIRouter(prefix="/api/sandbox", tags=["sandbox"])
 
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api/sandbox", tags=["sandbox"])
     responses={
         **error_responses(401, 404, 409),
         202: {"model": LinkOut, "description": "Scanned; the runner has not confirmed yet."},
+        503: {"model": ErrorBody, "description": "No QR code to scan yet; see Retry-After."},
     },
     summary="Scan the device's current QR code with a simulated phone",
 )
@@ -25,13 +26,10 @@ async def link_device(
     id: str,
     body: LinkIn,
     response: Response,
-    user: CurrentUser,
-    session: SessionDep,
-    settings: SettingsDep,
+    devices: Devices,
     database: DatabaseDep,
 ) -> LinkOut:
-    phone = SandboxPhoneService(session, settings, user, database)
-    jid, confirmed = await phone.link(id, body.phone)
+    jid, confirmed = await SandboxPhoneService(devices, database).link(id, body.phone)
     if confirmed is None:
         response.status_code = status.HTTP_202_ACCEPTED
         return LinkOut(jid=jid, connected=True, logged_in=False, status="connected")
@@ -48,7 +46,5 @@ async def link_device(
     responses=error_responses(401, 404, 409),
     summary="Remove the linked device on the simulated phone: the device is logged out",
 )
-async def unlink_device(
-    id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep, database: DatabaseDep
-) -> DeviceStatus:
-    return await SandboxPhoneService(session, settings, user, database).unlink(id)
+async def unlink_device(id: str, devices: Devices, database: DatabaseDep) -> DeviceStatus:
+    return await SandboxPhoneService(devices, database).unlink(id)
