@@ -32,6 +32,8 @@ from tests.support import (  # noqa: E402
 )
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# Every request then checks its token and reads the status row in the database.
+NO_CACHES = {"auth_cache_seconds": "0", "status_cache_seconds": "0"}
 
 
 def load(port: int, path: str, headers: dict[str, str], connections: int,
@@ -72,25 +74,31 @@ def measure(backend: str, connections: int, seconds: float) -> None:
         finally:
             bare.stop()
 
-        deployment = Deployment(backend, root)
-        try:
-            server = deployment.serve(log_level="warning")
-            api = Api(server.url)
-            token, _ = api.register()
-            device = api.linked_device(token)
-            api.close()
-            ours = load(server.port, f"/api/devices/{device['id']}/status",
-                        {"Authorization": f"Bearer {token}"}, connections, seconds)
-        finally:
-            deployment.close()
+        results = {"bare FastAPI handler": base}
+        for name, settings in (("wapiz (default)", {}), ("wapiz, caches off", NO_CACHES)):
+            results[name] = measure_wapiz(backend, root / name, connections, seconds, settings)
 
     print(f"\n{backend}: GET /api/devices/:id/status, {connections} connections, {seconds:.0f} s")
-    print(f"  {'':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    for name, result in (("bare FastAPI handler", base), ("wapiz (auth + database)", ours)):
+    print(f"  {'':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'ratio':>8}")
+    for name, result in results.items():
         print(f"  {name:<24}{result.rps:>10.0f}{result.p50:>10.2f}"
-              f"{result.percentile(99):>10.2f}{result.errors:>8}")
-    print(f"  ratio (wapiz / bare): {ours.rps / base.rps:.2f} of the throughput, "
-          f"p99 {ours.percentile(99) / base.percentile(99):.2f}x")
+              f"{result.percentile(99):>10.2f}{result.errors:>8}{result.rps / base.rps:>8.2f}")
+
+
+def measure_wapiz(backend: str, root: Path, connections: int, seconds: float,
+                  settings: dict[str, str]) -> LoadResult:
+    root.mkdir()
+    deployment = Deployment(backend, root)
+    try:
+        server = deployment.serve(log_level="warning", **settings)
+        api = Api(server.url)
+        token, _ = api.register()
+        device = api.linked_device(token)
+        api.close()
+        return load(server.port, f"/api/devices/{device['id']}/status",
+                    {"Authorization": f"Bearer {token}"}, connections, seconds)
+    finally:
+        deployment.close()
 
 
 def postgres_reachable(url: str) -> bool:

@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
 from wapiz import __version__
+from wapiz.accounts.deps import TOKEN_COOKIE
 from wapiz.accounts.router import router as auth_router
 from wapiz.cache import TTLCache
 from wapiz.config import Settings
@@ -48,8 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.principal_cache = TTLCache(settings.auth_cache_seconds)
     app.state.status_cache = TTLCache(settings.status_cache_seconds)
     install_error_handlers(app)
+    app.include_router(devices_router)  # first: its status route is the most polled
     app.include_router(auth_router)
-    app.include_router(devices_router)
     extra = engine_router(settings)
     if extra is not None:
         app.include_router(extra)
@@ -60,6 +61,21 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+SECURITY_SCHEMES = {
+    "cookieAuth": {"type": "apiKey", "in": "cookie", "name": TOKEN_COOKIE},
+    "bearerAuth": {"type": "http", "scheme": "bearer"},
+}
+
+
+def _declare_token_auth(schema: dict[str, Any]) -> None:
+    """Every operation that can answer 401 takes the token, as cookie or bearer."""
+    schema["components"]["securitySchemes"] = SECURITY_SCHEMES
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "401" in operation.get("responses", {}):
+                operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -74,5 +90,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.update(ours.pop("$defs", {}))
     components["HTTPValidationError"] = ours
     components.pop("ValidationError", None)
+    _declare_token_auth(schema)
     app.openapi_schema = schema
     return schema

@@ -9,17 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.config import Settings
 from wapiz.db.database import Database
 
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` ones in a thread pool,
+# a thread hop per dependency per request.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).session_scope() as session:
+    async with request.app.state.database.session_scope() as session:
         yield session
 
 

@@ -1,29 +1,28 @@
-"""Who is calling: the `wa_token` cookie or an `Authorization: Bearer` token."""
+"""Who is calling: the `wa_token` cookie or an `Authorization: Bearer` token.
+
+Every authenticated request passes through here, so it is kept to one dependency that reads
+the token, settings and cache straight off the request (each FastAPI dependency has a cost),
+and needs no request transaction.
+The OpenAPI description declares both schemes (see `wapiz.app`).
+"""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from wapiz.accounts.principal import Principal
+from wapiz.accounts.security import hash_token
 from wapiz.accounts.service import AccountService
 from wapiz.cache import TTLCache
 from wapiz.db.base import utc_now
-from wapiz.deps import SessionDep, SettingsDep
 from wapiz.errors import Unauthorized
 
 TOKEN_COOKIE = "wa_token"
 
-# Declared for OpenAPI (Swagger's "Authorize" button); either one is enough.
-_cookie_scheme = APIKeyCookie(name=TOKEN_COOKIE, auto_error=False)
-_bearer_scheme = HTTPBearer(auto_error=False)
 
-
-def request_token(
-    cookie: Annotated[str | None, Depends(_cookie_scheme)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
-) -> str:
-    token = bearer.credentials if bearer else cookie
+def request_token(request: Request) -> str:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    token = credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise Unauthorized()
     return token
@@ -34,19 +33,19 @@ def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
     return request.app.state.principal_cache
 
 
-RequestToken = Annotated[str, Depends(request_token)]
-PrincipalCache = Annotated[TTLCache[str, Principal | None], Depends(principal_cache)]
+async def authenticate(request: Request) -> Principal:
+    """The caller, from this process's token cache or one read in a session of its own."""
+    settings = request.app.state.settings
+    token_hash = hash_token(settings.secret, request_token(request))
 
+    async def load() -> Principal | None:
+        async with request.app.state.database.session_scope() as session:
+            return await AccountService(session, settings).principal_for(token_hash)
 
-async def current_user(
-    token: RequestToken, session: SessionDep, settings: SettingsDep, cache: PrincipalCache
-) -> Principal:
-    accounts = AccountService(session, settings)
-    token_hash = accounts.token_hash(token)
-    principal = await cache.get_or_load(token_hash, lambda: accounts.principal_for(token_hash))
+    principal = await principal_cache(request).get_or_load(token_hash, load)
     if principal is None or principal.token_expires_at <= utc_now():
         raise Unauthorized()
     return principal
 
 
-CurrentUser = Annotated[Principal, Depends(current_user)]
+CurrentUser = Annotated[Principal, Depends(authenticate)]

@@ -1,6 +1,6 @@
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-from wapiz.accounts.deps import TOKEN_COOKIE, CurrentUser, PrincipalCache, RequestToken
+from wapiz.accounts.deps import TOKEN_COOKIE, CurrentUser, principal_cache, request_token
 from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
 from wapiz.accounts.service import AccountService
 from wapiz.accounts.throttle import LoginThrottle
@@ -57,17 +57,13 @@ async def login(
 
 @router.post("/logout", responses=error_responses(401), summary="Revoke the token in use")
 async def logout(
-    _: CurrentUser,
-    token: RequestToken,
-    response: Response,
-    session: SessionDep,
+    _: CurrentUser, request: Request, response: Response, session: SessionDep,
     settings: SettingsDep,
-    cache: PrincipalCache,
 ) -> OkBody:
     accounts = AccountService(session, settings)
-    token_hash = accounts.token_hash(token)
+    token_hash = accounts.token_hash(request_token(request))
     await accounts.logout(token_hash)
-    cache.evict(token_hash)
+    principal_cache(request).evict(token_hash)
     response.delete_cookie(TOKEN_COOKIE, httponly=True, samesite="lax")
     return OkBody()
 

@@ -54,14 +54,23 @@ class Database:
 
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on error."""
-        async with self.sessionmaker() as session:
-            try:
-                yield session
+        """One unit of work: commit on success, roll back on error.
+
+        A session that never began a transaction holds no connection and needs neither:
+        requests served from the caches then cost no database work at all.
+        """
+        session = self.sessionmaker()
+        try:
+            yield session
+            if session.in_transaction():
                 await session.commit()
-            except BaseException:
+        except BaseException:
+            if session.in_transaction():
                 await session.rollback()
-                raise
+            raise
+        finally:
+            if session.in_transaction():
+                await session.close()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

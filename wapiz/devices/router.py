@@ -1,12 +1,23 @@
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Request, Response, status
 
+from wapiz.accounts.deps import CurrentUser
 from wapiz.devices.deps import Devices
 from wapiz.devices.qr import qr_png
 from wapiz.devices.schemas import DeviceCreate, DeviceOut, WebhookIn, WebhookOut
+from wapiz.devices.service import read_status
 from wapiz.devices.status import DeviceStatus
 from wapiz.schemas import ErrorBody, OkBody, error_responses
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
+
+
+# The status route comes first: clients poll it, and routes are matched in order.
+@router.get(
+    "/{id}/status", responses=error_responses(401, 404), summary="The device's connection status"
+)
+async def device_status(id: str, user: CurrentUser, request: Request) -> DeviceStatus:
+    state = request.app.state
+    return await read_status(state.database, state.status_cache, user, id)
 
 
 @router.get("", responses=error_responses(401), summary="List the account's devices")
@@ -53,13 +64,6 @@ async def device_qr(id: str, devices: Devices) -> Response | DeviceStatus:
     if isinstance(found, DeviceStatus):
         return found
     return Response(qr_png(found), media_type="image/png", headers={"Cache-Control": "no-store"})
-
-
-@router.get(
-    "/{id}/status", responses=error_responses(401, 404), summary="The device's connection status"
-)
-async def device_status(id: str, devices: Devices) -> DeviceStatus:
-    return await devices.status(id)
 
 
 @router.patch(

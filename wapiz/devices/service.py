@@ -13,6 +13,7 @@ from wapiz.accounts.repository import UserRepository
 from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
+from wapiz.db.database import Database
 from wapiz.devices.models import DEFAULT_LABEL, Device
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.status import DeviceStatus, SessionView, current_qr, current_status
@@ -22,6 +23,34 @@ DEVICE_NOT_FOUND = "Device tidak ditemukan"
 POLL_INTERVAL_S = 0.1
 QR_RETRY_AFTER_S = 2
 T = TypeVar("T")
+
+
+def device_uuid(raw_id: str) -> uuid.UUID:
+    device_id = parse_uuid(raw_id)
+    if device_id is None:
+        raise NotFound(DEVICE_NOT_FOUND)
+    return device_id
+
+
+async def load_session_view(devices: DeviceRepository, device_id: uuid.UUID) -> SessionView | None:
+    exists, row = await devices.session_view(device_id)
+    if not exists:
+        raise NotFound(DEVICE_NOT_FOUND)
+    return row
+
+
+async def read_status(
+    database: Database, statuses: "StatusCache", user: Principal, raw_id: str
+) -> DeviceStatus:
+    """A device's status for pollers of /status: from this process's short-lived cache, or
+    one read in a session of its own (no request transaction is needed to answer it)."""
+    device_id = device_uuid(raw_id)
+
+    async def load() -> SessionView | None:
+        async with database.session_scope() as session:
+            return await load_session_view(DeviceRepository(session, user.id), device_id)
+
+    return current_status(await statuses.get_or_load((user.id, device_id), load), utc_now())
 
 
 class PlanLimitReached(Forbidden):
@@ -81,30 +110,18 @@ class DeviceService:
         return device
 
     def _device_uuid(self, raw_id: str) -> uuid.UUID:
-        device_id = parse_uuid(raw_id)
-        if device_id is None:
-            raise NotFound(DEVICE_NOT_FOUND)
-        return device_id
-
-    async def _load_session_view(self, device_id: uuid.UUID) -> SessionView | None:
-        exists, row = await self.devices.session_view(device_id)
-        if not exists:
-            raise NotFound(DEVICE_NOT_FOUND)
-        return row
+        return device_uuid(raw_id)
 
     async def _session_view(self, raw_id: str) -> SessionView | None:
         """Fresh from the database (and remembered for the status cache)."""
         device_id = self._device_uuid(raw_id)
-        row = await self._load_session_view(device_id)
+        row = await load_session_view(self.devices, device_id)
         self.statuses.put((self.user.id, device_id), row)
         return row
 
     async def status(self, raw_id: str) -> DeviceStatus:
-        device_id = self._device_uuid(raw_id)
-        row = await self.statuses.get_or_load(
-            (self.user.id, device_id), lambda: self._load_session_view(device_id)
-        )
-        return current_status(row, utc_now())
+        """The status as of now, read fresh (pollers use `read_status`)."""
+        return current_status(await self._session_view(raw_id), utc_now())
 
     async def wait_for(
         self, raw_id: str, read: Callable[[SessionView | None], T | None], within: float

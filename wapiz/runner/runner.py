@@ -88,9 +88,10 @@ class Runner:
             deleted = set(await LeaseRepository(db, self.identity).deleted_among_mine())
         for device_id in deleted:
             await self._remove(device_id)
-        for lease in claimed:
-            if lease[0] not in deleted:
-                self.workers[lease[0]].start()
+        for device_id, _ in claimed:
+            worker = self.workers.get(device_id)
+            if device_id not in deleted and worker is not None:
+                worker.start()
 
     async def _remove(self, device_id: uuid.UUID) -> None:
         worker = self.workers.pop(device_id, None)
@@ -120,10 +121,13 @@ class Runner:
             await asyncio.sleep(interval)
 
     async def _renew(self) -> None:
+        # Judge only the workers that existed before the renewal: a device claimed meanwhile
+        # may not be visible to the renewal's statement yet.
+        before = dict(self.workers)
         async with self.database.session_scope() as db:
             held = set(await LeaseRepository(db, self.identity).renew(utc_now(), self.ttl))
-        for device_id, worker in list(self.workers.items()):
-            if worker.lease not in held:
+        for device_id, worker in before.items():
+            if worker.lease not in held and self.workers.get(device_id) is worker:
                 log.warning("device %s: lease lost; stopping its session", device_id)
                 del self.workers[device_id]
                 await worker.stop()
