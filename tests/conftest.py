@@ -19,25 +19,26 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture
-def deployment(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """A deployment of the test's own (for crash, restart and multi-process tests)."""
+def _deployment(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     deployment = Deployment(backend, tmp_path_factory.mktemp(backend))
     try:
         yield deployment
     finally:
         deployment.close()
+
+
+@pytest.fixture
+def deployment(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """A deployment of the test's own (for crash, restart and multi-process tests)."""
+    yield from _deployment(backend, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def shared_deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:
-    deployment = Deployment(backend, tmp_path_factory.mktemp(backend))
-    try:
-        yield deployment
-    finally:
-        deployment.close()
+    """A deployment shared by a module's tests (each test makes its own users)."""
+    yield from _deployment(backend, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
