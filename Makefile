@@ -1,5 +1,8 @@
 # The two commands: `make run` (serve on http://127.0.0.1:8080) and `make test`.
-PYTHON ?= python3
+# The first Python 3.11+ on the PATH.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -7,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: install run test lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "WAPIZ needs Python 3.11 or newer")'
+	@test -n "$(PYTHON)" || (echo "WAPIZ needs Python 3.11 or newer on the PATH" >&2; exit 1)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
