@@ -1,7 +1,8 @@
 """A small in-process TTL cache that loads each missing key once (no stampede).
 
 Used on the hottest read paths (who owns a token, a device's status) where a fraction of a
-second, or a few seconds, of staleness is acceptable and writes in this process evict at once.
+second, or a few seconds, of staleness is acceptable. `evict` is final for a TTL: a load that
+was already under way when the key was evicted does not put its (possibly stale) value back.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+NEVER = float("-inf")
 
 
 class TTLCache(Generic[K, V]):
@@ -20,6 +22,8 @@ class TTLCache(Generic[K, V]):
         self.max_entries = max_entries
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._loading: dict[K, asyncio.Future[V]] = {}
+        # Evicted keys, until when nothing may be cached for them.
+        self._evicted: OrderedDict[K, float] = OrderedDict()
 
     async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         if self.ttl <= 0:
@@ -29,7 +33,16 @@ class TTLCache(Generic[K, V]):
             return entry[1]
         pending = self._loading.get(key)
         if pending is not None:  # someone is loading it already: share their result
-            return await asyncio.shield(pending)
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # we were cancelled, not the load
+                return await load()  # the loader's request went away; load for ourselves
+        return await self._load(key, load)
+
+    async def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        started = time.monotonic()
         future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
         try:
@@ -43,17 +56,27 @@ class TTLCache(Generic[K, V]):
             raise
         finally:
             self._loading.pop(key, None)
-        self.put(key, value)
+        if self._evicted.get(key, NEVER) < started:
+            self.put(key, value)
         future.set_result(value)
         return value
 
     def put(self, key: K, value: V) -> None:
         if self.ttl <= 0:
             return
-        self._entries[key] = (time.monotonic() + self.ttl, value)
+        now = time.monotonic()
+        if self._evicted.get(key, NEVER) + self.ttl > now:
+            return
+        self._entries[key] = (now + self.ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
     def evict(self, key: K) -> None:
+        """Forget `key`; for one TTL, nothing loaded before or during this call is cached."""
         self._entries.pop(key, None)
+        now = time.monotonic()
+        self._evicted[key] = now
+        self._evicted.move_to_end(key)
+        while self._evicted and next(iter(self._evicted.values())) + self.ttl < now:
+            self._evicted.popitem(last=False)

@@ -137,6 +137,7 @@ def runner(
     database_url: DatabaseOpt = None,
     engine: EngineOpt = None,
     identity: Annotated[str | None, typer.Option(hidden=True)] = None,
+    parent_pid: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Run a runner: lease devices and hold their WhatsApp sessions."""
     from wapiz.server import run_runner_process
@@ -145,7 +146,7 @@ def runner(
         runner_name=name, data_dir=data_dir, database_url=database_url, engine=engine
     )
     with _config_errors():
-        run_runner_process(settings, identity)
+        run_runner_process(settings, identity, parent_pid)
 
 
 @app.command()

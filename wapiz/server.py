@@ -48,6 +48,9 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
     supervisor = (
         asyncio.create_task(RunnerSupervisor(settings, database).run(stop)) if database else None
     )
+    if supervisor is not None:
+        # A supervisor that gives up (the runner cannot start) takes the server down with it.
+        supervisor.add_done_callback(lambda _: None if stop.is_set() else request_stop())
     try:
         await server.serve()
     finally:
@@ -63,8 +66,14 @@ def serve(settings: Settings, with_runner: bool = True) -> None:
     asyncio.run(_serve(settings, with_runner))
 
 
-def run_runner_process(settings: Settings, identity: str | None = None) -> None:
+def run_runner_process(
+    settings: Settings, identity: str | None = None, parent_pid: int | None = None
+) -> None:
     from wapiz.runner.runner import run_runner
+    from wapiz.runner.supervisor import die_with_parent
+
+    if parent_pid is not None and not die_with_parent(parent_pid):
+        return
 
     async def main() -> None:
         stop = asyncio.Event()

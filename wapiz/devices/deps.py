@@ -4,13 +4,21 @@ from fastapi import Depends, Request
 
 from wapiz.accounts.deps import CurrentUser
 from wapiz.deps import SessionDep
+from wapiz.devices.reader import DeviceReader
 from wapiz.devices.service import DeviceService
 
 
 async def device_service(request: Request, user: CurrentUser, session: SessionDep) -> DeviceService:
-    """The caller's devices, in the request's transaction."""
+    """The caller's devices, for changes in the request's transaction."""
     state = request.app.state
     return DeviceService(session, state.settings, user, state.status_cache)
 
 
+async def device_reader(request: Request, user: CurrentUser) -> DeviceReader:
+    """The caller's devices, for reads and waits that need no request transaction."""
+    state = request.app.state
+    return DeviceReader(state.database, state.settings, user, state.status_cache)
+
+
 Devices = Annotated[DeviceService, Depends(device_service)]
+DeviceReads = Annotated[DeviceReader, Depends(device_reader)]

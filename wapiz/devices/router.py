@@ -1,10 +1,8 @@
-from fastapi import APIRouter, Body, Request, Response, status
+from fastapi import APIRouter, Body, Response, status
 
-from wapiz.accounts.deps import CurrentUser
-from wapiz.devices.deps import Devices
+from wapiz.devices.deps import DeviceReads, Devices
 from wapiz.devices.qr import qr_png
 from wapiz.devices.schemas import DeviceCreate, DeviceOut, WebhookIn, WebhookOut
-from wapiz.devices.service import read_status
 from wapiz.devices.status import DeviceStatus
 from wapiz.schemas import ErrorBody, OkBody, error_responses
 
@@ -15,9 +13,8 @@ router = APIRouter(prefix="/api/devices", tags=["devices"])
 @router.get(
     "/{id}/status", responses=error_responses(401, 404), summary="The device's connection status"
 )
-async def device_status(id: str, user: CurrentUser, request: Request) -> DeviceStatus:
-    state = request.app.state
-    return await read_status(state.database, state.status_cache, user, id)
+async def device_status(id: str, devices: DeviceReads) -> DeviceStatus:
+    return await devices.status(id)
 
 
 @router.get("", responses=error_responses(401), summary="List the account's devices")
@@ -59,7 +56,7 @@ async def delete_device(id: str, devices: Devices) -> OkBody:
     },
     summary="The QR code to link the device (PNG), or its status once logged in",
 )
-async def device_qr(id: str, devices: Devices) -> Response | DeviceStatus:
+async def device_qr(id: str, devices: DeviceReads) -> Response | DeviceStatus:
     found = await devices.qr_or_status(id)
     if isinstance(found, DeviceStatus):
         return found

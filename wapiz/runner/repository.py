@@ -2,7 +2,8 @@
 
 A lease is (runner, epoch, lease_expires_at) on a device's session row. Claiming bumps the
 epoch; every write a runner makes names the epoch it holds, so a runner that lost its lease
-(stalled, partitioned, presumed dead) can no longer change anything.
+(stalled, partitioned, presumed dead) can no longer change these rows. Lease times come from
+the database's clock on PostgreSQL, so runners on hosts with skewed clocks still agree.
 """
 
 import uuid
@@ -10,9 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db.base import utc_now
 from wapiz.devices.models import Device, DeviceSession
 
 Lease = tuple[uuid.UUID, int]  # (device id, epoch)
@@ -26,8 +28,18 @@ class LeaseRepository:
     def _is_postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
-    async def claim(self, now: datetime, ttl: timedelta, limit: int) -> Sequence[Lease]:
-        """Take up to `limit` devices that no live lease covers, in one statement."""
+    def _clock(self) -> Any:
+        """Now, by the database's clock where there can be several hosts."""
+        return func.now() if self._is_postgres() else utc_now()
+
+    async def claim(self, ttl: timedelta, limit: int) -> Sequence[Lease]:
+        """Take up to `limit` devices that no live lease covers, in one statement.
+
+        On SQLite the single UPDATE runs under the database's write lock, so two runners
+        cannot take the same row; on PostgreSQL the candidates are locked, skipping rows
+        another runner is taking at the same moment.
+        """
+        now = self._clock()
         free = or_(DeviceSession.lease_expires_at.is_(None), DeviceSession.lease_expires_at < now)
         candidates = (
             select(DeviceSession.device_id)
@@ -49,21 +61,27 @@ class LeaseRepository:
                 qr_code=None,
                 qr_expires_at=None,
                 reason="connecting",
-                updated_at=now,
+                updated_at=utc_now(),
             )
             .returning(DeviceSession.device_id, DeviceSession.epoch)
         )
         return [(row[0], row[1]) for row in await self.session.execute(statement)]
 
-    async def renew(self, now: datetime, ttl: timedelta) -> Sequence[Lease]:
-        """Extend every lease this runner still holds; what is missing was taken over."""
+    async def renew(self, leases: Sequence[Lease], ttl: timedelta) -> set[Lease]:
+        """Extend the given leases; the ones missing from the answer were taken over."""
+        if not leases:
+            return set()
         statement = (
             update(DeviceSession)
-            .where(DeviceSession.runner == self.runner)
-            .values(lease_expires_at=now + ttl)
+            .where(
+                DeviceSession.runner == self.runner,
+                DeviceSession.device_id.in_([device_id for device_id, _ in leases]),
+            )
+            .values(lease_expires_at=self._clock() + ttl)
             .returning(DeviceSession.device_id, DeviceSession.epoch)
         )
-        return [(row[0], row[1]) for row in await self.session.execute(statement)]
+        renewed = {(row[0], row[1]) for row in await self.session.execute(statement)}
+        return renewed & set(leases)
 
     async def write_state(self, lease: Lease, now: datetime, **values: Any) -> bool:
         """Record what the session saw; False when the lease is no longer ours."""
@@ -95,13 +113,13 @@ class LeaseRepository:
             )
         )
 
-    async def deleted_among_mine(self) -> Sequence[uuid.UUID]:
+    async def deleted_among_mine(self) -> Sequence[Lease]:
         statement = (
-            select(Device.id)
+            select(Device.id, DeviceSession.epoch)
             .join(DeviceSession, DeviceSession.device_id == Device.id)
             .where(DeviceSession.runner == self.runner, Device.deleted_at.is_not(None))
         )
-        return (await self.session.scalars(statement)).all()
+        return [(row[0], row[1]) for row in await self.session.execute(statement)]
 
     async def remove_device(self, lease: Lease) -> None:
         """Delete a device marked deleted, if we still hold it (its session row cascades)."""

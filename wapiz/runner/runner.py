@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -70,41 +71,54 @@ class Runner:
             log.info("runner %s stopped", self.identity)
 
     async def tick(self) -> None:
-        """Revive crashed workers, claim free devices, then clean up deleted ones."""
+        """Replace crashed workers, claim free devices, clean up deleted ones."""
         for device_id, worker in list(self.workers.items()):
-            if worker.done:
+            if worker.lease_lost:
+                del self.workers[device_id]
+            elif worker.crashed:
                 log.warning("device %s: worker ended unexpectedly; restarting it", device_id)
                 await worker.stop()
-                self.workers[device_id] = DeviceWorker(self.engine, worker.lease, self._write_state)
-                self.workers[device_id].start()
+                self._start_worker(worker.lease)
+        async with self.database.session_scope() as db:
+            deleted = await LeaseRepository(db, self.identity).deleted_among_mine()
+        for lease in deleted:
+            await self._guarded(lease, self._remove)
         capacity = MAX_DEVICES - len(self.workers)
         async with self.database.session_scope() as db:
-            claimed = await LeaseRepository(db, self.identity).claim(utc_now(), self.ttl, capacity)
+            claimed = await LeaseRepository(db, self.identity).claim(self.ttl, capacity)
         for lease in claimed:
             log.info("runner %s: took device %s (epoch %d)", self.identity, *lease)
-            worker = DeviceWorker(self.engine, lease, self._write_state)
-            self.workers[lease[0]] = worker
-        async with self.database.session_scope() as db:
-            deleted = set(await LeaseRepository(db, self.identity).deleted_among_mine())
-        for device_id in deleted:
-            await self._remove(device_id)
-        for device_id, _ in claimed:
-            worker = self.workers.get(device_id)
-            if device_id not in deleted and worker is not None:
-                worker.start()
+            self._start_worker(lease)
+        # A device deleted while no runner held it is cleaned up on the next tick.
 
-    async def _remove(self, device_id: uuid.UUID) -> None:
-        worker = self.workers.pop(device_id, None)
-        if worker is None:
-            return
+    def _start_worker(self, lease: Lease) -> None:
+        worker = DeviceWorker(self.engine, lease, self._write_state)
+        self.workers[lease[0]] = worker
+        worker.start()
+
+    async def _guarded(self, lease: Lease, step: Callable[[Lease], Awaitable[None]]) -> None:
+        """One device's step; its failure is logged and retried next tick, not spread."""
         try:
-            await worker.remove()
+            await step(lease)
         except Exception:
-            # The stored keys are removed regardless: a deleted device must not linger.
+            log.exception("device %s: %s failed; retrying next tick", lease[0], step.__name__)
+
+    async def _remove(self, lease: Lease) -> None:
+        """Log a deleted device out, delete its stored keys, then its rows."""
+        device_id = lease[0]
+        worker = self.workers.get(device_id)
+        try:
+            if worker is not None:
+                await worker.remove()
+            else:
+                await self.engine.destroy(str(device_id))
+        except Exception:
+            # The stored keys go regardless: a deleted device must not linger.
             log.exception("device %s: logout failed; removing its keys anyway", device_id)
-            await self.engine.destroy(worker.key)
+            await self.engine.destroy(str(device_id))
         async with self.database.session_scope() as db:
-            await LeaseRepository(db, self.identity).remove_device(worker.lease)
+            await LeaseRepository(db, self.identity).remove_device(lease)
+        self.workers.pop(device_id, None)
         log.info("runner %s: removed deleted device %s", self.identity, device_id)
 
     async def _write_state(self, lease: Lease, values: dict[str, Any]) -> bool:
@@ -113,11 +127,19 @@ class Runner:
 
     async def _renew_forever(self) -> None:
         interval = self.ttl.total_seconds() / 3
+        last_renewed = asyncio.get_running_loop().time()
         while True:
             try:
                 await self._renew()
+                last_renewed = asyncio.get_running_loop().time()
             except Exception:
                 log.exception("lease renewal failed; retrying")
+                # Past most of the TTL without a renewal, another runner may hold our devices
+                # any moment: let go of every session rather than risk two connections.
+                if self.workers and asyncio.get_running_loop().time() - last_renewed > interval * 2:
+                    log.error("runner %s: cannot renew leases; stopping all sessions",
+                              self.identity)
+                    await self._drop_all()
             await asyncio.sleep(interval)
 
     async def _renew(self) -> None:
@@ -125,22 +147,23 @@ class Runner:
         # may not be visible to the renewal's statement yet.
         before = dict(self.workers)
         async with self.database.session_scope() as db:
-            held = set(await LeaseRepository(db, self.identity).renew(utc_now(), self.ttl))
+            held = await LeaseRepository(db, self.identity).renew(
+                [worker.lease for worker in before.values()], self.ttl
+            )
         for device_id, worker in before.items():
             if worker.lease not in held and self.workers.get(device_id) is worker:
                 log.warning("device %s: lease lost; stopping its session", device_id)
                 del self.workers[device_id]
                 await worker.stop()
 
-    async def _shutdown(self) -> None:
+    async def _drop_all(self) -> None:
         workers = list(self.workers.values())
         self.workers.clear()
-        if workers:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*(w.stop() for w in workers), return_exceptions=True),
-                    SHUTDOWN_TIMEOUT_S,
-                )
+        await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
+
+    async def _shutdown(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._drop_all(), SHUTDOWN_TIMEOUT_S)
         async with self.database.session_scope() as db:
             await LeaseRepository(db, self.identity).release_all(utc_now(), RUNNER_STOPPED)
 

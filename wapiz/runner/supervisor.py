@@ -27,14 +27,20 @@ TERMINATE_TIMEOUT_S = 8.0
 HEALTHY_AFTER_S = 30.0
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    """Linux: the kernel sends SIGTERM to the runner if `serve` dies, even by SIGKILL."""
+CONFIG_ERROR_EXIT = 2  # the runner cannot work with these settings: restarting won't help
+
+
+def die_with_parent(parent_pid: int) -> bool:
+    """Called by a supervised runner at start. On Linux the kernel then sends it SIGTERM when
+    `serve` dies, even by SIGKILL. False if the parent is already gone."""
     with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    return os.getppid() == parent_pid
 
 
 def runner_command(settings: Settings, identity: str) -> list[str]:
-    command = [sys.executable, "-m", "wapiz", "runner", "--identity", identity]
+    command = [sys.executable, "-m", "wapiz", "runner", "--identity", identity,
+               "--parent-pid", str(os.getpid())]
     if settings.runner_name:
         command += ["--name", settings.runner_name]
     return command
@@ -55,7 +61,7 @@ class RunnerSupervisor:
             # The pid in the identity is the supervisor's; the random part tells runs apart.
             identity = runner_identity(self.settings.runner_name)
             self.process = await asyncio.create_subprocess_exec(
-                *runner_command(self.settings, identity), env=env, preexec_fn=_die_with_parent
+                *runner_command(self.settings, identity), env=env
             )
             log.info("runner started (pid %d)", self.process.pid)
             waiter = asyncio.create_task(self.process.wait())
@@ -68,6 +74,9 @@ class RunnerSupervisor:
                 return
             code = waiter.result()
             await self._release(identity)
+            if code == CONFIG_ERROR_EXIT:
+                log.error("runner refused to start (see above); not restarting it")
+                return
             if asyncio.get_running_loop().time() - started > HEALTHY_AFTER_S:
                 backoff.reset()
             delay = backoff.next_delay()

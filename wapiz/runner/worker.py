@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 StateWriter = Callable[[Lease, dict[str, Any]], Awaitable[bool]]
 STOP_TIMEOUT_S = 3.0
 CONNECT_FAILED = "connect_failed"
+CONNECTING = "connecting"
 
 
 class LeaseLost(Exception):
@@ -70,13 +71,18 @@ class DeviceWorker:
         self.session = engine.session(self.key, self._events.put)
         self._task: asyncio.Task[None] | None = None
         self._started = False
+        # One backoff for the worker's life: a flapping connection slows down, and only a
+        # login that happened resets it.
+        self._backoff = Backoff()
+        self.lease_lost = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"device-{self.key}")
 
     @property
-    def done(self) -> bool:
-        return self._task is not None and self._task.done()
+    def crashed(self) -> bool:
+        """Ended by an unexpected error (not by losing its lease): worth a new worker."""
+        return self._task is not None and self._task.done() and not self.lease_lost
 
     async def _write(self, **values: Any) -> None:
         if not await self._write_state(self.lease, values):
@@ -88,28 +94,32 @@ class DeviceWorker:
             while True:
                 await self._apply(await self._events.get())
         except LeaseLost:
+            self.lease_lost = True
             log.warning("device %s: lease taken over; dropping the session", self.key)
             await self._stop_session()
 
     async def _connect(self) -> None:
-        backoff = Backoff()
         while True:
+            # A fenced write first: a worker whose lease is gone never connects.
+            await self._write(connected=False, reason=CONNECTING)
             try:
                 self._started = True
                 await self.session.start()
                 return
             except Exception as exc:
-                delay = backoff.next_delay()
+                delay = self._backoff.next_delay()
                 log.warning("device %s: connect failed (%s); retry in %.1fs", self.key, exc, delay)
                 await self._write(connected=False, reason=CONNECT_FAILED)
                 await asyncio.sleep(delay)
 
     async def _apply(self, event: EngineEvent) -> None:
         await self._write(**state_for(event))
-        if isinstance(event, LoggedOut | Disconnected):
+        if isinstance(event, LoggedIn):
+            self._backoff.reset()
+        elif isinstance(event, LoggedOut | Disconnected):
             # Logged out: start over with a fresh pairing (a new QR). Dropped: reconnect.
             await self._stop_session()
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(self._backoff.next_delay())
             await self._connect()
 
     async def _stop_session(self) -> None:

@@ -3,8 +3,7 @@ linked device on the handset. Mounted only when the sandbox engine is configured
 
 from fastapi import APIRouter, Response, status
 
-from wapiz.deps import DatabaseDep
-from wapiz.devices.deps import Devices
+from wapiz.devices.deps import DeviceReads
 from wapiz.devices.status import DeviceStatus
 from wapiz.engines.sandbox.schemas import LinkIn, LinkOut
 from wapiz.engines.sandbox.service import SandboxPhoneService
@@ -26,10 +25,9 @@ async def link_device(
     id: str,
     body: LinkIn,
     response: Response,
-    devices: Devices,
-    database: DatabaseDep,
+    devices: DeviceReads,
 ) -> LinkOut:
-    jid, confirmed = await SandboxPhoneService(devices, database).link(id, body.phone)
+    jid, confirmed = await SandboxPhoneService(devices).link(id, body.phone)
     if confirmed is None:
         response.status_code = status.HTTP_202_ACCEPTED
         return LinkOut(jid=jid, connected=True, logged_in=False, status="connected")
@@ -46,5 +44,5 @@ async def link_device(
     responses=error_responses(401, 404, 409),
     summary="Remove the linked device on the simulated phone: the device is logged out",
 )
-async def unlink_device(id: str, devices: Devices, database: DatabaseDep) -> DeviceStatus:
-    return await SandboxPhoneService(devices, database).unlink(id)
+async def unlink_device(id: str, devices: DeviceReads) -> DeviceStatus:
+    return await SandboxPhoneService(devices).unlink(id)

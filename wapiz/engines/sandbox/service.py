@@ -1,8 +1,12 @@
-"""The simulated phone's actions on a user's device: scan its QR code, or unlink it."""
+"""The simulated phone's actions on a user's device: scan its QR code, or unlink it.
+
+The phone is not part of the gateway: it talks to the (simulated) network, so each of its
+actions is a unit of work of its own, committed at once so the runner sees it, and the
+request holds no transaction while it waits for the runner's answer.
+"""
 
 from wapiz.db.base import utc_now
-from wapiz.db.database import Database
-from wapiz.devices.service import DeviceService
+from wapiz.devices.reader import DeviceReader
 from wapiz.devices.status import DeviceStatus, SessionView, current_status
 from wapiz.engines.sandbox.network import SandboxPhone
 from wapiz.errors import Conflict
@@ -21,9 +25,9 @@ def _logged_out(row: SessionView | None) -> DeviceStatus | None:
 
 
 class SandboxPhoneService:
-    def __init__(self, devices: DeviceService, database: Database) -> None:
+    def __init__(self, devices: DeviceReader) -> None:
         self.devices = devices
-        self.database = database
+        self.database = devices.database
 
     async def link(self, raw_id: str, phone: str) -> tuple[str, DeviceStatus | None]:
         """Scan the QR code the device shows now; returns the JID and, once the runner has
@@ -31,8 +35,6 @@ class SandboxPhoneService:
         code = await self.devices.qr_or_status(raw_id)
         if isinstance(code, DeviceStatus):
             raise Conflict("Device sudah terhubung")
-        # The phone talks to the network, not through this request's transaction: the scan
-        # is committed at once, so the runner sees it while we wait for the result.
         async with self.database.session_scope() as network:
             jid = await SandboxPhone(network).scan(code, phone)
         return jid, await self.devices.wait_for(raw_id, _logged_in, CONFIRM_WAIT_S)
@@ -42,4 +44,4 @@ class SandboxPhoneService:
         async with self.database.session_scope() as network:
             await SandboxPhone(network).remove_linked_device(str(device.id))
         confirmed = await self.devices.wait_for(raw_id, _logged_out, CONFIRM_WAIT_S)
-        return confirmed or await self.devices.status(raw_id)
+        return confirmed or current_status(await self.devices.view(raw_id), utc_now())

@@ -1,0 +1,106 @@
+"""Reads of a user's devices that need no request transaction: status, QR, waiting.
+
+Each read is a short session of its own, so a poller (`/status`, `/qr` waiting for a first
+code, the sandbox phone waiting for a login) never pins a pooled connection while it waits.
+Statuses are kept for `WAPIZ_STATUS_CACHE_SECONDS` in a per-process cache.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from wapiz.accounts.principal import Principal
+from wapiz.cache import TTLCache
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.devices.models import Device
+from wapiz.devices.repository import DeviceRepository, parse_uuid
+from wapiz.devices.status import DeviceStatus, SessionView, current_qr, current_status
+from wapiz.errors import NotFound, ServiceUnavailable
+
+DEVICE_NOT_FOUND = "Device tidak ditemukan"
+POLL_INTERVAL_S = 0.1
+QR_RETRY_AFTER_S = 2
+T = TypeVar("T")
+
+StatusCache = TTLCache[tuple[uuid.UUID, uuid.UUID], SessionView | None]
+
+
+def device_uuid(raw_id: str) -> uuid.UUID:
+    """A device id from a URL; a malformed one is simply a device that does not exist."""
+    device_id = parse_uuid(raw_id)
+    if device_id is None:
+        raise NotFound(DEVICE_NOT_FOUND)
+    return device_id
+
+
+class DeviceReader:
+    def __init__(
+        self, database: Database, settings: Settings, user: Principal, statuses: StatusCache
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.user = user
+        self.statuses = statuses
+
+    async def get(self, raw_id: str) -> Device:
+        async with self.database.session_scope() as session:
+            device = await DeviceRepository(session, self.user.id).get(device_uuid(raw_id))
+        if device is None:
+            raise NotFound(DEVICE_NOT_FOUND)
+        return device
+
+    async def _load(self, device_id: uuid.UUID) -> SessionView | None:
+        async with self.database.session_scope() as session:
+            exists, view = await DeviceRepository(session, self.user.id).session_view(device_id)
+        if not exists:
+            raise NotFound(DEVICE_NOT_FOUND)
+        return view
+
+    async def view(self, raw_id: str) -> SessionView | None:
+        """The session row as it is now (and remembered for the status cache)."""
+        device_id = device_uuid(raw_id)
+        view = await self._load(device_id)
+        self.statuses.put((self.user.id, device_id), view)
+        return view
+
+    async def status(self, raw_id: str) -> DeviceStatus:
+        """The status for pollers: at most `WAPIZ_STATUS_CACHE_SECONDS` old."""
+        device_id = device_uuid(raw_id)
+        view = await self.statuses.get_or_load(
+            (self.user.id, device_id), lambda: self._load(device_id)
+        )
+        return current_status(view, utc_now())
+
+    async def wait_for(
+        self, raw_id: str, read: Callable[[SessionView | None], T | None], within: float
+    ) -> T | None:
+        """Poll the session row until `read` returns something, or time runs out."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            found = read(await self.view(raw_id))
+            if found is not None or asyncio.get_running_loop().time() >= deadline:
+                return found
+            await asyncio.sleep(POLL_INTERVAL_S)
+
+    async def qr_or_status(self, raw_id: str) -> str | DeviceStatus:
+        """The QR code to show, or the status once the device is logged in (else 503).
+
+        Right after a device is created the runner needs a moment to present a first QR:
+        wait a little for it rather than send the client away at once.
+        """
+
+        def qr_or_logged_in(view: SessionView | None) -> str | DeviceStatus | None:
+            status = current_status(view, utc_now())
+            return status if status.logged_in else current_qr(view, utc_now())
+
+        found = await self.wait_for(raw_id, qr_or_logged_in, self.settings.qr_wait_seconds)
+        if found is None:
+            status = current_status(await self.view(raw_id), utc_now())
+            raise ServiceUnavailable(
+                f"QR code belum tersedia ({status.reason or status.status}), coba lagi",
+                retry_after=QR_RETRY_AFTER_S,
+            )
+        return found
