@@ -291,15 +291,16 @@ class Deployment:
 
 
 def db_rows(database_url: str, sql: str, **params: object) -> list[tuple]:
-    """Rows of one query, for assertions about what is stored."""
+    """Rows of one statement (committed), for assertions about what is stored."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     async def query() -> list[tuple]:
         engine = create_async_engine(database_url)
         try:
-            async with engine.connect() as connection:
-                return [tuple(row) for row in await connection.execute(text(sql), params)]
+            async with engine.begin() as connection:
+                result = await connection.execute(text(sql), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
         finally:
             await engine.dispose()
 

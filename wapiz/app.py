@@ -78,6 +78,14 @@ def _declare_token_auth(schema: dict[str, Any]) -> None:
                 operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
 
 
+def _drop_impossible_422(operation: dict[str, Any]) -> None:
+    """FastAPI lists 422 everywhere; an operation without a body or query can't answer it
+    (its only parameters are string path segments)."""
+    parameters = operation.get("parameters", [])
+    if "requestBody" not in operation and all(p["in"] == "path" for p in parameters):
+        operation["responses"].pop("422", None)
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's description, with our 422 body in place of its default one."""
     if app.openapi_schema:
@@ -90,6 +98,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.update(ours.pop("$defs", {}))
     components["HTTPValidationError"] = ours
     components.pop("ValidationError", None)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            _drop_impossible_422(operation)
     _declare_token_auth(schema)
     app.openapi_schema = schema
     return schema

@@ -117,19 +117,28 @@ class Settings(BaseSettings):
 
 
 def load_or_create_secret(data_dir: Path) -> str:
-    """Read the data dir's secret, creating it once (safe when two processes race)."""
+    """Read the data dir's secret, creating it once.
+
+    Written to a private temporary file and then hard-linked into place: the link either
+    creates the complete file or fails because another process got there first, so a reader
+    never sees a half-written secret.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / SECRET_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        secret = path.read_text().strip()
-        if not secret:
-            raise ConfigError(f"{path} is empty: delete it or set WAPIZ_SECRET_KEY") from None
-        return secret
-    secret = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as file:
-        file.write(secret + "\n")
+    if not path.exists():
+        temporary = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    secret = path.read_text().strip()
+    if not secret:
+        raise ConfigError(f"{path} is empty: delete it or set WAPIZ_SECRET_KEY")
     return secret
 
 

@@ -98,7 +98,13 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    # Starlette logs the traceback; the client gets the same shape as every other error.
+    return error_response(500, WapizError.message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(WapizError, _wapiz_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,10 +1,13 @@
 """Accounts over HTTP: register, login, logout, me, and the throttle on failed logins."""
 
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import httpx
 
-from tests.support import Api, Deployment
+from tests.support import Api, Deployment, db_rows
 
 
 def _email() -> str:
@@ -130,3 +133,45 @@ def test_secure_cookie_when_configured(deployment: Deployment) -> None:
                           json={"email": _email(), "password": "rahasia123", "name": "A"})
     assert response.status_code == 201
     assert "Secure" in response.headers["set-cookie"]
+
+
+def test_parallel_guesses_cannot_pass_the_throttle(api: Api) -> None:
+    _, user = api.register()
+    attempt = {"email": user["email"], "password": "salah123"}
+
+    def guess(_: int) -> int:
+        with httpx.Client(base_url=api.url, timeout=60) as client:
+            return client.post("/api/auth/login", json=attempt).status_code
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        codes = Counter(pool.map(guess, range(15)))
+    assert codes[401] <= 5 and codes[401] + codes[429] == 15, codes
+
+
+def test_many_simultaneous_logins_all_get_an_answer(api: Api) -> None:
+    """Logins must not exhaust the database pool (each attempt is counted on the side)."""
+    users = [api.register()[1] for _ in range(4)]
+
+    def login(i: int) -> int:
+        user = users[i % len(users)]
+        password = "rahasia123" if i % 2 else "salah123"
+        with httpx.Client(base_url=api.url, timeout=60) as client:
+            return client.post("/api/auth/login",
+                               json={"email": user["email"], "password": password}).status_code
+
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        codes = Counter(pool.map(login, range(60)))
+    assert set(codes) <= {200, 401, 429}, codes
+    assert codes[200] >= 1
+
+
+def test_expired_tokens_are_refused(shared_deployment: Deployment, api: Api) -> None:
+    token, user = api.register()
+    past = datetime(2020, 1, 1, tzinfo=UTC)
+    db_rows(shared_deployment.database_url,
+            "UPDATE api_tokens SET expires_at = :past WHERE user_id = :user",
+            past=past.replace(tzinfo=None) if shared_deployment.backend == "sqlite" else past,
+            user=user["id"].replace("-", "") if shared_deployment.backend == "sqlite"
+            else user["id"])
+    response = api.http.get("/api/auth/me", headers=api.auth(token))
+    assert response.status_code == 401 and response.json() == {"error": "Unauthorized"}

@@ -120,3 +120,49 @@ def test_api_keeps_answering_without_any_runner(deployment: Deployment) -> None:
     device = api.create_device(token)
     assert api.status(token, device["id"])["reason"] == "waiting_for_runner"
     api.close()
+
+
+def _linked_then_runnerless(deployment: Deployment) -> tuple[Api, str, dict]:
+    """A linked device, then the server stopped and only the API started again."""
+    server = deployment.serve()
+    api = Api(server.url)
+    token, _ = api.register()
+    device = api.linked_device(token)
+    api.close()
+    server.stop()
+    return Api(deployment.api().url), token, device
+
+
+def test_a_device_deleted_while_no_runner_runs_is_cleaned_up_later(
+    deployment: Deployment,
+) -> None:
+    api, token, device = _linked_then_runnerless(deployment)
+    assert api.http.delete(f"/api/devices/{device['id']}",
+                           headers=api.auth(token)).json() == {"ok": True}
+    assert api.http.get("/api/devices", headers=api.auth(token)).json() == []
+    keys = "SELECT key FROM sandbox_sessions WHERE key = :key"
+    assert db_rows(deployment.database_url, keys, key=device["id"])  # nobody removed them yet
+
+    deployment.runner("late")
+    wait_until(lambda: not db_rows(deployment.database_url, keys, key=device["id"]), timeout=15)
+    wait_until(lambda: db_rows(deployment.database_url, "SELECT count(*) FROM devices")
+               == [(0,)], timeout=5)
+    api.close()
+
+
+def test_unlinked_on_the_phone_while_no_runner_runs(deployment: Deployment) -> None:
+    api, token, device = _linked_then_runnerless(deployment)
+    response = api.http.post(f"/api/sandbox/devices/{device['id']}/unlink",
+                             headers=api.auth(token))
+    assert response.status_code == 200 and response.json()["loggedIn"] is False
+
+    # The runner that resumes the device learns it was removed: no login, a fresh QR code.
+    deployment.runner("late")
+
+    def showing_qr() -> bool:
+        reply = api.http.get(f"/api/devices/{device['id']}/qr", headers=api.auth(token))
+        return reply.headers["content-type"] == "image/png"
+
+    wait_until(showing_qr, timeout=15)
+    assert api.status(token, device["id"])["status"] == "connected"
+    api.close()

@@ -5,6 +5,7 @@ from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
 from wapiz.accounts.service import AccountService
 from wapiz.accounts.throttle import LoginThrottle
 from wapiz.config import Settings
+from wapiz.db.base import utc_now
 from wapiz.deps import DatabaseDep, SessionDep, SettingsDep
 from wapiz.schemas import OkBody, error_responses
 
@@ -49,8 +50,9 @@ async def login(
     settings: SettingsDep,
     database: DatabaseDep,
 ) -> AuthOut:
+    await LoginThrottle(database, settings).admit(body.email, utc_now())
     service = AccountService(session, settings)
-    user, token = await service.login(body.email, body.password, LoginThrottle(database, settings))
+    user, token = await service.login(body.email, body.password)
     _set_token_cookie(response, token, settings)
     return AuthOut(user=await service.describe(user), token=token)
 

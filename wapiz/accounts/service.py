@@ -10,9 +10,8 @@ from wapiz.accounts import security
 from wapiz.accounts.models import User
 from wapiz.accounts.plans import DEFAULT_PLAN, device_limit, require_known_plan
 from wapiz.accounts.principal import Principal
-from wapiz.accounts.repository import TokenRepository, UserRepository
+from wapiz.accounts.repository import LoginThrottleRepository, TokenRepository, UserRepository
 from wapiz.accounts.schemas import UserOut
-from wapiz.accounts.throttle import LoginThrottle
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import DeviceRepository
@@ -34,11 +33,11 @@ class AccountService:
     ) -> User:
         plan = require_known_plan(self.settings, plan)
         email = email.lower()
+        # Hash first: no pooled connection is held through the deliberately slow Argon2.
+        password_hash = await security.hash_password(password)
         if await self.users.get_by_email(email) is not None:
             raise Conflict(EMAIL_TAKEN)
-        user = User(
-            email=email, name=name, plan=plan, password_hash=await security.hash_password(password)
-        )
+        user = User(email=email, name=name, plan=plan, password_hash=password_hash)
         try:
             await self.users.add(user)
         except IntegrityError:  # lost a race on the unique email; the request rolls back
@@ -55,15 +54,13 @@ class AccountService:
         user = await self.create_user(email, password, name)
         return user, await self.issue_token(user)
 
-    async def login(self, email: str, password: str, throttle: LoginThrottle) -> tuple[User, str]:
-        now = utc_now()
-        await throttle.check(email, now)
+    async def login(self, email: str, password: str) -> tuple[User, str]:
+        """Check the password (the attempt was counted by `LoginThrottle.admit`)."""
         user = await self.users.get_by_email(email)
         if not await security.verify_password(user.password_hash if user else None, password):
-            await throttle.record_failure(email, now)
             raise Unauthorized(BAD_CREDENTIALS)
         assert user is not None
-        await throttle.clear(email)
+        await LoginThrottleRepository(self.session).clear(email)
         return user, await self.issue_token(user)
 
     def token_hash(self, token: str) -> str:

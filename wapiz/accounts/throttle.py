@@ -1,7 +1,8 @@
-"""Throttling of failed logins, per email.
+"""Throttling of logins, per email (known or not, so the throttle reveals nothing).
 
-Failures are recorded in a unit of work of their own: the login request itself fails (and
-rolls back), but the failure must still count.
+Each attempt is counted before its password is checked, atomically and in a unit of work of
+its own (committed even though a failed login rolls its request back), so parallel guesses
+cannot slip past the limit. A successful login clears the count in its own transaction.
 """
 
 import math
@@ -14,6 +15,7 @@ from wapiz.errors import TooManyRequests
 
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_LOCKOUT = timedelta(minutes=15)
+MAX_DOUBLINGS = 10
 
 
 class LoginThrottle:
@@ -21,24 +23,24 @@ class LoginThrottle:
         self.database = database
         self.settings = settings
 
-    async def check(self, email: str, now: datetime) -> None:
-        async with self.database.session_scope() as session:
-            locked_until = await LoginThrottleRepository(session).locked_until(email)
-        if locked_until is not None and locked_until > now:
-            raise self._locked(locked_until, now)
-
-    async def record_failure(self, email: str, now: datetime) -> None:
+    async def admit(self, email: str, now: datetime) -> None:
+        """Count one login attempt for `email`, or refuse it with 429."""
         async with self.database.session_scope() as session:
             repository = LoginThrottleRepository(session)
-            failures = await repository.add_failure(email, now, FAILURE_WINDOW)
-            excess = failures - self.settings.login_max_failures
-            if excess >= 0:
-                first = timedelta(seconds=self.settings.login_lockout_seconds)
-                await repository.lock_until(email, now + min(first * 2**excess, MAX_LOCKOUT))
-
-    async def clear(self, email: str) -> None:
-        async with self.database.session_scope() as session:
-            await LoginThrottleRepository(session).clear(email)
+            locked_until = await repository.locked_until(email)
+            if locked_until is not None and locked_until > now:
+                raise self._locked(locked_until, now)
+            attempts = await repository.add_failure(email, now, FAILURE_WINDOW)
+            excess = attempts - self.settings.login_max_failures
+            if excess <= 0:
+                return
+            lockout = min(
+                timedelta(seconds=self.settings.login_lockout_seconds)
+                * 2 ** min(excess - 1, MAX_DOUBLINGS),
+                MAX_LOCKOUT,
+            )
+            await repository.lock_until(email, now + lockout)
+        raise self._locked(now + lockout, now)
 
     @staticmethod
     def _locked(until: datetime, now: datetime) -> TooManyRequests:

@@ -56,8 +56,8 @@ class Database:
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commit on success, roll back on error.
 
-        A session that never began a transaction holds no connection and needs neither:
-        requests served from the caches then cost no database work at all.
+        A session that never began a transaction holds no connection: it is neither
+        committed nor rolled back.
         """
         session = self.sessionmaker()
         try:
@@ -69,8 +69,7 @@ class Database:
                 await session.rollback()
             raise
         finally:
-            if session.in_transaction():
-                await session.close()
+            await session.close()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -47,7 +47,7 @@ async def delete_device(id: str, devices: Devices) -> OkBody:
     response_model=DeviceStatus,
     responses={
         200: {
-            "content": {"image/png": {}},
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
             "description": "PNG of the current QR code while the device is not logged in; "
             "JSON status once it is.",
         },
@@ -68,4 +68,4 @@ async def device_qr(id: str, devices: DeviceReads) -> Response | DeviceStatus:
 )
 async def set_webhook(id: str, body: WebhookIn, devices: Devices) -> WebhookOut:
     device = await devices.set_webhook(id, body.webhook_url)
-    return WebhookOut(webhookUrl=device.webhook_url)
+    return WebhookOut(webhook_url=device.webhook_url)

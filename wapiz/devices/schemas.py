@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import Field, StringConstraints, TypeAdapter, field_validator
 from pydantic import HttpUrl as _HttpUrl
 
 from wapiz.devices.models import DEFAULT_LABEL
@@ -41,6 +41,6 @@ class WebhookIn(ApiInput):
         return url
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(ApiModel):
     ok: bool = True
-    webhookUrl: str | None
+    webhook_url: str | None
