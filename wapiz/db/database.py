@@ -27,10 +27,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str, application_name: str, pool_size: int = 10) -> AsyncEngine:
-    """An async engine; `application_name` tells API from runner in `pg_stat_activity`."""
+    """An async engine; `application_name` tells API from runner in `pg_stat_activity`.
+
+    Connections come back to the pool with their transaction already ended (every unit of
+    work commits or rolls back), so the pool's own reset-by-rollback would be a wasted round
+    trip on every checkin.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, pool_size=pool_size
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+            pool_size=pool_size,
+            pool_reset_on_return=None,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -39,6 +47,7 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        pool_reset_on_return=None,
         connect_args={"server_settings": {"application_name": application_name}},
     )
 
