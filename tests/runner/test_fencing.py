@@ -135,3 +135,47 @@ async def test_renewal_failures_stop_every_session(
         stop.set()
         await task
         await database.dispose()
+
+
+async def test_a_hanging_renewal_stops_every_session_in_time(
+    one_device: tuple[Deployment, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment, _ = one_device
+    runner, engine, database, stop = await _runner(deployment)
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await _until(lambda: engine.count("start") == 1)
+
+        async def database_hangs() -> None:
+            await asyncio.sleep(3600)
+
+        monkeypatch.setattr(runner, "_renew", database_hangs)
+        # Two thirds of the 1.5 s lease, plus a little: well before the lease could lapse.
+        await _until(lambda: engine.count("stop") == 1, within=1.4)
+    finally:
+        stop.set()
+        await task
+        await database.dispose()
+
+
+async def test_retaking_its_own_lapsed_lease_replaces_the_old_session(
+    one_device: tuple[Deployment, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment, _ = one_device
+    runner, engine, database, stop = await _runner(deployment)
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await _until(lambda: engine.count("start") == 1)
+
+        async def renewals_silently_lost() -> None:  # as in a long stall of this runner
+            return None
+
+        monkeypatch.setattr(runner, "_renew", renewals_silently_lost)
+        await _until(lambda: engine.count("start") == 2, within=5)  # lease lapsed, retaken
+        starts = [i for i, (name, _) in enumerate(engine.calls) if name == "start"]
+        assert ("stop" in [name for name, _ in engine.calls[starts[0]:starts[1]]]), engine.calls
+        assert len(runner.workers) == 1
+    finally:
+        stop.set()
+        await task
+        await database.dispose()

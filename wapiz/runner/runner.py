@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 RUNNER_STOPPED = "runner_stopped"
 RUNNER_CRASHED = "runner_crashed"
 SHUTDOWN_TIMEOUT_S = 5.0
+RENEW_RETRY_S = 0.5
 MAX_DEVICES = 1000
 
 
@@ -88,6 +89,11 @@ class Runner:
             claimed = await LeaseRepository(db, self.identity).claim(self.ttl, capacity)
         for lease in claimed:
             log.info("runner %s: took device %s (epoch %d)", self.identity, *lease)
+            previous = self.workers.get(lease[0])
+            if previous is not None:
+                # Our own lease had lapsed (a stall) and we took the device again: the old
+                # session must go before the new one starts.
+                await previous.stop()
             self._start_worker(lease)
         # A device deleted while no runner held it is cleaned up on the next tick.
 
@@ -126,21 +132,25 @@ class Runner:
             return await LeaseRepository(db, self.identity).write_state(lease, utc_now(), **values)
 
     async def _renew_forever(self) -> None:
+        """Renew every third of the TTL. Past two thirds without a renewal (an error, or a
+        database that does not answer), another runner may hold our devices any moment: let
+        go of every session rather than risk two connections for one device."""
         interval = self.ttl.total_seconds() / 3
-        last_renewed = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        last_renewed = loop.time()
         while True:
+            deadline = last_renewed + 2 * interval
             try:
-                await self._renew()
-                last_renewed = asyncio.get_running_loop().time()
-            except Exception:
-                log.exception("lease renewal failed; retrying")
-                # Past most of the TTL without a renewal, another runner may hold our devices
-                # any moment: let go of every session rather than risk two connections.
-                if self.workers and asyncio.get_running_loop().time() - last_renewed > interval * 2:
-                    log.error("runner %s: cannot renew leases; stopping all sessions",
-                              self.identity)
-                    await self._drop_all()
-            await asyncio.sleep(interval)
+                await asyncio.wait_for(self._renew(), max(0.0, deadline - loop.time()))
+                last_renewed = loop.time()
+                await asyncio.sleep(interval)
+                continue
+            except Exception as exc:  # TimeoutError included
+                log.error("lease renewal failed: %r", exc)
+            if self.workers and loop.time() >= deadline:
+                log.error("runner %s: cannot renew leases; stopping all sessions", self.identity)
+                await self._drop_all()
+            await asyncio.sleep(min(interval, RENEW_RETRY_S))
 
     async def _renew(self) -> None:
         # Judge only the workers that existed before the renewal: a device claimed meanwhile
@@ -150,11 +160,15 @@ class Runner:
             held = await LeaseRepository(db, self.identity).renew(
                 [worker.lease for worker in before.values()], self.ttl
             )
-        for device_id, worker in before.items():
-            if worker.lease not in held and self.workers.get(device_id) is worker:
-                log.warning("device %s: lease lost; stopping its session", device_id)
-                del self.workers[device_id]
-                await worker.stop()
+        lost = [
+            worker
+            for device_id, worker in before.items()
+            if worker.lease not in held and self.workers.get(device_id) is worker
+        ]
+        for worker in lost:
+            log.warning("device %s: lease lost; stopping its session", worker.key)
+            del self.workers[worker.lease[0]]
+        await asyncio.gather(*(worker.stop() for worker in lost), return_exceptions=True)
 
     async def _drop_all(self) -> None:
         workers = list(self.workers.values())
