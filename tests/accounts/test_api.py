@@ -1,5 +1,6 @@
 """Accounts over HTTP: register, login, logout, me, and the throttle on failed logins."""
 
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -175,3 +176,23 @@ def test_expired_tokens_are_refused(shared_deployment: Deployment, api: Api) -> 
             else user["id"])
     response = api.http.get("/api/auth/me", headers=api.auth(token))
     assert response.status_code == 401 and response.json() == {"error": "Unauthorized"}
+
+
+def test_the_right_password_works_once_the_lockout_ends(deployment: Deployment) -> None:
+    server = deployment.serve(login_max_failures="2", login_lockout_seconds="1")
+    api = Api(server.url)
+    _, user = api.register()
+    wrong = {"email": user["email"], "password": "salah123"}
+    assert [api.http.post("/api/auth/login", json=wrong).status_code for _ in range(2)] == [
+        401, 401
+    ]
+    locked = api.http.post("/api/auth/login", json=wrong)
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "1"
+    time.sleep(1.2)
+    right = api.http.post("/api/auth/login", json={**wrong, "password": "rahasia123"})
+    assert right.status_code == 200
+    # A success clears the count: two more failures are allowed before the next lock.
+    assert [api.http.post("/api/auth/login", json=wrong).status_code for _ in range(3)] == [
+        401, 401, 429
+    ]
+    api.close()

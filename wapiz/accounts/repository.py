@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.models import ApiToken, LoginThrottle, User
@@ -20,6 +20,15 @@ class UserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
+
+    async def credentials(self, email: str) -> tuple[uuid.UUID, str] | None:
+        """(id, password hash) of the user with this email, if any."""
+        row = (
+            await self.session.execute(
+                select(User.id, User.password_hash).where(User.email == email)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
 
     async def list_all(self) -> Sequence[User]:
         return (await self.session.scalars(select(User).order_by(User.created_at))).all()
@@ -69,8 +78,8 @@ class LoginThrottleRepository:
             select(LoginThrottle.locked_until).where(LoginThrottle.email == email)
         )
 
-    async def add_failure(self, email: str, now: datetime, window: timedelta) -> int:
-        """Count one failure (restarting the count after a quiet window); returns the count."""
+    async def count_attempt(self, email: str, now: datetime, window: timedelta) -> int:
+        """Count one attempt (restarting the count after a quiet window); returns the count."""
         table = LoginThrottle.__table__
         statement = insert_for(self.session, table).values(
             email=email, failures=1, last_failure_at=now
@@ -87,10 +96,19 @@ class LoginThrottleRepository:
         ).returning(table.c.failures)
         return (await self.session.execute(statement)).scalar_one()
 
-    async def lock_until(self, email: str, until: datetime) -> None:
-        await self.session.execute(
-            update(LoginThrottle).where(LoginThrottle.email == email).values(locked_until=until)
+    async def lock_unless_locked(self, email: str, now: datetime, until: datetime) -> bool:
+        """Lock until `until` if no lock is in force; False if another attempt holds one.
+
+        One conditional UPDATE, so of simultaneous attempts exactly one gets through."""
+        result = await self.session.execute(
+            update(LoginThrottle)
+            .where(
+                LoginThrottle.email == email,
+                or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+            )
+            .values(locked_until=until)
         )
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def clear(self, email: str) -> None:
         await self.session.execute(delete(LoginThrottle).where(LoginThrottle.email == email))

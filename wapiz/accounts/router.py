@@ -50,9 +50,9 @@ async def login(
     settings: SettingsDep,
     database: DatabaseDep,
 ) -> AuthOut:
-    await LoginThrottle(database, settings).admit(body.email, utc_now())
+    credentials = await LoginThrottle(database, settings).admit(body.email, utc_now())
     service = AccountService(session, settings)
-    user, token = await service.login(body.email, body.password)
+    user, token = await service.login(body.email, body.password, credentials)
     _set_token_cookie(response, token, settings)
     return AuthOut(user=await service.describe(user), token=token)
 

@@ -12,6 +12,7 @@ from wapiz.accounts.plans import DEFAULT_PLAN, device_limit, require_known_plan
 from wapiz.accounts.principal import Principal
 from wapiz.accounts.repository import LoginThrottleRepository, TokenRepository, UserRepository
 from wapiz.accounts.schemas import UserOut
+from wapiz.accounts.throttle import Credentials
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import DeviceRepository
@@ -54,12 +55,16 @@ class AccountService:
         user = await self.create_user(email, password, name)
         return user, await self.issue_token(user)
 
-    async def login(self, email: str, password: str) -> tuple[User, str]:
-        """Check the password (the attempt was counted by `LoginThrottle.admit`)."""
-        user = await self.users.get_by_email(email)
-        if not await security.verify_password(user.password_hash if user else None, password):
+    async def login(
+        self, email: str, password: str, credentials: Credentials
+    ) -> tuple[User, str]:
+        """Check the password against what `LoginThrottle.admit` read (and counted)."""
+        if not await security.verify_password(credentials.password_hash, password):
             raise Unauthorized(BAD_CREDENTIALS)
-        assert user is not None
+        assert credentials.user_id is not None
+        user = await self.users.get(credentials.user_id)
+        if user is None:  # deleted in the meantime
+            raise Unauthorized(BAD_CREDENTIALS)
         await LoginThrottleRepository(self.session).clear(email)
         return user, await self.issue_token(user)
 
