@@ -72,3 +72,24 @@ async def test_zero_ttl_never_caches() -> None:
         return next(values)
 
     assert [await cache.get_or_load("k", load) for _ in range(3)] == [0, 1, 2]
+
+
+async def test_a_load_that_outlives_the_ttl_after_an_eviction_is_not_kept() -> None:
+    cache: TTLCache[str, str] = TTLCache(0.05)
+    release = asyncio.Event()
+
+    async def slow_stale_load() -> str:
+        await release.wait()
+        return "stale"
+
+    loading = asyncio.create_task(cache.get_or_load("k", slow_stale_load))
+    await asyncio.sleep(0)
+    cache.evict("k")
+    await asyncio.sleep(0.1)  # longer than the TTL
+    release.set()
+    await loading
+
+    async def fresh() -> str:
+        return "fresh"
+
+    assert await cache.get_or_load("k", fresh) == "fresh"

@@ -48,6 +48,12 @@ def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
     assert set(schemas["WebhookIn"]["properties"]) == {"webhookUrl"}
     security = spec["components"]["securitySchemes"]
     assert {s["type"] for s in security.values()} >= {"apiKey", "http"}
+    # Exactly the routes that take the token say so.
+    open_routes = {("post", "/api/auth/register"), ("post", "/api/auth/login"),
+                   ("get", "/api/health")}
+    for (method, path) in EXPECTED:
+        operation = spec["paths"][path][method]
+        assert ("security" in operation) == ((method, path) not in open_routes), (method, path)
 
 
 def test_swagger_ui_is_served(api: Api) -> None:

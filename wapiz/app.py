@@ -1,15 +1,18 @@
 """The HTTP API application."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
+from starlette.routing import BaseRoute
 
 from wapiz import __version__
-from wapiz.accounts.deps import TOKEN_COOKIE
+from wapiz.accounts.deps import TOKEN_COOKIE, authenticate
 from wapiz.accounts.router import router as auth_router
 from wapiz.cache import TTLCache
 from wapiz.config import Settings
@@ -69,12 +72,30 @@ SECURITY_SCHEMES = {
 }
 
 
-def _declare_token_auth(schema: dict[str, Any]) -> None:
-    """Every operation that can answer 401 takes the token, as cookie or bearer."""
+def _authenticates(dependant: Dependant) -> bool:
+    return any(
+        dependency.call is authenticate or _authenticates(dependency)
+        for dependency in dependant.dependencies
+    )
+
+
+def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        # FastAPI keeps an included router as one entry; ours carry their prefix themselves.
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _api_routes(included.routes)
+
+
+def _declare_token_auth(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Every operation whose route authenticates the caller takes the token (either scheme)."""
     schema["components"]["securitySchemes"] = SECURITY_SCHEMES
-    for operations in schema["paths"].values():
-        for operation in operations.values():
-            if "401" in operation.get("responses", {}):
+    for route in _api_routes(app.routes):
+        if _authenticates(route.dependant):
+            for method in route.methods:
+                operation = schema["paths"][route.path_format][method.lower()]
                 operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
 
 
@@ -101,6 +122,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for operations in schema["paths"].values():
         for operation in operations.values():
             _drop_impossible_422(operation)
-    _declare_token_auth(schema)
+    _declare_token_auth(app, schema)
     app.openapi_schema = schema
     return schema

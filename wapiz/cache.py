@@ -1,8 +1,8 @@
 """A small in-process TTL cache that loads each missing key once (no stampede).
 
 Used on the hottest read paths (who owns a token, a device's status) where a fraction of a
-second, or a few seconds, of staleness is acceptable. `evict` is final for a TTL: a load that
-was already under way when the key was evicted does not put its (possibly stale) value back.
+second, or a few seconds, of staleness is acceptable. `evict` is final: a load that was
+already under way when the key was evicted does not put its (possibly stale) value back.
 """
 
 import asyncio
@@ -42,7 +42,6 @@ class TTLCache(Generic[K, V]):
         return await self._load(key, load)
 
     async def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        started = time.monotonic()
         future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
         try:
@@ -55,8 +54,11 @@ class TTLCache(Generic[K, V]):
             future.exception()  # retrieved: no "never retrieved" warning if nobody waits
             raise
         finally:
-            self._loading.pop(key, None)
-        if self._evicted.get(key, NEVER) < started:
+            # Still ours unless `evict` came meanwhile: only then may the value be kept.
+            current = self._loading.get(key) is future
+            if current:
+                del self._loading[key]
+        if current:
             self.put(key, value)
         future.set_result(value)
         return value
@@ -73,8 +75,9 @@ class TTLCache(Generic[K, V]):
             self._entries.popitem(last=False)
 
     def evict(self, key: K) -> None:
-        """Forget `key`; for one TTL, nothing loaded before or during this call is cached."""
+        """Forget `key`: a load under way is not kept, and for one TTL nothing is put."""
         self._entries.pop(key, None)
+        self._loading.pop(key, None)
         now = time.monotonic()
         self._evicted[key] = now
         self._evicted.move_to_end(key)

@@ -103,6 +103,8 @@ def serve(
     )
     if migrate:
         _migrate(settings)
+    else:
+        _require_migrated(settings)
     serve_all(settings, with_runner=True)
 
 

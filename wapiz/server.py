@@ -11,7 +11,7 @@ import uvicorn
 from wapiz.app import create_app
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.runner.supervisor import RunnerSupervisor
+from wapiz.runner.supervisor import CONFIG_ERROR_EXIT, RunnerSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,17 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
     supervisor = (
         asyncio.create_task(RunnerSupervisor(settings, database).run(stop)) if database else None
     )
-    if supervisor is not None:
+    runner_gave_up = False
+
+    def supervisor_ended(_: object) -> None:
         # A supervisor that gives up (the runner cannot start) takes the server down with it.
-        supervisor.add_done_callback(lambda _: None if stop.is_set() else request_stop())
+        nonlocal runner_gave_up
+        if not stop.is_set():
+            runner_gave_up = True
+            request_stop()
+
+    if supervisor is not None:
+        supervisor.add_done_callback(supervisor_ended)
     try:
         await server.serve()
     finally:
@@ -58,6 +66,8 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
         if supervisor is not None and database is not None:
             await supervisor
             await database.dispose()
+    if runner_gave_up:
+        raise SystemExit(CONFIG_ERROR_EXIT)
     if not server.started:
         raise SystemExit(1)
 

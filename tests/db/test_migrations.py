@@ -2,7 +2,7 @@
 
 import asyncio
 
-from alembic import command
+from alembic import command as alembic
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -36,13 +36,13 @@ def test_models_and_migrations_agree(deployment: Deployment) -> None:
 def test_downgrade_and_upgrade_again(deployment: Deployment) -> None:
     deployment.migrate()
     config = alembic_config(deployment.database_url)
-    command.downgrade(config, "base")
-    command.upgrade(config, "head")
+    alembic.downgrade(config, "base")
+    alembic.upgrade(config, "head")
     assert _differences(deployment.database_url) == []
 
 
 def test_api_and_runner_refuse_an_unmigrated_database(deployment: Deployment) -> None:
-    for process in ("runner", "api"):
-        result = deployment.cli(process, check=False)
+    for command in (["runner"], ["api"], ["serve", "--no-migrate"]):
+        result = deployment.cli(*command, check=False)
         assert result.returncode == 2, result.stderr
         assert "run `wapiz migrate`" in result.stderr
