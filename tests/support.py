@@ -269,6 +269,13 @@ class Deployment:
         """API + supervised runner, as `make run` starts them."""
         return self._start(["serve"], port=True, **settings)
 
+    def serve_with_linked_device(self, **settings: str) -> tuple[WapizProcess, "Api", str, dict]:
+        """`wapiz serve`, a new user, and a device of theirs linked to a sandbox phone."""
+        server = self.serve(**settings)
+        api = Api(server.url)
+        token, _ = api.register()
+        return server, api, token, api.linked_device(token)
+
     def api(self, **settings: str) -> WapizProcess:
         return self._start(["api"], port=True, **settings)
 

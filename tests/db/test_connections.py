@@ -1,13 +1,10 @@
 """How the processes use the database: SQLite in WAL mode; named connections on PostgreSQL."""
 
-from tests.support import Api, Deployment, db_rows, wait_until
+from tests.support import Deployment, db_rows, wait_until
 
 
 def test_processes_use_the_database_as_documented(deployment: Deployment) -> None:
-    server = deployment.serve()
-    api = Api(server.url)
-    token, _ = api.register()
-    api.linked_device(token)
+    _server, api, _, _ = deployment.serve_with_linked_device()
     api.close()
     if deployment.backend == "sqlite":
         # WAL lets the API read while the runner writes; the mode is stored in the file.

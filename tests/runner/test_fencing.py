@@ -5,7 +5,9 @@ records what the runner asks of it.
 """
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -76,27 +78,34 @@ def one_device(deployment: Deployment) -> tuple[Deployment, str]:
     return deployment, device["id"]
 
 
-async def _runner(
-    deployment: Deployment,
-) -> tuple[Runner, RecordingEngine, Database, asyncio.Event]:
+@contextlib.asynccontextmanager
+async def running(deployment: Deployment) -> AsyncIterator[tuple[Runner, RecordingEngine]]:
+    """A runner (short leases, quick ticks) running against the deployment's database, whose
+    first session has started."""
     settings = Settings(database_url=deployment.database_url, data_dir=deployment.data_dir,
                         lease_ttl_seconds=1.5, runner_poll_seconds=0.2)
     database = Database(settings, "test-runner")
     engine = RecordingEngine()
-    return Runner(settings, database, engine), engine, database, asyncio.Event()
+    runner = Runner(settings, database, engine)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await _until(lambda: engine.count("start") == 1)
+        yield runner, engine
+    finally:
+        stop.set()
+        await task
+        await database.dispose()
 
 
 async def test_a_lost_lease_stops_the_session_for_good(one_device: tuple[Deployment, str]) -> None:
     deployment, device_id = one_device
-    runner, engine, database, stop = await _runner(deployment)
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        await _until(lambda: engine.count("start") == 1)
+    async with running(deployment) as (runner, engine):
         [worker] = runner.workers.values()
         old_lease = worker.lease
 
         # Another runner takes the device over (as after a long stall of this one).
-        async with database.session_scope() as session:
+        async with runner.database.session_scope() as session:
             await session.execute(
                 update(DeviceSession)
                 .where(DeviceSession.device_id == uuid.UUID(device_id))
@@ -109,20 +118,12 @@ async def test_a_lost_lease_stops_the_session_for_good(one_device: tuple[Deploym
         assert runner.workers == {}
         # And its writes are fenced off.
         assert await runner._write_state(old_lease, {"reason": "stale"}) is False
-    finally:
-        stop.set()
-        await task
-        await database.dispose()
 
 
 async def test_renewal_failures_stop_every_session(
     one_device: tuple[Deployment, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deployment, _ = one_device
-    runner, engine, database, stop = await _runner(deployment)
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        await _until(lambda: engine.count("start") == 1)
+    async with running(one_device[0]) as (runner, engine):
 
         async def database_unreachable() -> None:
             raise ConnectionError("database unreachable")
@@ -131,20 +132,12 @@ async def test_renewal_failures_stop_every_session(
         # Within the lease's lifetime the sessions are let go, before anyone could take over.
         await _until(lambda: engine.count("stop") == 1, within=1.5)
         assert runner.workers == {}
-    finally:
-        stop.set()
-        await task
-        await database.dispose()
 
 
 async def test_a_hanging_renewal_stops_every_session_in_time(
     one_device: tuple[Deployment, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deployment, _ = one_device
-    runner, engine, database, stop = await _runner(deployment)
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        await _until(lambda: engine.count("start") == 1)
+    async with running(one_device[0]) as (runner, engine):
 
         async def database_hangs() -> None:
             await asyncio.sleep(3600)
@@ -152,20 +145,12 @@ async def test_a_hanging_renewal_stops_every_session_in_time(
         monkeypatch.setattr(runner, "_renew", database_hangs)
         # Two thirds of the 1.5 s lease, plus a little: well before the lease could lapse.
         await _until(lambda: engine.count("stop") == 1, within=1.4)
-    finally:
-        stop.set()
-        await task
-        await database.dispose()
 
 
 async def test_retaking_its_own_lapsed_lease_replaces_the_old_session(
     one_device: tuple[Deployment, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deployment, _ = one_device
-    runner, engine, database, stop = await _runner(deployment)
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        await _until(lambda: engine.count("start") == 1)
+    async with running(one_device[0]) as (runner, engine):
 
         async def renewals_silently_lost() -> None:  # as in a long stall of this runner
             return None
@@ -175,7 +160,3 @@ async def test_retaking_its_own_lapsed_lease_replaces_the_old_session(
         starts = [i for i, (name, _) in enumerate(engine.calls) if name == "start"]
         assert ("stop" in [name for name, _ in engine.calls[starts[0]:starts[1]]]), engine.calls
         assert len(runner.workers) == 1
-    finally:
-        stop.set()
-        await task
-        await database.dispose()

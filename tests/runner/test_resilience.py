@@ -17,10 +17,7 @@ def _logged_in(api: Api, token: str, device_id: str) -> bool:
 
 
 def test_runner_killed_with_sigkill_comes_back(deployment: Deployment) -> None:
-    server = deployment.serve()
-    api = Api(server.url)
-    token, _ = api.register()
-    device = api.linked_device(token)
+    server, api, token, device = deployment.serve_with_linked_device()
     [runner] = wait_until(server.runner_pids, timeout=10)
 
     os.kill(runner, signal.SIGKILL)
@@ -44,10 +41,7 @@ def test_runner_killed_with_sigkill_comes_back(deployment: Deployment) -> None:
 
 
 def test_server_restart_keeps_devices_logged_in(deployment: Deployment) -> None:
-    first = deployment.serve()
-    api = Api(first.url)
-    token, _ = api.register()
-    device = api.linked_device(token)
+    first, api, token, device = deployment.serve_with_linked_device()
     api.close()
     first.stop()
 
@@ -59,10 +53,7 @@ def test_server_restart_keeps_devices_logged_in(deployment: Deployment) -> None:
 
 
 def test_sigterm_stops_everything_within_seconds(deployment: Deployment) -> None:
-    server = deployment.serve()
-    api = Api(server.url)
-    token, _ = api.register()
-    api.linked_device(token)
+    server, api, _, _ = deployment.serve_with_linked_device()
     api.close()
     [runner] = wait_until(server.runner_pids, timeout=10)
 
@@ -95,10 +86,7 @@ def test_killed_server_leaves_no_orphan_runner(deployment: Deployment) -> None:
 
 
 def test_deleting_a_device_logs_it_out_and_removes_its_keys(deployment: Deployment) -> None:
-    server = deployment.serve()
-    api = Api(server.url)
-    token, _ = api.register()
-    device = api.linked_device(token)
+    _server, api, token, device = deployment.serve_with_linked_device()
     key_rows = "SELECT key FROM sandbox_sessions WHERE key = :key"
     assert db_rows(deployment.database_url, key_rows, key=device["id"])
 
@@ -124,10 +112,7 @@ def test_api_keeps_answering_without_any_runner(deployment: Deployment) -> None:
 
 def _linked_then_runnerless(deployment: Deployment) -> tuple[Api, str, dict]:
     """A linked device, then the server stopped and only the API started again."""
-    server = deployment.serve()
-    api = Api(server.url)
-    token, _ = api.register()
-    device = api.linked_device(token)
+    server, api, token, device = deployment.serve_with_linked_device()
     api.close()
     server.stop()
     return Api(deployment.api().url), token, device
