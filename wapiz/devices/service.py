@@ -10,11 +10,9 @@ from wapiz.accounts.repository import UserRepository
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.devices.models import DEFAULT_LABEL, Device
-from wapiz.devices.reader import StatusCache, device_uuid
+from wapiz.devices.reader import DEVICE_NOT_FOUND, StatusCache, device_uuid
 from wapiz.devices.repository import DeviceRepository
 from wapiz.errors import Forbidden, NotFound, Unauthorized
-
-DEVICE_NOT_FOUND = "Device tidak ditemukan"
 
 
 class PlanLimitReached(Forbidden):
