@@ -27,16 +27,10 @@ async def link_device(
     response: Response,
     devices: DeviceReads,
 ) -> LinkOut:
-    jid, confirmed = await SandboxPhoneService(devices).link(id, body.phone)
-    if confirmed is None:
+    jid, now = await SandboxPhoneService(devices).link(id, body.phone)
+    if not now.logged_in:
         response.status_code = status.HTTP_202_ACCEPTED
-        return LinkOut(jid=jid, connected=True, logged_in=False, status="connected")
-    return LinkOut(
-        jid=jid,
-        connected=confirmed.connected,
-        logged_in=confirmed.logged_in,
-        status=confirmed.status,
-    )
+    return LinkOut(jid=jid, connected=now.connected, logged_in=now.logged_in, status=now.status)
 
 
 @router.post(

@@ -29,19 +29,23 @@ class SandboxPhoneService:
         self.devices = devices
         self.database = devices.database
 
-    async def link(self, raw_id: str, phone: str) -> tuple[str, DeviceStatus | None]:
-        """Scan the QR code the device shows now; returns the JID and, once the runner has
-        confirmed the login, the new status (None if it has not within the wait)."""
+    async def link(self, raw_id: str, phone: str) -> tuple[str, DeviceStatus]:
+        """Scan the QR code the device shows now; returns the JID and the status: logged in
+        once the runner confirms, or as it stands when the wait runs out."""
         code = await self.devices.qr_or_status(raw_id)
         if isinstance(code, DeviceStatus):
             raise Conflict("Device sudah terhubung")
         async with self.database.session_scope() as network:
             jid = await SandboxPhone(network).scan(code, phone)
-        return jid, await self.devices.wait_for(raw_id, _logged_in, CONFIRM_WAIT_S)
+        confirmed = await self.devices.wait_for(raw_id, _logged_in, CONFIRM_WAIT_S)
+        return jid, confirmed or await self._status_now(raw_id)
 
     async def unlink(self, raw_id: str) -> DeviceStatus:
         device = await self.devices.get(raw_id)
         async with self.database.session_scope() as network:
             await SandboxPhone(network).remove_linked_device(str(device.id))
         confirmed = await self.devices.wait_for(raw_id, _logged_out, CONFIRM_WAIT_S)
-        return confirmed or current_status(await self.devices.view(raw_id), utc_now())
+        return confirmed or await self._status_now(raw_id)
+
+    async def _status_now(self, raw_id: str) -> DeviceStatus:
+        return current_status(await self.devices.view(raw_id), utc_now())
