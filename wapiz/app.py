@@ -20,7 +20,7 @@ from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
 from wapiz.engines import engine_router
-from wapiz.errors import install_error_handlers
+from wapiz.error_handlers import install_error_handlers
 from wapiz.schemas import ValidationErrorBody
 
 DESCRIPTION = """\

@@ -74,22 +74,3 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
 
 def serve(settings: Settings, with_runner: bool = True) -> None:
     asyncio.run(_serve(settings, with_runner))
-
-
-def run_runner_process(
-    settings: Settings, identity: str | None = None, parent_pid: int | None = None
-) -> None:
-    from wapiz.runner.runner import run_runner
-    from wapiz.runner.supervisor import die_with_parent
-
-    if parent_pid is not None and not die_with_parent(parent_pid):
-        return
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_runner(settings, stop, identity)
-
-    asyncio.run(main())

@@ -8,8 +8,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.support import Deployment
-from wapiz.db.migrate import alembic_config
+from wapiz.db.migrate import alembic_config, script_heads
 from wapiz.db.models import metadata
+from wapiz.db.schema import SCHEMA_HEAD
 
 
 def _differences(url: str) -> list:
@@ -46,3 +47,8 @@ def test_api_and_runner_refuse_an_unmigrated_database(deployment: Deployment) ->
         result = deployment.cli(*command, check=False)
         assert result.returncode == 2, result.stderr
         assert "run `wapiz migrate`" in result.stderr
+
+
+def test_the_schema_check_names_the_newest_migration() -> None:
+    # Processes check the schema against SCHEMA_HEAD without loading Alembic.
+    assert script_heads("sqlite+aiosqlite://") == {SCHEMA_HEAD}
