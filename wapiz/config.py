@@ -14,8 +14,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wapiz.net import proxy_url
+
 ENV_PREFIX = "WAPIZ_"
-EngineName = Literal["sandbox"]
+EngineName = Literal["whatsmeow", "sandbox"]
 SECRET_KEY_FILE = "secret_key"
 
 DEFAULT_PLAN_LIMITS = {"free": 1, "lite": 1, "regular": 3, "pro": 3, "business": 3}
@@ -34,7 +36,24 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy async URL; default: SQLite file in the data dir."
     )
-    engine: EngineName = Field("sandbox", description="WhatsApp engine the runners use.")
+    engine: EngineName = Field(
+        "whatsmeow", description="WhatsApp engine: whatsmeow (real WhatsApp) or sandbox."
+    )
+    proxy: str | None = Field(
+        None, description="http(s):// or socks5:// proxy for every whatsmeow connection."
+    )
+    watchdog_seconds: float = Field(
+        300.0, gt=0, description="Silence after which a session is probed, then reconnected."
+    )
+    engine_call_timeout_seconds: float = Field(
+        30.0, gt=0, description="Limit on one send, download or number check."
+    )
+    whatsmeow_recycle_after: int | None = Field(
+        None,
+        ge=1,
+        description="Connect attempts after which a runner restarts itself to free what the "
+        "Go library leaks (default 200, or 20 with the PostgreSQL key store).",
+    )
     secret_key: SecretStr | None = Field(
         None, description="Key for token hashing; generated into the data dir when absent."
     )
@@ -71,6 +90,11 @@ class Settings(BaseSettings):
         if url.startswith("sqlite://"):
             return "sqlite+aiosqlite://" + url[len("sqlite://") :]
         return url
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, url: str | None) -> str | None:
+        return proxy_url(url) if url else None
 
     @field_validator("plan_limits")
     @classmethod

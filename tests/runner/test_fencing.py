@@ -18,7 +18,7 @@ from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import DeviceSession
-from wapiz.engines.base import Engine, EngineSession, EventSink
+from wapiz.engines.base import Engine, EngineSession, EventSink, SessionConfig
 from wapiz.engines.events import QrCode
 from wapiz.runner.runner import Runner
 
@@ -39,6 +39,11 @@ class RecordingSession(EngineSession):
     async def logout(self) -> None:
         self.engine.calls.append(("logout", self.key))
 
+    async def pair_phone(self, phone: str) -> str:
+        return "ABCD-EFGH"
+
+    async def probe(self) -> None: ...
+
 
 class RecordingEngine(Engine):
     name = "recording"
@@ -50,7 +55,7 @@ class RecordingEngine(Engine):
 
     async def close(self) -> None: ...
 
-    def session(self, key: str, emit: EventSink) -> EngineSession:
+    def session(self, key: str, config: SessionConfig, emit: EventSink) -> EngineSession:
         return RecordingSession(self, key, emit)
 
     async def destroy(self, key: str) -> None:

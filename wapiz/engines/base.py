@@ -6,15 +6,67 @@ its stored keys, so a session resumes after any restart without a new scan.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from wapiz.engines.events import EngineEvent
 
 EventSink = Callable[[EngineEvent], Awaitable[None]]
 
 
+class EngineError(Exception):
+    """An operation the network or the engine refused; `reason` is a short word for users."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class NotConnected(EngineError):
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("not_connected", detail)
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Per-device settings a session is started with; a change restarts the session."""
+
+    proxy: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One message to send. `type` says which of the fields apply (as in `InboundMessage`)."""
+
+    to: str  # a WhatsApp id: 628…@s.whatsapp.net or …@g.us
+    type: str
+    text: str | None = None  # text, or a media caption
+    media: bytes | None = field(default=None, repr=False)
+    mimetype: str | None = None
+    file_name: str | None = None
+    ptt: bool = False
+    location: dict[str, float | str | None] | None = None  # latitude, longitude, name, address
+    contact: dict[str, str] | None = None  # displayName, vcard
+    target_id: str | None = None  # reaction, revoke, edit: the message acted on
+    target_from_me: bool = True
+    target_sender: str | None = None
+    reaction: str | None = None
+    poll: dict[str, object] | None = None  # name, options, selectableCount
+    quoted_id: str | None = None
+    quoted_sender: str | None = None
+    mentions: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: str
+    timestamp: datetime
+
+
 class EngineSession(ABC):
-    """One device's connection. The runner calls these one at a time."""
+    """One device's connection. The runner calls its lifecycle methods one at a time."""
 
     @abstractmethod
     async def start(self) -> None:
@@ -32,6 +84,33 @@ class EngineSession(ABC):
     async def logout(self) -> None:
         """Log out on the network, disconnect and delete the stored keys."""
 
+    @abstractmethod
+    async def pair_phone(self, phone: str) -> str:
+        """Link by pairing code instead of QR: the code (`ABCD-EFGH`) the user types into
+        WhatsApp on the phone with that number. Only while the session shows QR codes."""
+
+    @abstractmethod
+    async def probe(self) -> None:
+        """Prove the connection answers (a round trip); raise if it does not."""
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        raise EngineError("unsupported", f"this engine cannot send {message.type} messages")
+
+    async def download(self, ref: bytes) -> bytes:
+        """The bytes of an inbound attachment (`Media.ref`)."""
+        raise EngineError("unsupported", "this engine cannot download media")
+
+    async def check(self, phones: Sequence[str]) -> dict[str, str | None]:
+        """Which numbers are on WhatsApp: phone → its WhatsApp id, or None."""
+        raise EngineError("unsupported", "this engine cannot check numbers")
+
+    async def send_presence(self, chat: str, typing: bool) -> None:
+        """Show (or stop showing) "typing…" in a chat."""
+        raise EngineError("unsupported", "this engine cannot send presence")
+
+    async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
+        raise EngineError("unsupported", "this engine cannot send read receipts")
+
 
 class Engine(ABC):
     name: str
@@ -45,9 +124,14 @@ class Engine(ABC):
         """Release them."""
 
     @abstractmethod
-    def session(self, key: str, emit: EventSink) -> EngineSession:
+    def session(self, key: str, config: SessionConfig, emit: EventSink) -> EngineSession:
         """A session for the device named `key`; its events go to `emit`."""
 
     @abstractmethod
     async def destroy(self, key: str) -> None:
         """Forget a device that has no live session: log out if possible, delete its keys."""
+
+    @property
+    def needs_recycle(self) -> bool:
+        """True once the process should be replaced (a library that leaks per connection)."""
+        return False

@@ -1,7 +1,32 @@
-"""What an engine tells the runner about one session. Engines speak only in these."""
+"""What an engine tells the runner about one session. Engines speak only in these.
 
-from dataclasses import dataclass
+Each engine translates its library's own events at its boundary; nothing of a library's
+types passes this module. Reasons are short snake_case words the API reports as they are.
+"""
+
+from dataclasses import dataclass, field
 from datetime import datetime
+
+# Why a session is not logged in (reported as `reason` in /status).
+LOGGED_OUT = "logged_out"
+REMOVED_FROM_PHONE = "removed_from_phone"
+MAIN_DEVICE_GONE = "main_device_gone"
+TEMPORARY_BAN = "temporary_ban"
+STREAM_REPLACED = "stream_replaced"
+KEEPALIVE_TIMEOUT = "keepalive_timeout"
+CONNECTION_LOST = "connection_lost"
+CONNECT_FAILED = "connect_failed"
+CLIENT_OUTDATED = "client_outdated"
+PAIRING_FAILED = "pairing_failed"
+QR_TIMEOUT = "qr_timeout"
+WATCHDOG_SILENT = "watchdog_silent"
+
+
+def phone_of(jid: str | None) -> str | None:
+    """`6281234567890:3@s.whatsapp.net` → `6281234567890`."""
+    if not jid:
+        return None
+    return jid.split("@", 1)[0].split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -24,13 +49,78 @@ class LoggedOut:
     """The link is gone (removed on the phone, or logged out); stored keys are void."""
 
     reason: str
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
 class Disconnected:
-    """The connection dropped; the stored session is still valid."""
+    """The connection dropped; the stored session is still valid.
+
+    `retry_after` (seconds) is set when the network said when to come back (a temporary ban);
+    the runner waits at least that long before reconnecting.
+    """
 
     reason: str
+    detail: str | None = None
+    retry_after: float | None = None
 
 
-EngineEvent = QrCode | LoggedIn | LoggedOut | Disconnected
+@dataclass(frozen=True)
+class Party:
+    """Someone WhatsApp names: by phone number (`…@s.whatsapp.net`), by LID (`…@lid`), or a
+    group (`…@g.us`). `phone` is filled in wherever the number is known, LIDs included."""
+
+    jid: str
+    phone: str | None = None
+    lid: str | None = None
+
+
+@dataclass(frozen=True)
+class Media:
+    """An attachment's description; its bytes come from `EngineSession.download(ref)`."""
+
+    mimetype: str
+    ref: bytes = field(repr=False)
+    file_name: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message as it arrived, of any type. Only the fields of its `type` are set."""
+
+    id: str
+    chat: Party
+    sender: Party
+    from_me: bool
+    timestamp: datetime
+    type: str  # text, image, video, audio, document, sticker, location, contact,
+    # reaction, poll, poll_vote, revoke, edit, or unknown
+    push_name: str | None = None
+    text: str | None = None  # the text, or a media caption
+    media: Media | None = None
+    ptt: bool = False
+    location: dict[str, float | str | None] | None = None
+    contact: dict[str, str] | None = None  # {"displayName", "vcard"}
+    target_id: str | None = None  # the message a reaction, revoke or edit is about
+    reaction: str | None = None  # the emoji ("" removes a reaction)
+    poll: dict[str, object] | None = None  # {"name", "options", "selectableCount"}
+    quoted_id: str | None = None
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Our messages `message_ids` reached a new state in `chat`."""
+
+    chat: Party
+    sender: Party
+    message_ids: tuple[str, ...]
+    status: str  # delivered, read, played
+    timestamp: datetime
+
+
+SessionEvent = QrCode | LoggedIn | LoggedOut | Disconnected
+EngineEvent = SessionEvent | InboundMessage | Receipt

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device, DeviceSession
+from wapiz.engines.base import SessionConfig
 
 Lease = tuple[uuid.UUID, int]  # (device id, epoch)
 
@@ -61,6 +62,7 @@ class LeaseRepository:
                 qr_code=None,
                 qr_expires_at=None,
                 reason="connecting",
+                detail=None,
                 updated_at=utc_now(),
             )
             .returning(DeviceSession.device_id, DeviceSession.epoch)
@@ -109,6 +111,7 @@ class LeaseRepository:
                 qr_code=None,
                 qr_expires_at=None,
                 reason=reason,
+                detail=None,
                 updated_at=now,
             )
         )
@@ -132,3 +135,13 @@ class LeaseRepository:
         await self.session.execute(
             delete(Device).where(Device.id == device_id, Device.deleted_at.is_not(None), held)
         )
+
+    async def session_configs(
+        self, device_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, SessionConfig]:
+        """The per-device settings a session starts with."""
+        if not device_ids:
+            return {}
+        statement = select(Device.id, Device.proxy).where(Device.id.in_(device_ids))
+        rows = await self.session.execute(statement)
+        return {device_id: SessionConfig(proxy=proxy) for device_id, proxy in rows}

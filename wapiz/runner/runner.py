@@ -1,9 +1,12 @@
 """The runner: leases devices from the database and keeps their sessions alive.
 
 Loop: renew the leases held (in a task of its own, so slow work never lets them lapse),
-claim devices no live lease covers, and clean up devices their owners deleted. On shutdown
-every session is stopped (keys kept) and every lease handed back, so the next runner resumes
-them at once; after a crash the leases simply expire and another runner takes over.
+claim devices no live lease covers, restart sessions whose settings changed, and clean up
+devices their owners deleted. Beside it, requests from the API (a pairing code) are carried
+out by the device's session. On shutdown every session is stopped (keys kept) and every
+lease handed back, so the next runner resumes them at once; after a crash the leases simply
+expire and another runner takes over. An engine that leaks per connection asks for its
+process to be replaced: the runner then stops the same way and exits with RECYCLE_EXIT.
 """
 
 import asyncio
@@ -20,9 +23,10 @@ from typing import Any
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.db.migrate import require_current_schema
+from wapiz.db.schema import require_current_schema
+from wapiz.devices.requests import DeviceRequests
 from wapiz.engines import create_engine
-from wapiz.engines.base import Engine
+from wapiz.engines.base import Engine, EngineError, SessionConfig
 from wapiz.runner.repository import Lease, LeaseRepository
 from wapiz.runner.worker import DeviceWorker
 
@@ -32,7 +36,9 @@ RUNNER_STOPPED = "runner_stopped"
 RUNNER_CRASHED = "runner_crashed"
 SHUTDOWN_TIMEOUT_S = 5.0
 RENEW_RETRY_S = 0.5
+REQUEST_POLL_S = 0.2
 MAX_DEVICES = 1000
+RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
 
 
 def runner_identity(name: str | None) -> str:
@@ -50,13 +56,25 @@ class Runner:
         self.identity = identity or runner_identity(settings.runner_name)
         self.ttl = timedelta(seconds=settings.lease_ttl_seconds)
         self.workers: dict[uuid.UUID, DeviceWorker] = {}
+        self._requests_in_flight: set[uuid.UUID] = set()
+        self._request_tasks: set[asyncio.Task[None]] = set()
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event) -> int:
+        """Run until `stop`; the exit code: 0, or RECYCLE_EXIT when the engine asked."""
         log.info("runner %s starting (engine %s)", self.identity, self.engine.name)
         await self.engine.open()
-        renewer = asyncio.create_task(self._renew_forever(), name="lease-renewer")
+        background = [
+            asyncio.create_task(self._renew_forever(), name="lease-renewer"),
+            asyncio.create_task(self._serve_requests(), name="device-requests"),
+        ]
+        code = 0
         try:
             while not stop.is_set():
+                if self.engine.needs_recycle:
+                    log.warning("runner %s: engine asks to be recycled; handing devices over",
+                                self.identity)
+                    code = RECYCLE_EXIT
+                    break
                 try:
                     await self.tick()
                 except Exception:
@@ -64,12 +82,13 @@ class Runner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.runner_poll_seconds)
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await self._shutdown()
             await self.engine.close()
             log.info("runner %s stopped", self.identity)
+        return code
 
     async def tick(self) -> None:
         """Replace crashed workers, claim free devices, clean up deleted ones."""
@@ -79,14 +98,17 @@ class Runner:
             elif worker.crashed:
                 log.warning("device %s: worker ended unexpectedly; restarting it", device_id)
                 await worker.stop()
-                self._start_worker(worker.lease)
+                self._start_worker(worker.lease, worker.config)
         async with self.database.session_scope() as db:
             deleted = await LeaseRepository(db, self.identity).deleted_among_mine()
         for lease in deleted:
             await self._guarded(lease, self._remove)
+        await self._apply_settings()
         capacity = MAX_DEVICES - len(self.workers)
         async with self.database.session_scope() as db:
-            claimed = await LeaseRepository(db, self.identity).claim(self.ttl, capacity)
+            leases = LeaseRepository(db, self.identity)
+            claimed = await leases.claim(self.ttl, capacity)
+            configs = await leases.session_configs([device_id for device_id, _ in claimed])
         for lease in claimed:
             log.info("runner %s: took device %s (epoch %d)", self.identity, *lease)
             previous = self.workers.get(lease[0])
@@ -94,11 +116,26 @@ class Runner:
                 # Our own lease had lapsed (a stall) and we took the device again: the old
                 # session must go before the new one starts.
                 await previous.stop()
-            self._start_worker(lease)
+            self._start_worker(lease, configs.get(lease[0], SessionConfig()))
         # A device deleted while no runner held it is cleaned up on the next tick.
 
-    def _start_worker(self, lease: Lease) -> None:
-        worker = DeviceWorker(self.engine, lease, self._write_state)
+    async def _apply_settings(self) -> None:
+        """Restart the sessions whose settings (a proxy) changed since they started."""
+        if not self.workers:
+            return
+        async with self.database.session_scope() as db:
+            configs = await LeaseRepository(db, self.identity).session_configs(list(self.workers))
+        for device_id, config in configs.items():
+            worker = self.workers.get(device_id)
+            if worker is not None and worker.config != config:
+                log.info("device %s: settings changed; reconnecting", device_id)
+                await worker.stop()
+                if self.workers.get(device_id) is worker:
+                    self._start_worker(worker.lease, config)
+
+    def _start_worker(self, lease: Lease, config: SessionConfig) -> None:
+        worker = DeviceWorker(self.engine, lease, config, self._write_state,
+                              self.settings.watchdog_seconds)
         self.workers[lease[0]] = worker
         worker.start()
 
@@ -126,6 +163,45 @@ class Runner:
             await LeaseRepository(db, self.identity).remove_device(lease)
         self.workers.pop(device_id, None)
         log.info("runner %s: removed deleted device %s", self.identity, device_id)
+
+    async def _serve_requests(self) -> None:
+        """Hand the API's requests for our devices to their sessions, each in a task."""
+        while True:
+            try:
+                async with self.database.session_scope() as db:
+                    requests = DeviceRequests(db)
+                    await requests.delete_expired(utc_now())
+                    pending = await requests.pending_for(list(self.workers), utc_now())
+                    taken = [(r.id, r.device_id, r.kind, dict(r.payload)) for r in pending
+                             if r.id not in self._requests_in_flight]
+                for request_id, *work in taken:
+                    self._requests_in_flight.add(request_id)
+                    task = asyncio.create_task(self._answer(request_id, *work))
+                    self._request_tasks.add(task)
+                    task.add_done_callback(self._request_tasks.discard)
+            except Exception:
+                log.exception("could not read device requests; retrying")
+            await asyncio.sleep(REQUEST_POLL_S)
+
+    async def _answer(self, request_id: uuid.UUID, device_id: uuid.UUID, kind: str,
+                      payload: dict[str, Any]) -> None:
+        result: dict[str, Any] | None = None
+        error: str | None = None
+        worker = self.workers.get(device_id)
+        try:
+            if worker is None:
+                raise EngineError("not_connected", "the device moved to another runner")
+            result = await worker.handle(kind, payload)
+        except EngineError as exc:
+            error = f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason
+        except Exception as exc:
+            log.exception("device %s: %s request failed", device_id, kind)
+            error = f"engine_error: {exc}"
+        try:
+            async with self.database.session_scope() as db:
+                await DeviceRequests(db).answer(request_id, result, error and error[:500])
+        finally:
+            self._requests_in_flight.discard(request_id)
 
     async def _write_state(self, lease: Lease, values: dict[str, Any]) -> bool:
         async with self.database.session_scope() as db:
@@ -188,11 +264,11 @@ async def release_leases_of(database: Database, identity: str) -> None:
         await LeaseRepository(db, identity).release_all(utc_now(), RUNNER_CRASHED)
 
 
-async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | None = None) -> None:
+async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | None = None) -> int:
     database = Database(settings, "wapiz-runner")
     try:
-        await require_current_schema(database, settings)
+        await require_current_schema(database)
         engine = create_engine(settings, database)
-        await Runner(settings, database, engine, identity).run(stop)
+        return await Runner(settings, database, engine, identity).run(stop)
     finally:
         await database.dispose()

@@ -1,4 +1,4 @@
-"""`wapiz serve` keeps one runner child process alive beside the API.
+"""`wapiz serve` (and `wapiz runner`) keep one runner child process alive.
 
 The runner is a separate process on purpose: an engine that crashes (neonize can abort the
 whole process) takes down only the runner, which is restarted; the API keeps answering.
@@ -18,7 +18,7 @@ import sys
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.runner.backoff import Backoff
-from wapiz.runner.runner import release_leases_of, runner_identity
+from wapiz.runner.runner import RECYCLE_EXIT, release_leases_of, runner_identity
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,10 @@ class RunnerSupervisor:
             if code == CONFIG_ERROR_EXIT:
                 log.error("runner refused to start (see above); not restarting it")
                 return
+            if code == RECYCLE_EXIT:
+                log.info("runner recycled itself; starting a fresh one")
+                backoff.reset()
+                continue
             if asyncio.get_running_loop().time() - started > HEALTHY_AFTER_S:
                 backoff.reset()
             delay = backoff.next_delay()

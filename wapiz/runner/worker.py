@@ -1,8 +1,10 @@
 """One device's supervised session inside a runner.
 
 The worker owns the device's engine session: it starts it (retrying with backoff), turns the
-engine's events into state rows (fenced by the lease), re-pairs after a logout and reconnects
-after a drop. All lifecycle calls for a device go through this one task, one at a time.
+engine's events into state rows (fenced by the lease), re-pairs after a logout, reconnects
+after a drop, and watches a logged-in session that has gone quiet: after `watchdog_seconds`
+without an event it makes the session prove itself with a round trip, and reconnects if it
+cannot. All lifecycle calls for a device go through this one task, one at a time.
 """
 
 import asyncio
@@ -11,8 +13,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from wapiz.engines.base import Engine
-from wapiz.engines.events import Disconnected, EngineEvent, LoggedIn, LoggedOut, QrCode
+from wapiz.devices.requests import PAIR_PHONE
+from wapiz.engines import events
+from wapiz.engines.base import Engine, EngineError, SessionConfig
+from wapiz.engines.events import (
+    Disconnected,
+    EngineEvent,
+    InboundMessage,
+    LoggedIn,
+    LoggedOut,
+    QrCode,
+    Receipt,
+)
 from wapiz.runner.backoff import Backoff
 from wapiz.runner.repository import Lease
 
@@ -20,7 +32,7 @@ log = logging.getLogger(__name__)
 
 StateWriter = Callable[[Lease, dict[str, Any]], Awaitable[bool]]
 STOP_TIMEOUT_S = 3.0
-CONNECT_FAILED = "connect_failed"
+PROBE_TIMEOUT_S = 15.0
 CONNECTING = "connecting"
 
 
@@ -38,6 +50,7 @@ def state_for(event: EngineEvent) -> dict[str, Any]:
                 "qr_code": code,
                 "qr_expires_at": expires_at,
                 "reason": None,
+                "detail": None,
             }
         case LoggedIn(jid=jid):
             return {
@@ -47,8 +60,9 @@ def state_for(event: EngineEvent) -> dict[str, Any]:
                 "qr_code": None,
                 "qr_expires_at": None,
                 "reason": None,
+                "detail": None,
             }
-        case LoggedOut(reason=reason):
+        case LoggedOut(reason=reason, detail=detail):
             return {
                 "connected": False,
                 "logged_in": False,
@@ -56,21 +70,37 @@ def state_for(event: EngineEvent) -> dict[str, Any]:
                 "qr_code": None,
                 "qr_expires_at": None,
                 "reason": reason,
+                "detail": detail,
             }
-        case Disconnected(reason=reason):
-            return {"connected": False, "qr_code": None, "qr_expires_at": None, "reason": reason}
+        case Disconnected(reason=reason, detail=detail):
+            return {
+                "connected": False,
+                "qr_code": None,
+                "qr_expires_at": None,
+                "reason": reason,
+                "detail": detail,
+            }
     raise TypeError(f"unknown engine event {event!r}")
 
 
+def _detail(exc: BaseException) -> str:
+    text = exc.detail if isinstance(exc, EngineError) else str(exc)
+    return (text or type(exc).__name__)[:500]
+
+
 class DeviceWorker:
-    def __init__(self, engine: Engine, lease: Lease, write_state: StateWriter) -> None:
+    def __init__(self, engine: Engine, lease: Lease, config: SessionConfig,
+                 write_state: StateWriter, watchdog_s: float) -> None:
         self.lease = lease
         self.key = str(lease[0])
+        self.config = config
         self._write_state = write_state
+        self._watchdog_s = watchdog_s
         self._events: asyncio.Queue[EngineEvent] = asyncio.Queue()
-        self.session = engine.session(self.key, self._events.put)
+        self.session = engine.session(self.key, config, self._events.put)
         self._task: asyncio.Task[None] | None = None
         self._started = False
+        self._logged_in = False
         # One backoff for the worker's life: a flapping connection slows down, and only a
         # login that happened resets it.
         self._backoff = Backoff()
@@ -92,40 +122,75 @@ class DeviceWorker:
         try:
             await self._connect()
             while True:
-                await self._apply(await self._events.get())
+                await self._apply(await self._next_event())
         except LeaseLost:
             self.lease_lost = True
             log.warning("device %s: lease taken over; dropping the session", self.key)
             await self._stop_session()
 
+    async def _next_event(self) -> EngineEvent:
+        """The next event; while logged in, a silence longer than the watchdog's limit is
+        answered with a probe, and a failed probe becomes a disconnect."""
+        while True:
+            if not self._logged_in:
+                return await self._events.get()
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(self._events.get(), self._watchdog_s)
+            try:
+                await asyncio.wait_for(self.session.probe(), PROBE_TIMEOUT_S)
+            except Exception as exc:
+                log.warning("device %s: silent for %.0fs and not answering (%s); reconnecting",
+                            self.key, self._watchdog_s, _detail(exc))
+                return Disconnected(events.WATCHDOG_SILENT, detail=_detail(exc))
+
     async def _connect(self) -> None:
         while True:
             # A fenced write first: a worker whose lease is gone never connects.
-            await self._write(connected=False, reason=CONNECTING)
+            await self._write(connected=False, reason=CONNECTING, detail=None)
             try:
                 self._started = True
                 await self.session.start()
                 return
             except Exception as exc:
                 delay = self._backoff.next_delay()
-                log.warning("device %s: connect failed (%s); retry in %.1fs", self.key, exc, delay)
-                await self._write(connected=False, reason=CONNECT_FAILED)
+                log.warning("device %s: connect failed (%s); retry in %.1fs", self.key,
+                            _detail(exc), delay)
+                await self._write(connected=False, reason=events.CONNECT_FAILED,
+                                  detail=_detail(exc))
+                await self._stop_session()
                 await asyncio.sleep(delay)
 
     async def _apply(self, event: EngineEvent) -> None:
+        if isinstance(event, InboundMessage | Receipt):
+            # Stored by the messaging work; until then only seen.
+            log.debug("device %s: %s", self.key, type(event).__name__)
+            return
         await self._write(**state_for(event))
         if isinstance(event, LoggedIn):
+            self._logged_in = True
             self._backoff.reset()
         elif isinstance(event, LoggedOut | Disconnected):
-            # Logged out: start over with a fresh pairing (a new QR). Dropped: reconnect.
+            # Logged out: start over with a fresh pairing (a new QR). Dropped: reconnect,
+            # no sooner than the network asked (a temporary ban says when).
+            self._logged_in = False
             await self._stop_session()
-            await asyncio.sleep(self._backoff.next_delay())
+            delay = self._backoff.next_delay()
+            if isinstance(event, Disconnected) and event.retry_after:
+                delay = max(delay, event.retry_after)
+            log.info("device %s: %s; reconnecting in %.1fs", self.key, event.reason, delay)
+            await asyncio.sleep(delay)
             await self._connect()
 
     async def _stop_session(self) -> None:
         if self._started:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.session.stop(), STOP_TIMEOUT_S)
+
+    async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Carry out a request from the API (devices/requests.py)."""
+        if kind == PAIR_PHONE:
+            return {"code": await self.session.pair_phone(str(payload["phone"]))}
+        raise EngineError("unsupported", f"unknown request {kind!r}")
 
     async def _cancel(self) -> None:
         if self._task is not None and not self._task.done():

@@ -8,8 +8,8 @@ from datetime import timedelta
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.engines.base import Engine, EngineSession, EventSink
-from wapiz.engines.events import LoggedIn, LoggedOut, QrCode
+from wapiz.engines.base import Engine, EngineSession, EventSink, NotConnected, SessionConfig
+from wapiz.engines.events import REMOVED_FROM_PHONE, LoggedIn, LoggedOut, QrCode
 from wapiz.engines.sandbox import network
 from wapiz.engines.sandbox.models import SandboxMail
 from wapiz.engines.sandbox.network import SandboxStore
@@ -20,7 +20,9 @@ MAIL_POLL_S = 0.2
 
 
 class SandboxSession(EngineSession):
-    def __init__(self, engine: "SandboxEngine", key: str, emit: EventSink) -> None:
+    def __init__(
+        self, engine: "SandboxEngine", key: str, config: SessionConfig, emit: EventSink
+    ) -> None:
         self.engine = engine
         self.key = key
         self.emit = emit
@@ -36,7 +38,7 @@ class SandboxSession(EngineSession):
             if stored is not None and stored.revoked_at is not None:
                 # Removed on the phone while no runner was connected: the keys are void.
                 await store.delete(self.key)
-                await self.emit(LoggedOut(network.REMOVED_FROM_PHONE))
+                await self.emit(LoggedOut(REMOVED_FROM_PHONE))
                 return
             if stored is None:
                 stored = await store.add(network.new_keys(self.key))
@@ -90,6 +92,19 @@ class SandboxSession(EngineSession):
                 self.engine.detach(self)
                 await self.emit(LoggedOut(mail.payload.get("reason", "logged_out")))
 
+    async def pair_phone(self, phone: str) -> str:
+        async with self._lock:
+            if self._qr_task is None or self.jid is not None:
+                raise NotConnected("pairing has not started")
+            async with self.engine.database.session_scope() as db:
+                return await SandboxStore(db).request_pair_code(self.key, phone)
+
+    async def probe(self) -> None:
+        async with self.engine.database.session_scope() as db:
+            stored = await SandboxStore(db).load(self.key)
+        if stored is None or stored.revoked_at is not None:
+            raise NotConnected("the network no longer knows this session")
+
     async def stop(self) -> None:
         async with self._lock:
             await self._stop_qr()
@@ -118,8 +133,9 @@ class SandboxEngine(Engine):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
 
-    def session(self, key: str, emit: EventSink) -> EngineSession:
-        return SandboxSession(self, key, emit)
+    def session(self, key: str, config: SessionConfig, emit: EventSink) -> EngineSession:
+        # Sandbox sessions dial nothing, so a proxy has nothing to do here.
+        return SandboxSession(self, key, config, emit)
 
     async def destroy(self, key: str) -> None:
         # Deleting the keys also removes the device from the phone's linked devices.

@@ -21,6 +21,9 @@ class SandboxSession(Base):
     qr_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A pairing code the session asked for (the phone with `pair_phone` may enter it).
+    pair_code: Mapped[str | None] = mapped_column(String(16), nullable=True, unique=True)
+    pair_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # Set by the network when the phone removes the linked device.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

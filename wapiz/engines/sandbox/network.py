@@ -14,13 +14,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
+from wapiz.engines.events import REMOVED_FROM_PHONE
 from wapiz.engines.sandbox.models import SandboxMail, SandboxSession
 from wapiz.errors import Conflict
 
 JID_SERVER = "s.whatsapp.net"
 PAIR_SUCCESS = "pair_success"
 LOGGED_OUT = "logged_out"
-REMOVED_FROM_PHONE = "removed_from_phone"
 
 
 def _random_b64(size: int) -> str:
@@ -41,6 +41,15 @@ def new_qr_ref() -> str:
 def qr_code(session: SandboxSession, ref: str) -> str:
     """Shaped like WhatsApp's: `2@<ref>,<noise key>,<identity key>,<adv secret>`."""
     return f"2@{ref},{session.noise_key},{session.identity_key},{session.adv_secret}"
+
+
+PAIR_CODE_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTVWXYZ"  # WhatsApp's: no 0, O, I or U
+
+
+def new_pair_code() -> str:
+    """`ABCD-EFGH`, as WhatsApp shows a pairing code."""
+    letters = "".join(secrets.choice(PAIR_CODE_ALPHABET) for _ in range(8))
+    return f"{letters[:4]}-{letters[4:]}"
 
 
 def ref_of(code: str) -> str | None:
@@ -71,11 +80,21 @@ class SandboxStore:
             .values(current_qr_ref=ref, qr_expires_at=expires_at)
         )
 
+    async def request_pair_code(self, key: str, phone: str) -> str:
+        code = new_pair_code()
+        await self.session.execute(
+            update(SandboxSession)
+            .where(SandboxSession.key == key)
+            .values(pair_code=code, pair_phone=phone)
+        )
+        return code
+
     async def complete_pairing(self, key: str, jid: str, now: datetime) -> None:
         await self.session.execute(
             update(SandboxSession)
             .where(SandboxSession.key == key)
-            .values(jid=jid, paired_at=now, current_qr_ref=None, qr_expires_at=None)
+            .values(jid=jid, paired_at=now, current_qr_ref=None, qr_expires_at=None,
+                    pair_code=None, pair_phone=None)
         )
 
     async def delete(self, key: str) -> None:
@@ -120,6 +139,24 @@ class SandboxPhone:
         )
         if target is None:
             raise Conflict("QR code tidak valid atau sudah kedaluwarsa")
+        return await self._link(target, phone)
+
+    async def enter_code(self, key: str, code: str, phone: str) -> str:
+        """Type a pairing code on the phone: it links the session that asked for it for
+        this number."""
+        target = await self.session.scalar(
+            select(SandboxSession).where(
+                SandboxSession.key == key,
+                SandboxSession.pair_code == code.strip().upper(),
+                SandboxSession.pair_phone == phone,
+                SandboxSession.jid.is_(None),
+            )
+        )
+        if target is None:
+            raise Conflict("Kode pairing tidak valid untuk nomor ini")
+        return await self._link(target, phone)
+
+    async def _link(self, target: SandboxSession, phone: str) -> str:
         jid = f"{phone}:{await self._next_device_number(phone)}@{JID_SERVER}"
         self.session.add(
             SandboxMail(session_key=target.key, kind=PAIR_SUCCESS, payload={"jid": jid})

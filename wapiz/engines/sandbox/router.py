@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/sandbox", tags=["sandbox"])
         202: {"model": LinkOut, "description": "Scanned; the runner has not confirmed yet."},
         503: {"model": ErrorBody, "description": "No QR code to scan yet; see Retry-After."},
     },
-    summary="Scan the device's current QR code with a simulated phone",
+    summary="Link the device from a simulated phone: scan its QR code, or enter its pairing code",
 )
 async def link_device(
     id: str,
@@ -27,7 +27,7 @@ async def link_device(
     response: Response,
     devices: DeviceReads,
 ) -> LinkOut:
-    jid, now = await SandboxPhoneService(devices).link(id, body.phone)
+    jid, now = await SandboxPhoneService(devices).link(id, body.phone, body.code)
     if not now.logged_in:
         response.status_code = status.HTTP_202_ACCEPTED
     return LinkOut(jid=jid, connected=now.connected, logged_in=now.logged_in, status=now.status)

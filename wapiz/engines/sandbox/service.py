@@ -29,14 +29,22 @@ class SandboxPhoneService:
         self.devices = devices
         self.database = devices.database
 
-    async def link(self, raw_id: str, phone: str) -> tuple[str, DeviceStatus]:
-        """Scan the QR code the device shows now; returns the JID and the status: logged in
-        once the runner confirms, or as it stands when the wait runs out."""
-        code = await self.devices.qr_or_status(raw_id)
-        if isinstance(code, DeviceStatus):
-            raise Conflict("Device sudah terhubung")
-        async with self.database.session_scope() as network:
-            jid = await SandboxPhone(network).scan(code, phone)
+    async def link(
+        self, raw_id: str, phone: str, pair_code: str | None = None
+    ) -> tuple[str, DeviceStatus]:
+        """Scan the QR code the device shows now, or enter the pairing code it asked for;
+        returns the JID and the status: logged in once the runner confirms, or as it
+        stands when the wait runs out."""
+        if pair_code is not None:
+            device = await self.devices.get(raw_id)
+            async with self.database.session_scope() as network:
+                jid = await SandboxPhone(network).enter_code(str(device.id), pair_code, phone)
+        else:
+            code = await self.devices.qr_or_status(raw_id)
+            if isinstance(code, DeviceStatus):
+                raise Conflict("Device sudah terhubung")
+            async with self.database.session_scope() as network:
+                jid = await SandboxPhone(network).scan(code, phone)
         confirmed = await self.devices.wait_for(raw_id, _logged_in, CONFIRM_WAIT_S)
         return jid, confirmed or await self._status_now(raw_id)
 

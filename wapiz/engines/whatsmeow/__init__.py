@@ -1,0 +1,1 @@
+"""The whatsmeow engine (real WhatsApp, through neonize). Loaded only by runners."""

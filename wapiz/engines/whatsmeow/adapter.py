@@ -1,0 +1,229 @@
+"""neonize's events in, the gateway's events out: the only place that reads neonize's types.
+
+Pure functions of the event protobufs (the tests feed real ones through them). Looking up a
+LID's phone number needs the live session's store, so it comes in as `resolve_lid`.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from neonize.proto import Neonize_pb2 as neonize
+from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
+
+from wapiz.engines import events
+from wapiz.engines.events import (
+    Disconnected,
+    InboundMessage,
+    LoggedIn,
+    LoggedOut,
+    Media,
+    Party,
+    Receipt,
+    SessionEvent,
+)
+
+PHONE_SERVER = "s.whatsapp.net"
+LID_SERVER = "lid"
+GROUP_SERVER = "g.us"
+
+LidResolver = Callable[[str], str | None]
+
+_REASON = neonize.ConnectFailureReason
+LOGOUT_REASONS = {
+    _REASON.LOGGED_OUT: events.REMOVED_FROM_PHONE,
+    _REASON.MAIN_DEVICE_GONE: events.MAIN_DEVICE_GONE,
+    _REASON.UNKNOWN_LOGOUT: events.LOGGED_OUT,
+}
+RECEIPT_STATUS = {
+    neonize.Receipt.DELIVERED: "delivered",
+    neonize.Receipt.READ: "read",
+    neonize.Receipt.PLAYED: "played",
+}
+BAN_REASONS = {
+    neonize.TemporaryBan.SEND_TO_TOO_MANY_PEOPLE: "sent to too many people",
+    neonize.TemporaryBan.BLOCKED_BY_USERS: "blocked by too many users",
+    neonize.TemporaryBan.CREATED_TOO_MANY_GROUPS: "created too many groups",
+    neonize.TemporaryBan.SENT_TOO_MANY_SAME_MESSAGE: "sent the same message too often",
+    neonize.TemporaryBan.BROADCAST_LIST: "broadcast list abuse",
+}
+
+
+def jid_text(jid: neonize.JID, with_device: bool = False) -> str:
+    """`User@Server` (`User:Device@Server` when asked and not the primary device)."""
+    if not jid.User and not jid.Server:
+        return ""
+    user = f"{jid.User}:{jid.Device}" if with_device and jid.Device else jid.User
+    return f"{user}@{jid.Server}"
+
+
+def party(jid: neonize.JID, alt: neonize.JID | None, resolve_lid: LidResolver) -> Party:
+    """Someone named by phone number or LID, with both filled in wherever known."""
+    text = jid_text(jid)
+    alt_text = jid_text(alt) if alt is not None and alt.User else ""
+    if jid.Server == LID_SERVER:
+        phone = alt.User if alt_text and alt is not None and alt.Server == PHONE_SERVER else None
+        return Party(jid=text, phone=phone or resolve_lid(text), lid=text)
+    if jid.Server == PHONE_SERVER:
+        lid = alt_text if alt is not None and alt.Server == LID_SERVER else None
+        return Party(jid=text, phone=jid.User, lid=lid)
+    return Party(jid=text)
+
+
+# --- session events ----------------------------------------------------------------------
+
+
+def logged_out(event: neonize.LoggedOut) -> LoggedOut:
+    return LoggedOut(LOGOUT_REASONS.get(event.Reason, events.LOGGED_OUT),
+                     detail=_REASON.Name(event.Reason).lower())
+
+
+def temporary_ban(event: neonize.TemporaryBan, now: datetime) -> Disconnected:
+    seconds = max(0, event.Expire)
+    why = BAN_REASONS.get(event.Code, "unknown")
+    return Disconnected(events.TEMPORARY_BAN,
+                        detail=f"{why}; banned for {seconds} s from {now:%Y-%m-%dT%H:%M:%SZ}",
+                        retry_after=float(seconds))
+
+
+def connect_failure(event: neonize.ConnectFailure) -> SessionEvent:
+    if event.Reason in LOGOUT_REASONS:
+        return LoggedOut(LOGOUT_REASONS[event.Reason], detail=event.Message or None)
+    if event.Reason == _REASON.TEMP_BANNED:
+        return Disconnected(events.TEMPORARY_BAN, detail=event.Message or None)
+    if event.Reason == _REASON.CLIENT_OUTDATED:
+        return Disconnected(events.CLIENT_OUTDATED, detail=event.Message or None)
+    detail = _REASON.Name(event.Reason).lower() + (f": {event.Message}" if event.Message else "")
+    return Disconnected(events.CONNECT_FAILED, detail=detail)
+
+
+def keepalive_timeout(event: neonize.KeepAliveTimeout) -> Disconnected:
+    last = datetime.fromtimestamp(event.LastSuccess, UTC) if event.LastSuccess > 0 else None
+    since = f" since {last:%Y-%m-%dT%H:%M:%SZ}" if last else ""
+    return Disconnected(events.KEEPALIVE_TIMEOUT,
+                        detail=f"{event.ErrorCount} keep-alive(s) unanswered{since}")
+
+
+def pair_status(event: neonize.PairStatus) -> SessionEvent | None:
+    if event.Status == neonize.PairStatus.SUCCESS and event.ID.User:
+        return LoggedIn(jid_text(event.ID, with_device=True))
+    if event.Status == neonize.PairStatus.ERROR:
+        return Disconnected(events.PAIRING_FAILED, detail=event.Error or None)
+    return None
+
+
+# --- messages ----------------------------------------------------------------------------
+
+
+def _timestamp(seconds: int) -> datetime:
+    # whatsmeow sends Unix seconds; some builds send milliseconds.
+    if seconds > 10**11:
+        seconds //= 1000
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _media(message: wa.Message, part: object) -> Media:
+    sha = getattr(part, "fileSHA256", b"")
+    return Media(
+        mimetype=getattr(part, "mimetype", "") or "application/octet-stream",
+        ref=message.SerializeToString(),
+        file_name=getattr(part, "fileName", None) or None,
+        size=getattr(part, "fileLength", None) or None,
+        sha256=sha.hex() if sha else None,
+        seconds=getattr(part, "seconds", None) or None,
+    )
+
+
+def _context(part: object) -> tuple[str | None, tuple[str, ...]]:
+    context = getattr(part, "contextInfo", None)
+    if context is None:
+        return None, ()
+    return context.stanzaID or None, tuple(context.mentionedJID)
+
+
+def content(message: wa.Message) -> dict[str, object]:
+    """The `InboundMessage` fields a WhatsApp message fills: its type and what goes with it."""
+    if message.HasField("protocolMessage"):
+        protocol = message.protocolMessage
+        if protocol.type == wa.ProtocolMessage.REVOKE:
+            return {"type": "revoke", "target_id": protocol.key.ID}
+        if protocol.type == wa.ProtocolMessage.MESSAGE_EDIT:
+            edited = content(protocol.editedMessage)
+            return {"type": "edit", "target_id": protocol.key.ID, "text": edited.get("text")}
+        return {"type": "unknown"}
+    if message.conversation:
+        return {"type": "text", "text": message.conversation}
+    if message.HasField("extendedTextMessage"):
+        part = message.extendedTextMessage
+        quoted, mentions = _context(part)
+        return {"type": "text", "text": part.text, "quoted_id": quoted, "mentions": mentions}
+    for field, kind in (("imageMessage", "image"), ("videoMessage", "video"),
+                        ("audioMessage", "audio"), ("documentMessage", "document"),
+                        ("stickerMessage", "sticker"), ("ptvMessage", "video")):
+        if message.HasField(field):
+            part = getattr(message, field)
+            quoted, mentions = _context(part)
+            return {
+                "type": kind, "text": getattr(part, "caption", None) or None,
+                "media": _media(message, part), "ptt": bool(getattr(part, "PTT", False)),
+                "quoted_id": quoted, "mentions": mentions,
+            }
+    if message.HasField("documentWithCaptionMessage"):
+        return content(message.documentWithCaptionMessage.message)
+    for field in ("locationMessage", "liveLocationMessage"):
+        if message.HasField(field):
+            part = getattr(message, field)
+            quoted, _ = _context(part)
+            return {"type": "location", "quoted_id": quoted, "location": {
+                "latitude": part.degreesLatitude, "longitude": part.degreesLongitude,
+                "name": getattr(part, "name", "") or None,
+                "address": getattr(part, "address", "") or None,
+            }}
+    if message.HasField("contactMessage"):
+        part = message.contactMessage
+        return {"type": "contact",
+                "contact": {"displayName": part.displayName, "vcard": part.vcard}}
+    if message.HasField("reactionMessage"):
+        part = message.reactionMessage
+        return {"type": "reaction", "target_id": part.key.ID, "reaction": part.text}
+    for field in ("pollCreationMessage", "pollCreationMessageV2", "pollCreationMessageV3"):
+        if message.HasField(field):
+            part = getattr(message, field)
+            return {"type": "poll", "poll": {
+                "name": part.name, "options": [option.optionName for option in part.options],
+                "selectableCount": part.selectableOptionsCount,
+            }}
+    if message.HasField("pollUpdateMessage"):
+        vote = message.pollUpdateMessage
+        return {"type": "poll_vote", "target_id": vote.pollCreationMessageKey.ID}
+    return {"type": "unknown"}
+
+
+def inbound_message(event: neonize.Message, resolve_lid: LidResolver) -> InboundMessage:
+    info = event.Info
+    source = info.MessageSource
+    # In a one-to-one chat the chat is the other person, whose other id is in the "Alt" field.
+    chat_alt = None if source.IsGroup else (
+        source.RecipientAlt if source.IsFromMe else source.SenderAlt)
+    return InboundMessage(
+        id=info.ID,
+        chat=party(source.Chat, chat_alt, resolve_lid),
+        sender=party(source.Sender, source.SenderAlt, resolve_lid),
+        from_me=source.IsFromMe,
+        timestamp=_timestamp(info.Timestamp),
+        push_name=info.Pushname or None,
+        **content(event.Message),  # type: ignore[arg-type]
+    )
+
+
+def receipt(event: neonize.Receipt, resolve_lid: LidResolver) -> Receipt | None:
+    status = RECEIPT_STATUS.get(event.Type)
+    if status is None:  # retries, server errors, our own devices' receipts
+        return None
+    source = event.MessageSource
+    return Receipt(
+        chat=party(source.Chat, None, resolve_lid),
+        sender=party(source.Sender, source.SenderAlt, resolve_lid),
+        message_ids=tuple(event.MessageIDs),
+        status=status,
+        timestamp=_timestamp(event.Timestamp),
+    )

@@ -1,0 +1,377 @@
+"""The whatsmeow engine: real WhatsApp sessions through neonize, inside a runner process.
+
+How a session runs: `start` creates a neonize client on the device's own key store and calls
+its blocking `connect` on a thread of the session's own. neonize calls our handlers on that
+thread; each handler turns the event into a gateway event (adapter.py) and hands it to the
+runner, waiting until the runner has taken it (so a slow runner slows WhatsApp down instead
+of piling events up in memory). Every call into Go goes through `GoCalls` (gocalls.py).
+
+What neonize does not do, the session does: it notices a connection that ended (connect
+returned) or a QR sequence that ran out, and reports it; the runner then reconnects with
+backoff. Because neonize leaks a store handle per connect, the engine counts attempts and
+asks for its process to be replaced after `whatsmeow_recycle_after` of them.
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.engines import events
+from wapiz.engines.base import (
+    Engine,
+    EngineError,
+    EngineSession,
+    EventSink,
+    NotConnected,
+    OutboundMessage,
+    SendResult,
+    SessionConfig,
+)
+from wapiz.engines.events import Disconnected, EngineEvent, LoggedIn, QrCode, phone_of
+from wapiz.engines.whatsmeow import adapter, outbound
+from wapiz.engines.whatsmeow.gocalls import GoCalls
+from wapiz.engines.whatsmeow.store import SessionStores
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A start holds the lifecycle lock until neonize has registered the client (it shows a QR
+# code, reports an event, or returns); at most this long.
+REGISTER_WAIT_S = 2.0
+LIFECYCLE_TIMEOUT_S = 15.0
+PAIR_TIMEOUT_S = 20.0
+PROBE_TIMEOUT_S = 10.0
+HANDOFF_TIMEOUT_S = 30.0
+# whatsmeow shows the first QR code for 60 s and each next one for 20 s.
+FIRST_QR_S = 60.0
+NEXT_QR_S = 20.0
+QR_GRACE_S = 5.0
+DEFAULT_RECYCLE_AFTER = {"sqlite": 200, "postgresql": 20}
+
+
+def _quiet_neonize() -> None:
+    # neonize logs every Go line at INFO and reads its Go log level from this logger.
+    for name in ("neonize", "whatsmeow", "Whatsmeow"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class WhatsmeowSession(EngineSession):
+    def __init__(self, engine: "WhatsmeowEngine", key: str, config: SessionConfig,
+                 emit: EventSink) -> None:
+        self.engine = engine
+        self.key = key
+        self.config = config
+        self._emit = emit
+        self._loop = asyncio.get_running_loop()
+        self._client: Any = None
+        # Shared between the event loop and the connect thread.
+        self._lock = threading.Lock()
+        self._start_reported = False
+        self._stopping = False
+        self._registered = threading.Event()
+        self._logged_in = False
+        self._qr_count = 0
+        self._qr_timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
+        self.jid: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        from neonize.client import NewClient
+
+        await self.engine.stores.prepare(self.key)
+        self.engine.attempts += 1
+        outcome: dict[str, str] = {}
+        with self._lock:
+            self._start_reported = False
+            self._stopping = False
+        self._registered = threading.Event()
+        self._qr_count = 0
+
+        def begin() -> Any:
+            # One store per device, never a jid: neonize resumes the store's only device, or
+            # pairs a new one when the store is empty (first use, or after a logout).
+            client = NewClient(self.engine.stores.name(self.key), uuid=f"wapiz-{self.key}")
+            # neonize would call Go's Stop from the garbage collector, on any thread.
+            client._stop_finalizer.detach()
+            self._subscribe(client)
+            self._client = client
+            thread = threading.Thread(target=self._connect, args=(client, outcome),
+                                      name=f"wa-{self.key[:8]}", daemon=True)
+            thread.start()
+            self._registered.wait(REGISTER_WAIT_S)
+            with self._lock:
+                self._start_reported = True
+            return client
+
+        await self.engine.go.lifecycle(begin, LIFECYCLE_TIMEOUT_S)
+        if "error" in outcome:
+            raise EngineError(events.CONNECT_FAILED, outcome["error"])
+
+    def _connect(self, client: Any, outcome: dict[str, str]) -> None:
+        """The connect thread: neonize's `connect` blocks for the life of the connection."""
+        from neonize._binder import ProxySettings
+
+        proxy = self.config.proxy or self.engine.settings.proxy
+        error = ""
+        try:
+            client.connect(ProxySettings(proxy_address=proxy) if proxy else None)
+        except Exception as exc:
+            error = str(exc) or type(exc).__name__
+        with self._lock:
+            if not self._start_reported:
+                if error:
+                    outcome["error"] = error
+                self._registered.set()
+                return
+            if self._stopping or client is not self._client:
+                return
+        # The connection ended without being asked to.
+        reason = events.CONNECT_FAILED if error else events.CONNECTION_LOST
+        self._hand_off(Disconnected(reason, detail=error or None))
+
+    async def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+        self._cancel_qr_timer()
+        self._logged_in = False
+        client = self._client
+        if client is not None:
+            # Go's Stop is safe for a client it does not know (it checks its map).
+            await self.engine.go.lifecycle(client.stop, LIFECYCLE_TIMEOUT_S)
+
+    async def logout(self) -> None:
+        client = self._client
+        if client is not None and self._logged_in:
+            with contextlib.suppress(Exception):  # a dead connection cannot log out
+                await self.engine.go.lifecycle(client.logout, LIFECYCLE_TIMEOUT_S)
+        await self.stop()
+        await self.engine.stores.delete(self.key)
+
+    async def pair_phone(self, phone: str) -> str:
+        from neonize.utils.enum import ClientName
+
+        client = self._live_client(pairing=True)
+        return await self.engine.go.lifecycle(
+            lambda: client.PairPhone(phone, True, ClientName.CHROME), PAIR_TIMEOUT_S)
+
+    async def probe(self) -> None:
+        client = self._live_client()
+        if not await self._call(lambda: client.is_connected, PROBE_TIMEOUT_S):
+            raise NotConnected("the socket is closed")
+        if self.jid is not None:
+            # A real round trip: the server answers a usync query for our own number.
+            await self._call(lambda: client.is_on_whatsapp(phone_of(self.jid)),
+                             PROBE_TIMEOUT_S)
+
+    # --- operations the message work uses -----------------------------------------------
+
+    def _live_client(self, pairing: bool = False) -> Any:
+        """The client, if Go knows it: calling Go for a client it lost crashes the process."""
+        ready = self._qr_count > 0 if pairing else self._logged_in
+        if self._client is None or self._stopping or not ready:
+            raise NotConnected("pairing has not started" if pairing else "not logged in")
+        return self._client
+
+    async def _call(self, fn: Callable[[], T], limit_s: float | None = None) -> T:
+        try:
+            return await self.engine.go.call(fn, limit_s or self.engine.call_timeout)
+        except TimeoutError:
+            raise EngineError("timeout", "WhatsApp did not answer in time") from None
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise EngineError("engine_error", str(exc) or type(exc).__name__) from exc
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        client = self._live_client()
+
+        def send_now() -> Any:
+            chat = outbound.to_jid(message.to)
+            if message.type == "revoke":
+                sender = outbound.to_jid(message.target_sender or self.jid or "")
+                return client.revoke_message(chat, sender, message.target_id or "")
+            if message.type == "edit":
+                from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
+
+                return client.edit_message(chat, message.target_id or "",
+                                           wa.Message(conversation=message.text or ""))
+            return client.send_message(chat, outbound.build(client, message))
+
+        response = await self._call(send_now)
+        sent_at = datetime.fromtimestamp(response.Timestamp, UTC) if response.Timestamp else None
+        return SendResult(message_id=response.ID, timestamp=sent_at or utc_now())
+
+    async def download(self, ref: bytes) -> bytes:
+        from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
+
+        client = self._live_client()
+        return await self._call(lambda: client.download_any(wa.Message.FromString(ref)))
+
+    async def check(self, phones: Sequence[str]) -> dict[str, str | None]:
+        client = self._live_client()
+        answers = await self._call(lambda: client.is_on_whatsapp(*phones))
+        found = {answer.Query.lstrip("+"): adapter.jid_text(answer.JID)
+                 for answer in answers if answer.IsIn}
+        return {phone: found.get(phone) for phone in phones}
+
+    async def send_presence(self, chat: str, typing: bool) -> None:
+        from neonize.utils.enum import ChatPresence, ChatPresenceMedia
+
+        client = self._live_client()
+        state = (ChatPresence.CHAT_PRESENCE_COMPOSING if typing
+                 else ChatPresence.CHAT_PRESENCE_PAUSED)
+        await self._call(lambda: client.send_chat_presence(
+            outbound.to_jid(chat), state, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT))
+
+    async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
+        from neonize.utils.enum import ReceiptType
+
+        client = self._live_client()
+        await self._call(lambda: client.mark_read(
+            *message_ids, chat=outbound.to_jid(chat), sender=outbound.to_jid(sender),
+            receipt=ReceiptType.READ))
+
+    # --- events, on the connect thread ---------------------------------------------------
+
+    def _subscribe(self, client: Any) -> None:
+        """Register a handler for every event we translate (neonize subscribes Go to only
+        the registered ones, so this must happen before `connect`)."""
+        from neonize import events as ev
+
+        on = client.event
+        client.event.qr(self._on_qr)
+        handlers: dict[Any, Callable[[Any], EngineEvent | None]] = {
+            ev.ConnectedEv: lambda _: self._logged_in_event(client),
+            ev.PairStatusEv: adapter.pair_status,
+            ev.LoggedOutEv: adapter.logged_out,
+            ev.ConnectFailureEv: adapter.connect_failure,
+            ev.TemporaryBanEv: lambda event: adapter.temporary_ban(event, utc_now()),
+            ev.StreamReplacedEv: lambda _: Disconnected(events.STREAM_REPLACED),
+            ev.KeepAliveTimeoutEv: adapter.keepalive_timeout,
+            ev.KeepAliveRestoredEv: lambda _: self._logged_in_event(client),
+            ev.ClientOutdatedEv: lambda _: Disconnected(events.CLIENT_OUTDATED),
+            ev.DisconnectedEv: lambda _: Disconnected(events.CONNECTION_LOST),
+            ev.MessageEv: lambda event: adapter.inbound_message(event, self._resolve_lid),
+            ev.ReceiptEv: lambda event: adapter.receipt(event, self._resolve_lid),
+            ev.OfflineSyncCompletedEv: lambda _: None,
+        }
+        for event_type, translate in handlers.items():
+            on(event_type)(self._handler(translate))
+
+    def _handler(self, translate: Callable[[Any], EngineEvent | None]) -> Callable[..., None]:
+        def handle(_client: Any, event: Any) -> None:
+            self._registered.set()
+            try:
+                translated = translate(event)
+            except Exception:
+                log.exception("device %s: could not read a %s event", self.key,
+                              type(event).__name__)
+                return
+            if translated is not None:
+                self._hand_off(translated)
+
+        return handle
+
+    def _logged_in_event(self, client: Any) -> EngineEvent | None:
+        me = getattr(client, "me", None)
+        jid = adapter.jid_text(me.JID, with_device=True) if me is not None else self.jid
+        return LoggedIn(jid) if jid else None
+
+    def _on_qr(self, _client: Any, code: bytes) -> None:
+        self._registered.set()
+        self._qr_count += 1
+        lifetime = FIRST_QR_S if self._qr_count == 1 else NEXT_QR_S
+        expires_at = utc_now() + timedelta(seconds=lifetime)
+        self._loop.call_soon_threadsafe(self._arm_qr_timer, lifetime + QR_GRACE_S)
+        self._hand_off(QrCode(code.decode(), expires_at))
+
+    def _resolve_lid(self, lid: str) -> str | None:
+        """The phone number behind a LID, from the session's store (None if unknown)."""
+        client = self._client
+        lock = self.engine.go.lock
+        # We are on the connect thread: never wait long for a lifecycle call to finish.
+        if client is None or not lock.acquire_read(timeout=1.0):
+            return None
+        try:
+            found = client.get_pn_from_lid(outbound.to_jid(lid))
+        except Exception:
+            return None
+        finally:
+            lock.release_read()
+        return found.User or None
+
+    def _hand_off(self, event: EngineEvent) -> None:
+        """Give the event to the runner and wait until it has been taken."""
+        if isinstance(event, LoggedIn):
+            self._logged_in = True
+            self.jid = event.jid
+            self._loop.call_soon_threadsafe(self._cancel_qr_timer)
+        elif isinstance(event, events.LoggedOut | Disconnected):
+            self._logged_in = False
+        try:
+            future = asyncio.run_coroutine_threadsafe(self._emit(event), self._loop)
+            future.result(HANDOFF_TIMEOUT_S)
+        except Exception:
+            log.exception("device %s: the runner did not take a %s event", self.key,
+                          type(event).__name__)
+
+    # --- QR expiry: neonize does not say when the last code has run out ------------------
+
+    def _arm_qr_timer(self, delay: float) -> None:
+        self._cancel_qr_timer()
+        self._qr_timer = self._loop.call_later(delay, self._qr_ran_out)
+
+    def _cancel_qr_timer(self) -> None:
+        if self._qr_timer is not None:
+            self._qr_timer.cancel()
+            self._qr_timer = None
+
+    def _qr_ran_out(self) -> None:
+        self._qr_timer = None
+        if not self._logged_in and not self._stopping:
+            task = asyncio.ensure_future(self._emit(Disconnected(events.QR_TIMEOUT)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+class WhatsmeowEngine(Engine):
+    name = "whatsmeow"
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.stores = SessionStores(settings, database)
+        self.go = GoCalls()
+        self.call_timeout = settings.engine_call_timeout_seconds
+        store_kind = "postgresql" if self.stores.postgres else "sqlite"
+        self.recycle_after = settings.whatsmeow_recycle_after or DEFAULT_RECYCLE_AFTER[store_kind]
+        self.attempts = 0
+
+    async def open(self) -> None:
+        _quiet_neonize()
+        # Importing neonize loads the Go library (~60 MB) once per runner process.
+        await asyncio.to_thread(__import__, "neonize.client")
+
+    async def close(self) -> None:
+        self.go.close()
+
+    def session(self, key: str, config: SessionConfig, emit: EventSink) -> EngineSession:
+        return WhatsmeowSession(self, key, config, emit)
+
+    async def destroy(self, key: str) -> None:
+        # Without a live session there is no one to log out with: the keys go, and WhatsApp
+        # drops the dead linked device from the phone's list on its own.
+        await self.stores.delete(key)
+
+    @property
+    def needs_recycle(self) -> bool:
+        return self.attempts >= self.recycle_after
