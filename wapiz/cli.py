@@ -31,7 +31,8 @@ DatabaseOpt = Annotated[
     typer.Option(help="Database URL [WAPIZ_DATABASE_URL; SQLite in the data dir]."),
 ]
 EngineOpt = Annotated[
-    str | None, typer.Option(help="WhatsApp engine: sandbox [WAPIZ_ENGINE; sandbox].")
+    str | None,
+    typer.Option(help="WhatsApp engine: whatsmeow or sandbox [WAPIZ_ENGINE; whatsmeow]."),
 ]
 SecretOpt = Annotated[
     str | None,
@@ -73,8 +74,18 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings)
 
 
+def _schema_is_current(settings: Settings) -> bool:
+    from wapiz.db.schema import check_schema
+
+    try:
+        asyncio.run(check_schema(settings))
+    except Exception:  # not migrated, or no database yet
+        return False
+    return True
+
+
 def _require_migrated(settings: Settings) -> None:
-    from wapiz.db.migrate import check_schema
+    from wapiz.db.schema import check_schema
 
     with _config_errors():
         asyncio.run(check_schema(settings))
@@ -101,8 +112,8 @@ def serve(
         engine=engine,
         secret_key=secret_key,
     )
-    if migrate:
-        _migrate(settings)
+    if migrate and not _schema_is_current(settings):
+        _migrate(settings)  # Alembic is loaded only when there is something to do
     else:
         _require_migrated(settings)
     serve_all(settings, with_runner=True)
@@ -141,14 +152,20 @@ def runner(
     identity: Annotated[str | None, typer.Option(hidden=True)] = None,
     parent_pid: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
-    """Run a runner: lease devices and hold their WhatsApp sessions."""
-    from wapiz.server import run_runner_process
+    """Run a runner: lease devices and hold their WhatsApp sessions.
+
+    The command supervises the runner process that holds the sessions, restarting it when
+    it dies (an engine can abort the process) or asks to be recycled."""
+    from wapiz.runner.process import run_runner_process, supervise_runner
 
     settings = _settings(
         runner_name=name, data_dir=data_dir, database_url=database_url, engine=engine
     )
     with _config_errors():
-        run_runner_process(settings, identity, parent_pid)
+        if identity is None:
+            supervise_runner(settings)
+        else:
+            run_runner_process(settings, identity, parent_pid)
 
 
 @app.command()

@@ -1,7 +1,8 @@
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wapiz.db.base import Base, UTCDateTime, utc_now
@@ -20,6 +21,8 @@ class Device(Base):
     )
     label: Mapped[str] = mapped_column(String(100), default=DEFAULT_LABEL)
     webhook_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # Per-device settings (PATCH /api/devices/:id/settings); None: the server's default.
+    proxy: Mapped[str | None] = mapped_column(String(512), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # Set by DELETE; the runner holding the device then logs it out, removes its stored
     # keys and deletes the row.
@@ -45,7 +48,31 @@ class DeviceSession(Base):
     connected: Mapped[bool] = mapped_column(Boolean, default=False)
     logged_in: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
     jid: Mapped[str | None] = mapped_column(String(128), nullable=True)
     qr_code: Mapped[str | None] = mapped_column(Text, nullable=True)
     qr_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class DeviceRequest(Base):
+    """Something only the device's live session can do, asked by an API process.
+
+    The API writes the row and waits for its answer; the runner holding the device carries
+    it out and writes `result` or `error`. Rows are short-lived: done ones are removed when
+    read, and unanswered ones stop counting at `expires_at`.
+    """
+
+    __tablename__ = "device_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,8 +2,18 @@ from fastapi import APIRouter, Body, Request, Response, status
 
 from wapiz.accounts.deps import CurrentUser
 from wapiz.devices.deps import DeviceReads, Devices, reader_for
+from wapiz.devices.pairing import pairing_code
 from wapiz.devices.qr import qr_png
-from wapiz.devices.schemas import DeviceCreate, DeviceOut, WebhookIn, WebhookOut
+from wapiz.devices.schemas import (
+    DeviceCreate,
+    DeviceOut,
+    DeviceSettings,
+    DeviceSettingsIn,
+    PairIn,
+    PairOut,
+    WebhookIn,
+    WebhookOut,
+)
 from wapiz.devices.status import DeviceStatus
 from wapiz.schemas import ErrorBody, OkBody, error_responses
 
@@ -71,3 +81,31 @@ async def device_qr(id: str, devices: DeviceReads) -> Response | DeviceStatus:
 async def set_webhook(id: str, body: WebhookIn, devices: Devices) -> WebhookOut:
     device = await devices.set_webhook(id, body.webhook_url)
     return WebhookOut(webhook_url=device.webhook_url)
+
+
+@router.post(
+    "/{id}/pair",
+    responses={
+        **error_responses(401, 404, 409),
+        503: {"model": ErrorBody, "description": "The session is not showing QR codes yet, or "
+              "WhatsApp refused; see Retry-After."},
+    },
+    summary="Link by pairing code: a code to type into WhatsApp on the given phone",
+)
+async def pair_device(id: str, body: PairIn, devices: DeviceReads) -> PairOut:
+    return PairOut(code=await pairing_code(devices, id, body.phone))
+
+
+@router.get("/{id}/settings", responses=error_responses(401, 404), summary="Device settings")
+async def get_settings(id: str, devices: Devices) -> DeviceSettings:
+    return DeviceSettings.model_validate(await devices.get(id))
+
+
+@router.patch(
+    "/{id}/settings",
+    responses=error_responses(401, 404),
+    summary="Change device settings; the session reconnects if its connection settings changed",
+)
+async def update_settings(id: str, body: DeviceSettingsIn, devices: Devices) -> DeviceSettings:
+    changes = body.model_dump(include=body.model_fields_set)
+    return DeviceSettings.model_validate(await devices.update_settings(id, changes))

@@ -5,6 +5,8 @@ from pydantic import Field, StringConstraints, TypeAdapter, field_validator
 from pydantic import HttpUrl as _HttpUrl
 
 from wapiz.devices.models import DEFAULT_LABEL
+from wapiz.net import proxy_url
+from wapiz.phones import PhoneNumber
 from wapiz.schemas import ApiInput, ApiModel, Timestamp
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
@@ -44,3 +46,33 @@ class WebhookIn(ApiInput):
 class WebhookOut(ApiModel):
     ok: bool = True
     webhook_url: str | None
+
+
+class DeviceSettings(ApiModel):
+    proxy: str | None = Field(
+        description="Proxy for this device's WhatsApp connection (null: the server's "
+        "WAPIZ_PROXY, if any)."
+    )
+
+
+class DeviceSettingsIn(ApiInput):
+    """Only the fields given change."""
+
+    proxy: str | None = Field(
+        None, max_length=512, description='http(s):// or socks5:// URL; null or "" clears it.',
+        examples=["socks5://user:pass@127.0.0.1:1080"],
+    )
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, url: str | None) -> str | None:
+        return proxy_url(url) if url and url.strip() else None
+
+
+class PairIn(ApiInput):
+    phone: PhoneNumber = Field(description="The number of the phone that will enter the code.")
+
+
+class PairOut(ApiModel):
+    code: str = Field(description="Type it into WhatsApp: Linked devices → Link with phone "
+                      "number.", examples=["ABCD-EFGH"])

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from wapiz.engines.events import phone_of
 from wapiz.schemas import ApiModel
 
 StatusName = Literal["logged_in", "connected", "disconnected"]
@@ -29,6 +30,7 @@ class SessionView:
     connected: bool
     logged_in: bool
     reason: str | None
+    detail: str | None
     jid: str | None
     qr_code: str | None
     qr_expires_at: datetime | None
@@ -38,7 +40,12 @@ class DeviceStatus(ApiModel):
     connected: bool
     logged_in: bool
     status: StatusName
-    reason: str | None = Field(None, description="Why the device is not logged in, if known.")
+    reason: str | None = Field(
+        None,
+        description="Why the device is not logged in, if known: removed_from_phone, "
+        "temporary_ban, stream_replaced, keepalive_timeout, connect_failed, watchdog_silent, …",
+    )
+    detail: str | None = Field(None, description="More about the reason, as the engine said it.")
     phone: str | None = Field(None, description="The linked WhatsApp number, once logged in.")
 
 
@@ -52,13 +59,6 @@ def lease_alive(row: SessionView, now: datetime) -> bool:
     return (
         row.runner is not None and row.lease_expires_at is not None and (row.lease_expires_at > now)
     )
-
-
-def phone_of(jid: str | None) -> str | None:
-    """`6281234567890:3@s.whatsapp.net` → `6281234567890`."""
-    if not jid:
-        return None
-    return jid.split("@", 1)[0].split(":", 1)[0]
 
 
 def current_status(row: SessionView | None, now: datetime) -> DeviceStatus:
@@ -75,6 +75,7 @@ def current_status(row: SessionView | None, now: datetime) -> DeviceStatus:
         logged_in=logged_in,
         status=status_name(row.connected, row.logged_in),
         reason=None if logged_in else row.reason,
+        detail=None if logged_in else row.detail,
         phone=phone_of(row.jid) if logged_in else None,
     )
 

@@ -1,0 +1,33 @@
+"""Linking a device with a pairing code instead of a QR scan.
+
+Only the device's live session can ask WhatsApp for a code, so the request goes to the
+runner through the database (devices/requests.py); the session must be showing QR codes.
+"""
+
+from wapiz.db.base import utc_now
+from wapiz.devices.reader import DeviceReader
+from wapiz.devices.requests import PAIR_PHONE, RequestFailed, ask_session
+from wapiz.devices.status import current_status
+from wapiz.errors import Conflict, ServiceUnavailable
+
+PAIR_WAIT_S = 20.0
+NOT_READY_RETRY_AFTER_S = 2
+
+
+async def pairing_code(devices: DeviceReader, raw_id: str, phone: str) -> str:
+    device = await devices.get(raw_id)
+    status = current_status(await devices.view(raw_id), utc_now())
+    if status.logged_in:
+        raise Conflict("Device sudah terhubung")
+    try:
+        result = await ask_session(devices.database, device.id, PAIR_PHONE, {"phone": phone},
+                                   PAIR_WAIT_S)
+    except RequestFailed as failure:
+        if failure.reason == "not_connected":
+            raise ServiceUnavailable(
+                f"Device belum siap untuk pairing ({status.reason or status.status}), coba lagi",
+                retry_after=NOT_READY_RETRY_AFTER_S,
+            ) from None
+        raise ServiceUnavailable(f"Pairing ditolak: {failure}",
+                                 retry_after=NOT_READY_RETRY_AFTER_S) from None
+    return str(result["code"])

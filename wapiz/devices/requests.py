@@ -1,0 +1,108 @@
+"""Asking a device's live session for something (a pairing code, a number check).
+
+API processes hold no connections (the database is the bus): the API writes a request row,
+the runner holding the device carries it out and writes the answer, and the API, which has
+been polling the row with short reads, returns it. A request nobody answers in time is a 503
+with Retry-After, and its row expires so a late runner does not act on it.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.devices.models import DeviceRequest
+from wapiz.errors import ServiceUnavailable
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+# What can be asked.
+PAIR_PHONE = "pair_phone"
+POLL_INTERVAL_S = 0.1
+RETRY_AFTER_S = 5
+
+
+class RequestFailed(Exception):
+    """The session could not do it; `reason` is the engine's word for why."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class DeviceRequests:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, device_id: uuid.UUID, kind: str, payload: dict[str, Any],
+                  expires_at: datetime) -> uuid.UUID:
+        request = DeviceRequest(device_id=device_id, kind=kind, payload=payload,
+                                expires_at=expires_at)
+        self.session.add(request)
+        await self.session.flush()
+        return request.id
+
+    async def take_answer(self, request_id: uuid.UUID) -> DeviceRequest | None:
+        """The answered request (removed, as it has been read), or None while pending."""
+        request = await self.session.get(DeviceRequest, request_id, populate_existing=True)
+        if request is None or request.status == PENDING:
+            return None
+        await self.session.delete(request)
+        return request
+
+    async def forget(self, request_id: uuid.UUID) -> None:
+        await self.session.execute(delete(DeviceRequest).where(DeviceRequest.id == request_id))
+
+    # --- the runner's side ----------------------------------------------------------------
+
+    async def pending_for(self, device_ids: Sequence[uuid.UUID], now: datetime,
+                          limit: int = 100) -> Sequence[DeviceRequest]:
+        if not device_ids:
+            return []
+        statement = (
+            select(DeviceRequest)
+            .where(DeviceRequest.device_id.in_(device_ids), DeviceRequest.status == PENDING,
+                   DeviceRequest.expires_at > now)
+            .order_by(DeviceRequest.created_at)
+            .limit(limit)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def answer(self, request_id: uuid.UUID, result: dict[str, Any] | None,
+                     error: str | None) -> None:
+        await self.session.execute(
+            update(DeviceRequest)
+            .where(DeviceRequest.id == request_id, DeviceRequest.status == PENDING)
+            .values(status=FAILED if error else DONE, result=result, error=error)
+        )
+
+    async def delete_expired(self, now: datetime) -> None:
+        await self.session.execute(delete(DeviceRequest).where(DeviceRequest.expires_at < now))
+
+
+async def ask_session(database: Database, device_id: uuid.UUID, kind: str,
+                      payload: dict[str, Any], within: float) -> dict[str, Any]:
+    """Have the device's runner do `kind`; its result, or RequestFailed, or 503."""
+    async with database.session_scope() as db:
+        request_id = await DeviceRequests(db).add(
+            device_id, kind, payload, utc_now() + timedelta(seconds=within))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        await asyncio.sleep(POLL_INTERVAL_S)
+        async with database.session_scope() as db:
+            answered = await DeviceRequests(db).take_answer(request_id)
+        if answered is not None:
+            if answered.status == FAILED:
+                reason, _, detail = (answered.error or "failed").partition(": ")
+                raise RequestFailed(reason, detail)
+            return answered.result or {}
+    async with database.session_scope() as db:
+        await DeviceRequests(db).forget(request_id)
+    raise ServiceUnavailable("Device tidak merespons, coba lagi", retry_after=RETRY_AFTER_S)
