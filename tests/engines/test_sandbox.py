@@ -19,7 +19,8 @@ def test_link_logs_the_device_in(shared_deployment: Deployment, api: Api) -> Non
     assert body["jid"].startswith("6281234567890:") and body["jid"].endswith("@s.whatsapp.net")
     status = api.status(token, device["id"])
     assert status == {"connected": True, "loggedIn": True, "status": "logged_in",
-                      "reason": None, "detail": None, "phone": "6281234567890"}
+                      "reason": None, "detail": None, "lastDisconnect": None,
+                      "phone": "6281234567890"}
     # The engine keeps its own session ("keys") for the device.
     assert _stored_keys(shared_deployment, device["id"])[0][0] == body["jid"]
 

@@ -49,6 +49,10 @@ class DeviceSession(Base):
     logged_in: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The latest drop, kept after the session recovers (a drop can be over in a second).
+    last_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    last_disconnect_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     jid: Mapped[str | None] = mapped_column(String(128), nullable=True)
     qr_code: Mapped[str | None] = mapped_column(Text, nullable=True)
     qr_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from wapiz.engines.events import phone_of
-from wapiz.schemas import ApiModel
+from wapiz.schemas import ApiModel, Timestamp
 
 StatusName = Literal["logged_in", "connected", "disconnected"]
 
@@ -31,9 +31,18 @@ class SessionView:
     logged_in: bool
     reason: str | None
     detail: str | None
+    last_reason: str | None
+    last_detail: str | None
+    last_disconnect_at: datetime | None
     jid: str | None
     qr_code: str | None
     qr_expires_at: datetime | None
+
+
+class LastDisconnect(ApiModel):
+    reason: str
+    detail: str | None
+    at: Timestamp
 
 
 class DeviceStatus(ApiModel):
@@ -46,6 +55,10 @@ class DeviceStatus(ApiModel):
         "temporary_ban, stream_replaced, keepalive_timeout, connect_failed, watchdog_silent, …",
     )
     detail: str | None = Field(None, description="More about the reason, as the engine said it.")
+    last_disconnect: LastDisconnect | None = Field(
+        None, description="The latest time the session dropped or was logged out, and why; "
+        "kept after it recovers."
+    )
     phone: str | None = Field(None, description="The linked WhatsApp number, once logged in.")
 
 
@@ -61,6 +74,13 @@ def lease_alive(row: SessionView, now: datetime) -> bool:
     )
 
 
+def last_disconnect(row: SessionView) -> LastDisconnect | None:
+    if row.last_reason is None or row.last_disconnect_at is None:
+        return None
+    return LastDisconnect(reason=row.last_reason, detail=row.last_detail,
+                          at=row.last_disconnect_at)
+
+
 def current_status(row: SessionView | None, now: datetime) -> DeviceStatus:
     if row is None or row.epoch == 0:
         return DeviceStatus(
@@ -68,7 +88,8 @@ def current_status(row: SessionView | None, now: datetime) -> DeviceStatus:
         )
     if not lease_alive(row, now):
         reason = row.reason if row.runner is None and row.reason else RUNNER_UNAVAILABLE
-        return DeviceStatus(connected=False, logged_in=False, status="disconnected", reason=reason)
+        return DeviceStatus(connected=False, logged_in=False, status="disconnected", reason=reason,
+                            last_disconnect=last_disconnect(row))
     logged_in = row.connected and row.logged_in
     return DeviceStatus(
         connected=row.connected,
@@ -76,6 +97,7 @@ def current_status(row: SessionView | None, now: datetime) -> DeviceStatus:
         status=status_name(row.connected, row.logged_in),
         reason=None if logged_in else row.reason,
         detail=None if logged_in else row.detail,
+        last_disconnect=last_disconnect(row),
         phone=phone_of(row.jid) if logged_in else None,
     )
 

@@ -54,15 +54,18 @@ class LoggedOut:
 
 @dataclass(frozen=True)
 class Disconnected:
-    """The connection dropped; the stored session is still valid.
+    """The connection dropped, or stopped answering; the stored session is still valid.
 
-    `retry_after` (seconds) is set when the network said when to come back (a temporary ban);
-    the runner waits at least that long before reconnecting.
+    `retry_after` (seconds): wait at least this long before reconnecting (a temporary ban
+    says how long; another client that took the session over gets time to finish).
+    `reconnect=False`: the engine is recovering by itself (keep-alives failing); the status
+    reports the reason until it recovers, and the watchdog steps in if it does not.
     """
 
     reason: str
     detail: str | None = None
     retry_after: float | None = None
+    reconnect: bool = True
 
 
 @dataclass(frozen=True)

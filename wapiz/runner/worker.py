@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from wapiz.db.base import utc_now
 from wapiz.devices.requests import PAIR_PHONE
 from wapiz.engines import events
 from wapiz.engines.base import Engine, EngineError, SessionConfig
@@ -40,8 +41,9 @@ class LeaseLost(Exception):
     """Another runner holds the device now: this worker must stop touching it."""
 
 
-def state_for(event: EngineEvent) -> dict[str, Any]:
-    """The session-row columns an engine event sets."""
+def state_for(event: EngineEvent, unlinked: LoggedOut | None = None) -> dict[str, Any]:
+    """The session-row columns an engine event sets. While a device that lost its link shows
+    QR codes again, the reason it lost the link stays on show."""
     match event:
         case QrCode(code=code, expires_at=expires_at):
             return {
@@ -49,8 +51,8 @@ def state_for(event: EngineEvent) -> dict[str, Any]:
                 "logged_in": False,
                 "qr_code": code,
                 "qr_expires_at": expires_at,
-                "reason": None,
-                "detail": None,
+                "reason": unlinked.reason if unlinked else None,
+                "detail": unlinked.detail if unlinked else None,
             }
         case LoggedIn(jid=jid):
             return {
@@ -69,18 +71,17 @@ def state_for(event: EngineEvent) -> dict[str, Any]:
                 "jid": None,
                 "qr_code": None,
                 "qr_expires_at": None,
-                "reason": reason,
-                "detail": detail,
+                **_drop(reason, detail),
             }
         case Disconnected(reason=reason, detail=detail):
-            return {
-                "connected": False,
-                "qr_code": None,
-                "qr_expires_at": None,
-                "reason": reason,
-                "detail": detail,
-            }
+            return {"connected": False, "qr_code": None, "qr_expires_at": None,
+                    **_drop(reason, detail)}
     raise TypeError(f"unknown engine event {event!r}")
+
+
+def _drop(reason: str, detail: str | None) -> dict[str, Any]:
+    return {"reason": reason, "detail": detail, "last_reason": reason, "last_detail": detail,
+            "last_disconnect_at": utc_now()}
 
 
 def _detail(exc: BaseException) -> str:
@@ -101,6 +102,8 @@ class DeviceWorker:
         self._task: asyncio.Task[None] | None = None
         self._started = False
         self._logged_in = False
+        self._degraded = False  # was logged in, the engine is recovering (see Disconnected)
+        self._unlinked: LoggedOut | None = None
         # One backoff for the worker's life: a flapping connection slows down, and only a
         # login that happened resets it.
         self._backoff = Backoff()
@@ -132,7 +135,7 @@ class DeviceWorker:
         """The next event; while logged in, a silence longer than the watchdog's limit is
         answered with a probe, and a failed probe becomes a disconnect."""
         while True:
-            if not self._logged_in:
+            if not (self._logged_in or self._degraded):
                 return await self._events.get()
             with contextlib.suppress(TimeoutError):
                 return await asyncio.wait_for(self._events.get(), self._watchdog_s)
@@ -165,14 +168,21 @@ class DeviceWorker:
             # Stored by the messaging work; until then only seen.
             log.debug("device %s: %s", self.key, type(event).__name__)
             return
-        await self._write(**state_for(event))
+        await self._write(**state_for(event, self._unlinked))
+        if isinstance(event, LoggedOut):
+            self._unlinked = event
         if isinstance(event, LoggedIn):
             self._logged_in = True
+            self._degraded = False
+            self._unlinked = None
             self._backoff.reset()
+        elif isinstance(event, Disconnected) and not event.reconnect:
+            self._degraded = self._logged_in or self._degraded
+            self._logged_in = False
         elif isinstance(event, LoggedOut | Disconnected):
             # Logged out: start over with a fresh pairing (a new QR). Dropped: reconnect,
             # no sooner than the network asked (a temporary ban says when).
-            self._logged_in = False
+            self._logged_in = self._degraded = False
             await self._stop_session()
             delay = self._backoff.next_delay()
             if isinstance(event, Disconnected) and event.retry_after:

@@ -27,6 +27,7 @@ LID_SERVER = "lid"
 GROUP_SERVER = "g.us"
 
 LidResolver = Callable[[str], str | None]
+STREAM_REPLACED_PAUSE_S = 60.0
 
 _REASON = neonize.ConnectFailureReason
 LOGOUT_REASONS = {
@@ -99,8 +100,18 @@ def connect_failure(event: neonize.ConnectFailure) -> SessionEvent:
 def keepalive_timeout(event: neonize.KeepAliveTimeout) -> Disconnected:
     last = datetime.fromtimestamp(event.LastSuccess, UTC) if event.LastSuccess > 0 else None
     since = f" since {last:%Y-%m-%dT%H:%M:%SZ}" if last else ""
+    # whatsmeow keeps trying, and reconnects by itself if they keep failing.
     return Disconnected(events.KEEPALIVE_TIMEOUT,
-                        detail=f"{event.ErrorCount} keep-alive(s) unanswered{since}")
+                        detail=f"{event.ErrorCount} keep-alive(s) unanswered{since}",
+                        reconnect=False)
+
+
+def stream_replaced() -> Disconnected:
+    # Another client connected with these keys; coming straight back would throw it out
+    # and start a tug of war.
+    return Disconnected(events.STREAM_REPLACED,
+                        detail="another client connected with this device's keys",
+                        retry_after=STREAM_REPLACED_PAUSE_S)
 
 
 def pair_status(event: neonize.PairStatus) -> SessionEvent | None:

@@ -158,11 +158,13 @@ class WhatsmeowSession(EngineSession):
         await self.engine.stores.delete(self.key)
 
     async def pair_phone(self, phone: str) -> str:
-        from neonize.utils.enum import ClientName
+        from neonize.utils.enum import ClientName, ClientType
 
         client = self._live_client(pairing=True)
+        # The phone then lists the link as "Chrome (Linux)".
         return await self.engine.go.lifecycle(
-            lambda: client.PairPhone(phone, True, ClientName.CHROME), PAIR_TIMEOUT_S)
+            lambda: client.PairPhone(phone, True, ClientName.LINUX, ClientType.CHROME),
+            PAIR_TIMEOUT_S)
 
     async def probe(self) -> None:
         client = self._live_client()
@@ -256,7 +258,7 @@ class WhatsmeowSession(EngineSession):
             ev.LoggedOutEv: adapter.logged_out,
             ev.ConnectFailureEv: adapter.connect_failure,
             ev.TemporaryBanEv: lambda event: adapter.temporary_ban(event, utc_now()),
-            ev.StreamReplacedEv: lambda _: Disconnected(events.STREAM_REPLACED),
+            ev.StreamReplacedEv: lambda _: adapter.stream_replaced(),
             ev.KeepAliveTimeoutEv: adapter.keepalive_timeout,
             ev.KeepAliveRestoredEv: lambda _: self._logged_in_event(client),
             ev.ClientOutdatedEv: lambda _: Disconnected(events.CLIENT_OUTDATED),

@@ -42,6 +42,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table('device_sessions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('detail', sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column('last_reason', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('last_detail', sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column('last_disconnect_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('proxy', sa.String(length=512), nullable=True))
@@ -66,6 +69,9 @@ def downgrade() -> None:
         batch_op.drop_column('proxy')
 
     with op.batch_alter_table('device_sessions', schema=None) as batch_op:
+        batch_op.drop_column('last_disconnect_at')
+        batch_op.drop_column('last_detail')
+        batch_op.drop_column('last_reason')
         batch_op.drop_column('detail')
 
     with op.batch_alter_table('device_requests', schema=None) as batch_op:

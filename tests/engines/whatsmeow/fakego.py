@@ -1,0 +1,168 @@
+"""A stand-in for neonize's Go library, for driving real neonize clients without WhatsApp.
+
+neonize's `NewClient` calls the Go library through the module global `neonize.client.gocode`;
+tests put a `FakeGo` there. Like the real library, `Neonize` (behind `client.connect`)
+registers the client, then delivers events through the very callbacks neonize gave it, on
+the connecting thread, until `Stop`. Events are neonize's real protobufs, serialised.
+
+It also checks the rule the engine must keep (see wapiz/engines/whatsmeow/gocalls.py): a call
+that writes the library's client maps never overlaps any other call.
+"""
+
+import ctypes
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from google.protobuf.message import Message
+from neonize.events import EVENT_TO_INT
+from neonize.proto import Neonize_pb2 as neonize
+
+STOPPED = object()
+Script = Callable[["FakeConnection"], bytes | None]
+
+
+def jid(user: str, server: str = "s.whatsapp.net", device: int = 0) -> neonize.JID:
+    return neonize.JID(User=user, Server=server, RawAgent=0, Device=device, Integrator=0,
+                       IsEmpty=False)
+
+
+@dataclass
+class FakeConnection:
+    """One `Neonize` call: a client connecting and then connected until stopped."""
+
+    uuid: bytes
+    store: str
+    proxy: bool
+    qr_callback: Callable[..., None]
+    event_callback: Callable[..., None]
+    inbox: "queue.Queue[object]" = field(default_factory=queue.Queue)
+    keep: list[object] = field(default_factory=list)  # buffers Go would own
+
+    def qr(self, code: str) -> None:
+        self.inbox.put(("qr", code.encode()))
+
+    def event(self, event: Message, code: int | None = None) -> None:
+        self.inbox.put((EVENT_TO_INT[type(event)] if code is None else code,
+                        event.SerializePartialToString()))
+
+    def logged_in(self, phone: str, device: int = 7) -> None:
+        """As after a scan or on resuming: the Device ("me") event, then Connected."""
+        self.event(neonize.Device(JID=jid(phone, device=device)), code=0)
+        self.event(neonize.Connected(status=True))
+
+    def deliver_until_stopped(self) -> None:
+        while (item := self.inbox.get()) is not STOPPED:
+            kind, data = item  # type: ignore[misc]
+            buffer = ctypes.create_string_buffer(data, len(data) + 1)
+            self.keep.append(buffer)
+            if kind == "qr":
+                self.qr_callback(self.uuid, ctypes.addressof(buffer))
+            else:
+                self.event_callback(self.uuid, ctypes.addressof(buffer), len(data), kind)
+
+
+class FakeGo:
+    def __init__(self, script: Script | None = None) -> None:
+        self.script: Script = script or (lambda connection: None)
+        self._guard = threading.Lock()
+        self._writers = 0
+        self._readers = 0
+        self.overlaps: list[str] = []
+        self.connections: list[FakeConnection] = []
+        self.live: dict[bytes, FakeConnection] = {}
+        self.connected = True
+        self.calls: list[str] = []
+        self.sent: list[tuple[neonize.JID, bytes]] = []
+        self.lids: dict[str, str] = {}
+
+    # --- the concurrency rule -----------------------------------------------------------
+
+    @contextmanager
+    def _call(self, name: str, writes: bool) -> Iterator[None]:
+        with self._guard:
+            self.calls.append(name)
+            if self._writers or (writes and self._readers):
+                self.overlaps.append(name)
+            if writes:
+                self._writers += 1
+            else:
+                self._readers += 1
+        try:
+            time.sleep(0.005)  # long enough for overlapping calls to meet
+            yield
+        finally:
+            with self._guard:
+                if writes:
+                    self._writers -= 1
+                else:
+                    self._readers -= 1
+
+    def connections_of(self, key: str) -> list[FakeConnection]:
+        return [c for c in self.connections if c.uuid == f"wapiz-{key}".encode()]
+
+    # --- lifecycle (they write the client maps) -----------------------------------------
+
+    def Neonize(self, db, uuid, jid_buf, jid_size, new_device, log_level, qr_cb, login_cb,
+                event_cb, log_cb, subscribers, n_subscribers, props, n_props, pair, n_pair,
+                proxy):
+        with self._call("Neonize", writes=True):
+            connection = FakeConnection(uuid, db.decode(), proxy is not None, qr_cb, event_cb)
+            self.connections.append(connection)
+            self.live[uuid] = connection
+        error = self.script(connection)
+        if error:
+            return error
+        connection.deliver_until_stopped()
+        return b""
+
+    def Stop(self, uuid):
+        with self._call("Stop", writes=True):
+            connection = self.live.pop(uuid, None)
+            if connection is not None:
+                connection.inbox.put(STOPPED)
+
+    def Logout(self, uuid):
+        with self._call("Logout", writes=True):
+            return b""
+
+    def PairPhone(self, uuid, payload, size):
+        with self._call("PairPhone", writes=True):
+            params = neonize.PairPhoneParams.FromString(payload)
+            return neonize.PairPhoneReturnFunction(Code=f"{params.phone[-4:]}-WXYZ") \
+                .SerializeToString()
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def IsConnected(self, uuid):
+        with self._call("IsConnected", writes=False):
+            return self.connected
+
+    def IsOnWhatsApp(self, uuid, numbers, size):
+        with self._call("IsOnWhatsApp", writes=False):
+            answers = [
+                neonize.IsOnWhatsAppResponse(Query=n, JID=jid(n.lstrip("+")), IsIn=n.endswith("0"))
+                for n in numbers.decode().split()
+            ]
+            return neonize.IsOnWhatsAppReturnFunction(IsOnWhatsAppResponse=answers) \
+                .SerializeToString()
+
+    def SendMessage(self, uuid, to, to_size, message, message_size):
+        with self._call("SendMessage", writes=False):
+            self.sent.append((neonize.JID.FromString(to), message))
+            response = neonize.SendResponse(ID=f"3EB0{len(self.sent):016X}", Timestamp=1764070000)
+            return neonize.SendMessageReturnFunction(SendResponse=response) \
+                .SerializePartialToString()
+
+    def GetPNFromLID(self, uuid, lid, size):
+        with self._call("GetPNFromLID", writes=False):
+            asked = neonize.JID.FromString(lid)
+            phone = self.lids.get(asked.User)
+            if phone is None:
+                return neonize.GetJIDFromStoreReturnFunction(Error="no mapping") \
+                    .SerializeToString()
+            return neonize.GetJIDFromStoreReturnFunction(Jid=jid(phone)) \
+                .SerializePartialToString()

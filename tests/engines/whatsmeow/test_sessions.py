@@ -1,0 +1,289 @@
+"""whatsmeow sessions end to end, with neonize's Go library faked (tests/engines/whatsmeow/
+fakego.py): a real runner with the real engine and real neonize clients, a real database,
+and a real API process answering the user's questions."""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from neonize.proto import Neonize_pb2 as neonize
+from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
+
+from tests.engines.whatsmeow.fakego import FakeGo, jid
+from tests.support import Api, Deployment, decode_qr
+from wapiz.config import Settings
+from wapiz.db.database import Database
+from wapiz.engines import create_engine
+from wapiz.engines.base import OutboundMessage, SessionConfig
+from wapiz.engines.events import EngineEvent, InboundMessage, LoggedIn, QrCode
+from wapiz.engines.whatsmeow.engine import WhatsmeowEngine
+from wapiz.runner.runner import Runner
+
+FIRST_QR = "2@first,noise,identity,adv"
+NEXT_QR = "2@again,noise,identity,adv"
+
+
+@pytest.fixture
+def fake_go(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGo]:
+    import neonize.client
+
+    fake = FakeGo(script=lambda connection: connection.qr(FIRST_QR))
+    monkeypatch.setattr(neonize.client, "gocode", fake)
+    yield fake
+    assert fake.overlaps == [], "a Go call that writes the client maps overlapped another"
+
+
+@pytest.fixture
+def site(deployment: Deployment) -> Iterator[tuple[Deployment, Api, str]]:
+    deployment.migrate()
+    server = deployment.api(plan_limits='{"free": 12}')
+    api = Api(server.url)
+    token, _ = api.register()
+    yield deployment, api, token
+    api.close()
+
+
+def runner_settings(deployment: Deployment, **settings: Any) -> Settings:
+    return Settings(database_url=deployment.database_url, data_dir=deployment.data_dir,
+                    engine="whatsmeow", lease_ttl_seconds=3, runner_poll_seconds=0.2,
+                    **settings)
+
+
+@contextlib.asynccontextmanager
+async def running(deployment: Deployment, **settings: Any) -> AsyncIterator[Runner]:
+    config = runner_settings(deployment, **settings)
+    database = Database(config, "test-runner")
+    runner = Runner(config, database, create_engine(config, database))
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        yield runner
+    finally:
+        stop.set()
+        await task
+        await database.dispose()
+
+
+async def until(predicate, within: float = 10.0):  # type: ignore[no-untyped-def]
+    """Poll a (blocking) predicate off the event loop until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await asyncio.to_thread(predicate)
+        if value:
+            return value
+        assert asyncio.get_running_loop().time() < deadline, f"not true in {within}s"
+        await asyncio.sleep(0.1)
+
+
+def status_is(api: Api, token: str, device_id: str, **expected: Any):  # type: ignore[no-untyped-def]
+    def check() -> dict | None:
+        status = api.status(token, device_id)
+        return status if all(status.get(k) == v for k, v in expected.items()) else None
+
+    return check
+
+
+async def qr_of(api: Api, token: str, device_id: str) -> str:
+    response = await asyncio.to_thread(
+        api.http.get, f"/api/devices/{device_id}/qr", headers=api.auth(token))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    return decode_qr(response.content)
+
+
+async def test_linking_by_qr_and_staying_linked(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    deployment, api, token = site
+    device = api.create_device(token)
+    async with running(deployment) as runner:
+        [connection] = await until(lambda: fake_go.connections_of(device["id"]))
+        assert await qr_of(api, token, device["id"]) == FIRST_QR
+        await until(status_is(api, token, device["id"], status="connected", loggedIn=False))
+
+        connection.logged_in("6281234567890")  # the phone scanned
+        status = await until(status_is(api, token, device["id"], status="logged_in"))
+        assert status["phone"] == "6281234567890" and status["reason"] is None
+        [worker] = runner.workers.values()
+        assert worker.session.jid == "6281234567890:7@s.whatsapp.net"  # type: ignore[attr-defined]
+
+    # The device's keys live in a store of its own, never shared with another device.
+    if deployment.backend == "sqlite":
+        assert connection.store == str(deployment.data_dir / "whatsmeow" / f"{device['id']}.db")
+    else:
+        assert connection.store.startswith("postgres://")
+        assert f"search_path=wa_{uuid.UUID(device['id']).hex}" in connection.store
+    assert not connection.proxy
+
+
+async def test_removed_on_the_phone_then_a_new_qr(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    deployment, api, token = site
+    device = api.create_device(token)
+    async with running(deployment):
+        [first] = await until(lambda: fake_go.connections_of(device["id"]))
+        first.logged_in("6281234567890")
+        await until(status_is(api, token, device["id"], status="logged_in"))
+
+        fake_go.script = lambda connection: connection.qr(NEXT_QR)
+        first.event(neonize.LoggedOut(OnConnect=False,
+                                      Reason=neonize.ConnectFailureReason.LOGGED_OUT))
+        # The session starts over: a new connection shows a new code, and the status says
+        # why the device must be linked again.
+        await until(lambda: len(fake_go.connections_of(device["id"])) == 2, within=10)
+        status = await until(status_is(api, token, device["id"], status="connected"))
+        assert status["reason"] == "removed_from_phone" and not status["loggedIn"]
+        assert await qr_of(api, token, device["id"]) == NEXT_QR
+
+
+async def test_each_drop_reports_its_own_reason(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    deployment, api, token = site
+    replaced, unanswered, banned = (api.create_device(token)["id"] for _ in range(3))
+    async with running(deployment):
+        for device_id in (replaced, unanswered, banned):
+            [connection] = await until(lambda d=device_id: fake_go.connections_of(d))
+            connection.logged_in("6281234567890")
+            await until(status_is(api, token, device_id, status="logged_in"))
+
+        # Another client took the session over: report it, and do not fight it at once.
+        fake_go.connections_of(replaced)[0].event(neonize.StreamReplaced())
+        status = await until(status_is(api, token, replaced, reason="stream_replaced"))
+        assert status["status"] == "disconnected"
+        # Keep-alives unanswered: reported while it lasts; whatsmeow recovers by itself.
+        keepalive = fake_go.connections_of(unanswered)[0]
+        keepalive.event(neonize.KeepAliveTimeout(ErrorCount=2, LastSuccess=1764070000))
+        status = await until(status_is(api, token, unanswered, reason="keepalive_timeout"))
+        assert status["detail"].startswith("2 keep-alive(s) unanswered")
+        keepalive.event(neonize.KeepAliveRestored())
+        await until(status_is(api, token, unanswered, status="logged_in"))
+        # A temporary ban: the reason and until when; no reconnect before it ends.
+        fake_go.connections_of(banned)[0].event(neonize.TemporaryBan(
+            Code=neonize.TemporaryBan.SEND_TO_TOO_MANY_PEOPLE, Expire=3600))
+        status = await until(status_is(api, token, banned, reason="temporary_ban"))
+        assert "banned for 3600 s" in status["detail"] and status["status"] == "disconnected"
+
+        await asyncio.sleep(2)
+        for device_id in (replaced, unanswered, banned):
+            assert len(fake_go.connections_of(device_id)) == 1
+
+
+async def test_a_silent_session_is_probed_and_reconnected(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    deployment, api, token = site
+    device = api.create_device(token)
+    async with running(deployment, watchdog_seconds=0.5):
+        [connection] = await until(lambda: fake_go.connections_of(device["id"]))
+        connection.logged_in("6281234567890")
+        await until(status_is(api, token, device["id"], status="logged_in"))
+        await asyncio.sleep(1.5)  # quiet, but it answers the probe: nothing happens
+        assert len(fake_go.connections_of(device["id"])) == 1
+        assert "IsOnWhatsApp" in fake_go.calls
+
+        fake_go.connected = False  # the socket died without a word
+        await until(lambda: len(fake_go.connections_of(device["id"])) == 2, within=10)
+        status = await asyncio.to_thread(api.status, token, device["id"])
+        assert status["lastDisconnect"]["reason"] == "watchdog_silent"
+        assert status["lastDisconnect"]["detail"] == "the socket is closed"
+
+
+async def test_pairing_code_over_http(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    deployment, api, token = site
+    device = api.create_device(token)
+
+    def pair(phone: str = "+62 812-3456-7890") -> Any:
+        return api.http.post(f"/api/devices/{device['id']}/pair", json={"phone": phone},
+                             headers=api.auth(token))
+
+    fake_go.script = lambda connection: None  # connecting, no QR yet
+    async with running(deployment):
+        [connection] = await until(lambda: fake_go.connections_of(device["id"]))
+        not_ready = await asyncio.to_thread(pair)
+        assert not_ready.status_code == 503 and "retry-after" in not_ready.headers
+
+        connection.qr(FIRST_QR)
+        await until(status_is(api, token, device["id"], status="connected"))
+        answer = await asyncio.to_thread(pair)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"code": "7890-WXYZ"}  # what WhatsApp (faked) answered
+        assert (await asyncio.to_thread(pair, "12")).status_code == 422
+
+        connection.logged_in("6281234567890")
+        await until(status_is(api, token, device["id"], status="logged_in"))
+        assert (await asyncio.to_thread(pair)).status_code == 409
+
+
+async def test_many_devices_never_call_go_concurrently(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    deployment, api, token = site
+    devices = [api.create_device(token)["id"] for _ in range(12)]
+    fake_go.script = lambda connection: connection.qr(FIRST_QR)
+    async with running(deployment) as runner:
+        await until(lambda: all(fake_go.connections_of(d) for d in devices), within=20)
+        for device_id in devices[:6]:
+            fake_go.connections_of(device_id)[0].logged_in("62812345678" + device_id[:2])
+        await until(lambda: sum(w._logged_in for w in runner.workers.values()) == 6)
+        # Sends, number checks and pairing (reads and a write) all at once, with
+        # sessions stopping meanwhile: the engine must keep writes apart from everything.
+        workers = list(runner.workers.values())
+        text = OutboundMessage(to="6281111111110@s.whatsapp.net", type="text", text="Halo")
+        busy = [w.session.send(text) for w in workers if w._logged_in for _ in range(3)]
+        busy += [w.session.check(["6281111111110"]) for w in workers if w._logged_in]
+        busy += [w.session.pair_phone("6281234567890") for w in workers if not w._logged_in]
+        busy += [w.session.stop() for w in workers[:2]]
+        await asyncio.gather(*busy, return_exceptions=True)
+    assert len(fake_go.sent) >= 12
+
+
+@pytest.fixture
+async def session(fake_go: FakeGo, deployment: Deployment):  # type: ignore[no-untyped-def]
+    """One engine session by itself, logged in, with its events collected."""
+    settings = runner_settings(deployment)
+    database = Database(settings, "test-engine")
+    engine = WhatsmeowEngine(settings, database)
+    await engine.open()
+    seen: list[EngineEvent] = []
+
+    async def collect(event: EngineEvent) -> None:
+        seen.append(event)
+
+    key = str(uuid.uuid4())
+    session = engine.session(key, SessionConfig(proxy="socks5://127.0.0.1:9"), collect)
+    await session.start()
+    [connection] = fake_go.connections_of(key)
+    connection.logged_in("6281234567890")
+    await until(lambda: any(isinstance(event, LoggedIn) for event in seen))
+    assert isinstance(seen[0], QrCode) and connection.proxy
+    try:
+        yield session, connection, seen
+    finally:
+        await session.stop()
+        await engine.close()
+        await database.dispose()
+
+
+async def test_sends_checks_and_inbound_messages(session, fake_go: FakeGo) -> None:  # type: ignore[no-untyped-def]
+    session_, connection, seen = session
+    sent = await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net", type="text",
+                                               text="Halo"))
+    to, body = fake_go.sent[-1]
+    assert (to.User, to.Server) == ("6281111111110", "s.whatsapp.net")
+    assert wa.Message.FromString(body).conversation == "Halo"
+    assert sent.message_id == "3EB00000000000000001"
+
+    await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net", type="location",
+                                        location={"latitude": -6.2, "longitude": 106.8,
+                                                  "name": "Monas"}))
+    place = wa.Message.FromString(fake_go.sent[-1][1]).locationMessage
+    assert (place.degreesLatitude, place.name) == (-6.2, "Monas")
+
+    assert await session_.check(["6281111111110", "6281111111111"]) == {
+        "6281111111110": "6281111111110@s.whatsapp.net", "6281111111111": None}
+
+    # An inbound message from a LID the session's store can resolve.
+    fake_go.lids["99887766"] = "6283333333330"
+    source = neonize.MessageSource(
+        Chat=jid("99887766", "lid"), Sender=jid("99887766", "lid"), IsFromMe=False,
+        IsGroup=False, SenderAlt=neonize.JID(), RecipientAlt=neonize.JID(),
+        BroadcastListOwner=neonize.JID())
+    info = neonize.MessageInfo(MessageSource=source, ID="3EB0IN", Timestamp=1764070000)
+    connection.event(neonize.Message(Info=info, Message=wa.Message(conversation="Pesan")))
+    inbound = await until(lambda: next((e for e in seen if isinstance(e, InboundMessage)), None))
+    assert inbound.text == "Pesan" and inbound.sender.phone == "6283333333330"
+    assert inbound.sender.lid == "99887766@lid"
