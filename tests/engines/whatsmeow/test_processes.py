@@ -1,0 +1,174 @@
+"""The real whatsmeow engine (neonize and its Go library) in real `wapiz serve` processes.
+
+WhatsApp is out of reach here, and must be: every connection goes through a proxy on a
+loopback port that either drops it at once or never answers, as an unreachable or hanging
+WhatsApp would look.
+"""
+
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import Api, Deployment, WapizProcess, db_rows, wait_until
+
+
+class LoopbackProxy:
+    """A TCP listener standing in for a SOCKS5 proxy: it records each connection, then
+    drops it (`silent=False`) or holds it without a word (`silent=True`)."""
+
+    def __init__(self, silent: bool = False) -> None:
+        self.silent = silent
+        self.accepted: list[float] = []
+        self._held: list[socket.socket] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self.url = f"socks5://127.0.0.1:{self.port}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            self.accepted.append(time.monotonic())
+            if self.silent:
+                self._held.append(connection)
+            else:
+                connection.close()
+
+    def close(self) -> None:
+        self._server.close()
+        for connection in self._held:
+            connection.close()
+
+
+@pytest.fixture
+def proxies() -> Iterator[list[LoopbackProxy]]:
+    made: list[LoopbackProxy] = []
+    yield made
+    for proxy in made:
+        proxy.close()
+
+
+def whatsmeow(deployment: Deployment, proxy: LoopbackProxy, **settings: str) -> WapizProcess:
+    return deployment.serve(engine="whatsmeow", proxy=proxy.url, **settings)
+
+
+def test_unreachable_whatsapp_is_reported_and_retried_with_backoff(
+    deployment: Deployment, proxies: list[LoopbackProxy]
+) -> None:
+    proxies += [LoopbackProxy(), LoopbackProxy()]
+    server_proxy, device_proxy = proxies
+    server = whatsmeow(deployment, server_proxy)
+    api = Api(server.url)
+    token, _ = api.register()
+    device = api.create_device(token)
+
+    wait_until(lambda: len(server_proxy.accepted) >= 5, timeout=30)
+    status = api.status(token, device["id"])
+    assert status["status"] == "disconnected" and status["reason"] == "connect_failed"
+    assert f"127.0.0.1:{server_proxy.port}" in status["detail"]
+    # Capped exponential backoff with jitter: each wait at least as long as the one before.
+    times = server_proxy.accepted[:5]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert all(b > a * 0.9 for a, b in zip(gaps, gaps[1:], strict=False)), gaps
+    assert gaps[-1] > 3 * gaps[0], gaps
+
+    # /qr does not hang: 503 with Retry-After and a clear error.
+    started = time.monotonic()
+    qr = api.http.get(f"/api/devices/{device['id']}/qr", headers=api.auth(token))
+    assert qr.status_code == 503 and int(qr.headers["retry-after"]) > 0
+    assert "connect_failed" in qr.json()["error"]
+    assert time.monotonic() - started < 10
+
+    # A device's own proxy wins over the server's, from the next connection on.
+    bad = api.http.patch(f"/api/devices/{device['id']}/settings", json={"proxy": "ftp://x:1"},
+                         headers=api.auth(token))
+    assert bad.status_code == 422
+    changed = api.http.patch(f"/api/devices/{device['id']}/settings",
+                             json={"proxy": device_proxy.url}, headers=api.auth(token))
+    assert changed.status_code == 200 and changed.json() == {"proxy": device_proxy.url}
+    assert api.http.get(f"/api/devices/{device['id']}/settings",
+                        headers=api.auth(token)).json() == {"proxy": device_proxy.url}
+    wait_until(lambda: device_proxy.accepted, timeout=15)
+    wait_until(lambda: f":{device_proxy.port}" in (api.status(token, device["id"])["detail"]
+                                                   or ""), timeout=15)
+
+    # The device's keys are in a store of its own, and go with the device.
+    def store_exists() -> bool:
+        if deployment.backend == "sqlite":
+            return (deployment.data_dir / "whatsmeow" / f"{device['id']}.db").exists()
+        schema = f"wa_{uuid.UUID(device['id']).hex}"
+        return bool(db_rows(deployment.database_url,
+                            "SELECT 1 FROM information_schema.tables "
+                            "WHERE table_schema = :schema AND table_name = 'whatsmeow_device'",
+                            schema=schema))
+
+    assert store_exists()
+    assert api.http.delete(f"/api/devices/{device['id']}",
+                           headers=api.auth(token)).status_code == 200
+    wait_until(lambda: not store_exists(), timeout=15)
+    api.close()
+
+
+def test_ctrl_c_returns_promptly_while_a_dial_hangs(
+    deployment: Deployment, proxies: list[LoopbackProxy]
+) -> None:
+    proxies.append(LoopbackProxy(silent=True))
+    server = whatsmeow(deployment, proxies[0])
+    api = Api(server.url)
+    token, _ = api.register()
+    api.create_device(token)
+    wait_until(lambda: proxies[0].accepted, timeout=15)  # a dial is now stuck in Go
+    [runner] = server.runner_pids()
+
+    started = time.monotonic()
+    server.signal(signal.SIGINT)
+    assert server.wait(timeout=15) == 0
+    took = time.monotonic() - started
+    assert took < 8, f"Ctrl+C took {took:.1f}s"
+    wait_until(lambda: not Path(f"/proc/{runner}").exists(), timeout=5)  # no orphan
+    api.close()
+
+
+def test_a_crashed_or_recycled_runner_is_replaced_and_devices_resume(
+    deployment: Deployment, proxies: list[LoopbackProxy]
+) -> None:
+    proxies.append(LoopbackProxy())
+    server = whatsmeow(deployment, proxies[0], whatsmeow_recycle_after="6")
+    api = Api(server.url)
+    token, _ = api.register()
+    device = api.create_device(token)
+    wait_until(lambda: proxies[0].accepted, timeout=15)
+    [first] = server.runner_pids()
+
+    def epoch() -> int:
+        return db_rows(deployment.database_url,
+                       "SELECT epoch FROM device_sessions WHERE device_id = :id",
+                       id=uuid.UUID(device["id"]) if deployment.backend == "postgresql"
+                       else uuid.UUID(device["id"]).hex)[0][0]
+
+    # neonize's Go library aborts the process on a fatal error (exit 134): the same as this.
+    before = epoch()
+    os.kill(first, signal.SIGABRT)
+    second = wait_until(lambda: [p for p in server.runner_pids() if p != first], timeout=15)[0]
+    seen = len(proxies[0].accepted)
+    wait_until(lambda: len(proxies[0].accepted) > seen, timeout=15)  # retrying again
+    assert epoch() > before
+    assert api.status(token, device["id"])["reason"] in ("connect_failed", "connecting")
+
+    # After six connect attempts the runner replaces itself (neonize leaks per attempt).
+    wait_until(lambda: [p for p in server.runner_pids() if p not in (first, second)],
+               timeout=60)
+    assert "runner recycled itself" in server.log()
+    seen = len(proxies[0].accepted)
+    wait_until(lambda: len(proxies[0].accepted) > seen, timeout=15)
+    api.close()
