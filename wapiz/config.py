@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     proxy: str | None = Field(
         None, description="http(s):// or socks5:// proxy for every whatsmeow connection."
     )
+    reconnect_max_seconds: float = Field(
+        60.0, gt=0, description="Longest wait between reconnect attempts (backoff cap)."
+    )
     watchdog_seconds: float = Field(
         300.0, gt=0, description="Silence after which a session is probed, then reconnected."
     )

@@ -49,6 +49,9 @@ class DeviceSession(Base):
     logged_in: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Failed connects in a row: the next runner continues the backoff instead of starting a
+    # burst of attempts (neonize leaks memory per attempt; WhatsApp dislikes bursts).
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The latest drop, kept after the session recovers (a drop can be over in a second).
     last_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_detail: Mapped[str | None] = mapped_column(String(500), nullable=True)

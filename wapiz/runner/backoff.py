@@ -4,10 +4,10 @@ import random
 
 
 class Backoff:
-    def __init__(self, base: float = 0.5, cap: float = 60.0) -> None:
+    def __init__(self, base: float = 0.5, cap: float = 60.0, attempt: int = 0) -> None:
         self.base = base
         self.cap = cap
-        self.attempt = 0
+        self.attempt = attempt  # failures so far (kept across runners by the caller)
 
     def next_delay(self) -> float:
         ceiling = min(self.cap, self.base * 2**self.attempt)

@@ -136,12 +136,19 @@ class LeaseRepository:
             delete(Device).where(Device.id == device_id, Device.deleted_at.is_not(None), held)
         )
 
-    async def session_configs(
+    async def starting_points(
         self, device_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, SessionConfig]:
-        """The per-device settings a session starts with."""
+    ) -> dict[uuid.UUID, tuple[SessionConfig, int]]:
+        """Per device: the settings its session starts with, and its failed connects so far."""
         if not device_ids:
             return {}
-        statement = select(Device.id, Device.proxy).where(Device.id.in_(device_ids))
+        statement = (
+            select(Device.id, Device.proxy, DeviceSession.failures)
+            .join(DeviceSession, DeviceSession.device_id == Device.id)
+            .where(Device.id.in_(device_ids))
+        )
         rows = await self.session.execute(statement)
-        return {device_id: SessionConfig(proxy=proxy) for device_id, proxy in rows}
+        return {
+            device_id: (SessionConfig(proxy=proxy), failures or 0)
+            for device_id, proxy, failures in rows
+        }

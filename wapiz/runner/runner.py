@@ -108,7 +108,7 @@ class Runner:
         async with self.database.session_scope() as db:
             leases = LeaseRepository(db, self.identity)
             claimed = await leases.claim(self.ttl, capacity)
-            configs = await leases.session_configs([device_id for device_id, _ in claimed])
+            starts = await leases.starting_points([device_id for device_id, _ in claimed])
         for lease in claimed:
             log.info("runner %s: took device %s (epoch %d)", self.identity, *lease)
             previous = self.workers.get(lease[0])
@@ -116,7 +116,8 @@ class Runner:
                 # Our own lease had lapsed (a stall) and we took the device again: the old
                 # session must go before the new one starts.
                 await previous.stop()
-            self._start_worker(lease, configs.get(lease[0], SessionConfig()))
+            config, failures = starts.get(lease[0], (SessionConfig(), 0))
+            self._start_worker(lease, config, failures)
         # A device deleted while no runner held it is cleaned up on the next tick.
 
     async def _apply_settings(self) -> None:
@@ -124,8 +125,8 @@ class Runner:
         if not self.workers:
             return
         async with self.database.session_scope() as db:
-            configs = await LeaseRepository(db, self.identity).session_configs(list(self.workers))
-        for device_id, config in configs.items():
+            starts = await LeaseRepository(db, self.identity).starting_points(list(self.workers))
+        for device_id, (config, _) in starts.items():
             worker = self.workers.get(device_id)
             if worker is not None and worker.config != config:
                 log.info("device %s: settings changed; reconnecting", device_id)
@@ -133,9 +134,11 @@ class Runner:
                 if self.workers.get(device_id) is worker:
                     self._start_worker(worker.lease, config)
 
-    def _start_worker(self, lease: Lease, config: SessionConfig) -> None:
+    def _start_worker(self, lease: Lease, config: SessionConfig, failures: int = 0) -> None:
         worker = DeviceWorker(self.engine, lease, config, self._write_state,
-                              self.settings.watchdog_seconds)
+                              watchdog_s=self.settings.watchdog_seconds,
+                              backoff_cap_s=self.settings.reconnect_max_seconds,
+                              failures=failures)
         self.workers[lease[0]] = worker
         worker.start()
 

@@ -91,7 +91,8 @@ def _detail(exc: BaseException) -> str:
 
 class DeviceWorker:
     def __init__(self, engine: Engine, lease: Lease, config: SessionConfig,
-                 write_state: StateWriter, watchdog_s: float) -> None:
+                 write_state: StateWriter, *, watchdog_s: float, backoff_cap_s: float,
+                 failures: int = 0) -> None:
         self.lease = lease
         self.key = str(lease[0])
         self.config = config
@@ -104,9 +105,9 @@ class DeviceWorker:
         self._logged_in = False
         self._degraded = False  # was logged in, the engine is recovering (see Disconnected)
         self._unlinked: LoggedOut | None = None
-        # One backoff for the worker's life: a flapping connection slows down, and only a
-        # login that happened resets it.
-        self._backoff = Backoff()
+        # One backoff for the device: a flapping connection slows down, and only a login
+        # resets it. It continues where the device's previous runner left it.
+        self._backoff = Backoff(cap=backoff_cap_s, attempt=failures)
         self.lease_lost = False
 
     def start(self) -> None:
@@ -123,6 +124,13 @@ class DeviceWorker:
 
     async def _run(self) -> None:
         try:
+            if self._backoff.attempt:
+                # Failing before this runner took it: wait as the previous runner would have.
+                delay = self._backoff.next_delay()
+                await self._write(connected=False, reason=events.CONNECT_FAILED,
+                                  detail=f"retrying in {delay:.0f} s after "
+                                  f"{self._backoff.attempt - 1} failed attempts")
+                await asyncio.sleep(delay)
             await self._connect()
             while True:
                 await self._apply(await self._next_event())
@@ -159,7 +167,7 @@ class DeviceWorker:
                 log.warning("device %s: connect failed (%s); retry in %.1fs", self.key,
                             _detail(exc), delay)
                 await self._write(connected=False, reason=events.CONNECT_FAILED,
-                                  detail=_detail(exc))
+                                  detail=_detail(exc), failures=self._backoff.attempt)
                 await self._stop_session()
                 await asyncio.sleep(delay)
 
@@ -171,11 +179,14 @@ class DeviceWorker:
         await self._write(**state_for(event, self._unlinked))
         if isinstance(event, LoggedOut):
             self._unlinked = event
+        if isinstance(event, LoggedIn | QrCode) and self._backoff.attempt:
+            # It got through to the network: the failures in a row are over.
+            self._backoff.reset()
+            await self._write(failures=0)
         if isinstance(event, LoggedIn):
             self._logged_in = True
             self._degraded = False
             self._unlinked = None
-            self._backoff.reset()
         elif isinstance(event, Disconnected) and not event.reconnect:
             self._degraded = self._logged_in or self._degraded
             self._logged_in = False

@@ -42,6 +42,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('device_sessions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('detail', sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column('failures', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('last_reason', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('last_detail', sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column('last_disconnect_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=True))
@@ -72,6 +73,7 @@ def downgrade() -> None:
         batch_op.drop_column('last_disconnect_at')
         batch_op.drop_column('last_detail')
         batch_op.drop_column('last_reason')
+        batch_op.drop_column('failures')
         batch_op.drop_column('detail')
 
     with op.batch_alter_table('device_requests', schema=None) as batch_op:
