@@ -77,3 +77,49 @@ def test_one_phone_links_several_devices(api: Api) -> None:
 def _png(api: Api, token: str, device_id: str) -> bytes | None:
     response = api.http.get(f"/api/devices/{device_id}/qr", headers=api.auth(token))
     return response.content if response.headers["content-type"] == "image/png" else None
+
+
+def test_link_by_pairing_code(api: Api) -> None:
+    token, _ = api.register()
+    device = api.create_device(token)
+    wait_until(lambda: api.status(token, device["id"])["status"] == "connected", timeout=10)
+    answer = api.http.post(f"/api/devices/{device['id']}/pair",
+                           json={"phone": "+62 812-3456-7890"}, headers=api.auth(token))
+    assert answer.status_code == 200, answer.text
+    code = answer.json()["code"]
+    assert len(code) == 9 and code[4] == "-"
+
+    def enter(phone: str, typed: str) -> object:
+        return api.http.post(f"/api/sandbox/devices/{device['id']}/link",
+                             json={"phone": phone, "code": typed}, headers=api.auth(token))
+
+    # The code is for that phone only, and must be typed right.
+    assert enter("6281111111111", code).status_code == 409  # type: ignore[attr-defined]
+    assert enter("6281234567890", "AAAA-AAAA").status_code == 409  # type: ignore[attr-defined]
+    linked = enter("6281234567890", code.lower())
+    assert linked.status_code == 200 and linked.json()["status"] == "logged_in"  # type: ignore[attr-defined]
+    assert api.status(token, device["id"])["phone"] == "6281234567890"
+    # Linked now: no more codes.
+    again = api.http.post(f"/api/devices/{device['id']}/pair", json={"phone": "6281234567890"},
+                          headers=api.auth(token))
+    assert again.status_code == 409 and again.json() == {"error": "Device sudah terhubung"}
+
+
+def test_device_settings(api: Api) -> None:
+    token, _ = api.register()
+    device = api.create_device(token)
+    url = f"/api/devices/{device['id']}/settings"
+    assert api.http.get(url, headers=api.auth(token)).json() == {"proxy": None}
+    for bad in ("ftp://proxy:1", "socks5://proxy", "http://proxy:99999", "socks5://:1080",
+                "http://proxy:3128/path"):
+        answer = api.http.patch(url, json={"proxy": bad}, headers=api.auth(token))
+        assert answer.status_code == 422, bad
+    assert api.http.patch(url, json={"other": 1}, headers=api.auth(token)).status_code == 422
+    set_ = api.http.patch(url, json={"proxy": "http://user:pw@proxy.example.com:3128"},
+                          headers=api.auth(token))
+    assert set_.json() == {"proxy": "http://user:pw@proxy.example.com:3128"}
+    assert api.http.patch(url, json={}, headers=api.auth(token)).json() == set_.json()
+    assert api.http.patch(url, json={"proxy": ""}, headers=api.auth(token)).json() == {
+        "proxy": None}
+    other, _ = api.register()
+    assert api.http.get(url, headers=api.auth(other)).status_code == 404

@@ -43,9 +43,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# A start holds the lifecycle lock until neonize has registered the client (it shows a QR
-# code, reports an event, or returns); at most this long.
-REGISTER_WAIT_S = 2.0
+# A start holds the lifecycle lock until neonize has registered the client in its maps. Go
+# does not say when; a QR code, an event or connect returning prove it, and otherwise the
+# lock is let go after this long: registering is opening the device's store, a few
+# milliseconds, while proof can take a whole handshake (which would make starting 200
+# devices take minutes).
+REGISTER_WAIT_S = 0.5
 LIFECYCLE_TIMEOUT_S = 15.0
 PAIR_TIMEOUT_S = 20.0
 PROBE_TIMEOUT_S = 10.0
