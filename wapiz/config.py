@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     whatsmeow_recycle_after: int | None = Field(
         None,
         ge=1,
-        description="Connect attempts after which a runner restarts itself to free what the "
+        description="Reconnect attempts after which a runner restarts itself to free what the "
         "Go library leaks (default 200, or 20 with the PostgreSQL key store).",
     )
     secret_key: SecretStr | None = Field(

@@ -10,7 +10,9 @@ from wapiz.devices.requests import PAIR_PHONE, RequestFailed, ask_session
 from wapiz.devices.status import current_status
 from wapiz.errors import Conflict, ServiceUnavailable
 
-PAIR_WAIT_S = 20.0
+# Longer than the engine's own limit on asking WhatsApp (20 s): a code that comes late must
+# still reach the user, whose phone has already been told to expect it.
+PAIR_WAIT_S = 30.0
 NOT_READY_RETRY_AFTER_S = 2
 
 

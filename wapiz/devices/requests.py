@@ -74,12 +74,18 @@ class DeviceRequests:
         )
         return (await self.session.scalars(statement)).all()
 
-    async def answer(self, request_id: uuid.UUID, result: dict[str, Any] | None,
-                     error: str | None) -> None:
+    async def answer(self, request_id: uuid.UUID, result: dict[str, Any]) -> None:
+        await self._close(request_id, DONE, result=result)
+
+    async def refuse(self, request_id: uuid.UUID, reason: str, detail: str | None) -> None:
+        await self._close(request_id, FAILED, error=reason[:500],
+                          result={"detail": (detail or "")[:500]})
+
+    async def _close(self, request_id: uuid.UUID, status: str, **values: Any) -> None:
         await self.session.execute(
             update(DeviceRequest)
             .where(DeviceRequest.id == request_id, DeviceRequest.status == PENDING)
-            .values(status=FAILED if error else DONE, result=result, error=error)
+            .values(status=status, **values)
         )
 
     async def delete_expired(self, now: datetime) -> None:
@@ -100,8 +106,8 @@ async def ask_session(database: Database, device_id: uuid.UUID, kind: str,
             answered = await DeviceRequests(db).take_answer(request_id)
         if answered is not None:
             if answered.status == FAILED:
-                reason, _, detail = (answered.error or "failed").partition(": ")
-                raise RequestFailed(reason, detail)
+                raise RequestFailed(answered.error or "failed",
+                                    (answered.result or {}).get("detail", ""))
             return answered.result or {}
     async with database.session_scope() as db:
         await DeviceRequests(db).forget(request_id)

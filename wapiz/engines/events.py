@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 # Why a session is not logged in (reported as `reason` in /status).
+CONNECTING = "connecting"
 LOGGED_OUT = "logged_out"
 REMOVED_FROM_PHONE = "removed_from_phone"
 MAIN_DEVICE_GONE = "main_device_gone"

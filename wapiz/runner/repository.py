@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.base import SessionConfig
+from wapiz.engines.events import CONNECTING
 
 Lease = tuple[uuid.UUID, int]  # (device id, epoch)
 
@@ -61,7 +62,7 @@ class LeaseRepository:
                 connected=False,
                 qr_code=None,
                 qr_expires_at=None,
-                reason="connecting",
+                reason=CONNECTING,
                 detail=None,
                 updated_at=utc_now(),
             )

@@ -37,6 +37,7 @@ RUNNER_CRASHED = "runner_crashed"
 SHUTDOWN_TIMEOUT_S = 5.0
 RENEW_RETRY_S = 0.5
 REQUEST_POLL_S = 0.2
+EXPIRED_REQUESTS_EVERY = 50  # polls (about 10 s): the clean-up takes SQLite's write lock
 MAX_DEVICES = 1000
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
 
@@ -98,7 +99,7 @@ class Runner:
             elif worker.crashed:
                 log.warning("device %s: worker ended unexpectedly; restarting it", device_id)
                 await worker.stop()
-                self._start_worker(worker.lease, worker.config)
+                self._start_worker(worker.lease, worker.config, worker.failures)
         async with self.database.session_scope() as db:
             deleted = await LeaseRepository(db, self.identity).deleted_among_mine()
         for lease in deleted:
@@ -132,7 +133,7 @@ class Runner:
                 log.info("device %s: settings changed; reconnecting", device_id)
                 await worker.stop()
                 if self.workers.get(device_id) is worker:
-                    self._start_worker(worker.lease, config)
+                    self._start_worker(worker.lease, config, worker.failures)
 
     def _start_worker(self, lease: Lease, config: SessionConfig, failures: int = 0) -> None:
         worker = DeviceWorker(self.engine, lease, config, self._write_state,
@@ -169,11 +170,14 @@ class Runner:
 
     async def _serve_requests(self) -> None:
         """Hand the API's requests for our devices to their sessions, each in a task."""
+        polls = 0
         while True:
+            polls += 1
             try:
                 async with self.database.session_scope() as db:
                     requests = DeviceRequests(db)
-                    await requests.delete_expired(utc_now())
+                    if polls % EXPIRED_REQUESTS_EVERY == 0:
+                        await requests.delete_expired(utc_now())
                     pending = await requests.pending_for(list(self.workers), utc_now())
                     taken = [(r.id, r.device_id, r.kind, dict(r.payload)) for r in pending
                              if r.id not in self._requests_in_flight]
@@ -188,21 +192,22 @@ class Runner:
 
     async def _answer(self, request_id: uuid.UUID, device_id: uuid.UUID, kind: str,
                       payload: dict[str, Any]) -> None:
-        result: dict[str, Any] | None = None
-        error: str | None = None
         worker = self.workers.get(device_id)
         try:
-            if worker is None:
-                raise EngineError("not_connected", "the device moved to another runner")
-            result = await worker.handle(kind, payload)
-        except EngineError as exc:
-            error = f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason
-        except Exception as exc:
-            log.exception("device %s: %s request failed", device_id, kind)
-            error = f"engine_error: {exc}"
-        try:
-            async with self.database.session_scope() as db:
-                await DeviceRequests(db).answer(request_id, result, error and error[:500])
+            try:
+                if worker is None:
+                    raise EngineError("not_connected", "the device moved to another runner")
+                result = await worker.handle(kind, payload)
+            except EngineError as exc:
+                async with self.database.session_scope() as db:
+                    await DeviceRequests(db).refuse(request_id, exc.reason, exc.detail)
+            except Exception as exc:
+                log.exception("device %s: %s request failed", device_id, kind)
+                async with self.database.session_scope() as db:
+                    await DeviceRequests(db).refuse(request_id, "engine_error", str(exc))
+            else:
+                async with self.database.session_scope() as db:
+                    await DeviceRequests(db).answer(request_id, result)
         finally:
             self._requests_in_flight.discard(request_id)
 

@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 StateWriter = Callable[[Lease, dict[str, Any]], Awaitable[bool]]
 STOP_TIMEOUT_S = 3.0
 PROBE_TIMEOUT_S = 15.0
-CONNECTING = "connecting"
 
 
 class LeaseLost(Exception):
@@ -105,8 +104,9 @@ class DeviceWorker:
         self._logged_in = False
         self._degraded = False  # was logged in, the engine is recovering (see Disconnected)
         self._unlinked: LoggedOut | None = None
-        # One backoff for the device: a flapping connection slows down, and only a login
-        # resets it. It continues where the device's previous runner left it.
+        # One backoff for the device: a flapping connection slows down, and only getting
+        # through (a QR code or a login) resets it. It continues where the device's previous
+        # runner or worker left it.
         self._backoff = Backoff(cap=backoff_cap_s, attempt=failures)
         self.lease_lost = False
 
@@ -157,7 +157,7 @@ class DeviceWorker:
     async def _connect(self) -> None:
         while True:
             # A fenced write first: a worker whose lease is gone never connects.
-            await self._write(connected=False, reason=CONNECTING, detail=None)
+            await self._write(connected=False, reason=events.CONNECTING, detail=None)
             try:
                 self._started = True
                 await self.session.start()
@@ -198,6 +198,7 @@ class DeviceWorker:
             delay = self._backoff.next_delay()
             if isinstance(event, Disconnected) and event.retry_after:
                 delay = max(delay, event.retry_after)
+            await self._write(failures=self._backoff.attempt)
             log.info("device %s: %s; reconnecting in %.1fs", self.key, event.reason, delay)
             await asyncio.sleep(delay)
             await self._connect()
@@ -206,6 +207,11 @@ class DeviceWorker:
         if self._started:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.session.stop(), STOP_TIMEOUT_S)
+
+    @property
+    def failures(self) -> int:
+        """Failed connects in a row so far (what a replacement worker starts from)."""
+        return self._backoff.attempt
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Carry out a request from the API (devices/requests.py)."""

@@ -37,6 +37,7 @@ class FakeConnection:
     uuid: bytes
     store: str
     proxy: bool
+    resumes_by: str  # how neonize was told which session to use
     qr_callback: Callable[..., None]
     event_callback: Callable[..., None]
     inbox: "queue.Queue[object]" = field(default_factory=queue.Queue)
@@ -102,7 +103,7 @@ class FakeGo:
                     self._readers -= 1
 
     def connections_of(self, key: str) -> list[FakeConnection]:
-        return [c for c in self.connections if c.uuid == f"wapiz-{key}".encode()]
+        return [c for c in self.connections if c.uuid.startswith(f"wapiz-{key}-".encode())]
 
     # --- lifecycle (they write the client maps) -----------------------------------------
 
@@ -110,7 +111,9 @@ class FakeGo:
                 event_cb, log_cb, subscribers, n_subscribers, props, n_props, pair, n_pair,
                 proxy):
         with self._call("Neonize", writes=True):
-            connection = FakeConnection(uuid, db.decode(), proxy is not None, qr_cb, event_cb)
+            resumes_by = "jid" if jid_size else ("new device" if new_device else "store")
+            connection = FakeConnection(uuid, db.decode(), proxy is not None, resumes_by,
+                                        qr_cb, event_cb)
             self.connections.append(connection)
             self.live[uuid] = connection
         error = self.script(connection)
@@ -129,13 +132,14 @@ class FakeGo:
         with self._call("Logout", writes=True):
             return b""
 
+    # --- reads ----------------------------------------------------------------------------
+
     def PairPhone(self, uuid, payload, size):
-        with self._call("PairPhone", writes=True):
+        # neonize's PairPhone only looks its client up (goneonize/main.go).
+        with self._call("PairPhone", writes=False):
             params = neonize.PairPhoneParams.FromString(payload)
             return neonize.PairPhoneReturnFunction(Code=f"{params.phone[-4:]}-WXYZ") \
                 .SerializeToString()
-
-    # --- reads ----------------------------------------------------------------------------
 
     def IsConnected(self, uuid):
         with self._call("IsConnected", writes=False):

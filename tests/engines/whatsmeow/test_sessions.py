@@ -107,6 +107,15 @@ async def test_linking_by_qr_and_staying_linked(fake_go: FakeGo, site) -> None: 
         [worker] = runner.workers.values()
         assert worker.session.jid == "6281234567890:7@s.whatsapp.net"  # type: ignore[attr-defined]
 
+    # A new runner (after a restart) resumes the same store: whatever session it holds, no
+    # new pairing is asked for.
+    async with running(deployment):
+        [_, resumed] = await until(lambda: fake_go.connections_of(device["id"])[1:] and
+                                   fake_go.connections_of(device["id"]))
+        resumed.logged_in("6281234567890")
+        await until(status_is(api, token, device["id"], status="logged_in"))
+    assert resumed.store == connection.store and resumed.resumes_by == "store"
+
     # The device's keys live in a store of its own, never shared with another device.
     if deployment.backend == "sqlite":
         assert connection.store == str(deployment.data_dir / "whatsmeow" / f"{device['id']}.db")

@@ -8,7 +8,7 @@ of piling events up in memory). Every call into Go goes through `GoCalls` (gocal
 
 What neonize does not do, the session does: it notices a connection that ended (connect
 returned) or a QR sequence that ran out, and reports it; the runner then reconnects with
-backoff. Because neonize leaks a store handle per connect, the engine counts attempts and
+backoff. Because neonize leaks a store handle per connect, the engine counts reconnects and
 asks for its process to be replaced after `whatsmeow_recycle_after` of them.
 """
 
@@ -17,6 +17,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -45,13 +46,14 @@ T = TypeVar("T")
 
 # A start holds the lifecycle lock until neonize has registered the client in its maps. Go
 # does not say when; a QR code, an event or connect returning prove it, and otherwise the
-# lock is let go after this long: registering is opening the device's store, a few
-# milliseconds, while proof can take a whole handshake (which would make starting 200
-# devices take minutes).
-REGISTER_WAIT_S = 0.5
+# lock is let go after this long: registering is opening the device's store (milliseconds
+# for a file, more for a PostgreSQL schema), while proof can take a whole handshake (which
+# would make starting 200 devices take minutes).
+REGISTER_WAIT_S = {"sqlite": 0.5, "postgresql": 2.0}
 LIFECYCLE_TIMEOUT_S = 15.0
 PAIR_TIMEOUT_S = 20.0
-PROBE_TIMEOUT_S = 10.0
+ROUND_TRIP_TIMEOUT_S = 10.0
+LID_WAIT_S = 1.0
 HANDOFF_TIMEOUT_S = 30.0
 # whatsmeow shows the first QR code for 60 s and each next one for 20 s.
 FIRST_QR_S = 60.0
@@ -66,6 +68,22 @@ def _quiet_neonize() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+@dataclass(eq=False)
+class Attempt:
+    """One `start`: one neonize client (with an id of its own in Go's maps), its connect
+    thread, and what it has shown. Events of an attempt that is no longer current are
+    dropped, so a late event from a stopped client never reaches the runner."""
+
+    client: Any
+    client_id: str
+    registered: threading.Event = field(default_factory=threading.Event)
+    started: bool = False  # start() has returned; later failures are reported as events
+    error: str | None = None  # connect failed before that
+    stopped: bool = False
+    logged_in: bool = False
+    qr_count: int = 0
+
+
 class WhatsmeowSession(EngineSession):
     def __init__(self, engine: "WhatsmeowEngine", key: str, config: SessionConfig,
                  emit: EventSink) -> None:
@@ -74,14 +92,11 @@ class WhatsmeowSession(EngineSession):
         self.config = config
         self._emit = emit
         self._loop = asyncio.get_running_loop()
-        self._client: Any = None
-        # Shared between the event loop and the connect thread.
-        self._lock = threading.Lock()
-        self._start_reported = False
+        self._attempt: Attempt | None = None
+        self._starts = 0
         self._stopping = False
-        self._registered = threading.Event()
-        self._logged_in = False
-        self._qr_count = 0
+        # Guards an attempt's fields between the connect thread and the lifecycle thread.
+        self._lock = threading.Lock()
         self._qr_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self.jid: str | None = None
@@ -92,104 +107,119 @@ class WhatsmeowSession(EngineSession):
         from neonize.client import NewClient
 
         await self.engine.stores.prepare(self.key)
-        self.engine.attempts += 1
-        outcome: dict[str, str] = {}
-        with self._lock:
-            self._start_reported = False
-            self._stopping = False
-        self._registered = threading.Event()
-        self._qr_count = 0
+        self._starts += 1
+        if self._starts > 1:
+            self.engine.retries += 1
+        self._stopping = False
+        client_id = f"wapiz-{self.key}-{self._starts}"
 
-        def begin() -> Any:
+        def begin() -> Attempt | None:
+            if self._stopping:  # stop() was asked while this start waited its turn
+                return None
             # One store per device, never a jid: neonize resumes the store's only device, or
             # pairs a new one when the store is empty (first use, or after a logout).
-            client = NewClient(self.engine.stores.name(self.key), uuid=f"wapiz-{self.key}")
+            client = NewClient(self.engine.stores.name(self.key), uuid=client_id)
             # neonize would call Go's Stop from the garbage collector, on any thread.
             client._stop_finalizer.detach()
-            self._subscribe(client)
-            self._client = client
-            thread = threading.Thread(target=self._connect, args=(client, outcome),
-                                      name=f"wa-{self.key[:8]}", daemon=True)
-            thread.start()
-            self._registered.wait(REGISTER_WAIT_S)
+            attempt = Attempt(client, client_id)
+            self._subscribe(attempt)
+            self._attempt = attempt
+            threading.Thread(target=self._connect, args=(attempt,), name=f"wa-{self.key[:8]}",
+                             daemon=True).start()
+            attempt.registered.wait(self.engine.register_wait_s)
             with self._lock:
-                self._start_reported = True
-            return client
+                attempt.started = True
+                if attempt.error is None:
+                    self.engine.go.register(client_id)
+            return attempt
 
-        await self.engine.go.lifecycle(begin, LIFECYCLE_TIMEOUT_S)
-        if "error" in outcome:
-            raise EngineError(events.CONNECT_FAILED, outcome["error"])
+        attempt = await self.engine.go.lifecycle(begin, LIFECYCLE_TIMEOUT_S)
+        if attempt is None:
+            raise EngineError(events.CONNECT_FAILED, "stopped before it started")
+        if attempt.error is not None:
+            raise EngineError(events.CONNECT_FAILED, attempt.error)
 
-    def _connect(self, client: Any, outcome: dict[str, str]) -> None:
+    def _connect(self, attempt: Attempt) -> None:
         """The connect thread: neonize's `connect` blocks for the life of the connection."""
         from neonize._binder import ProxySettings
 
         proxy = self.config.proxy or self.engine.settings.proxy
         error = ""
         try:
-            client.connect(ProxySettings(proxy_address=proxy) if proxy else None)
+            attempt.client.connect(ProxySettings(proxy_address=proxy) if proxy else None)
         except Exception as exc:
             error = str(exc) or type(exc).__name__
         with self._lock:
-            if not self._start_reported:
-                if error:
-                    outcome["error"] = error
-                self._registered.set()
-                return
-            if self._stopping or client is not self._client:
+            if not attempt.started:
+                attempt.error = error or "the connection ended at once"
+                attempt.registered.set()
                 return
         # The connection ended without being asked to.
         reason = events.CONNECT_FAILED if error else events.CONNECTION_LOST
-        self._hand_off(Disconnected(reason, detail=error or None))
+        self._hand_off(attempt, Disconnected(reason, detail=error or None))
 
     async def stop(self) -> None:
-        with self._lock:
-            self._stopping = True
+        self._stopping = True
         self._cancel_qr_timer()
-        self._logged_in = False
-        client = self._client
-        if client is not None:
-            # Go's Stop is safe for a client it does not know (it checks its map).
-            await self.engine.go.lifecycle(client.stop, LIFECYCLE_TIMEOUT_S)
+
+        def end() -> None:
+            # The attempt is read here, in turn: a start queued before this stop has run.
+            attempt = self._attempt
+            if attempt is None or attempt.stopped:
+                return
+            with self._lock:
+                attempt.stopped = True
+            self.engine.go.forget(attempt.client_id)
+            attempt.client.stop()  # safe even if Go never registered it (it checks)
+
+        await self.engine.go.lifecycle(end, LIFECYCLE_TIMEOUT_S)
 
     async def logout(self) -> None:
-        client = self._client
-        if client is not None and self._logged_in:
-            with contextlib.suppress(Exception):  # a dead connection cannot log out
-                await self.engine.go.lifecycle(client.logout, LIFECYCLE_TIMEOUT_S)
+        def log_out() -> None:
+            attempt = self._attempt
+            if (attempt is not None and attempt.logged_in and not attempt.stopped
+                    and self.engine.go.is_registered(attempt.client_id)):
+                with contextlib.suppress(Exception):  # a dead connection cannot log out
+                    attempt.client.logout()
+
+        await self.engine.go.lifecycle(log_out, LIFECYCLE_TIMEOUT_S)
         await self.stop()
         await self.engine.stores.delete(self.key)
 
     async def pair_phone(self, phone: str) -> str:
         from neonize.utils.enum import ClientName, ClientType
 
-        client = self._live_client(pairing=True)
-        # The phone then lists the link as "Chrome (Linux)".
-        return await self.engine.go.lifecycle(
-            lambda: client.PairPhone(phone, True, ClientName.LINUX, ClientType.CHROME),
-            PAIR_TIMEOUT_S)
+        attempt = self._current(pairing=True)
+        # The phone then lists the link as "Chrome (Linux)". Asking for a code only reads
+        # neonize's maps.
+        return await self._call(
+            attempt, lambda: attempt.client.PairPhone(phone, True, ClientName.LINUX,
+                                                      ClientType.CHROME), PAIR_TIMEOUT_S)
 
     async def probe(self) -> None:
-        client = self._live_client()
-        if not await self._call(lambda: client.is_connected, PROBE_TIMEOUT_S):
+        attempt = self._current()
+        if not await self._call(attempt, lambda: attempt.client.is_connected,
+                                ROUND_TRIP_TIMEOUT_S):
             raise NotConnected("the socket is closed")
         if self.jid is not None:
             # A real round trip: the server answers a usync query for our own number.
-            await self._call(lambda: client.is_on_whatsapp(phone_of(self.jid)),
-                             PROBE_TIMEOUT_S)
+            await self._call(attempt, lambda: attempt.client.is_on_whatsapp(phone_of(self.jid)),
+                             ROUND_TRIP_TIMEOUT_S)
 
     # --- operations the message work uses -----------------------------------------------
 
-    def _live_client(self, pairing: bool = False) -> Any:
-        """The client, if Go knows it: calling Go for a client it lost crashes the process."""
-        ready = self._qr_count > 0 if pairing else self._logged_in
-        if self._client is None or self._stopping or not ready:
+    def _current(self, pairing: bool = False) -> Attempt:
+        attempt = self._attempt
+        ready = attempt is not None and (attempt.qr_count > 0 if pairing else attempt.logged_in)
+        if attempt is None or attempt.stopped or not ready:
             raise NotConnected("pairing has not started" if pairing else "not logged in")
-        return self._client
+        return attempt
 
-    async def _call(self, fn: Callable[[], T], limit_s: float | None = None) -> T:
+    async def _call(self, attempt: Attempt, fn: Callable[[], T],
+                    limit_s: float | None = None) -> T:
         try:
-            return await self.engine.go.call(fn, limit_s or self.engine.call_timeout)
+            return await self.engine.go.call(attempt.client_id, fn,
+                                             limit_s or self.engine.call_timeout)
         except TimeoutError:
             raise EngineError("timeout", "WhatsApp did not answer in time") from None
         except EngineError:
@@ -198,7 +228,8 @@ class WhatsmeowSession(EngineSession):
             raise EngineError("engine_error", str(exc) or type(exc).__name__) from exc
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        client = self._live_client()
+        attempt = self._current()
+        client = attempt.client
 
         def send_now() -> Any:
             chat = outbound.to_jid(message.to)
@@ -212,19 +243,20 @@ class WhatsmeowSession(EngineSession):
                                            wa.Message(conversation=message.text or ""))
             return client.send_message(chat, outbound.build(client, message))
 
-        response = await self._call(send_now)
+        response = await self._call(attempt, send_now)
         sent_at = datetime.fromtimestamp(response.Timestamp, UTC) if response.Timestamp else None
         return SendResult(message_id=response.ID, timestamp=sent_at or utc_now())
 
     async def download(self, ref: bytes) -> bytes:
         from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
-        client = self._live_client()
-        return await self._call(lambda: client.download_any(wa.Message.FromString(ref)))
+        attempt = self._current()
+        return await self._call(
+            attempt, lambda: attempt.client.download_any(wa.Message.FromString(ref)))
 
     async def check(self, phones: Sequence[str]) -> dict[str, str | None]:
-        client = self._live_client()
-        answers = await self._call(lambda: client.is_on_whatsapp(*phones))
+        attempt = self._current()
+        answers = await self._call(attempt, lambda: attempt.client.is_on_whatsapp(*phones))
         found = {answer.Query.lstrip("+"): adapter.jid_text(answer.JID)
                  for answer in answers if answer.IsIn}
         return {phone: found.get(phone) for phone in phones}
@@ -232,29 +264,33 @@ class WhatsmeowSession(EngineSession):
     async def send_presence(self, chat: str, typing: bool) -> None:
         from neonize.utils.enum import ChatPresence, ChatPresenceMedia
 
-        client = self._live_client()
+        attempt = self._current()
         state = (ChatPresence.CHAT_PRESENCE_COMPOSING if typing
                  else ChatPresence.CHAT_PRESENCE_PAUSED)
-        await self._call(lambda: client.send_chat_presence(
+        await self._call(attempt, lambda: attempt.client.send_chat_presence(
             outbound.to_jid(chat), state, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT))
 
     async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
         from neonize.utils.enum import ReceiptType
 
-        client = self._live_client()
-        await self._call(lambda: client.mark_read(
+        attempt = self._current()
+        await self._call(attempt, lambda: attempt.client.mark_read(
             *message_ids, chat=outbound.to_jid(chat), sender=outbound.to_jid(sender),
             receipt=ReceiptType.READ))
 
     # --- events, on the connect thread ---------------------------------------------------
 
-    def _subscribe(self, client: Any) -> None:
+    def _subscribe(self, attempt: Attempt) -> None:
         """Register a handler for every event we translate (neonize subscribes Go to only
         the registered ones, so this must happen before `connect`)."""
         from neonize import events as ev
 
-        on = client.event
-        client.event.qr(self._on_qr)
+        client = attempt.client
+        client.event.qr(lambda _client, code: self._on_qr(attempt, code))
+
+        def resolve(lid: str) -> str | None:
+            return self._resolve_lid(attempt, lid)
+
         handlers: dict[Any, Callable[[Any], EngineEvent | None]] = {
             ev.ConnectedEv: lambda _: self._logged_in_event(client),
             ev.PairStatusEv: adapter.pair_status,
@@ -266,16 +302,19 @@ class WhatsmeowSession(EngineSession):
             ev.KeepAliveRestoredEv: lambda _: self._logged_in_event(client),
             ev.ClientOutdatedEv: lambda _: Disconnected(events.CLIENT_OUTDATED),
             ev.DisconnectedEv: lambda _: Disconnected(events.CONNECTION_LOST),
-            ev.MessageEv: lambda event: adapter.inbound_message(event, self._resolve_lid),
-            ev.ReceiptEv: lambda event: adapter.receipt(event, self._resolve_lid),
+            ev.MessageEv: lambda event: adapter.inbound_message(event, resolve),
+            ev.ReceiptEv: lambda event: adapter.receipt(event, resolve),
             ev.OfflineSyncCompletedEv: lambda _: None,
         }
         for event_type, translate in handlers.items():
-            on(event_type)(self._handler(translate))
+            client.event(event_type)(self._handler(attempt, translate))
 
-    def _handler(self, translate: Callable[[Any], EngineEvent | None]) -> Callable[..., None]:
+    def _handler(self, attempt: Attempt,
+                 translate: Callable[[Any], EngineEvent | None]) -> Callable[..., None]:
         def handle(_client: Any, event: Any) -> None:
-            self._registered.set()
+            attempt.registered.set()
+            if not self._is_current(attempt):  # before any work on a stale event
+                return
             try:
                 translated = translate(event)
             except Exception:
@@ -283,46 +322,50 @@ class WhatsmeowSession(EngineSession):
                               type(event).__name__)
                 return
             if translated is not None:
-                self._hand_off(translated)
+                self._hand_off(attempt, translated)
 
         return handle
+
+    def _is_current(self, attempt: Attempt) -> bool:
+        return attempt is self._attempt and not attempt.stopped
 
     def _logged_in_event(self, client: Any) -> EngineEvent | None:
         me = getattr(client, "me", None)
         jid = adapter.jid_text(me.JID, with_device=True) if me is not None else self.jid
         return LoggedIn(jid) if jid else None
 
-    def _on_qr(self, _client: Any, code: bytes) -> None:
-        self._registered.set()
-        self._qr_count += 1
-        lifetime = FIRST_QR_S if self._qr_count == 1 else NEXT_QR_S
+    def _on_qr(self, attempt: Attempt, code: bytes) -> None:
+        attempt.registered.set()
+        if not self._is_current(attempt):
+            return
+        attempt.qr_count += 1
+        lifetime = FIRST_QR_S if attempt.qr_count == 1 else NEXT_QR_S
         expires_at = utc_now() + timedelta(seconds=lifetime)
-        self._loop.call_soon_threadsafe(self._arm_qr_timer, lifetime + QR_GRACE_S)
-        self._hand_off(QrCode(code.decode(), expires_at))
+        self._loop.call_soon_threadsafe(self._arm_qr_timer, attempt, lifetime + QR_GRACE_S)
+        self._hand_off(attempt, QrCode(code.decode(), expires_at))
 
-    def _resolve_lid(self, lid: str) -> str | None:
+    def _resolve_lid(self, attempt: Attempt, lid: str) -> str | None:
         """The phone number behind a LID, from the session's store (None if unknown)."""
-        client = self._client
-        lock = self.engine.go.lock
-        # We are on the connect thread: never wait long for a lifecycle call to finish.
-        if client is None or not lock.acquire_read(timeout=1.0):
-            return None
-        try:
-            found = client.get_pn_from_lid(outbound.to_jid(lid))
-        except Exception:
-            return None
-        finally:
-            lock.release_read()
-        return found.User or None
 
-    def _hand_off(self, event: EngineEvent) -> None:
-        """Give the event to the runner and wait until it has been taken."""
+        def look_up() -> str | None:
+            return attempt.client.get_pn_from_lid(outbound.to_jid(lid)).User or None
+
+        # On the connect thread: never wait long for a lifecycle call to finish.
+        with contextlib.suppress(Exception):  # no mapping known
+            return self.engine.go.call_now(attempt.client_id, look_up, LID_WAIT_S)
+        return None
+
+    def _hand_off(self, attempt: Attempt, event: EngineEvent) -> None:
+        """Give the event to the runner and wait until it has been taken; an event of an
+        attempt that was stopped or replaced meanwhile is dropped."""
+        if not self._is_current(attempt):
+            return
         if isinstance(event, LoggedIn):
-            self._logged_in = True
+            attempt.logged_in = True
             self.jid = event.jid
             self._loop.call_soon_threadsafe(self._cancel_qr_timer)
         elif isinstance(event, events.LoggedOut | Disconnected):
-            self._logged_in = False
+            attempt.logged_in = False
         try:
             future = asyncio.run_coroutine_threadsafe(self._emit(event), self._loop)
             future.result(HANDOFF_TIMEOUT_S)
@@ -332,18 +375,18 @@ class WhatsmeowSession(EngineSession):
 
     # --- QR expiry: neonize does not say when the last code has run out ------------------
 
-    def _arm_qr_timer(self, delay: float) -> None:
+    def _arm_qr_timer(self, attempt: Attempt, delay: float) -> None:
         self._cancel_qr_timer()
-        self._qr_timer = self._loop.call_later(delay, self._qr_ran_out)
+        self._qr_timer = self._loop.call_later(delay, self._qr_ran_out, attempt)
 
     def _cancel_qr_timer(self) -> None:
         if self._qr_timer is not None:
             self._qr_timer.cancel()
             self._qr_timer = None
 
-    def _qr_ran_out(self) -> None:
+    def _qr_ran_out(self, attempt: Attempt) -> None:
         self._qr_timer = None
-        if not self._logged_in and not self._stopping:
+        if self._is_current(attempt) and not attempt.logged_in:
             task = asyncio.ensure_future(self._emit(Disconnected(events.QR_TIMEOUT)))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -358,8 +401,11 @@ class WhatsmeowEngine(Engine):
         self.go = GoCalls()
         self.call_timeout = settings.engine_call_timeout_seconds
         store_kind = "postgresql" if self.stores.postgres else "sqlite"
+        self.register_wait_s = REGISTER_WAIT_S[store_kind]
         self.recycle_after = settings.whatsmeow_recycle_after or DEFAULT_RECYCLE_AFTER[store_kind]
-        self.attempts = 0
+        # Reconnects (a session's starts after its first): what the recycle budget counts, so
+        # a fresh runner taking many devices does not count itself out at once.
+        self.retries = 0
 
     async def open(self) -> None:
         _quiet_neonize()
@@ -379,4 +425,4 @@ class WhatsmeowEngine(Engine):
 
     @property
     def needs_recycle(self) -> bool:
-        return self.attempts >= self.recycle_after
+        return self.retries >= self.recycle_after

@@ -1,13 +1,21 @@
 """Every call into neonize's Go library goes through one `GoCalls` per process.
 
-The library keeps its clients in global Go maps without a lock: starting a client, stopping
-it and logging out write those maps, every other call reads them, and Go aborts the whole
-process on a write that overlaps anything else (`concurrent map writes`, exit 134). So:
+The library keeps its clients in global Go maps without a lock: starting a client and
+stopping it write those maps, every other call reads them, and Go aborts the whole process
+on a write that overlaps anything else (`concurrent map writes`, exit 134). A call naming a
+client the maps no longer hold dereferences nil and aborts too. So:
 
-- lifecycle calls run one at a time, on one thread, with nothing else in flight;
-- other calls (send, download, number checks) only read the maps and may overlap each other;
+- lifecycle calls (start, stop, logout) run one at a time, on one thread, with none of our
+  other calls in flight;
+- other calls (send, download, number checks, pairing codes) only read the maps and may
+  overlap each other; each names its client, and runs only while that client is registered
+  here (registration changes only inside lifecycle calls, so it cannot change under a call);
 - all of them run on threads, so the runner's event loop never blocks on Go, and each has a
   timeout (a Go call cannot be cancelled: a timed-out call's thread is left to finish).
+
+What this cannot cover: neonize's own connect thread reads the maps once, unasked, as a
+connection comes up. A write at that very instant still aborts the process; the runner is a
+process of its own for that reason, and is restarted with its devices resumed.
 """
 
 import asyncio
@@ -15,6 +23,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
+
+from wapiz.engines.base import NotConnected
 
 T = TypeVar("T")
 
@@ -60,6 +70,17 @@ class GoCalls:
         self.lock = ReadWriteLock()
         self._lifecycle = ThreadPoolExecutor(1, thread_name_prefix="wapiz-go-lifecycle")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="wapiz-go")
+        self._registered: set[str] = set()
+
+    # Only from inside a lifecycle call:
+    def register(self, client_id: str) -> None:
+        self._registered.add(client_id)
+
+    def forget(self, client_id: str) -> None:
+        self._registered.discard(client_id)
+
+    def is_registered(self, client_id: str) -> bool:
+        return client_id in self._registered
 
     async def lifecycle(self, fn: Callable[[], T], limit_s: float) -> T:
         """Run `fn` alone: no other Go call starts until it returns."""
@@ -73,17 +94,30 @@ class GoCalls:
 
         return await self._run(self._lifecycle, exclusive, limit_s)
 
-    async def call(self, fn: Callable[[], T], limit_s: float) -> T:
-        """Run `fn` beside other reading calls, never beside a lifecycle call."""
+    async def call(self, client_id: str, fn: Callable[[], T], limit_s: float) -> T:
+        """Run `fn` for a registered client, beside other reading calls, never beside a
+        lifecycle call."""
 
         def shared() -> T:
             self.lock.acquire_read()
             try:
+                if client_id not in self._registered:
+                    raise NotConnected("the connection is gone")
                 return fn()
             finally:
                 self.lock.release_read()
 
         return await self._run(self._readers, shared, limit_s)
+
+    def call_now(self, client_id: str, fn: Callable[[], T], wait_s: float) -> T | None:
+        """`call` on the calling thread, for neonize's own threads; None if the client is
+        not registered or a lifecycle call holds the library longer than `wait_s`."""
+        if not self.lock.acquire_read(wait_s):
+            return None
+        try:
+            return fn() if client_id in self._registered else None
+        finally:
+            self.lock.release_read()
 
     @staticmethod
     async def _run(pool: ThreadPoolExecutor, fn: Callable[[], T], limit_s: float) -> T:
