@@ -54,7 +54,13 @@ def sample(pids: Callable[[], list[int]], seconds: float) -> dict[str, float]:
             "rss": statistics.median(rss)}
 
 
-def measure_wapiz(count: int, settle: float, window: float) -> dict[str, float]:
+def wait_for_attempts(proxy: LoopbackProxy, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(proxy.accepted) < count:
+        time.sleep(0.5)
+
+
+def measure_wapiz(count: int, settle: float, window: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as root:
         proxy = LoopbackProxy()
         deployment = Deployment("sqlite", Path(root))
@@ -65,26 +71,25 @@ def measure_wapiz(count: int, settle: float, window: float) -> dict[str, float]:
             api = Api(server.url)
             token, _ = api.register()
             devices = [api.create_device(token)["id"] for _ in range(count)]
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(proxy.accepted) < count:
-                time.sleep(0.5)
-            time.sleep(settle)
 
             def pids() -> list[int]:
                 return [server.pid, *children_of(server.pid)]
 
-            figures = sample(pids, window)
+            wait_for_attempts(proxy, count)
+            early = sample(pids, 5)  # every device has dialled once
+            time.sleep(settle)
+            steady = sample(pids, window)  # retrying for a while, recycles included
             statuses = {api.status(token, d)["reason"] for d in devices}
-            figures.update(attempts=len(proxy.accepted), reasons=sorted(statuses),
-                           recycles=server.log_path.read_text().count("runner recycled itself"))
             api.close()
-            return figures
+            return {"early": early, "steady": steady, "attempts": len(proxy.accepted),
+                    "reasons": sorted(statuses),
+                    "recycles": server.log_path.read_text().count("asks to be recycled")}
         finally:
             deployment.close()
             proxy.close()
 
 
-def measure_bare(count: int, settle: float, window: float) -> dict[str, float]:
+def measure_bare(count: int, settle: float, window: float) -> dict[str, object]:
     proxy = LoopbackProxy()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAPIZ_")}
     with tempfile.TemporaryDirectory() as root:
@@ -92,13 +97,11 @@ def measure_bare(count: int, settle: float, window: float) -> dict[str, float]:
             [sys.executable, str(ROOT / "bench" / "bare_neonize.py"), str(count), proxy.url, root],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(proxy.accepted) < count:
-                time.sleep(0.5)
+            wait_for_attempts(proxy, count)
+            early = sample(lambda: [process.pid], 5)
             time.sleep(settle)
-            figures = sample(lambda: [process.pid], window)
-            figures["attempts"] = len(proxy.accepted)
-            return figures
+            steady = sample(lambda: [process.pid], window)
+            return {"early": early, "steady": steady, "attempts": len(proxy.accepted)}
         finally:
             process.kill()
             process.wait()
@@ -108,26 +111,31 @@ def measure_bare(count: int, settle: float, window: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 50, 200])
-    parser.add_argument("--settle", type=float, default=45.0,
-                        help="seconds of retrying before sampling")
-    parser.add_argument("--window", type=float, default=10.0, help="seconds of sampling")
+    parser.add_argument("--settle", type=float, default=60.0,
+                        help="seconds of retrying between the early and the steady samples")
+    parser.add_argument("--window", type=float, default=10.0, help="seconds of steady sampling")
     args = parser.parse_args()
     results = {}
     for count in args.counts:
         wapiz = measure_wapiz(count, args.settle, args.window)
         bare = measure_bare(count, args.settle, args.window)
         results[count] = (wapiz, bare)
-        print(f"{count:>4} devices: wapiz PSS {wapiz['pss']:.0f} MB (peak {wapiz['pss_peak']:.0f},"
-              f" RSS {wapiz['rss']:.0f}), {wapiz['attempts']} connect attempts, "
+        we, ws, be, bs = wapiz["early"], wapiz["steady"], bare["early"], bare["steady"]
+        print(f"{count:>4} devices | wapiz PSS early {we['pss']:.0f} MB, steady {ws['pss']:.0f} "
+              f"MB (peak {ws['pss_peak']:.0f}; RSS {ws['rss']:.0f}); {wapiz['attempts']} dials, "
               f"{wapiz['recycles']} recycles, reasons {wapiz['reasons']} | bare neonize PSS "
-              f"{bare['pss']:.0f} MB ({bare['attempts']} attempts) | ratio "
-              f"{wapiz['pss'] / bare['pss']:.2f}", flush=True)
+              f"early {be['pss']:.0f} MB, steady {bs['pss']:.0f} MB (peak {bs['pss_peak']:.0f});"
+              f" {bare['attempts']} dials | steady ratio {ws['pss'] / bs['pss']:.2f}", flush=True)
     counts = sorted(results)
     if len(counts) > 1:
         low, high = counts[0], counts[-1]
-        per_wapiz = (results[high][0]["pss"] - results[low][0]["pss"]) / (high - low)
-        per_bare = (results[high][1]["pss"] - results[low][1]["pss"]) / (high - low)
-        print(f"per additional device: wapiz {per_wapiz:.2f} MB, bare neonize {per_bare:.2f} MB")
+        for phase in ("early", "steady"):
+            per_wapiz = (results[high][0][phase]["pss"] - results[low][0][phase]["pss"]) / (
+                high - low)
+            per_bare = (results[high][1][phase]["pss"] - results[low][1][phase]["pss"]) / (
+                high - low)
+            print(f"per additional device ({phase}): wapiz {per_wapiz:.2f} MB, "
+                  f"bare neonize {per_bare:.2f} MB")
 
 
 if __name__ == "__main__":
