@@ -133,7 +133,8 @@ class Runner:
                 log.info("device %s: settings changed; reconnecting", device_id)
                 await worker.stop()
                 if self.workers.get(device_id) is worker:
-                    self._start_worker(worker.lease, config, worker.failures)
+                    # New settings (a new proxy) are a new situation: try at once.
+                    self._start_worker(worker.lease, config)
 
     def _start_worker(self, lease: Lease, config: SessionConfig, failures: int = 0) -> None:
         worker = DeviceWorker(self.engine, lease, config, self._write_state,
