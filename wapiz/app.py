@@ -21,6 +21,7 @@ from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
 from wapiz.engines import engine_router
 from wapiz.error_handlers import install_error_handlers
+from wapiz.messages.router import router as messages_router
 from wapiz.schemas import ValidationErrorBody
 
 DESCRIPTION = """\
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(devices_router)  # first: its status route is the most polled
     app.include_router(auth_router)
+    app.include_router(messages_router)
     extra = engine_router(settings)
     if extra is not None:
         app.include_router(extra)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     reconnect_max_seconds: float = Field(
         60.0, gt=0, description="Longest wait between reconnect attempts (backoff cap)."
     )
+    default_country_code: str = Field(
+        "62", pattern=r"^[1-9]\d{0,2}$",
+        description="Country code for numbers written with a leading 0 (0812… → 62812…).",
+    )
     watchdog_seconds: float = Field(
         300.0, gt=0, description="Silence after which a session is probed, then reconnected."
     )

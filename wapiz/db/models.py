@@ -4,6 +4,7 @@ from wapiz.accounts import models as accounts_models
 from wapiz.db.base import Base
 from wapiz.devices import models as devices_models
 from wapiz.engines.sandbox import models as sandbox_models
+from wapiz.messages import models as messages_models
 
-__all__ = ["Base", "accounts_models", "devices_models", "sandbox_models"]
+__all__ = ["Base", "accounts_models", "devices_models", "messages_models", "sandbox_models"]
 metadata = Base.metadata

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wapiz.db.base import Base, UTCDateTime, utc_now
@@ -21,8 +21,13 @@ class Device(Base):
     )
     label: Mapped[str] = mapped_column(String(100), default=DEFAULT_LABEL)
     webhook_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
-    # Per-device settings (PATCH /api/devices/:id/settings); None: the server's default.
-    proxy: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    # Per-device settings (PATCH /api/devices/:id/settings).
+    proxy: Mapped[str | None] = mapped_column(String(512), nullable=True)  # None: WAPIZ_PROXY
+    # Pacing of the send queue: a random pause between sends, "typing…" before texts, a cap.
+    min_delay_ms: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
+    max_delay_ms: Mapped[int] = mapped_column(Integer, default=3000, server_default="3000")
+    typing: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # Set by DELETE; the runner holding the device then logs it out, removes its stored
     # keys and deletes the row.

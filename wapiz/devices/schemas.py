@@ -53,6 +53,10 @@ class DeviceSettings(ApiModel):
         description="Proxy for this device's WhatsApp connection (null: the server's "
         "WAPIZ_PROXY, if any)."
     )
+    min_delay_ms: int = Field(description="Shortest pause between two sends.")
+    max_delay_ms: int = Field(description="Longest pause between two sends (random between).")
+    typing: bool = Field(description='Show "typing…" before sending a text.')
+    per_minute: int | None = Field(description="At most this many sends a minute (null: no cap).")
 
 
 class DeviceSettingsIn(ApiInput):
@@ -63,10 +67,22 @@ class DeviceSettingsIn(ApiInput):
         examples=["socks5://user:pass@127.0.0.1:1080"],
     )
 
+    min_delay_ms: int | None = Field(None, ge=0, le=3_600_000)
+    max_delay_ms: int | None = Field(None, ge=0, le=3_600_000)
+    typing: bool | None = None
+    per_minute: int | None = Field(None, ge=1, le=10_000, description="null removes the cap.")
+
     @field_validator("proxy")
     @classmethod
     def _proxy(cls, url: str | None) -> str | None:
         return proxy_url(url) if url and url.strip() else None
+
+    @field_validator("min_delay_ms", "max_delay_ms", "typing")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, not null")
+        return value
 
 
 class PairIn(ApiInput):

@@ -12,7 +12,11 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import DEFAULT_LABEL, Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, StatusCache, device_uuid
 from wapiz.devices.repository import DeviceRepository
-from wapiz.errors import Forbidden, NotFound, Unauthorized
+from wapiz.errors import Forbidden, NotFound, Unauthorized, WapizError
+
+
+class InvalidSettings(WapizError):
+    status_code = 422
 
 
 class PlanLimitReached(Forbidden):
@@ -72,5 +76,7 @@ class DeviceService:
         device = await self.get(raw_id)
         for name, value in changes.items():
             setattr(device, name, value)
+        if device.min_delay_ms > device.max_delay_ms:
+            raise InvalidSettings("minDelayMs must not be more than maxDelayMs")
         await self.session.flush()
         return device

@@ -5,6 +5,7 @@ the runner holds. A session is named by a key (the device's id) under which the 
 its stored keys, so a session resumes after any restart without a new scan.
 """
 
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,11 @@ from datetime import datetime
 from wapiz.engines.events import EngineEvent
 
 EventSink = Callable[[EngineEvent], Awaitable[None]]
+
+
+def new_message_id() -> str:
+    """A message id in WhatsApp Web's style (3EB0 + 18 hex digits)."""
+    return "3EB0" + secrets.token_hex(9).upper()
 
 
 class EngineError(Exception):
@@ -42,6 +48,7 @@ class OutboundMessage:
 
     to: str  # a WhatsApp id: 628…@s.whatsapp.net or …@g.us
     type: str
+    id: str | None = None  # the WhatsApp id chosen for it, where the engine can use one
     text: str | None = None  # text, or a media caption
     media: bytes | None = field(default=None, repr=False)
     mimetype: str | None = None
@@ -114,6 +121,9 @@ class EngineSession(ABC):
 
 class Engine(ABC):
     name: str
+    # Whether a message sent again carries the id chosen for it (then a resend after a crash
+    # reaches the recipient once). neonize 0.5.2 cannot pass an id to whatsmeow.
+    keeps_message_ids: bool = False
 
     @abstractmethod
     async def open(self) -> None:

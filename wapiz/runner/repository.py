@@ -8,6 +8,7 @@ the database's clock on PostgreSQL, so runners on hosts with skewed clocks still
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,8 +19,18 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.base import SessionConfig
 from wapiz.engines.events import CONNECTING
+from wapiz.runner.sender import Pacing
 
 Lease = tuple[uuid.UUID, int]  # (device id, epoch)
+
+
+@dataclass(frozen=True)
+class DeviceStart:
+    config: SessionConfig
+    pacing: Pacing
+    failures: int
+    device_id: uuid.UUID  # the public deviceId its messages carry
+    user_id: uuid.UUID
 
 
 class LeaseRepository:
@@ -139,17 +150,21 @@ class LeaseRepository:
 
     async def starting_points(
         self, device_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, tuple[SessionConfig, int]]:
-        """Per device: the settings its session starts with, and its failed connects so far."""
+    ) -> dict[uuid.UUID, DeviceStart]:
+        """What a device's worker starts from: its settings and its failed connects so far."""
         if not device_ids:
             return {}
         statement = (
-            select(Device.id, Device.proxy, DeviceSession.failures)
+            select(Device, DeviceSession.failures)
             .join(DeviceSession, DeviceSession.device_id == Device.id)
             .where(Device.id.in_(device_ids))
         )
-        rows = await self.session.execute(statement)
         return {
-            device_id: (SessionConfig(proxy=proxy), failures or 0)
-            for device_id, proxy, failures in rows
+            device.id: DeviceStart(
+                config=SessionConfig(proxy=device.proxy),
+                pacing=Pacing(device.min_delay_ms, device.max_delay_ms, device.typing,
+                              device.per_minute),
+                failures=failures or 0, device_id=device.device_id, user_id=device.user_id,
+            )
+            for device, failures in await self.session.execute(statement)
         }

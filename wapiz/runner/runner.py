@@ -17,17 +17,20 @@ import secrets
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import wapiz.db.models  # noqa: F401  (every table: rows we insert name others by FK)
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.schema import require_current_schema
 from wapiz.devices.requests import DeviceRequests
 from wapiz.engines import create_engine
-from wapiz.engines.base import Engine, EngineError, SessionConfig
-from wapiz.runner.repository import Lease, LeaseRepository
+from wapiz.engines.base import Engine, EngineError
+from wapiz.runner.repository import DeviceStart, Lease, LeaseRepository
+from wapiz.runner.sender import DeviceMessages
 from wapiz.runner.worker import DeviceWorker
 
 log = logging.getLogger(__name__)
@@ -96,10 +99,12 @@ class Runner:
         for device_id, worker in list(self.workers.items()):
             if worker.lease_lost:
                 del self.workers[device_id]
-            elif worker.crashed:
-                log.warning("device %s: worker ended unexpectedly; restarting it", device_id)
+            elif (error := worker.crashed) is not None:
+                log.warning("device %s: worker ended unexpectedly; restarting it", device_id,
+                            exc_info=error)
                 await worker.stop()
-                self._start_worker(worker.lease, worker.config, worker.failures)
+                self._start_worker(worker.lease, replace(worker.start_point,
+                                                         failures=worker.failures))
         async with self.database.session_scope() as db:
             deleted = await LeaseRepository(db, self.identity).deleted_among_mine()
         for lease in deleted:
@@ -117,30 +122,34 @@ class Runner:
                 # Our own lease had lapsed (a stall) and we took the device again: the old
                 # session must go before the new one starts.
                 await previous.stop()
-            config, failures = starts.get(lease[0], (SessionConfig(), 0))
-            self._start_worker(lease, config, failures)
+            if lease[0] in starts:  # (a device deleted meanwhile has none)
+                self._start_worker(lease, starts[lease[0]])
         # A device deleted while no runner held it is cleaned up on the next tick.
 
     async def _apply_settings(self) -> None:
-        """Restart the sessions whose settings (a proxy) changed since they started."""
+        """Reconnect the sessions whose connection settings (a proxy) changed. (Senders read
+        their pacing afresh for every message.)"""
         if not self.workers:
             return
         async with self.database.session_scope() as db:
             starts = await LeaseRepository(db, self.identity).starting_points(list(self.workers))
-        for device_id, (config, _) in starts.items():
+        for device_id, start in starts.items():
             worker = self.workers.get(device_id)
-            if worker is not None and worker.config != config:
+            if worker is None:
+                continue
+            if worker.config != start.config:
                 log.info("device %s: settings changed; reconnecting", device_id)
                 await worker.stop()
                 if self.workers.get(device_id) is worker:
                     # New settings (a new proxy) are a new situation: try at once.
-                    self._start_worker(worker.lease, config)
+                    self._start_worker(worker.lease, replace(start, failures=0))
 
-    def _start_worker(self, lease: Lease, config: SessionConfig, failures: int = 0) -> None:
-        worker = DeviceWorker(self.engine, lease, config, self._write_state,
+    def _start_worker(self, lease: Lease, start: DeviceStart) -> None:
+        messages = DeviceMessages(self.database, self.identity, lease, start.device_id,
+                                  start.user_id, start.pacing, self.engine.keeps_message_ids)
+        worker = DeviceWorker(self.engine, lease, start, self._write_state, messages,
                               watchdog_s=self.settings.watchdog_seconds,
-                              backoff_cap_s=self.settings.reconnect_max_seconds,
-                              failures=failures)
+                              backoff_cap_s=self.settings.reconnect_max_seconds)
         self.workers[lease[0]] = worker
         worker.start()
 

@@ -16,7 +16,7 @@ from typing import Any
 from wapiz.db.base import utc_now
 from wapiz.devices.requests import PAIR_PHONE
 from wapiz.engines import events
-from wapiz.engines.base import Engine, EngineError, SessionConfig
+from wapiz.engines.base import Engine, EngineError
 from wapiz.engines.events import (
     Disconnected,
     EngineEvent,
@@ -27,7 +27,8 @@ from wapiz.engines.events import (
     Receipt,
 )
 from wapiz.runner.backoff import Backoff
-from wapiz.runner.repository import Lease
+from wapiz.runner.repository import DeviceStart, Lease
+from wapiz.runner.sender import DeviceMessages, Sender
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +90,20 @@ def _detail(exc: BaseException) -> str:
 
 
 class DeviceWorker:
-    def __init__(self, engine: Engine, lease: Lease, config: SessionConfig,
-                 write_state: StateWriter, *, watchdog_s: float, backoff_cap_s: float,
-                 failures: int = 0) -> None:
+    def __init__(self, engine: Engine, lease: Lease, start: DeviceStart,
+                 write_state: StateWriter, messages: DeviceMessages, *, watchdog_s: float,
+                 backoff_cap_s: float) -> None:
         self.lease = lease
         self.key = str(lease[0])
-        self.config = config
+        self.start_point = start
+        self.config = start.config
+        self.messages = messages
+        self._sender: asyncio.Task[None] | None = None
+        failures = start.failures
         self._write_state = write_state
         self._watchdog_s = watchdog_s
         self._events: asyncio.Queue[EngineEvent] = asyncio.Queue()
-        self.session = engine.session(self.key, config, self._events.put)
+        self.session = engine.session(self.key, start.config, self._events.put)
         self._task: asyncio.Task[None] | None = None
         self._started = False
         self._logged_in = False
@@ -114,9 +119,13 @@ class DeviceWorker:
         self._task = asyncio.create_task(self._run(), name=f"device-{self.key}")
 
     @property
-    def crashed(self) -> bool:
-        """Ended by an unexpected error (not by losing its lease): worth a new worker."""
-        return self._task is not None and self._task.done() and not self.lease_lost
+    def crashed(self) -> BaseException | None:
+        """What ended it unexpectedly (not losing its lease): worth a new worker."""
+        if self._task is None or not self._task.done() or self.lease_lost:
+            return None
+        if self._task.cancelled():
+            return asyncio.CancelledError()
+        return self._task.exception() or RuntimeError("the worker returned")
 
     async def _write(self, **values: Any) -> None:
         if not await self._write_state(self.lease, values):
@@ -137,6 +146,7 @@ class DeviceWorker:
         except LeaseLost:
             self.lease_lost = True
             log.warning("device %s: lease taken over; dropping the session", self.key)
+            await self._stop_sender()
             await self._stop_session()
 
     async def _next_event(self) -> EngineEvent:
@@ -172,9 +182,11 @@ class DeviceWorker:
                 await asyncio.sleep(delay)
 
     async def _apply(self, event: EngineEvent) -> None:
-        if isinstance(event, InboundMessage | Receipt):
-            # Stored by the messaging work; until then only seen.
-            log.debug("device %s: %s", self.key, type(event).__name__)
+        if isinstance(event, InboundMessage):
+            await self.messages.inbound(event)
+            return
+        if isinstance(event, Receipt):
+            await self.messages.receipt(event)
             return
         await self._write(**state_for(event, self._unlinked))
         if isinstance(event, LoggedOut):
@@ -187,10 +199,13 @@ class DeviceWorker:
             self._logged_in = True
             self._degraded = False
             self._unlinked = None
+            self._start_sender()
         elif isinstance(event, Disconnected) and not event.reconnect:
             self._degraded = self._logged_in or self._degraded
             self._logged_in = False
+            await self._stop_sender()
         elif isinstance(event, LoggedOut | Disconnected):
+            await self._stop_sender()
             # Logged out: start over with a fresh pairing (a new QR). Dropped: reconnect,
             # no sooner than the network asked (a temporary ban says when).
             self._logged_in = self._degraded = False
@@ -202,6 +217,18 @@ class DeviceWorker:
             log.info("device %s: %s; reconnecting in %.1fs", self.key, event.reason, delay)
             await asyncio.sleep(delay)
             await self._connect()
+
+    def _start_sender(self) -> None:
+        if self._sender is None or self._sender.done():
+            sender = Sender(self.messages, self.session)
+            self._sender = asyncio.create_task(sender.run(), name=f"sender-{self.key}")
+
+    async def _stop_sender(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender
+            self._sender = None
 
     async def _stop_session(self) -> None:
         if self._started:
@@ -228,9 +255,11 @@ class DeviceWorker:
     async def stop(self) -> None:
         """Disconnect, keeping the stored session (runner stopping or lease lost)."""
         await self._cancel()
+        await self._stop_sender()
         await self._stop_session()
 
     async def remove(self) -> None:
         """The device was deleted: log out, stop, delete its stored keys."""
         await self._cancel()
+        await self._stop_sender()
         await asyncio.wait_for(self.session.logout(), STOP_TIMEOUT_S * 2)

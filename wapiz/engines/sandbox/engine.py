@@ -3,13 +3,33 @@
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.engines.base import Engine, EngineSession, EventSink, NotConnected, SessionConfig
-from wapiz.engines.events import REMOVED_FROM_PHONE, LoggedIn, LoggedOut, QrCode
+from wapiz.engines.base import (
+    Engine,
+    EngineSession,
+    EventSink,
+    NotConnected,
+    OutboundMessage,
+    SendResult,
+    SessionConfig,
+    new_message_id,
+)
+from wapiz.engines.events import (
+    REMOVED_FROM_PHONE,
+    InboundMessage,
+    LoggedIn,
+    LoggedOut,
+    Party,
+    QrCode,
+    Receipt,
+    phone_of,
+)
 from wapiz.engines.sandbox import network
 from wapiz.engines.sandbox.models import SandboxMail
 from wapiz.engines.sandbox.network import SandboxStore
@@ -17,6 +37,32 @@ from wapiz.engines.sandbox.network import SandboxStore
 log = logging.getLogger(__name__)
 
 MAIL_POLL_S = 0.2
+
+
+def outbound_payload(message: OutboundMessage) -> dict[str, Any]:
+    """A message as the simulated network carries it (JSON)."""
+    return {
+        "chat": message.to, "type": message.type, "text": message.text,
+        "location": message.location, "contact": message.contact, "poll": message.poll,
+        "targetId": message.target_id, "reaction": message.reaction,
+        "quotedId": message.quoted_id, "mentions": list(message.mentions),
+        "timestamp": utc_now().isoformat(),
+    }
+
+
+def inbound_message(payload: dict[str, Any]) -> InboundMessage:
+    """What the recipient's session sees; in a one-to-one chat the chat is the sender."""
+    sender = Party(jid=payload["from"], phone=phone_of(payload["from"]))
+    chat = sender if payload["chat"].endswith(f"@{network.JID_SERVER}") else Party(
+        jid=payload["chat"])
+    return InboundMessage(
+        id=payload["id"], chat=chat, sender=sender, from_me=False,
+        timestamp=datetime.fromisoformat(payload["timestamp"]), type=payload["type"],
+        text=payload.get("text"), location=payload.get("location"),
+        contact=payload.get("contact"), poll=payload.get("poll"),
+        target_id=payload.get("targetId"), reaction=payload.get("reaction"),
+        quoted_id=payload.get("quotedId"), mentions=tuple(payload.get("mentions") or ()),
+    )
 
 
 class SandboxSession(EngineSession):
@@ -91,6 +137,18 @@ class SandboxSession(EngineSession):
                 self.jid = None
                 self.engine.detach(self)
                 await self.emit(LoggedOut(mail.payload.get("reason", "logged_out")))
+            elif mail.kind == network.MESSAGE and self.jid is not None:
+                await self.emit(inbound_message(mail.payload))
+                # Delivered to this phone: the network tells the sender.
+                async with self.engine.database.session_scope() as db:
+                    await SandboxStore(db).send_receipt(
+                        mail.payload["from"], mail.payload["chat"], [mail.payload["id"]],
+                        "delivered")
+            elif mail.kind == network.RECEIPT and self.jid is not None:
+                payload = mail.payload
+                chat = Party(jid=payload["chat"], phone=phone_of(payload["chat"]))
+                await self.emit(Receipt(chat=chat, sender=chat, message_ids=tuple(payload["ids"]),
+                                        status=payload["status"], timestamp=utc_now()))
 
     async def pair_phone(self, phone: str) -> str:
         async with self._lock:
@@ -98,6 +156,36 @@ class SandboxSession(EngineSession):
                 raise NotConnected("pairing has not started")
             async with self.engine.database.session_scope() as db:
                 return await SandboxStore(db).request_pair_code(self.key, phone)
+
+    def _own_jid(self) -> str:
+        if self.jid is None or self.engine._live.get(self.key) is not self:
+            raise NotConnected("not logged in")
+        return f"{phone_of(self.jid)}@{network.JID_SERVER}"
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        sender = self._own_jid()
+        message_id = message.id or new_message_id()
+        async with self.engine.database.session_scope() as db:
+            await SandboxStore(db).carry(message_id, sender, message.to, outbound_payload(message))
+        return SendResult(message_id=message_id, timestamp=utc_now())
+
+    async def check(self, phones: Sequence[str]) -> dict[str, str | None]:
+        self._own_jid()
+        found: dict[str, str | None] = {}
+        async with self.engine.database.session_scope() as db:
+            store = SandboxStore(db)
+            for phone in phones:
+                linked = await store.linked_sessions(phone)
+                found[phone] = f"{phone}@{network.JID_SERVER}" if linked else None
+        return found
+
+    async def send_presence(self, chat: str, typing: bool) -> None:
+        self._own_jid()  # the simulated phones show no presence; it is accepted
+
+    async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
+        self._own_jid()
+        async with self.engine.database.session_scope() as db:
+            await SandboxStore(db).send_receipt(sender, chat, message_ids, "read")
 
     async def probe(self) -> None:
         async with self.engine.database.session_scope() as db:
@@ -117,6 +205,7 @@ class SandboxSession(EngineSession):
 
 class SandboxEngine(Engine):
     name = "sandbox"
+    keeps_message_ids = True
 
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings

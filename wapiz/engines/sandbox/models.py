@@ -40,3 +40,15 @@ class SandboxMail(Base):
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class SandboxMessage(Base):
+    """A message the network carried, by its WhatsApp id: a resend with the same id is
+    recognised and not delivered twice, as WhatsApp's clients do."""
+
+    __tablename__ = "sandbox_messages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(128))
+    chat: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -9,18 +9,22 @@ import base64
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
+from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE
-from wapiz.engines.sandbox.models import SandboxMail, SandboxSession
+from wapiz.engines.sandbox.models import SandboxMail, SandboxMessage, SandboxSession
 from wapiz.errors import Conflict
 
 JID_SERVER = "s.whatsapp.net"
 PAIR_SUCCESS = "pair_success"
 LOGGED_OUT = "logged_out"
+MESSAGE = "message"
+RECEIPT = "receipt"
 
 
 def _random_b64(size: int) -> str:
@@ -100,6 +104,40 @@ class SandboxStore:
     async def delete(self, key: str) -> None:
         await self.session.execute(delete(SandboxSession).where(SandboxSession.key == key))
         await self.session.execute(delete(SandboxMail).where(SandboxMail.session_key == key))
+
+    async def linked_sessions(self, phone: str) -> Sequence[SandboxSession]:
+        """The sessions linked to a phone number (its companion devices), still valid."""
+        statement = select(SandboxSession).where(
+            SandboxSession.jid.like(f"{phone}:%"), SandboxSession.revoked_at.is_(None))
+        return (await self.session.scalars(statement)).all()
+
+    async def carry(self, message_id: str, sender: str, chat: str,
+                    payload: dict[str, Any]) -> bool:
+        """Deliver a message to every session linked to the recipient's number, once per
+        message id (a resend under the same id is dropped, as WhatsApp's clients drop it).
+        False if it was carried before."""
+        # One statement, no read first: on SQLite a read then a write in one transaction
+        # fails at once when another writer got in between.
+        carried = await self.session.execute(
+            insert_for(self.session, SandboxMessage)
+            .values(id=message_id, sender=sender, chat=chat, created_at=utc_now())
+            .on_conflict_do_nothing())
+        if carried.rowcount == 0:  # type: ignore[attr-defined]
+            return False
+        phone = chat.split("@", 1)[0]
+        for target in await self.linked_sessions(phone):
+            self.session.add(SandboxMail(session_key=target.key, kind=MESSAGE,
+                                         payload={**payload, "id": message_id, "from": sender}))
+        await self.session.flush()
+        return True
+
+    async def send_receipt(self, to_jid: str, chat: str, message_ids: Sequence[str],
+                           status: str) -> None:
+        """Tell the sender's sessions that their messages reached `status`."""
+        for target in await self.linked_sessions(to_jid.split("@", 1)[0].split(":", 1)[0]):
+            self.session.add(SandboxMail(session_key=target.key, kind=RECEIPT, payload={
+                "chat": chat, "ids": list(message_ids), "status": status}))
+        await self.session.flush()
 
     async def mail_for(self, keys: Sequence[str], limit: int = 100) -> Sequence[SandboxMail]:
         if not keys:

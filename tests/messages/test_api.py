@@ -1,0 +1,165 @@
+"""Messages end to end on the sandbox: two users' devices talk to each other over HTTP."""
+
+from datetime import datetime
+from itertools import pairwise
+
+import pytest
+
+from tests.messages.parties import (
+    Party,
+    inbox,
+    linked_party,
+    message,
+    send,
+    unique_phone,
+)
+from tests.support import Api, WapizProcess, wait_until
+
+
+@pytest.fixture
+def pair(api: Api) -> tuple[Party, Party]:
+    return linked_party(api, unique_phone()), linked_party(api, unique_phone())
+
+
+def test_a_text_goes_from_one_user_to_another(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    local = "0" + bob.phone[2:]  # 0812… as people write it
+    accepted = send(api, alice, to=local, text="Halo Bob")
+    assert accepted["status"] == "queued" and accepted["direction"] == "outbound"
+    assert accepted["to"] == bob.phone and accepted["chat"] == f"{bob.phone}@s.whatsapp.net"
+    assert accepted["deviceId"] == alice.device["deviceId"] and accepted["waMessageId"]
+
+    done = wait_until(lambda: (m := message(api, alice, accepted["id"]))["status"]
+                      == "delivered" and m, timeout=15)
+    assert done["sentAt"] and done["deliveredAt"] >= done["sentAt"]
+    [received] = wait_until(lambda: inbox(api, bob), timeout=10)
+    assert received["from"] == alice.phone and received["text"] == "Halo Bob"
+    assert received["status"] == "received" and received["waMessageId"] == done["waMessageId"]
+    assert received["deviceId"] == bob.device["deviceId"]
+    # Each user sees only their own messages.
+    assert message(api, bob, accepted["id"]) == {"error": "Pesan tidak ditemukan"}
+
+
+def test_every_type_arrives(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    first = send(api, alice, to=bob.phone, text="Pilih satu")
+    wait_until(lambda: message(api, alice, first["id"])["status"] == "delivered", timeout=15)
+    sent = [
+        send(api, alice, to=bob.phone, type="location",
+             location={"latitude": -6.1754, "longitude": 106.8272, "name": "Monas"}),
+        send(api, alice, to=bob.phone, type="contact",
+             contact={"displayName": "Siti", "vcard": "BEGIN:VCARD\nFN:Siti\nEND:VCARD"}),
+        send(api, alice, to=bob.phone, type="poll",
+             poll={"name": "Makan?", "options": ["Nasi", "Mie"]}),
+        send(api, alice, to=bob.phone, type="reaction",
+             reaction={"messageId": first["id"], "emoji": "👍"}),
+        send(api, alice, to=bob.phone, text="Balasan", quotedMessageId=first["id"]),
+    ]
+    got = wait_until(lambda: len(m := inbox(api, bob)) == 6 and m, timeout=20)
+    by_type = {item["type"]: item for item in got if item["text"] != "Pilih satu"}
+    assert by_type["location"]["location"]["name"] == "Monas"
+    assert by_type["contact"]["contact"]["displayName"] == "Siti"
+    assert by_type["poll"]["poll"]["options"] == ["Nasi", "Mie"]
+    assert by_type["reaction"]["reaction"] == {"targetWaMessageId": first["waMessageId"],
+                                               "emoji": "👍"}
+    assert by_type["text"]["text"] == "Balasan"
+    # Order of acceptance is the order of sending.
+    statuses = [message(api, alice, s["id"]) for s in sent]
+    sent_at = [s["sentAt"] for s in statuses]
+    assert sent_at == sorted(sent_at)
+
+
+def test_an_idempotent_retry_sends_once(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    body = {"deviceId": alice.device["deviceId"], "to": bob.phone, "text": "Sekali saja"}
+    headers = {**api.auth(alice.token), "Idempotency-Key": "order-42"}
+    first = api.http.post("/api/messages", json=body, headers=headers)
+    again = api.http.post("/api/messages", json=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    other = api.http.post("/api/messages", json={**body, "text": "lain"}, headers=headers)
+    assert other.status_code == 422
+    wait_until(lambda: inbox(api, bob), timeout=15)
+    assert len(inbox(api, bob)) == 1
+    # Keys are per user: another user's same key is a different message.
+    carol = linked_party(api, unique_phone())
+    mine = api.http.post("/api/messages", json={**body, "deviceId": carol.device["deviceId"]},
+                         headers={**api.auth(carol.token), "Idempotency-Key": "order-42"})
+    assert mine.status_code == 202 and mine.json()["id"] != first.json()["id"]
+
+
+def test_bad_requests(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    url, headers = "/api/messages", api.auth(alice.token)
+    device = alice.device["deviceId"]
+    for body in (
+        {"deviceId": device, "to": "12", "text": "x"},  # not a number
+        {"deviceId": device, "to": "abc@g.us", "text": "x"},  # not a group id
+        {"deviceId": device, "to": bob.phone},  # a text needs text
+        {"deviceId": device, "to": bob.phone, "text": "x", "poll": {"name": "a",
+                                                                    "options": ["1", "2"]}},
+        {"deviceId": device, "to": bob.phone, "type": "fax", "text": "x"},
+        {"deviceId": device, "to": bob.phone, "type": "location",
+         "location": {"latitude": 91, "longitude": 0}},
+        {"deviceId": device, "to": bob.phone, "text": "x", "sendAt": "2030-01-01T00:00:00"},
+        {"deviceId": device, "to": bob.phone, "text": "x", "color": "red"},
+    ):
+        answer = api.http.post(url, json=body, headers=headers)
+        assert answer.status_code == 422, (body, answer.text)
+        assert "error" in answer.json()
+    # Another user's device, or one that does not exist: 404.
+    other = api.http.post(url, json={"deviceId": bob.device["deviceId"], "to": bob.phone,
+                                     "text": "x"}, headers=headers)
+    assert other.status_code == 404 and other.json() == {"error": "Device tidak ditemukan"}
+    assert api.http.get("/api/messages/nope", headers=headers).status_code == 404
+    assert api.http.get("/api/messages", params={"cursor": "!!"},
+                        headers=headers).status_code == 400
+    assert api.http.post(url, json={"to": bob.phone, "text": "x"}).status_code == 401
+
+
+def test_a_device_not_logged_in_queues_or_refuses(api: Api) -> None:
+    token, _ = api.register()
+    device = api.create_device(token)  # never linked
+    body = {"deviceId": device["deviceId"], "to": "6281234567890", "text": "nanti"}
+    queued = api.http.post("/api/messages", json=body, headers=api.auth(token))
+    assert queued.status_code == 202
+    assert queued.json()["status"] == "queued"
+    assert queued.json()["waiting"] == "device_not_logged_in"
+    refused = api.http.post("/api/messages", json={**body, "queue": False},
+                            headers=api.auth(token))
+    assert refused.status_code == 409
+    # Still queued: it can be cancelled; a cancelled one cannot be cancelled again.
+    cancel = api.http.delete(f"/api/messages/{queued.json()['id']}", headers=api.auth(token))
+    assert cancel.status_code == 200 and cancel.json()["status"] == "cancelled"
+    again = api.http.delete(f"/api/messages/{queued.json()['id']}", headers=api.auth(token))
+    assert again.status_code == 409
+
+
+def test_listing_pages_newest_first(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    ids = [send(api, alice, to=bob.phone, text=f"pesan {n}", sendAt="2099-01-01T00:00:00Z")["id"]
+           for n in range(5)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, "direction": "outbound",
+                  "deviceId": alice.device["deviceId"], **({"cursor": cursor} if cursor else {})}
+        page = api.http.get("/api/messages", params=params, headers=api.auth(alice.token)).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(ids))
+    scheduled = message(api, alice, ids[0])
+    assert scheduled["status"] == "queued" and scheduled["sendAt"] == "2099-01-01T00:00:00.000Z"
+
+
+def test_pacing_spaces_the_sends(api: Api, server: WapizProcess) -> None:
+    alice, bob = linked_party(api, unique_phone()), linked_party(api, unique_phone())
+    api.http.patch(f"/api/devices/{alice.device['id']}/settings",
+                   json={"minDelayMs": 600, "maxDelayMs": 800}, headers=api.auth(alice.token))
+    ids = [send(api, alice, to=bob.phone, text=f"p{n}")["id"] for n in range(4)]
+    done = wait_until(lambda: all((m := [message(api, alice, i) for i in ids])[k]["sentAt"]
+                                  for k in range(4)) and m, timeout=20)
+    times = [datetime.fromisoformat(m["sentAt"].replace("Z", "+00:00")) for m in done]
+    gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
+    assert all(gap >= 0.55 for gap in gaps), gaps

@@ -1,0 +1,1 @@
+"""Messages: the durable send queue, the message API, inbound messages and receipts."""

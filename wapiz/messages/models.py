@@ -1,0 +1,59 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wapiz.db.base import Base, UTCDateTime, utc_now
+
+OUTBOUND, INBOUND = "outbound", "inbound"
+# An outbound message's life: queued → sending → sent → delivered → read, or failed /
+# cancelled. Inbound messages are stored as "received".
+QUEUED, SENDING, SENT, DELIVERED, READ = "queued", "sending", "sent", "delivered", "read"
+FAILED, CANCELLED, RECEIVED = "failed", "cancelled", "received"
+
+
+class Message(Base):
+    """A message sent or received by one of a user's devices.
+
+    Outbound rows are the send queue: a row is written (with the WhatsApp id it will carry)
+    before the 202, and the runner holding the device sends it, so an accepted message
+    survives any restart, and a resend after a crash carries the same id.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key"),
+        # The send queue: a device's due messages, in order.
+        Index("ix_messages_queue", "device_id", "status", "send_at"),
+        # Listing, newest first.
+        Index("ix_messages_listing", "user_id", "created_at"),
+        # Receipts find our message by its WhatsApp id.
+        Index("ix_messages_wa", "device_id", "wa_message_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    # The device's public `deviceId` (devices.device_id), as every message operation names it.
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("devices.device_id", ondelete="CASCADE")
+    )
+    direction: Mapped[str] = mapped_column(String(8))
+    chat: Mapped[str] = mapped_column(String(128))  # the chat's WhatsApp id
+    peer: Mapped[str | None] = mapped_column(String(32), nullable=True)  # phone, if known
+    type: Mapped[str] = mapped_column(String(16))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the type carries
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)  # text or caption
+    status: Mapped[str] = mapped_column(String(16))
+    wa_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # Outbound: due from this time (a schedule, or a retry's backoff).
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,140 @@
+"""The runner's side of messages: taking due sends off the queue, recording the outcome,
+storing inbound messages and applying receipts.
+
+Every change a runner makes to the queue is fenced by its lease (runner and epoch), like
+its state writes: a runner that lost a device can no longer take or settle its messages.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.devices.models import Device, DeviceSession
+from wapiz.engines.events import InboundMessage, Receipt
+from wapiz.messages import models
+from wapiz.messages.models import Message
+
+# How far each receipt moves a message; never backwards.
+RECEIPT_RANK = {models.SENT: 0, "delivered": 1, "read": 2, "played": 2}
+
+
+class SendQueue:
+    def __init__(self, session: AsyncSession, runner: str, lease: tuple[uuid.UUID, int],
+                 device_id: uuid.UUID) -> None:
+        self.session = session
+        self.device_id = device_id  # the public deviceId the messages carry
+        device_key, epoch = lease
+        self._held: ColumnElement[bool] = exists().where(
+            DeviceSession.device_id == device_key, DeviceSession.runner == runner,
+            DeviceSession.epoch == epoch)
+
+    async def recover_interrupted(self, resend: bool) -> int:
+        """Messages left `sending` by a runner that stopped mid-send: back in the queue when
+        the engine resends under the same WhatsApp id (the recipient sees one message),
+        else failed, as it cannot be known whether they went out."""
+        values: dict[str, Any] = (
+            {"status": models.QUEUED} if resend else
+            {"status": models.FAILED,
+             "error": "unknown: the gateway stopped while sending; it may have been sent"})
+        result = await self.session.execute(
+            update(Message)
+            .where(Message.device_id == self.device_id, Message.status == models.SENDING,
+                   self._held)
+            .values(**values))
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def take_next(self, now: datetime) -> Message | None:
+        """The device's next due message, marked `sending`, in order of acceptance."""
+        due = (
+            select(Message.id)
+            .where(Message.device_id == self.device_id, Message.status == models.QUEUED,
+                   Message.send_at <= now)
+            .order_by(Message.send_at, Message.created_at, Message.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        taken = await self.session.scalar(
+            update(Message)
+            .where(Message.id == due, Message.status == models.QUEUED, self._held)
+            .values(status=models.SENDING, attempts=Message.attempts + 1)
+            .returning(Message)
+        )
+        return taken
+
+    async def pacing(self) -> tuple[int, int, bool, int | None] | None:
+        """The device's pacing settings as they are now."""
+        row = (await self.session.execute(
+            select(Device.min_delay_ms, Device.max_delay_ms, Device.typing, Device.per_minute)
+            .where(Device.device_id == self.device_id))).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    async def next_due_at(self) -> datetime | None:
+        return await self.session.scalar(
+            select(Message.send_at)
+            .where(Message.device_id == self.device_id, Message.status == models.QUEUED)
+            .order_by(Message.send_at).limit(1))
+
+    async def _settle(self, message_id: uuid.UUID, **values: Any) -> bool:
+        result = await self.session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == models.SENDING, self._held)
+            .values(**values))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def sent(self, message_id: uuid.UUID, wa_message_id: str, at: datetime) -> bool:
+        return await self._settle(message_id, status=models.SENT, wa_message_id=wa_message_id,
+                                  sent_at=at, error=None)
+
+    async def requeue(self, message_id: uuid.UUID, error: str | None) -> bool:
+        """Back in the queue, in its place (to be tried again)."""
+        return await self._settle(message_id, status=models.QUEUED, error=error)
+
+    async def failed(self, message_id: uuid.UUID, error: str) -> bool:
+        return await self._settle(message_id, status=models.FAILED, error=error)
+
+    async def record_inbound(self, user_id: uuid.UUID, event: InboundMessage) -> bool:
+        """Store an inbound message once (WhatsApp may deliver it again after a reconnect)."""
+        known = await self.session.scalar(
+            select(Message.id).where(Message.device_id == self.device_id,
+                                     Message.wa_message_id == event.id,
+                                     Message.direction == models.INBOUND))
+        if known is not None or not await self.session.scalar(select(self._held)):
+            return False
+        body: dict[str, Any] = {
+            "sender": {"jid": event.sender.jid, "phone": event.sender.phone,
+                       "lid": event.sender.lid},
+            "pushName": event.push_name, "fromMe": event.from_me,
+        }
+        for name in ("location", "contact", "poll"):
+            if getattr(event, name) is not None:
+                body[name] = getattr(event, name)
+        if event.type == "reaction":
+            body["reaction"] = {"targetWaMessageId": event.target_id, "emoji": event.reaction}
+        if event.quoted_id:
+            body["quotedWaMessageId"] = event.quoted_id
+        if event.mentions:
+            body["mentions"] = list(event.mentions)
+        self.session.add(Message(
+            user_id=user_id, device_id=self.device_id, direction=models.INBOUND,
+            chat=event.chat.jid, peer=event.sender.phone, type=event.type, body=body,
+            text=event.text, status=models.RECEIVED, wa_message_id=event.id,
+            created_at=event.timestamp,
+        ))
+        await self.session.flush()
+        return True
+
+    async def apply_receipt(self, receipt: Receipt) -> int:
+        """Move our messages named by the receipt forward (delivered, then read)."""
+        column = {"delivered": Message.delivered_at}.get(receipt.status, Message.read_at)
+        status = models.DELIVERED if receipt.status == "delivered" else models.READ
+        earlier = [s for s, rank in RECEIPT_RANK.items() if rank < RECEIPT_RANK[receipt.status]]
+        result = await self.session.execute(
+            update(Message)
+            .where(Message.device_id == self.device_id, Message.direction == models.OUTBOUND,
+                   Message.wa_message_id.in_(receipt.message_ids),
+                   Message.status.in_(earlier), self._held)
+            .values({Message.status: status, column: receipt.timestamp}))
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]

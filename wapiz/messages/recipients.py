@@ -1,0 +1,53 @@
+"""Who a message goes to, as people write it: `0812…`, `+62 812-…`, `62812…`, or a group.
+
+Indonesian habits first: a number starting with 0 is read in the default country
+(`WAPIZ_DEFAULT_COUNTRY_CODE`, 62). Every form becomes the WhatsApp id of the number.
+"""
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+PHONE_SERVER = "s.whatsapp.net"
+GROUP_SERVER = "g.us"
+GROUP_ID = re.compile(r"^\d{5,32}(-\d{5,16})?@g\.us$")
+SEPARATORS = re.compile(r"[\s\-().]")
+
+
+class InvalidRecipient(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Recipient:
+    chat: str  # 6281234567890@s.whatsapp.net, or 120363…@g.us
+    phone: str | None  # digits, for a person
+
+
+def recipient(raw: str, default_country_code: str) -> Recipient:
+    text = raw.strip()
+    if text.endswith("@" + GROUP_SERVER):
+        if not GROUP_ID.match(text):
+            raise InvalidRecipient(f"{raw!r} is not a WhatsApp group id (…@g.us)")
+        return Recipient(chat=text, phone=None)
+    if text.endswith("@" + PHONE_SERVER):
+        text = text.rsplit("@", 1)[0].split(":", 1)[0]
+    digits = SEPARATORS.sub("", text)
+    if digits.startswith("+"):
+        candidate = digits
+    elif digits.startswith("00"):
+        candidate = "+" + digits[2:]
+    elif digits.startswith("0"):
+        candidate = f"+{default_country_code}{digits[1:]}"
+    else:
+        candidate = "+" + digits
+    try:
+        number = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidRecipient(
+            f"{raw!r} is not a valid phone number (e.g. 081234567890 or 6281234567890)")
+    phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+    return Recipient(chat=f"{phone}@{PHONE_SERVER}", phone=phone)

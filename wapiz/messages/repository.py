@@ -1,0 +1,84 @@
+"""Every query on messages, scoped to one user from its first line."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.devices.models import Device
+from wapiz.messages.models import CANCELLED, QUEUED, Message
+
+
+@dataclass(frozen=True)
+class MessageFilter:
+    device_id: uuid.UUID | None = None
+    direction: str | None = None
+    status: str | None = None
+    chat: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class MessageRepository:
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        self.session = session
+        self.user_id = user_id
+
+    def _owned(self) -> Select[tuple[Message]]:
+        return select(Message).where(Message.user_id == self.user_id)
+
+    async def device(self, device_id: uuid.UUID) -> Device | None:
+        """The user's live device whose public `deviceId` this is."""
+        return await self.session.scalar(
+            select(Device).where(Device.device_id == device_id, Device.user_id == self.user_id,
+                                 Device.deleted_at.is_(None)))
+
+    async def get(self, message_id: uuid.UUID) -> Message | None:
+        statement = self._owned().where(Message.id == message_id)
+        return await self.session.scalar(statement.execution_options(populate_existing=True))
+
+    async def by_idempotency_key(self, key: str) -> Message | None:
+        return await self.session.scalar(self._owned().where(Message.idempotency_key == key))
+
+    async def add(self, message: Message) -> Message | None:
+        """Insert; None if a concurrent request with the same idempotency key won."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(message)
+        except IntegrityError:
+            return None
+        return message
+
+    async def cancel_queued(self, message_id: uuid.UUID) -> bool:
+        """Cancel, in one statement, only if the runner has not taken it meanwhile."""
+        result = await self.session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.user_id == self.user_id,
+                   Message.status == QUEUED)
+            .values(status=CANCELLED))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def page(self, where: MessageFilter, after: tuple[datetime, uuid.UUID] | None,
+                   limit: int) -> Sequence[Message]:
+        """Newest first; `after` is the last (created_at, id) of the previous page."""
+        statement = self._owned()
+        for column, value in ((Message.device_id, where.device_id),
+                              (Message.direction, where.direction),
+                              (Message.status, where.status), (Message.chat, where.chat)):
+            if value is not None:
+                statement = statement.where(column == value)
+        if where.since is not None:
+            statement = statement.where(Message.created_at >= where.since)
+        if where.until is not None:
+            statement = statement.where(Message.created_at < where.until)
+        if after is not None:
+            created_at, message_id = after
+            statement = statement.where(or_(
+                Message.created_at < created_at,
+                and_(Message.created_at == created_at, Message.id < message_id)))
+        statement = statement.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+        return (await self.session.scalars(statement)).all()

@@ -1,0 +1,111 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from wapiz.schemas import ApiInput, ApiModel, Timestamp
+
+MessageType = Literal["text", "location", "contact", "reaction", "poll"]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+
+
+class Location(ApiInput):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str | None = Field(None, max_length=256)
+    address: str | None = Field(None, max_length=512)
+
+
+class Contact(ApiInput):
+    display_name: str = Field(min_length=1, max_length=256)
+    vcard: str = Field(min_length=1, max_length=16384,
+                       description="The contact as a vCard (BEGIN:VCARD … END:VCARD).")
+
+
+class Reaction(ApiInput):
+    message_id: uuid.UUID = Field(description="The message (its `id`) to react to.")
+    emoji: str = Field(max_length=16, description='The emoji; "" removes the reaction.')
+
+
+class Poll(ApiInput):
+    name: str = Field(min_length=1, max_length=256)
+    options: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        min_length=2, max_length=12)
+    selectable_count: int = Field(1, ge=1, le=12)
+
+
+# Which field carries each type's content.
+CONTENT_FIELD = {"text": "text", "location": "location", "contact": "contact",
+                 "reaction": "reaction", "poll": "poll"}
+
+
+class MessageIn(ApiInput):
+    device_id: uuid.UUID = Field(description="The sending device's `deviceId`.")
+    to: str = Field(min_length=3, max_length=128, examples=["081234567890"],
+                    description="A phone number (0812…, +62 812-…, 62812…) or a group id "
+                    "(…@g.us).")
+    type: MessageType = "text"
+    text: Text | None = None
+    location: Location | None = None
+    contact: Contact | None = None
+    reaction: Reaction | None = None
+    poll: Poll | None = None
+    quoted_message_id: uuid.UUID | None = Field(None, description="Reply to this message.")
+    mentions: list[str] = Field(default_factory=list, max_length=256,
+                                description="Phone numbers to mention (in groups).")
+    send_at: datetime | None = Field(None, description="Send at this time, not at once.")
+    queue: bool = Field(True, description="false: fail with 409 if the device is not "
+                        "logged in, instead of waiting for it in the queue.")
+
+    @model_validator(mode="after")
+    def _content_matches_type(self) -> "MessageIn":
+        needed = CONTENT_FIELD[self.type]
+        if getattr(self, needed) is None:
+            raise ValueError(f"a {self.type} message needs `{needed}`")
+        extra = [f for f in set(CONTENT_FIELD.values()) - {needed}
+                 if getattr(self, f) is not None]
+        if extra:
+            raise ValueError(f"a {self.type} message does not take `{', '.join(sorted(extra))}`")
+        if self.send_at is not None and self.send_at.tzinfo is None:
+            raise ValueError("sendAt needs a time zone (e.g. 2026-12-01T09:00:00Z)")
+        return self
+
+    def content(self) -> dict[str, Any]:
+        """What the type carries, as stored in the message's body (a text's is its text)."""
+        field = CONTENT_FIELD[self.type]
+        value = getattr(self, field)
+        return {} if isinstance(value, str) else {
+            field: value.model_dump(mode="json", by_alias=True)}
+
+
+class MessageOut(ApiModel):
+    id: uuid.UUID
+    device_id: uuid.UUID
+    direction: Literal["outbound", "inbound"]
+    to: str | None = Field(description="Outbound: the recipient's phone number (or group).")
+    sender: str | None = Field(None, alias="from",
+                               description="Inbound: the sender's phone number, if known.")
+    chat: str = Field(description="The chat's WhatsApp id.")
+    type: str
+    text: str | None = None
+    location: dict[str, Any] | None = None
+    contact: dict[str, Any] | None = None
+    reaction: dict[str, Any] | None = None
+    poll: dict[str, Any] | None = None
+    status: str = Field(description="queued, sending, sent, delivered, read, failed, "
+                        "cancelled; received (inbound)")
+    waiting: str | None = Field(None, description="Why a queued message waits: "
+                                "device_not_logged_in, scheduled.")
+    wa_message_id: str | None = None
+    error: str | None = None
+    created_at: Timestamp
+    send_at: Timestamp | None = None
+    sent_at: Timestamp | None = None
+    delivered_at: Timestamp | None = None
+    read_at: Timestamp | None = None
+
+
+class MessagePage(ApiModel):
+    items: list[MessageOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page.")
