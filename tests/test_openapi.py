@@ -20,6 +20,8 @@ EXPECTED = {
     ("patch", "/api/devices/{id}/settings"): {"200", "401", "404", "422"},
     ("post", "/api/sandbox/devices/{id}/link"): {"200", "202", "401", "404", "409", "422", "503"},
     ("post", "/api/sandbox/devices/{id}/unlink"): {"200", "401", "404", "409"},
+    ("post", "/api/devices/{id}/check"): {"200", "401", "404", "409", "422", "503"},
+    ("post", "/api/sandbox/devices/{id}/inbound"): {"202", "401", "404", "409", "422"},
     ("post", "/api/messages"): {"202", "401", "404", "409", "422"},
     ("get", "/api/messages"): {"200", "400", "401", "422"},
     ("get", "/api/messages/{id}"): {"200", "401", "404"},

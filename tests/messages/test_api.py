@@ -163,3 +163,46 @@ def test_pacing_spaces_the_sends(api: Api, server: WapizProcess) -> None:
     times = [datetime.fromisoformat(m["sentAt"].replace("Z", "+00:00")) for m in done]
     gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
     assert all(gap >= 0.55 for gap in gaps), gaps
+
+
+def test_which_numbers_are_on_whatsapp(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    url = f"/api/devices/{alice.device['id']}/check"
+    unknown = unique_phone()
+    answer = api.http.post(url, json={"phones": ["0" + bob.phone[2:], unknown, "abc"]},
+                           headers=api.auth(alice.token))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"] == [
+        {"phone": "0" + bob.phone[2:], "normalized": bob.phone, "onWhatsapp": True,
+         "jid": f"{bob.phone}@s.whatsapp.net"},
+        {"phone": unknown, "normalized": unknown, "onWhatsapp": False, "jid": None},
+        {"phone": "abc", "normalized": None, "onWhatsapp": False, "jid": None},
+    ]
+    assert api.http.post(url, json={"phones": []},
+                         headers=api.auth(alice.token)).status_code == 422
+    # Another user's device: 404; a device not logged in: 409.
+    assert api.http.post(url, json={"phones": [bob.phone]},
+                         headers=api.auth(bob.token)).status_code == 404
+    token, _ = api.register()
+    offline = api.create_device(token)
+    assert api.http.post(f"/api/devices/{offline['id']}/check", json={"phones": [bob.phone]},
+                         headers=api.auth(token)).status_code == 409
+
+
+def test_an_injected_inbound_message_arrives(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, _ = pair
+    stranger = unique_phone("62813")
+    url = f"/api/sandbox/devices/{alice.device['id']}/inbound"
+    answer = api.http.post(url, json={"from": "+" + stranger, "text": "Halo, masih ada?"},
+                           headers=api.auth(alice.token))
+    assert answer.status_code == 202, answer.text
+    wa_id = answer.json()["waMessageId"]
+    [got] = wait_until(lambda: inbox(api, alice), timeout=10)
+    assert got["from"] == stranger and got["text"] == "Halo, masih ada?"
+    assert got["waMessageId"] == wa_id and got["chat"] == f"{stranger}@s.whatsapp.net"
+    place = api.http.post(url, json={"from": stranger, "type": "location",
+                                     "location": {"latitude": 1.5, "longitude": 2.5}},
+                          headers=api.auth(alice.token))
+    assert place.status_code == 202
+    assert api.http.post(url, json={"from": "nobody", "text": "x"},
+                         headers=api.auth(alice.token)).status_code == 422

@@ -1,18 +1,17 @@
-"""Linking a device with a pairing code instead of a QR scan.
-
-Only the device's live session can ask WhatsApp for a code, so the request goes to the
-runner through the database (devices/requests.py); the session must be showing QR codes.
-"""
+"""What only a device's live session can answer: a pairing code (linking without a QR
+scan), and which numbers are on WhatsApp. The request goes to the runner through the
+database (devices/requests.py)."""
 
 from wapiz.db.base import utc_now
 from wapiz.devices.reader import DeviceReader
-from wapiz.devices.requests import PAIR_PHONE, RequestFailed, ask_session
+from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE, RequestFailed, ask_session
 from wapiz.devices.status import current_status
 from wapiz.errors import Conflict, ServiceUnavailable
 
 # Longer than the engine's own limit on asking WhatsApp (20 s): a code that comes late must
 # still reach the user, whose phone has already been told to expect it.
 PAIR_WAIT_S = 30.0
+CHECK_WAIT_S = 40.0  # longer than the engine's limit on one call (30 s)
 NOT_READY_RETRY_AFTER_S = 2
 
 
@@ -33,3 +32,19 @@ async def pairing_code(devices: DeviceReader, raw_id: str, phone: str) -> str:
         raise ServiceUnavailable(f"Pairing ditolak: {failure}",
                                  retry_after=NOT_READY_RETRY_AFTER_S) from None
     return str(result["code"])
+
+
+async def numbers_on_whatsapp(devices: DeviceReader, raw_id: str,
+                              phones: list[str]) -> dict[str, str | None]:
+    """phone → its WhatsApp id, or None when the number is not on WhatsApp."""
+    device = await devices.get(raw_id)
+    status = current_status(await devices.view(raw_id), utc_now())
+    if not status.logged_in:
+        raise Conflict("Device belum terhubung ke WhatsApp")
+    try:
+        result = await ask_session(devices.database, device.id, CHECK_NUMBERS,
+                                   {"phones": phones}, CHECK_WAIT_S)
+    except RequestFailed as failure:
+        raise ServiceUnavailable(f"Pengecekan nomor gagal: {failure}",
+                                 retry_after=NOT_READY_RETRY_AFTER_S) from None
+    return dict(result["found"])

@@ -23,6 +23,7 @@ from wapiz.errors import ServiceUnavailable
 PENDING, DONE, FAILED = "pending", "done", "failed"
 # What can be asked.
 PAIR_PHONE = "pair_phone"
+CHECK_NUMBERS = "check_numbers"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
 

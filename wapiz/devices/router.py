@@ -2,19 +2,23 @@ from fastapi import APIRouter, Body, Request, Response, status
 
 from wapiz.accounts.deps import CurrentUser
 from wapiz.devices.deps import DeviceReads, Devices, reader_for
-from wapiz.devices.pairing import pairing_code
+from wapiz.devices.pairing import numbers_on_whatsapp, pairing_code
 from wapiz.devices.qr import qr_png
 from wapiz.devices.schemas import (
+    CheckIn,
+    CheckOut,
     DeviceCreate,
     DeviceOut,
     DeviceSettings,
     DeviceSettingsIn,
+    NumberCheck,
     PairIn,
     PairOut,
     WebhookIn,
     WebhookOut,
 )
 from wapiz.devices.status import DeviceStatus
+from wapiz.messages.recipients import normalized_phone
 from wapiz.schemas import ErrorBody, OkBody, error_responses
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
@@ -109,3 +113,22 @@ async def get_settings(id: str, devices: Devices) -> DeviceSettings:
 async def update_settings(id: str, body: DeviceSettingsIn, devices: Devices) -> DeviceSettings:
     changes = body.model_dump(include=body.model_fields_set)
     return DeviceSettings.model_validate(await devices.update_settings(id, changes))
+
+
+@router.post(
+    "/{id}/check",
+    responses={
+        **error_responses(401, 404, 409),
+        503: {"model": ErrorBody, "description": "The session did not answer; see Retry-After."},
+    },
+    summary="Which numbers are on WhatsApp (asked through the device's session)",
+)
+async def check_numbers(id: str, body: CheckIn, request: Request,
+                        devices: DeviceReads) -> CheckOut:
+    country = request.app.state.settings.default_country_code
+    given = [(raw, normalized_phone(raw, country)) for raw in body.phones]
+    found = await numbers_on_whatsapp(devices, id, sorted({p for _, p in given if p}))
+    return CheckOut(results=[
+        NumberCheck(phone=raw, normalized=phone, on_whatsapp=bool(found.get(phone or "")),
+                    jid=found.get(phone or "")) for raw, phone in given
+    ])

@@ -92,3 +92,19 @@ class PairIn(ApiInput):
 class PairOut(ApiModel):
     code: str = Field(description="Type it into WhatsApp: Linked devices → Link with phone "
                       "number.", examples=["ABCD-EFGH"])
+
+
+class CheckIn(ApiInput):
+    phones: list[str] = Field(min_length=1, max_length=100,
+                              examples=[["081234567890", "+62 812-0000-0000"]])
+
+
+class NumberCheck(ApiModel):
+    phone: str = Field(description="The number as given.")
+    normalized: str | None = Field(description="Its digits, or null if it is not a number.")
+    on_whatsapp: bool
+    jid: str | None = Field(description="Its WhatsApp id, when on WhatsApp.")
+
+
+class CheckOut(ApiModel):
+    results: list[NumberCheck]

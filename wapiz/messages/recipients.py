@@ -51,3 +51,11 @@ def recipient(raw: str, default_country_code: str) -> Recipient:
             f"{raw!r} is not a valid phone number (e.g. 081234567890 or 6281234567890)")
     phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
     return Recipient(chat=f"{phone}@{PHONE_SERVER}", phone=phone)
+
+
+def normalized_phone(raw: str, default_country_code: str) -> str | None:
+    """The digits of a phone number as people write it, or None if it is not one."""
+    try:
+        return recipient(raw, default_country_code).phone
+    except InvalidRecipient:
+        return None

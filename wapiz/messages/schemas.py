@@ -40,26 +40,18 @@ CONTENT_FIELD = {"text": "text", "location": "location", "contact": "contact",
                  "reaction": "reaction", "poll": "poll"}
 
 
-class MessageIn(ApiInput):
-    device_id: uuid.UUID = Field(description="The sending device's `deviceId`.")
-    to: str = Field(min_length=3, max_length=128, examples=["081234567890"],
-                    description="A phone number (0812…, +62 812-…, 62812…) or a group id "
-                    "(…@g.us).")
+class MessageContent(ApiInput):
+    """A message's type and what it carries: exactly the field its type names."""
+
     type: MessageType = "text"
     text: Text | None = None
     location: Location | None = None
     contact: Contact | None = None
     reaction: Reaction | None = None
     poll: Poll | None = None
-    quoted_message_id: uuid.UUID | None = Field(None, description="Reply to this message.")
-    mentions: list[str] = Field(default_factory=list, max_length=256,
-                                description="Phone numbers to mention (in groups).")
-    send_at: datetime | None = Field(None, description="Send at this time, not at once.")
-    queue: bool = Field(True, description="false: fail with 409 if the device is not "
-                        "logged in, instead of waiting for it in the queue.")
 
     @model_validator(mode="after")
-    def _content_matches_type(self) -> "MessageIn":
+    def _content_matches_type(self) -> "MessageContent":
         needed = CONTENT_FIELD[self.type]
         if getattr(self, needed) is None:
             raise ValueError(f"a {self.type} message needs `{needed}`")
@@ -67,8 +59,6 @@ class MessageIn(ApiInput):
                  if getattr(self, f) is not None]
         if extra:
             raise ValueError(f"a {self.type} message does not take `{', '.join(sorted(extra))}`")
-        if self.send_at is not None and self.send_at.tzinfo is None:
-            raise ValueError("sendAt needs a time zone (e.g. 2026-12-01T09:00:00Z)")
         return self
 
     def content(self) -> dict[str, Any]:
@@ -77,6 +67,25 @@ class MessageIn(ApiInput):
         value = getattr(self, field)
         return {} if isinstance(value, str) else {
             field: value.model_dump(mode="json", by_alias=True)}
+
+
+class MessageIn(MessageContent):
+    device_id: uuid.UUID = Field(description="The sending device's `deviceId`.")
+    to: str = Field(min_length=3, max_length=128, examples=["081234567890"],
+                    description="A phone number (0812…, +62 812-…, 62812…) or a group id "
+                    "(…@g.us).")
+    quoted_message_id: uuid.UUID | None = Field(None, description="Reply to this message.")
+    mentions: list[str] = Field(default_factory=list, max_length=256,
+                                description="Phone numbers to mention (in groups).")
+    send_at: datetime | None = Field(None, description="Send at this time, not at once.")
+    queue: bool = Field(True, description="false: fail with 409 if the device is not "
+                        "logged in, instead of waiting for it in the queue.")
+
+    @model_validator(mode="after")
+    def _zoned_send_at(self) -> "MessageIn":
+        if self.send_at is not None and self.send_at.tzinfo is None:
+            raise ValueError("sendAt needs a time zone (e.g. 2026-12-01T09:00:00Z)")
+        return self
 
 
 class MessageOut(ApiModel):

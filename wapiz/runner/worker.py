@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from wapiz.db.base import utc_now
-from wapiz.devices.requests import PAIR_PHONE
+from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE
 from wapiz.engines import events
 from wapiz.engines.base import Engine, EngineError
 from wapiz.engines.events import (
@@ -244,6 +244,8 @@ class DeviceWorker:
         """Carry out a request from the API (devices/requests.py)."""
         if kind == PAIR_PHONE:
             return {"code": await self.session.pair_phone(str(payload["phone"]))}
+        if kind == CHECK_NUMBERS:
+            return {"found": await self.session.check(list(payload["phones"]))}
         raise EngineError("unsupported", f"unknown request {kind!r}")
 
     async def _cancel(self) -> None:

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response, status
 
 from wapiz.devices.deps import DeviceReads
 from wapiz.devices.status import DeviceStatus
-from wapiz.engines.sandbox.schemas import LinkIn, LinkOut
+from wapiz.engines.sandbox.schemas import InboundIn, InboundOut, LinkIn, LinkOut
 from wapiz.engines.sandbox.service import SandboxPhoneService
 from wapiz.schemas import ErrorBody, error_responses
 
@@ -40,3 +40,13 @@ async def link_device(
 )
 async def unlink_device(id: str, devices: DeviceReads) -> DeviceStatus:
     return await SandboxPhoneService(devices).unlink(id)
+
+
+@router.post(
+    "/devices/{id}/inbound",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 404, 409),
+    summary="A message to the device from any number (to test integrations)",
+)
+async def inject_inbound(id: str, body: InboundIn, devices: DeviceReads) -> InboundOut:
+    return InboundOut(wa_message_id=await SandboxPhoneService(devices).inject(id, body))

@@ -1,5 +1,6 @@
 from pydantic import Field
 
+from wapiz.messages.schemas import MessageContent
 from wapiz.phones import PhoneNumber
 from wapiz.schemas import ApiInput, ApiModel
 
@@ -20,3 +21,15 @@ class LinkOut(ApiModel):
     connected: bool
     logged_in: bool
     status: str
+
+
+class InboundIn(MessageContent):
+    """A message to the device from any number, shaped like a send (`from` for `to`)."""
+
+    sender: str = Field(alias="from", min_length=3, max_length=64,
+                        examples=["081234567890"], description="Who it comes from.")
+
+
+class InboundOut(ApiModel):
+    ok: bool = True
+    wa_message_id: str = Field(description="The id it arrives with.")

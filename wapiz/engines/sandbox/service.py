@@ -8,8 +8,16 @@ request holds no transaction while it waits for the runner's answer.
 from wapiz.db.base import utc_now
 from wapiz.devices.reader import DeviceReader
 from wapiz.devices.status import DeviceStatus, SessionView, current_status
-from wapiz.engines.sandbox.network import SandboxPhone
+from wapiz.engines.base import OutboundMessage, new_message_id
+from wapiz.engines.events import phone_of
+from wapiz.engines.sandbox import network
+from wapiz.engines.sandbox.engine import outbound_payload
+from wapiz.engines.sandbox.network import SandboxPhone, SandboxStore
+from wapiz.engines.sandbox.schemas import InboundIn
 from wapiz.errors import Conflict
+from wapiz.messages.recipients import InvalidRecipient, recipient
+from wapiz.messages.repository import MessageRepository
+from wapiz.messages.service import InvalidInput
 
 CONFIRM_WAIT_S = 10.0
 
@@ -47,6 +55,37 @@ class SandboxPhoneService:
                 jid = await SandboxPhone(network).scan(code, phone)
         confirmed = await self.devices.wait_for(raw_id, _logged_in, CONFIRM_WAIT_S)
         return jid, confirmed or await self._status_now(raw_id)
+
+    async def inject(self, raw_id: str, body: InboundIn) -> str:
+        """Have someone send the device a message; returns the id it arrives with."""
+        view = await self.devices.view(raw_id)
+        if not current_status(view, utc_now()).logged_in or view is None:
+            raise Conflict("Device belum terhubung ke nomor WhatsApp")
+        try:
+            sender = recipient(body.sender, self.devices.settings.default_country_code)
+        except InvalidRecipient as exc:
+            raise InvalidInput(str(exc)) from None
+        if sender.phone is None:
+            raise InvalidInput("`from` must be a phone number")
+        target_id = None
+        if body.reaction is not None:
+            async with self.database.session_scope() as db:
+                target = await MessageRepository(db, self.devices.user.id).get(
+                    body.reaction.message_id)
+            if target is None or target.wa_message_id is None:
+                raise InvalidInput(f"message {body.reaction.message_id} not found")
+            target_id = target.wa_message_id
+        own_chat = f"{phone_of(view.jid)}@{network.JID_SERVER}"
+        message = OutboundMessage(
+            to=own_chat, type=body.type, text=body.text,
+            location=body.content().get("location"), contact=body.content().get("contact"),
+            poll=body.content().get("poll"), target_id=target_id,
+            reaction=body.reaction.emoji if body.reaction else None)
+        message_id = new_message_id()
+        async with self.database.session_scope() as db:
+            await SandboxStore(db).carry(message_id, sender.chat, own_chat,
+                                         outbound_payload(message))
+        return message_id
 
     async def unlink(self, raw_id: str) -> DeviceStatus:
         device = await self.devices.get(raw_id)
