@@ -23,6 +23,8 @@ EXPECTED = {
     ("post", "/api/devices/{id}/check"): {"200", "401", "404", "409", "422", "503"},
     ("post", "/api/sandbox/devices/{id}/inbound"): {"202", "401", "404", "409", "422"},
     ("post", "/api/messages"): {"202", "401", "404", "409", "422"},
+    ("post", "/api/messages/bulk"): {"202", "401", "404", "422"},
+    ("get", "/api/messages/bulk/{batch_id}"): {"200", "401", "404"},
     ("get", "/api/messages"): {"200", "400", "401", "422"},
     ("get", "/api/messages/{id}"): {"200", "401", "404"},
     ("delete", "/api/messages/{id}"): {"200", "401", "404", "409"},

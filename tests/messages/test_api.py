@@ -206,3 +206,46 @@ def test_an_injected_inbound_message_arrives(api: Api, pair: tuple[Party, Party]
     assert place.status_code == 202
     assert api.http.post(url, json={"from": "nobody", "text": "x"},
                          headers=api.auth(alice.token)).status_code == 422
+
+
+def test_bulk_sends_a_template_spaced_out(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    carol = linked_party(api, unique_phone())
+    body = {
+        "deviceId": alice.device["deviceId"], "text": "Halo {{name}}, promo {{ item }}!",
+        "recipients": [{"to": bob.phone, "variables": {"name": "Bob", "item": "kopi"}},
+                       {"to": "0" + carol.phone[2:], "variables": {"name": "Carol",
+                                                                   "item": "teh"}}],
+        "minDelayMs": 800, "maxDelayMs": 1000,
+    }
+    headers = {**api.auth(alice.token), "Idempotency-Key": "promo-1"}
+    answer = api.http.post("/api/messages/bulk", json=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    batch = answer.json()
+    assert batch["total"] == 2 and len(batch["messageIds"]) == 2
+    again = api.http.post("/api/messages/bulk", json=body, headers=headers)
+    assert again.json()["batchId"] == batch["batchId"]
+
+    def progress() -> dict:
+        return api.http.get(f"/api/messages/bulk/{batch['batchId']}",
+                            headers=api.auth(alice.token)).json()
+
+    done = wait_until(lambda: (p := progress())["done"] and p, timeout=20)
+    assert sum(done["counts"].values()) == 2
+    assert set(done["counts"]) <= {"sent", "delivered"}
+    [to_bob] = wait_until(lambda: inbox(api, bob), timeout=10)
+    [to_carol] = wait_until(lambda: inbox(api, carol), timeout=10)
+    assert to_bob["text"] == "Halo Bob, promo kopi!"
+    assert to_carol["text"] == "Halo Carol, promo teh!"
+    sent = sorted(message(api, alice, i)["sentAt"] for i in batch["messageIds"])
+    first, last = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in sent)
+    assert (last - first).total_seconds() >= 0.75  # the batch's own spacing
+
+    # Bad recipients or a missing variable: 422 naming them; another user's batch: 404.
+    bad = api.http.post("/api/messages/bulk", json={**body, "recipients": [
+        {"to": "abcd", "variables": {"name": "x", "item": "y"}}, {"to": bob.phone}]},
+        headers=api.auth(alice.token))
+    assert bad.status_code == 422
+    assert "recipients[0]" in bad.json()["error"] and "{{item}}" in bad.json()["error"]
+    assert api.http.get(f"/api/messages/bulk/{batch['batchId']}",
+                        headers=api.auth(bob.token)).status_code == 404

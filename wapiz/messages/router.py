@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from wapiz.accounts.deps import CurrentUser
 from wapiz.deps import SessionDep
+from wapiz.messages.bulk import BulkService
 from wapiz.messages.repository import MessageFilter
-from wapiz.messages.schemas import MessageIn, MessageOut, MessagePage
+from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut, MessageIn, MessageOut, MessagePage
 from wapiz.messages.service import MessageService
 from wapiz.schemas import error_responses
 
@@ -29,6 +30,15 @@ async def message_service(request: Request, user: CurrentUser,
 Messages = Annotated[MessageService, Depends(message_service)]
 
 
+async def bulk_service(request: Request, user: CurrentUser, session: SessionDep) -> BulkService:
+    return BulkService(session, request.app.state.settings, user)
+
+
+Bulk = Annotated[BulkService, Depends(bulk_service)]
+IdempotencyKey = Annotated[str | None, Header(max_length=255, description=(
+    "A retry with the same key returns the first answer instead of sending twice."))]
+
+
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
@@ -36,12 +46,25 @@ Messages = Annotated[MessageService, Depends(message_service)]
     summary="Send a message: accepted into the device's durable queue",
 )
 async def send_message(
-    body: MessageIn,
-    messages: Messages,
-    idempotency_key: Annotated[str | None, Header(max_length=255, description=(
-        "A retry with the same key returns the first answer instead of sending twice."))] = None,
+    body: MessageIn, messages: Messages, idempotency_key: IdempotencyKey = None
 ) -> MessageOut:
     return await messages.send(body, idempotency_key)
+
+
+@router.post(
+    "/bulk",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 404),
+    summary="One message to up to 1,000 recipients, spaced out (15 to 45 s by default)",
+)
+async def send_bulk(body: BulkIn, bulk: Bulk, idempotency_key: IdempotencyKey = None) -> BulkOut:
+    return await bulk.send(body, idempotency_key)
+
+
+@router.get("/bulk/{batch_id}", responses=error_responses(401, 404),
+            summary="A bulk send's progress")
+async def bulk_progress(batch_id: str, bulk: Bulk) -> BatchOut:
+    return await bulk.progress(batch_id)
 
 
 @router.get("", responses=error_responses(400, 401), summary="Messages, newest first")

@@ -118,3 +118,47 @@ class MessageOut(ApiModel):
 class MessagePage(ApiModel):
     items: list[MessageOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page.")
+
+
+class BulkRecipient(ApiInput):
+    to: str = Field(min_length=3, max_length=128)
+    variables: dict[str, Annotated[str, StringConstraints(max_length=1024)]] = Field(
+        default_factory=dict, description="Values for the template's {{name}} placeholders.")
+
+
+class BulkIn(MessageContent):
+    device_id: uuid.UUID
+    recipients: list[BulkRecipient] = Field(min_length=1, max_length=1000)
+    min_delay_ms: int = Field(15000, ge=0, le=3_600_000,
+                              description="Shortest pause between two messages of the batch.")
+    max_delay_ms: int = Field(45000, ge=0, le=3_600_000,
+                              description="Longest pause between two messages of the batch.")
+    send_at: datetime | None = Field(None, description="When the first message goes.")
+
+    @model_validator(mode="after")
+    def _sane(self) -> "BulkIn":
+        if self.min_delay_ms > self.max_delay_ms:
+            raise ValueError("minDelayMs must not be more than maxDelayMs")
+        if self.send_at is not None and self.send_at.tzinfo is None:
+            raise ValueError("sendAt needs a time zone (e.g. 2026-12-01T09:00:00Z)")
+        if self.type == "reaction":
+            raise ValueError("a batch cannot send reactions")
+        return self
+
+
+class BulkOut(ApiModel):
+    batch_id: uuid.UUID
+    device_id: uuid.UUID
+    total: int
+    message_ids: list[uuid.UUID]
+    first_send_at: Timestamp
+    last_send_at: Timestamp = Field(description="When the last message is planned to go.")
+
+
+class BatchOut(ApiModel):
+    batch_id: uuid.UUID
+    device_id: uuid.UUID
+    total: int
+    counts: dict[str, int] = Field(description="Messages by status.")
+    done: bool = Field(description="No message of the batch is queued or sending any more.")
+    created_at: Timestamp

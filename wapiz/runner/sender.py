@@ -52,6 +52,11 @@ def outbound(message: Message) -> OutboundMessage:
     )
 
 
+def _pause(min_ms: int, max_ms: int) -> float:
+    """A random pause between two sends, in seconds."""
+    return random.uniform(min_ms, max(min_ms, max_ms)) / 1000
+
+
 class DeviceMessages:
     """One device's messages as its runner handles them: its queue (fenced by the lease),
     inbound messages and receipts, and its pacing (changed live by the settings route)."""
@@ -87,7 +92,8 @@ class Sender:
         self.session = session
         self._last_send = 0.0
         self._recent: deque[float] = deque()
-        self._pause = Backoff(base=5.0, cap=300.0)
+        self._last_batch_send: dict[uuid.UUID, float] = {}
+        self._rate_limit_backoff = Backoff(base=5.0, cap=300.0)
 
     def _queue(self, db: Any) -> SendQueue:
         return self.messages.queue(db)
@@ -129,11 +135,17 @@ class Sender:
                     self._recent.popleft()
                 else:
                     await asyncio.sleep(wait)
-        gap = random.uniform(pacing.min_delay_ms, max(pacing.min_delay_ms,
-                                                      pacing.max_delay_ms)) / 1000
-        remaining = self._last_send + gap - time.monotonic()
+        ready_at = self._last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
+        batch_pacing = (message.body or {}).get("batchPacing")
+        if message.batch_id is not None and batch_pacing:
+            # A batch keeps its own (slower) spacing, even when its messages fell due together.
+            last = self._last_batch_send.get(message.batch_id, 0.0)
+            ready_at = max(ready_at, last + _pause(*batch_pacing))
+        remaining = ready_at - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)
+        if message.batch_id is not None:
+            self._last_batch_send[message.batch_id] = time.monotonic()
         if pacing.typing and message.type == "text":
             with contextlib.suppress(EngineError):
                 await self.session.send_presence(message.chat, True)
@@ -153,7 +165,7 @@ class Sender:
         finally:
             self._last_send = time.monotonic()
             self._recent.append(self._last_send)
-        self._pause.reset()
+        self._rate_limit_backoff.reset()
         async with self.database.session_scope() as db:
             await self._queue(db).sent(message.id, result.message_id, result.timestamp)
 
@@ -173,7 +185,7 @@ class Sender:
             log.warning("device %s: message %s failed for good (%s)", self.device_id,
                         message.id, error)
             return
-        delay = (self._pause.next_delay() if rate_limited
+        delay = (self._rate_limit_backoff.next_delay() if rate_limited
                  else Backoff(base=2.0, cap=120.0, attempt=message.attempts - 1).next_delay())
         log.warning("device %s: send of %s failed (%s); queue waits %.0fs", self.device_id,
                     message.id, error, delay)

@@ -1,4 +1,4 @@
-"""messages and pacing
+"""messages, bulk batches and pacing
 
 Revision ID: 0003
 Revises: 0002
@@ -30,6 +30,23 @@ def upgrade() -> None:
     sa.Column('created_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sandbox_messages'))
     )
+    op.create_table('message_batches',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('device_id', sa.Uuid(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('min_delay_ms', sa.Integer(), nullable=False),
+    sa.Column('max_delay_ms', sa.Integer(), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=255), nullable=True),
+    sa.Column('created_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.device_id'], name=op.f('fk_message_batches_device_id_devices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_message_batches_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_batches')),
+    sa.UniqueConstraint('user_id', 'idempotency_key', name=op.f('uq_message_batches_user_id'))
+    )
+    with op.batch_alter_table('message_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_batches_user_id'), ['user_id'], unique=False)
+
     op.create_table('messages',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -44,6 +61,7 @@ def upgrade() -> None:
     sa.Column('wa_message_id', sa.String(length=64), nullable=True),
     sa.Column('error', sa.String(length=500), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Uuid(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=255), nullable=True),
     sa.Column('request_hash', sa.String(length=64), nullable=True),
     sa.Column('created_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -51,12 +69,14 @@ def upgrade() -> None:
     sa.Column('sent_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('read_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['message_batches.id'], name=op.f('fk_messages_batch_id_message_batches'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['device_id'], ['devices.device_id'], name=op.f('fk_messages_device_id_devices'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_messages_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
     sa.UniqueConstraint('user_id', 'idempotency_key', name=op.f('uq_messages_user_id'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_messages_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index('ix_messages_listing', ['user_id', 'created_at'], unique=False)
         batch_op.create_index('ix_messages_queue', ['device_id', 'status', 'send_at'], unique=False)
         batch_op.create_index('ix_messages_wa', ['device_id', 'wa_message_id'], unique=False)
@@ -83,7 +103,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_messages_wa')
         batch_op.drop_index('ix_messages_queue')
         batch_op.drop_index('ix_messages_listing')
+        batch_op.drop_index(batch_op.f('ix_messages_batch_id'))
 
     op.drop_table('messages')
+    with op.batch_alter_table('message_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_batches_user_id'))
+
+    op.drop_table('message_batches')
     op.drop_table('sandbox_messages')
     # ### end Alembic commands ###

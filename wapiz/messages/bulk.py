@@ -1,0 +1,129 @@
+"""Bulk sends: one template to up to 1,000 recipients, spaced out over time.
+
+Bulk outreach is what gets numbers banned, so a batch is slow by default (15 to 45 s between
+messages). Its messages are queued at once, each scheduled a random pause after the one
+before, so the device's other messages keep flowing in between; the sender also keeps that
+pause between the batch's own sends if the device was offline and they fell due together.
+"""
+
+import random
+import re
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.accounts.principal import Principal
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.devices.reader import DEVICE_NOT_FOUND
+from wapiz.devices.repository import parse_uuid
+from wapiz.engines.base import new_message_id
+from wapiz.errors import NotFound
+from wapiz.messages import models
+from wapiz.messages.models import Message, MessageBatch
+from wapiz.messages.recipients import InvalidRecipient, recipient
+from wapiz.messages.repository import MessageRepository
+from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
+from wapiz.messages.service import InvalidInput, request_hash
+
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+BATCH_NOT_FOUND = "Batch tidak ditemukan"
+UNFINISHED = {models.QUEUED, models.SENDING}
+
+
+def fill(template: str, variables: dict[str, str]) -> str:
+    """`Halo {{name}}` with {"name": "Budi"} → `Halo Budi`; a missing value is an error."""
+    missing = sorted({name for name in PLACEHOLDER.findall(template) if name not in variables})
+    if missing:
+        raise KeyError(", ".join("{{" + name + "}}" for name in missing))
+    return PLACEHOLDER.sub(lambda match: variables[match.group(1)], template)
+
+
+class BulkService:
+    def __init__(self, session: AsyncSession, settings: Settings, user: Principal) -> None:
+        self.session = session
+        self.settings = settings
+        self.user = user
+        self.messages = MessageRepository(session, user.id)
+
+    async def send(self, body: BulkIn, idempotency_key: str | None) -> BulkOut:
+        if idempotency_key is not None:
+            earlier = await self._batch_by_key(idempotency_key)
+            if earlier is not None:
+                return await self._replay(earlier)
+        device = await self.messages.device(body.device_id)
+        if device is None:
+            raise NotFound(DEVICE_NOT_FOUND)
+        texts, chats, problems = [], [], []
+        for index, target in enumerate(body.recipients):
+            try:
+                chats.append(recipient(target.to, self.settings.default_country_code))
+                texts.append(fill(body.text, target.variables) if body.text else None)
+            except InvalidRecipient as exc:
+                problems.append(f"recipients[{index}]: {exc}")
+            except KeyError as missing:
+                problems.append(f"recipients[{index}]: no value for {missing.args[0]}")
+        if problems:
+            raise InvalidInput("; ".join(problems[:20]) + (" …" if len(problems) > 20 else ""))
+
+        now = utc_now()
+        batch = MessageBatch(id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
+                             total=len(chats), min_delay_ms=body.min_delay_ms,
+                             max_delay_ms=body.max_delay_ms, idempotency_key=idempotency_key,
+                             created_at=now)
+        content = body.content()
+        content["batchPacing"] = [body.min_delay_ms, body.max_delay_ms]
+        fingerprint = request_hash(body)
+        send_at = max(body.send_at, now) if body.send_at else now
+        rows = []
+        for to, text in zip(chats, texts, strict=True):
+            rows.append(Message(
+                id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
+                direction=models.OUTBOUND, chat=to.chat, peer=to.phone, type=body.type,
+                body=content, text=text, status=models.QUEUED, wa_message_id=new_message_id(),
+                request_hash=fingerprint, created_at=now, send_at=send_at, batch_id=batch.id))
+            send_at += timedelta(milliseconds=random.uniform(body.min_delay_ms,
+                                                             body.max_delay_ms))
+        try:
+            async with self.session.begin_nested():
+                self.session.add(batch)
+                await self.session.flush()  # the batch first: its messages refer to it
+                self.session.add_all(rows)
+        except IntegrityError:  # a concurrent retry with the same key got there first
+            earlier = await self._batch_by_key(idempotency_key or "")
+            if earlier is None:
+                raise
+            return await self._replay(earlier)
+        return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
+                       message_ids=[row.id for row in rows], first_send_at=rows[0].send_at,
+                       last_send_at=rows[-1].send_at)
+
+    async def _batch_by_key(self, key: str) -> MessageBatch | None:
+        return await self.session.scalar(select(MessageBatch).where(
+            MessageBatch.user_id == self.user.id, MessageBatch.idempotency_key == key))
+
+    async def _replay(self, batch: MessageBatch) -> BulkOut:
+        rows = (await self.session.scalars(
+            select(Message).where(Message.batch_id == batch.id)
+            .order_by(Message.send_at, Message.id))).all()
+        return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
+                       message_ids=[row.id for row in rows], first_send_at=rows[0].send_at,
+                       last_send_at=rows[-1].send_at)
+
+    async def progress(self, raw_id: str) -> BatchOut:
+        batch_id = parse_uuid(raw_id)
+        batch = None
+        if batch_id is not None:
+            batch = await self.session.scalar(select(MessageBatch).where(
+                MessageBatch.id == batch_id, MessageBatch.user_id == self.user.id))
+        if batch is None:
+            raise NotFound(BATCH_NOT_FOUND)
+        counts = dict((await self.session.execute(
+            select(Message.status, func.count()).where(Message.batch_id == batch.id)
+            .group_by(Message.status))).tuples().all())
+        return BatchOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
+                        counts=counts, done=not (UNFINISHED & set(counts)),
+                        created_at=batch.created_at)
