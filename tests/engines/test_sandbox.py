@@ -109,7 +109,8 @@ def test_device_settings(api: Api) -> None:
     token, _ = api.register()
     device = api.create_device(token)
     url = f"/api/devices/{device['id']}/settings"
-    assert api.http.get(url, headers=api.auth(token)).json() == {"proxy": None}
+    pacing = {"minDelayMs": 1000, "maxDelayMs": 3000, "typing": True, "perMinute": None}
+    assert api.http.get(url, headers=api.auth(token)).json() == {"proxy": None, **pacing}
     for bad in ("ftp://proxy:1", "socks5://proxy", "http://proxy:99999", "socks5://:1080",
                 "http://proxy:3128/path"):
         answer = api.http.patch(url, json={"proxy": bad}, headers=api.auth(token))
@@ -117,9 +118,15 @@ def test_device_settings(api: Api) -> None:
     assert api.http.patch(url, json={"other": 1}, headers=api.auth(token)).status_code == 422
     set_ = api.http.patch(url, json={"proxy": "http://user:pw@proxy.example.com:3128"},
                           headers=api.auth(token))
-    assert set_.json() == {"proxy": "http://user:pw@proxy.example.com:3128"}
+    assert set_.json() == {"proxy": "http://user:pw@proxy.example.com:3128", **pacing}
     assert api.http.patch(url, json={}, headers=api.auth(token)).json() == set_.json()
     assert api.http.patch(url, json={"proxy": ""}, headers=api.auth(token)).json() == {
-        "proxy": None}
+        "proxy": None, **pacing}
+    # Pacing: only the fields given change; min above max, negatives and nulls are refused.
+    paced = api.http.patch(url, json={"minDelayMs": 0, "perMinute": 20},
+                           headers=api.auth(token)).json()
+    assert paced["minDelayMs"] == 0 and paced["maxDelayMs"] == 3000 and paced["perMinute"] == 20
+    for bad in ({"minDelayMs": 5000}, {"maxDelayMs": -1}, {"typing": None}, {"perMinute": 0}):
+        assert api.http.patch(url, json=bad, headers=api.auth(token)).status_code == 422, bad
     other, _ = api.register()
     assert api.http.get(url, headers=api.auth(other)).status_code == 404

@@ -1,6 +1,6 @@
 """Messages end to end on the sandbox: two users' devices talk to each other over HTTP."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
@@ -249,3 +249,18 @@ def test_bulk_sends_a_template_spaced_out(api: Api, pair: tuple[Party, Party]) -
     assert "recipients[0]" in bad.json()["error"] and "{{item}}" in bad.json()["error"]
     assert api.http.get(f"/api/messages/bulk/{batch['batchId']}",
                         headers=api.auth(bob.token)).status_code == 404
+
+
+def test_a_scheduled_message_goes_at_its_time(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    at = datetime.now(UTC) + timedelta(seconds=2)
+    scheduled = send(api, alice, to=bob.phone, text="nanti", sendAt=at.isoformat())
+    now = send(api, alice, to=bob.phone, text="sekarang")
+    assert scheduled["waiting"] == "scheduled"
+    done = wait_until(lambda: (m := message(api, alice, scheduled["id"]))["sentAt"] and m,
+                      timeout=15)
+    sent_at = datetime.fromisoformat(done["sentAt"].replace("Z", "+00:00"))
+    assert sent_at >= at - timedelta(milliseconds=1)
+    # The later-accepted message did not wait for the scheduled one.
+    first = message(api, alice, now["id"])
+    assert first["sentAt"] and first["sentAt"] < done["sentAt"]

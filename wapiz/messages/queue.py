@@ -17,6 +17,11 @@ from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages import models
 from wapiz.messages.models import Message
 
+
+class LeaseGone(Exception):
+    """This runner no longer holds the device: the event must stay with the network."""
+
+
 # How far each receipt moves a message; never backwards.
 RECEIPT_RANK = {models.SENT: 0, "delivered": 1, "read": 2, "played": 2}
 
@@ -96,13 +101,16 @@ class SendQueue:
         return await self._settle(message_id, status=models.FAILED, error=error)
 
     async def record_inbound(self, user_id: uuid.UUID, event: InboundMessage) -> bool:
-        """Store an inbound message once (WhatsApp may deliver it again after a reconnect)."""
+        """Store an inbound message once (WhatsApp may deliver it again after a reconnect);
+        LeaseGone if this runner no longer holds the device."""
         known = await self.session.scalar(
             select(Message.id).where(Message.device_id == self.device_id,
                                      Message.wa_message_id == event.id,
                                      Message.direction == models.INBOUND))
-        if known is not None or not await self.session.scalar(select(self._held)):
+        if known is not None:
             return False
+        if not await self.session.scalar(select(self._held)):
+            raise LeaseGone(f"device {self.device_id} is held by another runner now")
         body: dict[str, Any] = {
             "sender": {"jid": event.sender.jid, "phone": event.sender.phone,
                        "lid": event.sender.lid},

@@ -103,7 +103,7 @@ class DeviceWorker:
         self._write_state = write_state
         self._watchdog_s = watchdog_s
         self._events: asyncio.Queue[EngineEvent] = asyncio.Queue()
-        self.session = engine.session(self.key, start.config, self._events.put)
+        self.session = engine.session(self.key, start.config, self._receive)
         self._task: asyncio.Task[None] | None = None
         self._started = False
         self._logged_in = False
@@ -181,13 +181,18 @@ class DeviceWorker:
                 await self._stop_session()
                 await asyncio.sleep(delay)
 
-    async def _apply(self, event: EngineEvent) -> None:
+    async def _receive(self, event: EngineEvent) -> None:
+        """The engine's events. Messages and receipts are stored before this returns, so an
+        engine acknowledges nothing that is not in the database yet; session events are
+        applied in order by the worker's task."""
         if isinstance(event, InboundMessage):
             await self.messages.inbound(event)
-            return
-        if isinstance(event, Receipt):
+        elif isinstance(event, Receipt):
             await self.messages.receipt(event)
-            return
+        else:
+            await self._events.put(event)
+
+    async def _apply(self, event: EngineEvent) -> None:
         await self._write(**state_for(event, self._unlinked))
         if isinstance(event, LoggedOut):
             self._unlinked = event
