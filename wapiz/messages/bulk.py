@@ -11,17 +11,17 @@ import re
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
+from wapiz.db.upsert import insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
-from wapiz.errors import NotFound
+from wapiz.errors import Conflict, NotFound
 from wapiz.messages import models
 from wapiz.messages.models import Message, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, recipient
@@ -50,10 +50,11 @@ class BulkService:
         self.messages = MessageRepository(session, user.id)
 
     async def send(self, body: BulkIn, idempotency_key: str | None) -> BulkOut:
+        fingerprint = request_hash(body)
         if idempotency_key is not None:
             earlier = await self._batch_by_key(idempotency_key)
             if earlier is not None:
-                return await self._replay(earlier)
+                return await self._replay(earlier, fingerprint)
         device = await self.messages.device(body.device_id)
         if device is None:
             raise NotFound(DEVICE_NOT_FOUND)
@@ -76,39 +77,45 @@ class BulkService:
                              created_at=now)
         content = body.content()
         content["batchPacing"] = [body.min_delay_ms, body.max_delay_ms]
-        fingerprint = request_hash(body)
         send_at = max(body.send_at, now) if body.send_at else now
         rows = []
         for to, text in zip(chats, texts, strict=True):
-            rows.append(Message(
-                id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
-                direction=models.OUTBOUND, chat=to.chat, peer=to.phone, type=body.type,
-                body=content, text=text, status=models.QUEUED, wa_message_id=new_message_id(),
-                request_hash=fingerprint, created_at=now, send_at=send_at, batch_id=batch.id))
+            rows.append({
+                "id": uuid.uuid4(), "user_id": self.user.id, "device_id": device.device_id,
+                "direction": models.OUTBOUND, "chat": to.chat, "peer": to.phone,
+                "type": body.type, "body": content, "text": text, "status": models.QUEUED,
+                "wa_message_id": new_message_id(), "attempts": 0, "request_hash": fingerprint,
+                "created_at": now, "send_at": send_at, "batch_id": batch.id,
+            })
             send_at += timedelta(milliseconds=random.uniform(body.min_delay_ms,
                                                              body.max_delay_ms))
-        try:
-            async with self.session.begin_nested():
-                self.session.add(batch)
-                await self.session.flush()  # the batch first: its messages refer to it
-                self.session.add_all(rows)
-        except IntegrityError:  # a concurrent retry with the same key got there first
+        # The batch first (its messages refer to it), in one statement that a concurrent
+        # retry with the same key cannot pass.
+        created = await self.session.execute(
+            insert_for(self.session, MessageBatch)
+            .values({column.key: getattr(batch, column.key)
+                     for column in MessageBatch.__table__.columns})
+            .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
+        if created.rowcount != 1:  # type: ignore[attr-defined]
             earlier = await self._batch_by_key(idempotency_key or "")
             if earlier is None:
-                raise
-            return await self._replay(earlier)
+                raise Conflict("Permintaan yang sama sedang diproses, coba lagi")
+            return await self._replay(earlier, fingerprint)
+        await self.session.execute(insert(Message), rows)
         return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
-                       message_ids=[row.id for row in rows], first_send_at=rows[0].send_at,
-                       last_send_at=rows[-1].send_at)
+                       message_ids=[row["id"] for row in rows],
+                       first_send_at=rows[0]["send_at"], last_send_at=rows[-1]["send_at"])
 
     async def _batch_by_key(self, key: str) -> MessageBatch | None:
         return await self.session.scalar(select(MessageBatch).where(
             MessageBatch.user_id == self.user.id, MessageBatch.idempotency_key == key))
 
-    async def _replay(self, batch: MessageBatch) -> BulkOut:
+    async def _replay(self, batch: MessageBatch, fingerprint: str) -> BulkOut:
         rows = (await self.session.scalars(
             select(Message).where(Message.batch_id == batch.id)
             .order_by(Message.send_at, Message.id))).all()
+        if rows and rows[0].request_hash != fingerprint:
+            raise InvalidInput("Idempotency-Key sudah dipakai untuk permintaan yang berbeda")
         return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
                        message_ids=[row.id for row in rows], first_send_at=rows[0].send_at,
                        last_send_at=rows[-1].send_at)

@@ -29,8 +29,8 @@ class Message(Base):
         Index("ix_messages_queue", "device_id", "status", "send_at"),
         # Listing, newest first.
         Index("ix_messages_listing", "user_id", "created_at"),
-        # Receipts find our message by its WhatsApp id.
-        Index("ix_messages_wa", "device_id", "wa_message_id"),
+        # Receipts find our message by its WhatsApp id; an inbound message is stored once.
+        UniqueConstraint("device_id", "direction", "wa_message_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -9,9 +9,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, case, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db.base import utc_now
+from wapiz.db.upsert import insert_for
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages import models
@@ -23,7 +25,7 @@ class LeaseGone(Exception):
 
 
 # How far each receipt moves a message; never backwards.
-RECEIPT_RANK = {models.SENT: 0, "delivered": 1, "read": 2, "played": 2}
+RECEIPT_RANK = {models.SENDING: 0, models.SENT: 0, "delivered": 1, "read": 2, "played": 2}
 
 
 class SendQueue:
@@ -51,23 +53,23 @@ class SendQueue:
             .values(**values))
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
-    async def take_next(self, now: datetime) -> Message | None:
-        """The device's next due message, marked `sending`, in order of acceptance."""
-        due = (
-            select(Message.id)
+    async def next_due(self, now: datetime) -> Message | None:
+        """The device's next due message, in order of acceptance (a read: nothing is locked
+        while the sender waits out its pacing)."""
+        return await self.session.scalar(
+            select(Message)
             .where(Message.device_id == self.device_id, Message.status == models.QUEUED,
                    Message.send_at <= now)
             .order_by(Message.send_at, Message.created_at, Message.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        taken = await self.session.scalar(
+            .limit(1))
+
+    async def take(self, message_id: uuid.UUID) -> bool:
+        """Mark it `sending`, unless it was cancelled meanwhile or the lease is gone."""
+        result = await self.session.execute(
             update(Message)
-            .where(Message.id == due, Message.status == models.QUEUED, self._held)
-            .values(status=models.SENDING, attempts=Message.attempts + 1)
-            .returning(Message)
-        )
-        return taken
+            .where(Message.id == message_id, Message.status == models.QUEUED, self._held)
+            .values(status=models.SENDING))
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def pacing(self) -> tuple[int, int, bool, int | None] | None:
         """The device's pacing settings as they are now."""
@@ -75,12 +77,6 @@ class SendQueue:
             select(Device.min_delay_ms, Device.max_delay_ms, Device.typing, Device.per_minute)
             .where(Device.device_id == self.device_id))).first()
         return None if row is None else (row[0], row[1], row[2], row[3])
-
-    async def next_due_at(self) -> datetime | None:
-        return await self.session.scalar(
-            select(Message.send_at)
-            .where(Message.device_id == self.device_id, Message.status == models.QUEUED)
-            .order_by(Message.send_at).limit(1))
 
     async def _settle(self, message_id: uuid.UUID, **values: Any) -> bool:
         result = await self.session.execute(
@@ -90,31 +86,37 @@ class SendQueue:
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def sent(self, message_id: uuid.UUID, wa_message_id: str, at: datetime) -> bool:
-        return await self._settle(message_id, status=models.SENT, wa_message_id=wa_message_id,
-                                  sent_at=at, error=None)
+        # A receipt may have moved it on already (it can come before this write): keep that.
+        result = await self.session.execute(
+            update(Message)
+            .where(Message.id == message_id, self._held,
+                   Message.status.in_((models.SENDING, models.DELIVERED, models.READ)))
+            .values(status=case((Message.status == models.SENDING, models.SENT),
+                                else_=Message.status),
+                    wa_message_id=wa_message_id, sent_at=at, error=None))
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def requeue(self, message_id: uuid.UUID, error: str | None) -> bool:
+    async def requeue(self, message_id: uuid.UUID, error: str | None,
+                      failed_attempt: bool) -> bool:
         """Back in the queue, in its place (to be tried again)."""
-        return await self._settle(message_id, status=models.QUEUED, error=error)
+        attempts = Message.attempts + 1 if failed_attempt else Message.attempts
+        return await self._settle(message_id, status=models.QUEUED, error=error,
+                                  attempts=attempts)
 
     async def failed(self, message_id: uuid.UUID, error: str) -> bool:
-        return await self._settle(message_id, status=models.FAILED, error=error)
+        return await self._settle(message_id, status=models.FAILED, error=error,
+                                  attempts=Message.attempts + 1)
 
     async def record_inbound(self, user_id: uuid.UUID, event: InboundMessage) -> bool:
         """Store an inbound message once (WhatsApp may deliver it again after a reconnect);
         LeaseGone if this runner no longer holds the device."""
-        known = await self.session.scalar(
-            select(Message.id).where(Message.device_id == self.device_id,
-                                     Message.wa_message_id == event.id,
-                                     Message.direction == models.INBOUND))
-        if known is not None:
-            return False
         if not await self.session.scalar(select(self._held)):
             raise LeaseGone(f"device {self.device_id} is held by another runner now")
         body: dict[str, Any] = {
             "sender": {"jid": event.sender.jid, "phone": event.sender.phone,
                        "lid": event.sender.lid},
             "pushName": event.push_name, "fromMe": event.from_me,
+            "timestamp": event.timestamp.isoformat(),  # WhatsApp's; created_at is ours
         }
         for name in ("location", "contact", "poll"):
             if getattr(event, name) is not None:
@@ -125,20 +127,23 @@ class SendQueue:
             body["quotedWaMessageId"] = event.quoted_id
         if event.mentions:
             body["mentions"] = list(event.mentions)
-        self.session.add(Message(
-            user_id=user_id, device_id=self.device_id, direction=models.INBOUND,
-            chat=event.chat.jid, peer=event.sender.phone, type=event.type, body=body,
-            text=event.text, status=models.RECEIVED, wa_message_id=event.id,
-            created_at=event.timestamp,
-        ))
-        await self.session.flush()
-        return True
+        # Stored at most once: WhatsApp (and the sandbox) may deliver it again.
+        stored = await self.session.execute(
+            insert_for(self.session, Message).values(
+                id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
+                direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
+                type=event.type, body=body, text=event.text, status=models.RECEIVED,
+                wa_message_id=event.id, attempts=0, created_at=utc_now())
+            .on_conflict_do_nothing(index_elements=["device_id", "direction", "wa_message_id"]))
+        return stored.rowcount == 1  # type: ignore[attr-defined]
 
     async def apply_receipt(self, receipt: Receipt) -> int:
         """Move our messages named by the receipt forward (delivered, then read)."""
         column = {"delivered": Message.delivered_at}.get(receipt.status, Message.read_at)
         status = models.DELIVERED if receipt.status == "delivered" else models.READ
         earlier = [s for s, rank in RECEIPT_RANK.items() if rank < RECEIPT_RANK[receipt.status]]
+        # A message failed as "unknown" (interrupted mid-send) that is delivered did go out.
+        earlier.append(models.FAILED)
         result = await self.session.execute(
             update(Message)
             .where(Message.device_id == self.device_id, Message.direction == models.OUTBOUND,

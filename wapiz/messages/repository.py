@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db.upsert import insert_for
 from wapiz.devices.models import Device
 from wapiz.messages.models import CANCELLED, QUEUED, Message
 
@@ -44,14 +44,15 @@ class MessageRepository:
     async def by_idempotency_key(self, key: str) -> Message | None:
         return await self.session.scalar(self._owned().where(Message.idempotency_key == key))
 
-    async def add(self, message: Message) -> Message | None:
-        """Insert; None if a concurrent request with the same idempotency key won."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(message)
-        except IntegrityError:
-            return None
-        return message
+    async def add(self, message: Message) -> bool:
+        """Insert in one statement; False if a request with the same idempotency key got
+        there first. (No savepoint: on SQLite releasing the outermost one commits.)"""
+        values = {column.key: getattr(message, column.key)
+                  for column in Message.__table__.columns}
+        inserted = await self.session.execute(
+            insert_for(self.session, Message).values(**values)
+            .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
+        return inserted.rowcount == 1  # type: ignore[attr-defined]
 
     async def cancel_queued(self, message_id: uuid.UUID) -> bool:
         """Cancel, in one statement, only if the runner has not taken it meanwhile."""

@@ -73,7 +73,7 @@ async def list_messages(
     device_id: Annotated[uuid.UUID | None, Query(alias="deviceId")] = None,
     direction: Literal["inbound", "outbound"] | None = None,
     status: str | None = Query(None, max_length=16),
-    chat: str | None = Query(None, max_length=128),
+    chat: str | None = Query(None, max_length=128, pattern=r"^[^\x00]*$"),
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: str | None = Query(None, max_length=200),

@@ -2,12 +2,23 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from wapiz.schemas import ApiInput, ApiModel, Timestamp
 
 MessageType = Literal["text", "location", "contact", "reaction", "poll"]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; no WhatsApp message needs one.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=65536),
+                 AfterValidator(_no_nul)]
+ShortText = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_no_nul)]
 
 
 class Location(ApiInput):
@@ -122,7 +133,7 @@ class MessagePage(ApiModel):
 
 class BulkRecipient(ApiInput):
     to: str = Field(min_length=3, max_length=128)
-    variables: dict[str, Annotated[str, StringConstraints(max_length=1024)]] = Field(
+    variables: dict[str, ShortText] = Field(
         default_factory=dict, description="Values for the template's {{name}} placeholders.")
 
 

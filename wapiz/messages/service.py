@@ -5,7 +5,7 @@ import base64
 import hashlib
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,7 +61,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created_at, message_id = raw.split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(message_id)
+        moment = datetime.fromisoformat(created_at)
+        if moment.tzinfo is None:  # as a hand-made cursor might have it
+            moment = moment.replace(tzinfo=UTC)
+        return moment, uuid.UUID(message_id)
     except Exception:
         raise BadRequest("cursor tidak valid") from None
 
@@ -97,20 +100,25 @@ class MessageService:
         if body.quoted_message_id is not None:
             content["quotedWaMessageId"] = await self._target_wa_id(body.quoted_message_id)
         if body.mentions:
-            content["mentions"] = [recipient(m, self.settings.default_country_code).chat
-                                   for m in body.mentions]
+            try:
+                content["mentions"] = [recipient(m, self.settings.default_country_code).chat
+                                       for m in body.mentions]
+            except InvalidRecipient as exc:
+                raise InvalidInput(f"mentions: {exc}") from None
         now = utc_now()
         message = Message(
-            user_id=self.user.id, device_id=device.device_id, direction=models.OUTBOUND,
+            id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
+            direction=models.OUTBOUND, attempts=0,
             chat=to.chat, peer=to.phone, type=body.type, body=content,
             # The WhatsApp id is chosen now: a resend after a crash carries the same one.
             text=body.text, status=models.QUEUED, wa_message_id=new_message_id(),
             idempotency_key=idempotency_key, request_hash=fingerprint, created_at=now,
             send_at=max(body.send_at, now) if body.send_at else now,
         )
-        if await self.messages.add(message) is None:  # a concurrent retry got there first
+        if not await self.messages.add(message):  # a concurrent retry got there first
             earlier = await self.messages.by_idempotency_key(idempotency_key or "")
-            assert earlier is not None
+            if earlier is None:
+                raise Conflict("Permintaan yang sama sedang diproses, coba lagi")
             return self._replay(earlier, fingerprint)
         waiting = SCHEDULED if message.send_at and message.send_at > now else (
             None if logged_in else DEVICE_NOT_LOGGED_IN)

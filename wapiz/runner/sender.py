@@ -10,9 +10,11 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import time
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +30,11 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL_S = 0.2
 MAX_ATTEMPTS = 5
+SETTLE_ATTEMPTS = 12
+RECENT_SENDS = 10_000  # kept for the per-minute cap (a cap is at most this)
 TYPING_S = (0.5, 1.5)
 # WhatsApp's answers that mean "slow down": pause the device's queue, do not fail messages.
-RATE_LIMITED = ("429", "463", "rate-overlimit", "reachout")
+RATE_LIMITED = re.compile(r"\b(429|463)\b|rate-overlimit|reachout", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ def _pause(min_ms: int, max_ms: int) -> float:
 
 class DeviceMessages:
     """One device's messages as its runner handles them: its queue (fenced by the lease),
-    inbound messages and receipts, and its pacing (changed live by the settings route)."""
+    inbound messages and receipts, its pacing, and what pacing must remember across
+    reconnects (the last sends, a rate-limit pause)."""
 
     def __init__(self, database: Database, runner: str, lease: tuple[uuid.UUID, int],
                  device_id: uuid.UUID, user_id: uuid.UUID, pacing: Pacing,
@@ -71,9 +76,21 @@ class DeviceMessages:
         self.user_id = user_id
         self.pacing = pacing
         self.resends_keep_ids = resends_keep_ids
+        self.last_send = 0.0
+        self.recent: deque[float] = deque(maxlen=RECENT_SENDS)
+        self.last_batch_send: dict[uuid.UUID, float] = {}
+        self.rate_limit_backoff = Backoff(base=5.0, cap=300.0)
 
     def queue(self, db: Any) -> SendQueue:
         return SendQueue(db, self.runner, self.lease, self.device_id)
+
+    async def recover(self) -> None:
+        """Settle what a previous runner left `sending` (see SendQueue.recover_interrupted)."""
+        async with self.database.session_scope() as db:
+            recovered = await self.queue(db).recover_interrupted(self.resends_keep_ids)
+        if recovered:
+            log.warning("device %s: %d message(s) were interrupted mid-send", self.device_id,
+                        recovered)
 
     async def inbound(self, event: InboundMessage) -> None:
         async with self.database.session_scope() as db:
@@ -85,41 +102,32 @@ class DeviceMessages:
 
 
 class Sender:
+    """Sends a logged-in device's queue; ends when the device is no longer logged in."""
+
     def __init__(self, messages: DeviceMessages, session: EngineSession) -> None:
         self.messages = messages
         self.database = messages.database
         self.device_id = messages.device_id
         self.session = session
-        self._last_send = 0.0
-        self._recent: deque[float] = deque()
-        self._last_batch_send: dict[uuid.UUID, float] = {}
-        self._rate_limit_backoff = Backoff(base=5.0, cap=300.0)
-
-    def _queue(self, db: Any) -> SendQueue:
-        return self.messages.queue(db)
 
     async def run(self) -> None:
-        """Until cancelled, or until the device is no longer logged in (NotConnected)."""
-        async with self.database.session_scope() as db:
-            recovered = await self._queue(db).recover_interrupted(
-                self.messages.resends_keep_ids)
-        if recovered:
-            log.warning("device %s: %d message(s) were interrupted mid-send", self.device_id,
-                        recovered)
         while True:
             try:
                 async with self.database.session_scope() as db:
-                    queue = self._queue(db)
-                    message = await queue.take_next(utc_now())
-                    if message is not None:  # a settings change counts from the next send
-                        current = await queue.pacing()
-                        if current is not None:
-                            self.messages.pacing = Pacing(*current)
+                    queue = self.messages.queue(db)
+                    message = await queue.next_due(utc_now())
+                    current = await queue.pacing() if message is not None else None
                 if message is None:
                     await asyncio.sleep(IDLE_POLL_S)
                     continue
+                if current is not None:  # a settings change counts from the next send
+                    self.messages.pacing = Pacing(*current)
+                # Wait first, take after: a message is `sending` only while it is sent.
                 await self._pace(message)
-                await self._send(message)
+                async with self.database.session_scope() as db:
+                    taken = await self.messages.queue(db).take(message.id)
+                if taken:
+                    await self._send(message)
             except (NotConnected, asyncio.CancelledError):
                 raise
             except Exception:
@@ -127,66 +135,82 @@ class Sender:
                 await asyncio.sleep(1)
 
     async def _pace(self, message: Message) -> None:
-        pacing = self.messages.pacing
-        if pacing.per_minute:
-            while len(self._recent) >= pacing.per_minute:
-                wait = 60.0 - (time.monotonic() - self._recent[0])
-                if wait <= 0:
-                    self._recent.popleft()
-                else:
-                    await asyncio.sleep(wait)
-        ready_at = self._last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
+        state, pacing = self.messages, self.messages.pacing
+        if pacing.per_minute and len(state.recent) >= pacing.per_minute:
+            # The cap-th latest send must be a minute old before the next one.
+            wait = 60.0 - (time.monotonic() - state.recent[-pacing.per_minute])
+            if wait > 0:
+                await asyncio.sleep(wait)
+        ready_at = state.last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
         batch_pacing = (message.body or {}).get("batchPacing")
         if message.batch_id is not None and batch_pacing:
             # A batch keeps its own (slower) spacing, even when its messages fell due together.
-            last = self._last_batch_send.get(message.batch_id, 0.0)
+            last = state.last_batch_send.get(message.batch_id, 0.0)
             ready_at = max(ready_at, last + _pause(*batch_pacing))
         remaining = ready_at - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)
-        if message.batch_id is not None:
-            self._last_batch_send[message.batch_id] = time.monotonic()
         if pacing.typing and message.type == "text":
             with contextlib.suppress(EngineError):
                 await self.session.send_presence(message.chat, True)
                 await asyncio.sleep(random.uniform(*TYPING_S))
 
     async def _send(self, message: Message) -> None:
+        state = self.messages
         try:
             result = await self.session.send(outbound(message))
         except NotConnected:
-            # The device dropped: the message waits in the queue for the reconnect.
-            async with self.database.session_scope() as db:
-                await self._queue(db).requeue(message.id, None)
+            # The device dropped before the send: it waits in the queue for the reconnect.
+            await self._settle(lambda queue: queue.requeue(message.id, None, False))
             raise
         except EngineError as exc:
             await self._failed_send(message, exc)
             return
         finally:
-            self._last_send = time.monotonic()
-            self._recent.append(self._last_send)
-        self._rate_limit_backoff.reset()
-        async with self.database.session_scope() as db:
-            await self._queue(db).sent(message.id, result.message_id, result.timestamp)
+            state.last_send = time.monotonic()
+            state.recent.append(state.last_send)
+            if message.batch_id is not None:
+                if len(state.last_batch_send) > RECENT_SENDS:
+                    state.last_batch_send.clear()
+                state.last_batch_send[message.batch_id] = state.last_send
+        state.rate_limit_backoff.reset()
+        await self._settle(lambda queue: queue.sent(message.id, result.message_id,
+                                                    result.timestamp))
 
     async def _failed_send(self, message: Message, exc: EngineError) -> None:
         """Retry where it can help; the message keeps its place (and the whole queue waits),
         so sends still go out in order of acceptance."""
         error = (f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason)[:500]
-        rate_limited = any(marker in error for marker in RATE_LIMITED)
-        retry = rate_limited or message.attempts < MAX_ATTEMPTS
-        async with self.database.session_scope() as db:
-            queue = self._queue(db)
-            if retry:
-                await queue.requeue(message.id, error)
-            else:
-                await queue.failed(message.id, error)
-        if not retry:
-            log.warning("device %s: message %s failed for good (%s)", self.device_id,
-                        message.id, error)
+        if exc.reason == "unsupported":
+            await self._fail(message, error)
             return
-        delay = (self._rate_limit_backoff.next_delay() if rate_limited
-                 else Backoff(base=2.0, cap=120.0, attempt=message.attempts - 1).next_delay())
-        log.warning("device %s: send of %s failed (%s); queue waits %.0fs", self.device_id,
-                    message.id, error, delay)
+        if exc.reason == "timeout" and not self.messages.resends_keep_ids:
+            # It may have gone out; resending would show the recipient a second message.
+            await self._fail(message, "unknown: WhatsApp did not answer in time; it may "
+                                      "have been sent")
+            return
+        rate_limited = RATE_LIMITED.search(error) is not None
+        if not rate_limited and message.attempts + 1 >= MAX_ATTEMPTS:
+            await self._fail(message, error)
+            return
+        await self._settle(lambda queue: queue.requeue(message.id, error, not rate_limited))
+        delay = (self.messages.rate_limit_backoff.next_delay() if rate_limited
+                 else Backoff(base=2.0, cap=120.0, attempt=message.attempts).next_delay())
+        log.warning("device %s: send of %s failed (%s); the queue waits %.0fs",
+                    self.device_id, message.id, error, delay)
         await asyncio.sleep(delay)
+
+    async def _fail(self, message: Message, error: str) -> None:
+        log.warning("device %s: message %s failed (%s)", self.device_id, message.id, error)
+        await self._settle(lambda queue: queue.failed(message.id, error))
+
+    async def _settle(self, write: Callable[[SendQueue], Awaitable[bool]]) -> None:
+        """Record a send's outcome; retried, as a message must not stay `sending`."""
+        for attempt in range(SETTLE_ATTEMPTS):
+            try:
+                async with self.database.session_scope() as db:
+                    await write(self.messages.queue(db))
+                return
+            except Exception:
+                log.exception("device %s: could not record a send; retrying", self.device_id)
+                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))

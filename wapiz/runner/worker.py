@@ -26,6 +26,7 @@ from wapiz.engines.events import (
     QrCode,
     Receipt,
 )
+from wapiz.messages.queue import LeaseGone
 from wapiz.runner.backoff import Backoff
 from wapiz.runner.repository import DeviceStart, Lease
 from wapiz.runner.sender import DeviceMessages, Sender
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 StateWriter = Callable[[Lease, dict[str, Any]], Awaitable[bool]]
 STOP_TIMEOUT_S = 3.0
+STORE_RETRY_S = 0.2
+STORE_RETRY_MAX_S = 10.0
 PROBE_TIMEOUT_S = 15.0
 
 
@@ -133,6 +136,7 @@ class DeviceWorker:
 
     async def _run(self) -> None:
         try:
+            await self.messages.recover()
             if self._backoff.attempt:
                 # Failing before this runner took it: wait as the previous runner would have.
                 delay = self._backoff.next_delay()
@@ -185,12 +189,22 @@ class DeviceWorker:
         """The engine's events. Messages and receipts are stored before this returns, so an
         engine acknowledges nothing that is not in the database yet; session events are
         applied in order by the worker's task."""
-        if isinstance(event, InboundMessage):
-            await self.messages.inbound(event)
-        elif isinstance(event, Receipt):
-            await self.messages.receipt(event)
-        else:
-            await self._events.put(event)
+        if isinstance(event, InboundMessage | Receipt):
+            store = (self.messages.inbound if isinstance(event, InboundMessage)
+                     else self.messages.receipt)
+            delay = STORE_RETRY_S
+            while True:  # until stored: the engine holds WhatsApp's acknowledgement till then
+                try:
+                    await store(event)  # type: ignore[arg-type]
+                    return
+                except LeaseGone:
+                    raise
+                except Exception:
+                    log.exception("device %s: could not store a %s; retrying", self.key,
+                                  type(event).__name__)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, STORE_RETRY_MAX_S)
+        await self._events.put(event)
 
     async def _apply(self, event: EngineEvent) -> None:
         await self._write(**state_for(event, self._unlinked))
@@ -234,6 +248,9 @@ class DeviceWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._sender
             self._sender = None
+            # A send cut short has an unknown outcome: settle it as after a crash.
+            with contextlib.suppress(Exception):
+                await self.messages.recover()
 
     async def _stop_session(self) -> None:
         if self._started:

@@ -35,7 +35,15 @@ from wapiz.engines.base import (
     SendResult,
     SessionConfig,
 )
-from wapiz.engines.events import Disconnected, EngineEvent, LoggedIn, QrCode, phone_of
+from wapiz.engines.events import (
+    Disconnected,
+    EngineEvent,
+    InboundMessage,
+    LoggedIn,
+    QrCode,
+    Receipt,
+    phone_of,
+)
 from wapiz.engines.whatsmeow import adapter, outbound
 from wapiz.engines.whatsmeow.gocalls import GoCalls
 from wapiz.engines.whatsmeow.store import SessionStores
@@ -366,9 +374,13 @@ class WhatsmeowSession(EngineSession):
             self._loop.call_soon_threadsafe(self._cancel_qr_timer)
         elif isinstance(event, events.LoggedOut | Disconnected):
             attempt.logged_in = False
+        # A message or receipt is waited for without a limit: WhatsApp's acknowledgement
+        # goes out only when this returns, so a slow database holds it back instead of
+        # losing the message (and Go stops reading once its buffer is full).
+        limit = None if isinstance(event, InboundMessage | Receipt) else HANDOFF_TIMEOUT_S
         try:
             future = asyncio.run_coroutine_threadsafe(self._emit(event), self._loop)
-            future.result(HANDOFF_TIMEOUT_S)
+            future.result(limit)
         except Exception:
             log.exception("device %s: the runner did not take a %s event", self.key,
                           type(event).__name__)

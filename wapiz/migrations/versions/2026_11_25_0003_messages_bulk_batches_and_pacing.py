@@ -73,13 +73,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['device_id'], ['devices.device_id'], name=op.f('fk_messages_device_id_devices'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_messages_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
+    sa.UniqueConstraint('device_id', 'direction', 'wa_message_id', name=op.f('uq_messages_device_id')),
     sa.UniqueConstraint('user_id', 'idempotency_key', name=op.f('uq_messages_user_id'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_messages_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index('ix_messages_listing', ['user_id', 'created_at'], unique=False)
         batch_op.create_index('ix_messages_queue', ['device_id', 'status', 'send_at'], unique=False)
-        batch_op.create_index('ix_messages_wa', ['device_id', 'wa_message_id'], unique=False)
 
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('min_delay_ms', sa.Integer(), server_default='1000', nullable=False))
@@ -100,7 +100,6 @@ def downgrade() -> None:
         batch_op.drop_column('min_delay_ms')
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_messages_wa')
         batch_op.drop_index('ix_messages_queue')
         batch_op.drop_index('ix_messages_listing')
         batch_op.drop_index(batch_op.f('ix_messages_batch_id'))
