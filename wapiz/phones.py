@@ -6,18 +6,24 @@ import phonenumbers
 from pydantic import AfterValidator, Field
 
 
+def valid_digits(international: str) -> str | None:
+    """`+62 812-3456-7890` → `6281234567890` if it is a valid number, else None."""
+    try:
+        number = phonenumbers.parse(international, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
 def normalize_phone(raw: str) -> str:
     """`+62 812-3456-7890` or `6281234567890` → `6281234567890`, if it is a valid number."""
     candidate = raw.strip()
-    if not candidate.startswith("+"):
-        candidate = "+" + candidate
-    try:
-        number = phonenumbers.parse(candidate, None)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    digits = valid_digits(candidate if candidate.startswith("+") else "+" + candidate)
+    if digits is None:
         raise ValueError("phone must be a valid international number, e.g. 6281234567890")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+    return digits
 
 
 PhoneNumber = Annotated[

@@ -7,7 +7,7 @@ Indonesian habits first: a number starting with 0 is read in the default country
 import re
 from dataclasses import dataclass
 
-import phonenumbers
+from wapiz.phones import valid_digits
 
 PHONE_SERVER = "s.whatsapp.net"
 GROUP_SERVER = "g.us"
@@ -42,14 +42,10 @@ def recipient(raw: str, default_country_code: str) -> Recipient:
         candidate = f"+{default_country_code}{digits[1:]}"
     else:
         candidate = "+" + digits
-    try:
-        number = phonenumbers.parse(candidate, None)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    phone = valid_digits(candidate)
+    if phone is None:
         raise InvalidRecipient(
             f"{raw!r} is not a valid phone number (e.g. 081234567890 or 6281234567890)")
-    phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
     return Recipient(chat=f"{phone}@{PHONE_SERVER}", phone=phone)
 
 

@@ -78,6 +78,7 @@ class FakeGo:
         self.connected = True
         self.calls: list[str] = []
         self.sent: list[tuple[neonize.JID, bytes]] = []
+        self.send_errors: list[str] = []  # what the next sends fail with, in order
         self.lids: dict[str, str] = {}
 
     # --- the concurrency rule -----------------------------------------------------------
@@ -156,6 +157,9 @@ class FakeGo:
 
     def SendMessage(self, uuid, to, to_size, message, message_size):
         with self._call("SendMessage", writes=False):
+            if self.send_errors:
+                return neonize.SendMessageReturnFunction(Error=self.send_errors.pop(0)) \
+                    .SerializePartialToString()
             self.sent.append((neonize.JID.FromString(to), message))
             response = neonize.SendResponse(ID=f"3EB0{len(self.sent):016X}", Timestamp=1764070000)
             return neonize.SendMessageReturnFunction(SendResponse=response) \

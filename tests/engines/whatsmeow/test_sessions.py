@@ -240,6 +240,33 @@ async def test_many_devices_never_call_go_concurrently(fake_go: FakeGo, site) ->
     assert len(fake_go.sent) >= 12
 
 
+async def test_a_rate_limited_send_pauses_the_queue_then_goes(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    deployment, api, token = site
+    device = api.create_device(token)
+    api.http.patch(f"/api/devices/{device['id']}/settings", headers=api.auth(token),
+                   json={"minDelayMs": 0, "maxDelayMs": 0, "typing": False})
+    async with running(deployment):
+        [connection] = await until(lambda: fake_go.connections_of(device["id"]))
+        connection.logged_in("6281234567890")
+        await until(status_is(api, token, device["id"], status="logged_in"))
+        fake_go.send_errors.append("server returned error 429: rate-overlimit")
+        accepted = await asyncio.to_thread(
+            api.http.post, "/api/messages", headers=api.auth(token),
+            json={"deviceId": device["deviceId"], "to": "081111111110", "text": "Halo"})
+        assert accepted.status_code == 202
+
+        def message() -> dict:
+            return api.http.get(f"/api/messages/{accepted.json()['id']}",
+                                headers=api.auth(token)).json()
+
+        # WhatsApp said "slow down": the message waits in the queue, not failed.
+        paused = await until(lambda: (m := message())["error"] and m)
+        assert paused["status"] == "queued" and "429" in paused["error"]
+        sent = await until(lambda: (m := message())["status"] == "sent" and m, within=15)
+        assert sent["waMessageId"] == "3EB00000000000000001" and sent["error"] is None
+        assert len(fake_go.sent) == 1
+
+
 @pytest.fixture
 async def session(fake_go: FakeGo, deployment: Deployment):  # type: ignore[no-untyped-def]
     """One engine session by itself, logged in, with its events collected."""
