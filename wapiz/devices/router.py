@@ -2,7 +2,7 @@ from fastapi import APIRouter, Body, Request, Response, status
 
 from wapiz.accounts.deps import CurrentUser
 from wapiz.devices.deps import DeviceReads, Devices, reader_for
-from wapiz.devices.pairing import numbers_on_whatsapp, pairing_code
+from wapiz.devices.live import numbers_on_whatsapp, pairing_code
 from wapiz.devices.qr import qr_png
 from wapiz.devices.schemas import (
     CheckIn,
