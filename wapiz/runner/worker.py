@@ -5,6 +5,10 @@ engine's events into state rows (fenced by the lease), re-pairs after a logout, 
 after a drop, and watches a logged-in session that has gone quiet: after `watchdog_seconds`
 without an event it makes the session prove itself with a round trip, and reconnects if it
 cannot. All lifecycle calls for a device go through this one task, one at a time.
+
+While the device is logged in the worker runs its sender (runner/sender.py). Messages and
+receipts the engine reports are stored before the engine's call returns, so the engine
+acknowledges nothing the database does not hold yet.
 """
 
 import asyncio
