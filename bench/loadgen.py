@@ -31,7 +31,7 @@ class LoadResult:
 
 
 async def _connection(port: int, request: bytes, until: float, latencies: list[float],
-                      errors: list[int]) -> None:
+                      errors: list[int], ok: bytes) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < until:
@@ -43,7 +43,7 @@ async def _connection(port: int, request: bytes, until: float, latencies: list[f
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
             await reader.readexactly(length)
-            if not head.startswith(b"HTTP/1.1 200"):
+            if not head.startswith(ok):
                 errors.append(1)
             latencies.append((time.perf_counter() - started) * 1000)
     finally:
@@ -51,25 +51,31 @@ async def _connection(port: int, request: bytes, until: float, latencies: list[f
 
 
 async def _run(port: int, path: str, headers: dict[str, str], connections: int,
-               seconds: float) -> LoadResult:
-    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+               seconds: float, body: bytes | None, ok_status: int) -> LoadResult:
+    method = "GET" if body is None else "POST"
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    if body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+    ok = f"HTTP/1.1 {ok_status}".encode()
     latencies: list[float] = []
     errors: list[int] = []
     started = time.perf_counter()
     until = started + seconds
-    await asyncio.gather(*(_connection(port, request, until, latencies, errors)
+    await asyncio.gather(*(_connection(port, request, until, latencies, errors, ok)
                            for _ in range(connections)))
     return LoadResult(len(latencies), len(errors), time.perf_counter() - started, latencies)
 
 
 def run_load(port: int, path: str, headers: dict[str, str], connections: int,
-             seconds: float) -> LoadResult:
+             seconds: float, body: bytes | None = None, ok_status: int = 200) -> LoadResult:
+    """GET `path` (or POST `body` as JSON) on N connections; answers other than
+    `ok_status` count as errors."""
     try:
         import uvloop
 
         runner = uvloop.run
     except ImportError:  # pragma: no cover
         runner = asyncio.run
-    return runner(_run(port, path, headers, connections, seconds))
+    return runner(_run(port, path, headers, connections, seconds, body, ok_status))

@@ -37,11 +37,12 @@ NO_CACHES = {"auth_cache_seconds": "0", "status_cache_seconds": "0"}
 
 
 def load(port: int, path: str, headers: dict[str, str], connections: int,
-         seconds: float) -> LoadResult:
+         seconds: float, body: bytes | None = None, ok_status: int = 200) -> LoadResult:
     with ProcessPoolExecutor(max_workers=1) as pool:  # the client gets a process of its own
-        run_load_args = (port, path, headers, connections, min(2.0, seconds / 3))
-        pool.submit(run_load, *run_load_args).result()  # warm-up
-        return pool.submit(run_load, port, path, headers, connections, seconds).result()
+        warm_up = (port, path, headers, connections, min(2.0, seconds / 3), body, ok_status)
+        pool.submit(run_load, *warm_up).result()
+        return pool.submit(run_load, port, path, headers, connections, seconds, body,
+                           ok_status).result()
 
 
 def bare_server(root: Path) -> WapizProcess:
