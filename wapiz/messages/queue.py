@@ -28,6 +28,18 @@ class LeaseGone(Exception):
 RECEIPT_RANK = {models.SENDING: 0, models.SENT: 0, "delivered": 1, "read": 2, "played": 2}
 
 
+async def devices_with_due(session: AsyncSession, device_ids: list[uuid.UUID],
+                           now: datetime) -> set[uuid.UUID]:
+    """Which of these devices have a message due now (one indexed read for a runner)."""
+    if not device_ids:
+        return set()
+    rows = await session.scalars(
+        select(Message.device_id).distinct()
+        .where(Message.device_id.in_(device_ids), Message.status == models.QUEUED,
+               Message.send_at <= now))
+    return set(rows)
+
+
 class SendQueue:
     def __init__(self, session: AsyncSession, runner: str, lease: tuple[uuid.UUID, int],
                  device_id: uuid.UUID) -> None:

@@ -29,6 +29,7 @@ from wapiz.db.schema import require_current_schema
 from wapiz.devices.requests import DeviceRequests
 from wapiz.engines import create_engine
 from wapiz.engines.base import Engine, EngineError
+from wapiz.messages.queue import devices_with_due
 from wapiz.runner.repository import DeviceStart, Lease, LeaseRepository
 from wapiz.runner.sender import DeviceMessages
 from wapiz.runner.worker import DeviceWorker
@@ -40,6 +41,7 @@ RUNNER_CRASHED = "runner_crashed"
 SHUTDOWN_TIMEOUT_S = 5.0
 RENEW_RETRY_S = 0.5
 REQUEST_POLL_S = 0.2
+WAKE_POLL_S = 0.02
 EXPIRED_REQUESTS_EVERY = 50  # polls (about 10 s): the clean-up takes SQLite's write lock
 MAX_DEVICES = 1000
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
@@ -70,6 +72,7 @@ class Runner:
         background = [
             asyncio.create_task(self._renew_forever(), name="lease-renewer"),
             asyncio.create_task(self._serve_requests(), name="device-requests"),
+            asyncio.create_task(self._wake_senders(), name="sender-wake"),
         ]
         code = 0
         try:
@@ -177,6 +180,23 @@ class Runner:
             await LeaseRepository(db, self.identity).remove_device(lease)
         self.workers.pop(device_id, None)
         log.info("runner %s: removed deleted device %s", self.identity, device_id)
+
+    async def _wake_senders(self) -> None:
+        """Wake the senders of devices with a message due: one read for all of them every
+        few milliseconds, rather than a poll per device."""
+        while True:
+            try:
+                by_device = {worker.messages.device_id: worker.messages
+                             for worker in self.workers.values() if worker.sending}
+                if by_device:
+                    async with self.database.session_scope() as db:
+                        due = await devices_with_due(db, list(by_device), utc_now())
+                    for device_id in due:
+                        by_device[device_id].wake.set()
+            except Exception:
+                log.exception("could not look for due messages; retrying")
+                await asyncio.sleep(1)
+            await asyncio.sleep(WAKE_POLL_S)
 
     async def _serve_requests(self) -> None:
         """Hand the API's requests for our devices to their sessions, each in a task."""

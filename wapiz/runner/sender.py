@@ -28,7 +28,7 @@ from wapiz.runner.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL_S = 0.2
+IDLE_POLL_S = 1.0  # the runner wakes a sender sooner when a message is due
 MAX_ATTEMPTS = 5
 SETTLE_ATTEMPTS = 12
 RECENT_SENDS = 10_000  # kept for the per-minute cap (a cap is at most this)
@@ -80,6 +80,8 @@ class DeviceMessages:
         self.recent: deque[float] = deque(maxlen=RECENT_SENDS)
         self.last_batch_send: dict[uuid.UUID, float] = {}
         self.rate_limit_backoff = Backoff(base=5.0, cap=300.0)
+        # Set by the runner when it sees a message due for this device (see Runner).
+        self.wake = asyncio.Event()
 
     def queue(self, db: Any) -> SendQueue:
         return SendQueue(db, self.runner, self.lease, self.device_id)
@@ -118,7 +120,9 @@ class Sender:
                     message = await queue.next_due(utc_now())
                     current = await queue.pacing() if message is not None else None
                 if message is None:
-                    await asyncio.sleep(IDLE_POLL_S)
+                    self.messages.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.messages.wake.wait(), IDLE_POLL_S)
                     continue
                 if current is not None:  # a settings change counts from the next send
                     self.messages.pacing = Pacing(*current)

@@ -262,6 +262,11 @@ class DeviceWorker:
                 await asyncio.wait_for(self.session.stop(), STOP_TIMEOUT_S)
 
     @property
+    def sending(self) -> bool:
+        """Whether its sender runs (the device is logged in)."""
+        return self._sender is not None and not self._sender.done()
+
+    @property
     def failures(self) -> int:
         """Failed connects in a row so far (what a replacement worker starts from)."""
         return self._backoff.attempt
