@@ -11,3 +11,8 @@ def insert_for(session: AsyncSession, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table)
+
+
+def column_values(row: Any) -> dict[str, Any]:
+    """A mapped object's column values, for an `insert_for(...).values(...)`."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}

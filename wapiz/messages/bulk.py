@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
-from wapiz.db.upsert import insert_for
+from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
@@ -27,7 +27,7 @@ from wapiz.messages.models import Message, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
-from wapiz.messages.service import InvalidInput, request_hash
+from wapiz.messages.service import InvalidInput, due_at, request_hash
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = "Batch tidak ditemukan"
@@ -77,7 +77,7 @@ class BulkService:
                              created_at=now)
         content = body.content()
         content["batchPacing"] = [body.min_delay_ms, body.max_delay_ms]
-        send_at = max(body.send_at, now) if body.send_at else now
+        send_at = due_at(body.send_at, now)
         rows = []
         for to, text in zip(chats, texts, strict=True):
             rows.append({
@@ -93,8 +93,7 @@ class BulkService:
         # retry with the same key cannot pass.
         created = await self.session.execute(
             insert_for(self.session, MessageBatch)
-            .values({column.key: getattr(batch, column.key)
-                     for column in MessageBatch.__table__.columns})
+            .values(column_values(batch))
             .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
         if created.rowcount != 1:  # type: ignore[attr-defined]
             earlier = await self._batch_by_key(idempotency_key or "")

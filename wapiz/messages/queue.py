@@ -6,6 +6,7 @@ its state writes: a runner that lost a device can no longer take or settle its m
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,16 @@ from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages import models
 from wapiz.messages.models import Message
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """A device's pacing settings (devices.min_delay_ms … per_minute)."""
+
+    min_delay_ms: int
+    max_delay_ms: int
+    typing: bool
+    per_minute: int | None
 
 
 class LeaseGone(Exception):
@@ -83,12 +94,12 @@ class SendQueue:
             .values(status=models.SENDING))
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def pacing(self) -> tuple[int, int, bool, int | None] | None:
-        """The device's pacing settings as they are now."""
+    async def pacing(self) -> Pacing | None:
+        """The device's pacing settings as they are now (None: the device is gone)."""
         row = (await self.session.execute(
             select(Device.min_delay_ms, Device.max_delay_ms, Device.typing, Device.per_minute)
             .where(Device.device_id == self.device_id))).first()
-        return None if row is None else (row[0], row[1], row[2], row[3])
+        return None if row is None else Pacing(*row)
 
     async def _settle(self, message_id: uuid.UUID, **values: Any) -> bool:
         result = await self.session.execute(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.db.upsert import insert_for
+from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.models import Device
 from wapiz.messages.models import CANCELLED, QUEUED, Message
 
@@ -47,10 +47,8 @@ class MessageRepository:
     async def add(self, message: Message) -> bool:
         """Insert in one statement; False if a request with the same idempotency key got
         there first. (No savepoint: on SQLite releasing the outermost one commits.)"""
-        values = {column.key: getattr(message, column.key)
-                  for column in Message.__table__.columns}
         inserted = await self.session.execute(
-            insert_for(self.session, Message).values(**values)
+            insert_for(self.session, Message).values(column_values(message))
             .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
         return inserted.rowcount == 1  # type: ignore[attr-defined]
 

@@ -1,8 +1,7 @@
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
 from wapiz.schemas import ApiInput, ApiModel, Timestamp
 
@@ -88,15 +87,10 @@ class MessageIn(MessageContent):
     quoted_message_id: uuid.UUID | None = Field(None, description="Reply to this message.")
     mentions: list[str] = Field(default_factory=list, max_length=256,
                                 description="Phone numbers to mention (in groups).")
-    send_at: datetime | None = Field(None, description="Send at this time, not at once.")
+    send_at: AwareDatetime | None = Field(
+        None, description="Send at this time (with its zone), not at once.")
     queue: bool = Field(True, description="false: fail with 409 if the device is not "
                         "logged in, instead of waiting for it in the queue.")
-
-    @model_validator(mode="after")
-    def _zoned_send_at(self) -> "MessageIn":
-        if self.send_at is not None and self.send_at.tzinfo is None:
-            raise ValueError("sendAt needs a time zone (e.g. 2026-12-01T09:00:00Z)")
-        return self
 
 
 class MessageOut(ApiModel):
@@ -144,14 +138,13 @@ class BulkIn(MessageContent):
                               description="Shortest pause between two messages of the batch.")
     max_delay_ms: int = Field(45000, ge=0, le=3_600_000,
                               description="Longest pause between two messages of the batch.")
-    send_at: datetime | None = Field(None, description="When the first message goes.")
+    send_at: AwareDatetime | None = Field(
+        None, description="When the first message goes (with its zone).")
 
     @model_validator(mode="after")
     def _sane(self) -> "BulkIn":
         if self.min_delay_ms > self.max_delay_ms:
             raise ValueError("minDelayMs must not be more than maxDelayMs")
-        if self.send_at is not None and self.send_at.tzinfo is None:
-            raise ValueError("sendAt needs a time zone (e.g. 2026-12-01T09:00:00Z)")
         if self.type == "reaction":
             raise ValueError("a batch cannot send reactions")
         return self

@@ -22,6 +22,7 @@ from wapiz.messages.models import Message
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import MessageIn, MessageOut
+from wapiz.schemas import ApiInput
 
 MESSAGE_NOT_FOUND = "Pesan tidak ditemukan"
 DEVICE_NOT_LOGGED_IN = "device_not_logged_in"
@@ -32,7 +33,12 @@ class InvalidInput(WapizError):
     status_code = 422
 
 
-def request_hash(body: MessageIn) -> str:
+def due_at(send_at: datetime | None, now: datetime) -> datetime:
+    """When a message falls due: its schedule, or now (a time in the past is now)."""
+    return max(send_at, now) if send_at else now
+
+
+def request_hash(body: ApiInput) -> str:
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -113,7 +119,7 @@ class MessageService:
             # The WhatsApp id is chosen now: a resend after a crash carries the same one.
             text=body.text, status=models.QUEUED, wa_message_id=new_message_id(),
             idempotency_key=idempotency_key, request_hash=fingerprint, created_at=now,
-            send_at=max(body.send_at, now) if body.send_at else now,
+            send_at=due_at(body.send_at, now),
         )
         if not await self.messages.add(message):  # a concurrent retry got there first
             earlier = await self.messages.by_idempotency_key(idempotency_key or "")

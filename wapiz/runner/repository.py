@@ -19,7 +19,6 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.base import SessionConfig
 from wapiz.engines.events import CONNECTING
-from wapiz.runner.sender import Pacing
 
 Lease = tuple[uuid.UUID, int]  # (device id, epoch)
 
@@ -27,7 +26,6 @@ Lease = tuple[uuid.UUID, int]  # (device id, epoch)
 @dataclass(frozen=True)
 class DeviceStart:
     config: SessionConfig
-    pacing: Pacing
     failures: int
     device_id: uuid.UUID  # the public deviceId its messages carry
     user_id: uuid.UUID
@@ -162,8 +160,6 @@ class LeaseRepository:
         return {
             device.id: DeviceStart(
                 config=SessionConfig(proxy=device.proxy),
-                pacing=Pacing(device.min_delay_ms, device.max_delay_ms, device.typing,
-                              device.per_minute),
                 failures=failures or 0, device_id=device.device_id, user_id=device.user_id,
             )
             for device, failures in await self.session.execute(statement)

@@ -149,7 +149,7 @@ class Runner:
 
     def _start_worker(self, lease: Lease, start: DeviceStart) -> None:
         messages = DeviceMessages(self.database, self.identity, lease, start.device_id,
-                                  start.user_id, start.pacing, self.engine.keeps_message_ids)
+                                  start.user_id, self.engine.keeps_message_ids)
         worker = DeviceWorker(self.engine, lease, start, self._write_state, messages,
                               watchdog_s=self.settings.watchdog_seconds,
                               backoff_cap_s=self.settings.reconnect_max_seconds)

@@ -15,7 +15,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from wapiz.db.base import utc_now
@@ -23,7 +22,7 @@ from wapiz.db.database import Database
 from wapiz.engines.base import EngineError, EngineSession, NotConnected, OutboundMessage
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages.models import Message
-from wapiz.messages.queue import SendQueue
+from wapiz.messages.queue import Pacing, SendQueue
 from wapiz.runner.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -35,14 +34,6 @@ RECENT_SENDS = 10_000  # kept for the per-minute cap (a cap is at most this)
 TYPING_S = (0.5, 1.5)
 # WhatsApp's answers that mean "slow down": pause the device's queue, do not fail messages.
 RATE_LIMITED = re.compile(r"\b(429|463)\b|rate-overlimit|reachout", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Pacing:
-    min_delay_ms: int = 1000
-    max_delay_ms: int = 3000
-    typing: bool = True
-    per_minute: int | None = None
 
 
 def outbound(message: Message) -> OutboundMessage:
@@ -63,18 +54,16 @@ def _pause(min_ms: int, max_ms: int) -> float:
 
 class DeviceMessages:
     """One device's messages as its runner handles them: its queue (fenced by the lease),
-    inbound messages and receipts, its pacing, and what pacing must remember across
-    reconnects (the last sends, a rate-limit pause)."""
+    inbound messages and receipts, and what pacing must remember across reconnects (the
+    last sends, a rate-limit pause)."""
 
     def __init__(self, database: Database, runner: str, lease: tuple[uuid.UUID, int],
-                 device_id: uuid.UUID, user_id: uuid.UUID, pacing: Pacing,
-                 resends_keep_ids: bool) -> None:
+                 device_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool) -> None:
         self.database = database
         self.runner = runner
         self.lease = lease
         self.device_id = device_id
         self.user_id = user_id
-        self.pacing = pacing
         self.resends_keep_ids = resends_keep_ids
         self.last_send = 0.0
         self.recent: deque[float] = deque(maxlen=RECENT_SENDS)
@@ -118,16 +107,15 @@ class Sender:
                 async with self.database.session_scope() as db:
                     queue = self.messages.queue(db)
                     message = await queue.next_due(utc_now())
-                    current = await queue.pacing() if message is not None else None
-                if message is None:
+                    # Read for every message: a settings change counts from the next send.
+                    pacing = await queue.pacing() if message is not None else None
+                if message is None or pacing is None:
                     self.messages.wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.messages.wake.wait(), IDLE_POLL_S)
                     continue
-                if current is not None:  # a settings change counts from the next send
-                    self.messages.pacing = Pacing(*current)
                 # Wait first, take after: a message is `sending` only while it is sent.
-                await self._pace(message)
+                await self._pace(message, pacing)
                 async with self.database.session_scope() as db:
                     taken = await self.messages.queue(db).take(message.id)
                 if taken:
@@ -138,8 +126,8 @@ class Sender:
                 log.exception("device %s: send loop failed; going on", self.device_id)
                 await asyncio.sleep(1)
 
-    async def _pace(self, message: Message) -> None:
-        state, pacing = self.messages, self.messages.pacing
+    async def _pace(self, message: Message, pacing: Pacing) -> None:
+        state = self.messages
         if pacing.per_minute and len(state.recent) >= pacing.per_minute:
             # The cap-th latest send must be a minute old before the next one.
             wait = 60.0 - (time.monotonic() - state.recent[-pacing.per_minute])

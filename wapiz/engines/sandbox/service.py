@@ -76,10 +76,10 @@ class SandboxPhoneService:
                 raise InvalidInput(f"message {body.reaction.message_id} not found")
             target_id = target.wa_message_id
         own_chat = f"{phone_of(view.jid)}@{network.JID_SERVER}"
+        content = body.content()
         message = OutboundMessage(
-            to=own_chat, type=body.type, text=body.text,
-            location=body.content().get("location"), contact=body.content().get("contact"),
-            poll=body.content().get("poll"), target_id=target_id,
+            to=own_chat, type=body.type, text=body.text, location=content.get("location"),
+            contact=content.get("contact"), poll=content.get("poll"), target_id=target_id,
             reaction=body.reaction.emoji if body.reaction else None)
         message_id = new_message_id()
         async with self.database.session_scope() as db:
