@@ -49,6 +49,17 @@ class Settings(BaseSettings):
         "62", pattern=r"^[1-9]\d{0,2}$",
         description="Country code for numbers written with a leading 0 (0812… → 62812…).",
     )
+    media_max_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,
+        description="Largest file a message may carry (upload, base64 or fetched from a URL).",
+    )
+    media_fetch_timeout_seconds: float = Field(
+        30.0, gt=0, description="Limit on fetching a send's `mediaUrl`."
+    )
+    media_allow_private: bool = Field(
+        False, description="Let `mediaUrl` name loopback or private addresses (local "
+        "development and tests only: otherwise refused, as a way into the server's network).",
+    )
     watchdog_seconds: float = Field(
         300.0, gt=0, description="Silence after which a session is probed, then reconnected."
     )

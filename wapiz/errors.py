@@ -39,12 +39,31 @@ class Conflict(WapizError):
     message = "Konflik"
 
 
+class PayloadTooLarge(WapizError):
+    status_code = 413
+    message = "Data terlalu besar"
+
+
+class InvalidInput(WapizError):
+    """Well-formed, but not something the gateway can act on (an unknown recipient)."""
+
+    status_code = 422
+    message = "Data tidak valid"
+
+
 class TooManyRequests(WapizError):
     status_code = 429
     message = "Terlalu banyak permintaan"
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class BadGateway(WapizError):
+    """WhatsApp (through the device's session) refused or failed what was asked."""
+
+    status_code = 502
+    message = "WhatsApp tidak menjawab"
 
 
 class ServiceUnavailable(WapizError):

@@ -117,6 +117,23 @@ def test_bad_requests(api: Api, pair: tuple[Party, Party]) -> None:
     assert api.http.post(url, json={"to": bob.phone, "text": "x"}).status_code == 401
 
 
+def test_media_urls_into_the_servers_own_network_are_refused(
+        api: Api, pair: tuple[Party, Party]) -> None:
+    """By default (no WAPIZ_MEDIA_ALLOW_PRIVATE) the server fetches only from public
+    addresses: a name resolving to loopback is refused as surely as the address itself."""
+    alice, bob = pair
+    for url, reason in (("http://127.0.0.1:9/foto.png", "127.0.0.1 is a loopback address"),
+                        ("http://localhost:9/foto.png", "is a loopback address"),
+                        ("http://[::1]:9/foto.png", "::1 is a loopback address"),
+                        ("http://169.254.169.254/latest", "is a link-local address"),
+                        ("http://10.0.0.1/foto.png", "10.0.0.1 is a private address")):
+        answer = api.http.post("/api/messages", headers=api.auth(alice.token), json={
+            "deviceId": alice.device["deviceId"], "to": bob.phone, "type": "image",
+            "mediaUrl": url})
+        assert answer.status_code == 422, answer.text
+        assert reason in answer.json()["error"], answer.text
+
+
 def test_a_device_not_logged_in_queues_or_refuses(api: Api) -> None:
     token, _ = api.register()
     device = api.create_device(token)  # never linked

@@ -1,4 +1,5 @@
-"""Asking a device's live session for something (a pairing code, a number check).
+"""Asking a device's live session for something (a pairing code, a number check, a read
+receipt, an inbound file).
 
 API processes hold no connections (the database is the bus): the API writes a request row,
 the runner holding the device carries it out and writes the answer, and the API, which has
@@ -24,6 +25,8 @@ PENDING, DONE, FAILED = "pending", "done", "failed"
 # What can be asked.
 PAIR_PHONE = "pair_phone"
 CHECK_NUMBERS = "check_numbers"
+MARK_READ = "mark_read"
+DOWNLOAD_MEDIA = "download_media"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
 

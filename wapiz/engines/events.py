@@ -81,7 +81,8 @@ class Party:
 
 @dataclass(frozen=True)
 class Media:
-    """An attachment's description; its bytes come from `EngineSession.download(ref)`."""
+    """An attachment's description; its bytes come from `EngineSession.download(ref)`, unless
+    the engine had them already (`data`)."""
 
     mimetype: str
     ref: bytes = field(repr=False)
@@ -89,6 +90,7 @@ class Media:
     size: int | None = None
     sha256: str | None = None
     seconds: int | None = None
+    data: bytes | None = field(default=None, repr=False)  # when the engine has them at once
 
 
 @dataclass(frozen=True)

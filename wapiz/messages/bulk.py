@@ -21,13 +21,13 @@ from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
-from wapiz.errors import Conflict, NotFound
+from wapiz.errors import Conflict, InvalidInput, NotFound
 from wapiz.messages import models
 from wapiz.messages.models import Message, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
-from wapiz.messages.service import InvalidInput, due_at, request_hash
+from wapiz.messages.service import MessageService, due_at, request_hash
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = "Batch tidak ditemukan"
@@ -77,6 +77,11 @@ class BulkService:
                              created_at=now)
         content = body.content()
         content["batchPacing"] = [body.min_delay_ms, body.max_delay_ms]
+        file = None
+        if body.type in models.MEDIA_TYPES:  # one stored file for the whole batch
+            file = await MessageService(self.session, self.settings, self.user).store_file(
+                body, None, device.device_id)
+            content["media"] = file.describe()
         send_at = due_at(body.send_at, now)
         rows = []
         for to, text in zip(chats, texts, strict=True):
@@ -86,6 +91,7 @@ class BulkService:
                 "type": body.type, "body": content, "text": text, "status": models.QUEUED,
                 "wa_message_id": new_message_id(), "attempts": 0, "request_hash": fingerprint,
                 "created_at": now, "send_at": send_at, "batch_id": batch.id,
+                "media_id": file.id if file else None,
             })
             send_at += timedelta(milliseconds=random.uniform(body.min_delay_ms,
                                                              body.max_delay_ms))
@@ -96,6 +102,8 @@ class BulkService:
             .values(column_values(batch))
             .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
         if created.rowcount != 1:  # type: ignore[attr-defined]
+            if file is not None:
+                await self.messages.forget_media(file.id)
             earlier = await self._batch_by_key(idempotency_key or "")
             if earlier is None:
                 raise Conflict("Permintaan yang sama sedang diproses, coba lagi")

@@ -2,7 +2,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wapiz.db.base import Base, UTCDateTime, utc_now
@@ -12,6 +23,38 @@ OUTBOUND, INBOUND = "outbound", "inbound"
 # cancelled. Inbound messages are stored as "received".
 QUEUED, SENDING, SENT, DELIVERED, READ = "queued", "sending", "sent", "delivered", "read"
 FAILED, CANCELLED, RECEIVED = "failed", "cancelled", "received"
+MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
+# Actions on a message already sent: queued and sent like messages, in the same order.
+EDIT, REVOKE = "edit", "revoke"
+
+
+class Media(Base):
+    """A file a message carries. Outbound, its bytes are stored when the send is accepted
+    (a batch's messages share one row). Inbound, the engine's reference to download it is
+    stored with the message; the bytes are fetched through the device's session when first
+    asked for, and kept."""
+
+    __tablename__ = "media"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("devices.device_id", ondelete="CASCADE"), index=True)
+    mimetype: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)  # audio and video
+    # The engine's handle for downloading an inbound file (opaque to everyone else).
+    ref: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    def describe(self) -> dict[str, Any]:
+        """What its message's body keeps of it (and the API shows)."""
+        return {"mimetype": self.mimetype, "fileName": self.file_name, "size": self.size,
+                "sha256": self.sha256, "seconds": self.seconds}
 
 
 class Message(Base):
@@ -51,6 +94,8 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     batch_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("message_batches.id", ondelete="CASCADE"), nullable=True, index=True)
+    media_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("media.id", ondelete="SET NULL"), nullable=True, index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
@@ -59,6 +104,9 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set once an edit or a revoke of this message went out (or came in, for inbound).
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class MessageBatch(Base):

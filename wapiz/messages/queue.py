@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, select, update
+from sqlalchemy import ColumnElement, case, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
 from wapiz.db.upsert import insert_for
 from wapiz.devices.models import Device, DeviceSession
+from wapiz.engines import events
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages import models
-from wapiz.messages.models import Message
+from wapiz.messages.models import Media, Message
 
 
 @dataclass(frozen=True)
@@ -108,16 +109,39 @@ class SendQueue:
             .values(**values))
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def sent(self, message_id: uuid.UUID, wa_message_id: str, at: datetime) -> bool:
+    async def file(self, media_id: uuid.UUID) -> Media | None:
+        """A file of this device's (with its bytes, or the engine's ref to download it)."""
+        return await self.session.scalar(
+            select(Media).where(Media.id == media_id, Media.device_id == self.device_id))
+
+    async def keep_download(self, media_id: uuid.UUID, data: bytes) -> None:
+        await self.session.execute(
+            update(Media).where(Media.id == media_id, Media.device_id == self.device_id)
+            .values(data=data, size=len(data)))
+
+    async def sent(self, message: Message, wa_message_id: str, at: datetime) -> bool:
+        """Record a send; an edit or revoke that went out now shows on its message."""
         # A receipt may have moved it on already (it can come before this write): keep that.
         result = await self.session.execute(
             update(Message)
-            .where(Message.id == message_id, self._held,
+            .where(Message.id == message.id, self._held,
                    Message.status.in_((models.SENDING, models.DELIVERED, models.READ)))
             .values(status=case((Message.status == models.SENDING, models.SENT),
                                 else_=Message.status),
                     wa_message_id=wa_message_id, sent_at=at, error=None))
+        target = (message.body or {}).get("targetId")
+        if result.rowcount == 1 and target and message.type in (models.EDIT, models.REVOKE):  # type: ignore[attr-defined]
+            await self._acted_on(Message.id == uuid.UUID(target), message.type, message.text,
+                                 at)
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def _acted_on(self, target: ColumnElement[bool], action: str, text: str | None,
+                        at: datetime) -> None:
+        """An edit's new text, or a revoke's mark, on the message it was about."""
+        values: dict[str, Any] = (
+            {"text": text, "edited_at": at} if action == models.EDIT else {"revoked_at": at})
+        await self.session.execute(
+            update(Message).where(target, Message.device_id == self.device_id).values(values))
 
     async def requeue(self, message_id: uuid.UUID, error: str | None,
                       failed_attempt: bool) -> bool:
@@ -150,15 +174,43 @@ class SendQueue:
             body["quotedWaMessageId"] = event.quoted_id
         if event.mentions:
             body["mentions"] = list(event.mentions)
+        if event.target_id and event.type in (models.EDIT, models.REVOKE, "poll_vote"):
+            body["targetWaMessageId"] = event.target_id
+        file = None
+        if event.media is not None:
+            file = await self._inbound_file(user_id, event.media)
+            body["media"] = file.describe()
+            if event.ptt:
+                body["ptt"] = True
         # Stored at most once: WhatsApp (and the sandbox) may deliver it again.
         stored = await self.session.execute(
             insert_for(self.session, Message).values(
                 id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
                 direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
                 type=event.type, body=body, text=event.text, status=models.RECEIVED,
-                wa_message_id=event.id, attempts=0, created_at=utc_now())
+                wa_message_id=event.id, attempts=0, created_at=utc_now(),
+                media_id=file.id if file else None)
             .on_conflict_do_nothing(index_elements=["device_id", "direction", "wa_message_id"]))
-        return stored.rowcount == 1  # type: ignore[attr-defined]
+        if stored.rowcount != 1:  # type: ignore[attr-defined]
+            if file is not None:  # a repeat: the first delivery has its file already
+                await self.session.execute(delete(Media).where(Media.id == file.id))
+            return False
+        if event.target_id and event.type in (models.EDIT, models.REVOKE):
+            # Edited or deleted by its sender: the message it names shows it.
+            await self._acted_on(Message.wa_message_id == event.target_id, event.type,
+                                 event.text, event.timestamp)
+        return True
+
+    async def _inbound_file(self, user_id: uuid.UUID, media: events.Media) -> Media:
+        """The file's description, the engine's ref to fetch it later, and its bytes if
+        the engine has them already."""
+        file = Media(id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
+                     mimetype=media.mimetype, file_name=media.file_name, size=media.size,
+                     sha256=media.sha256, seconds=media.seconds, ref=media.ref or None,
+                     data=media.data, created_at=utc_now())
+        self.session.add(file)
+        await self.session.flush()
+        return file
 
     async def apply_receipt(self, receipt: Receipt) -> int:
         """Move our messages named by the receipt forward (delivered, then read)."""

@@ -5,12 +5,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.models import Device
-from wapiz.messages.models import CANCELLED, QUEUED, Message
+from wapiz.messages.models import CANCELLED, QUEUED, Media, Message
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,20 @@ class MessageRepository:
             insert_for(self.session, Message).values(column_values(message))
             .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
         return inserted.rowcount == 1  # type: ignore[attr-defined]
+
+    async def add_media(self, media: Media) -> Media:
+        self.session.add(media)
+        await self.session.flush()
+        return media
+
+    async def forget_media(self, media_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(Media).where(Media.id == media_id, Media.user_id == self.user_id))
+
+    async def media(self, media_id: uuid.UUID) -> Media | None:
+        return await self.session.scalar(
+            select(Media).where(Media.id == media_id, Media.user_id == self.user_id)
+            .execution_options(populate_existing=True))
 
     async def cancel_queued(self, message_id: uuid.UUID) -> bool:
         """Cancel, in one statement, only if the runner has not taken it meanwhile."""

@@ -1,14 +1,27 @@
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, UploadFile, status
+from pydantic import Field
 
 from wapiz.accounts.deps import CurrentUser
 from wapiz.deps import SessionDep
+from wapiz.messages import media
 from wapiz.messages.bulk import BulkService
+from wapiz.messages.live import LiveMessages
+from wapiz.messages.media import IncomingFile
 from wapiz.messages.repository import MessageFilter
-from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut, MessageIn, MessageOut, MessagePage
+from wapiz.messages.schemas import (
+    BatchOut,
+    BulkIn,
+    BulkOut,
+    EditIn,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+)
 from wapiz.messages.service import MessageService
 from wapiz.schemas import error_responses
 
@@ -35,6 +48,22 @@ async def bulk_service(request: Request, user: CurrentUser, session: SessionDep)
 
 
 Bulk = Annotated[BulkService, Depends(bulk_service)]
+
+
+async def live_messages(request: Request, user: CurrentUser) -> LiveMessages:
+    return LiveMessages(request.app.state.database, user)
+
+
+Live = Annotated[LiveMessages, Depends(live_messages)]
+
+
+class MessageUpload(MessageIn):
+    """A send whose file comes as a multipart upload."""
+
+    file: UploadFile = Field(description="The file to send.")
+
+    def media_sources(self) -> list[str]:
+        return [*super().media_sources(), "file"]
 IdempotencyKey = Annotated[str | None, Header(max_length=255, description=(
     "A retry with the same key returns the first answer instead of sending twice."))]
 
@@ -49,6 +78,21 @@ async def send_message(
     body: MessageIn, messages: Messages, idempotency_key: IdempotencyKey = None
 ) -> MessageOut:
     return await messages.send(body, idempotency_key)
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 404, 409, 413),
+    summary="Send a file as multipart/form-data: the same fields as a send, and `file`",
+)
+async def send_upload(body: Annotated[MessageUpload, Form(media_type="multipart/form-data")],
+                      messages: Messages, idempotency_key: IdempotencyKey = None) -> MessageOut:
+    upload = body.file
+    if upload.size is not None and upload.size > messages.settings.media_max_bytes:
+        raise media.too_large(messages.settings)
+    file = IncomingFile(await upload.read(), upload.content_type, upload.filename)
+    return await messages.send(body, idempotency_key, file)
 
 
 @router.post(
@@ -89,7 +133,46 @@ async def get_message(id: str, messages: Messages) -> MessageOut:
     return await messages.get(id)
 
 
-@router.delete("/{id}", responses=error_responses(401, 404, 409),
-               summary="Cancel a message that is still queued")
-async def cancel_message(id: str, messages: Messages) -> MessageOut:
-    return await messages.cancel(id)
+@router.patch("/{id}", status_code=status.HTTP_202_ACCEPTED,
+              responses=error_responses(401, 404, 409),
+              summary="Edit a sent text (within 15 minutes): the edit is queued like a send")
+async def edit_message(id: str, body: EditIn, messages: Messages) -> MessageOut:
+    return await messages.edit(id, body)
+
+
+@router.delete(
+    "/{id}",
+    responses={**error_responses(401, 404, 409),
+               202: {"model": MessageOut,
+                     "description": "A sent message: its revoke (delete for everyone) is "
+                     "queued; this is the revoke."}},
+    summary="Cancel a queued message (200), or revoke a sent one for everyone (202)",
+)
+async def delete_message(id: str, messages: Messages, response: Response) -> MessageOut:
+    message, queued_action = await messages.delete(id)
+    if queued_action:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return message
+
+
+@router.post("/{id}/read", responses=error_responses(401, 404, 409, 502, 503),
+             summary="Mark an inbound message read (the sender sees it read)")
+async def mark_read(id: str, live: Live) -> MessageOut:
+    return await live.mark_read(id)
+
+
+@router.get(
+    "/{id}/media",
+    response_class=Response,
+    responses={**error_responses(401, 404, 409, 502, 503),
+               200: {"content": {"application/octet-stream": {}},
+                     "description": "The file, with its type and name."}},
+    summary="Download a message's file (an inbound one is fetched from WhatsApp once)",
+)
+async def message_media(id: str, live: Live) -> Response:
+    file = await live.file(id)
+    disposition = "inline" if file.file_name is None else (
+        f"attachment; filename*=UTF-8''{quote(file.file_name)}")
+    return Response(file.data, media_type=file.mimetype,
+                    headers={"Content-Disposition": disposition,
+                             "Cache-Control": "private, max-age=86400"})

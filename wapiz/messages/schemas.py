@@ -1,11 +1,27 @@
 import uuid
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
+from wapiz.messages.models import MEDIA_TYPES
 from wapiz.schemas import ApiInput, ApiModel, Timestamp
 
-MessageType = Literal["text", "location", "contact", "reaction", "poll"]
+MessageType = Literal["text", "image", "video", "audio", "document", "sticker", "location",
+                      "contact", "reaction", "poll"]
+# Types whose caption is `text`.
+CAPTIONED = ("image", "video", "document")
+
+
+def a_message(message_type: str) -> str:
+    """`an image message`, `a text message`: for error messages."""
+    return ("an " if message_type[0] in "aeiou" else "a ") + message_type + " message"
+
+
+def _web_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
 
 
 def _no_nul(value: str) -> str:
@@ -18,6 +34,7 @@ def _no_nul(value: str) -> str:
 Text = Annotated[str, StringConstraints(min_length=1, max_length=65536),
                  AfterValidator(_no_nul)]
 ShortText = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_no_nul)]
+MediaUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_web_url)]
 
 
 class Location(ApiInput):
@@ -51,28 +68,57 @@ CONTENT_FIELD = {"text": "text", "location": "location", "contact": "contact",
 
 
 class MessageContent(ApiInput):
-    """A message's type and what it carries: exactly the field its type names."""
+    """A message's type and what it carries: exactly the field its type names; a file for
+    image, video, audio, document and sticker (with `text` as the caption where WhatsApp
+    shows one)."""
 
     type: MessageType = "text"
-    text: Text | None = None
+    text: Text | None = Field(None, description="The text, or a media message's caption.")
     location: Location | None = None
     contact: Contact | None = None
     reaction: Reaction | None = None
     poll: Poll | None = None
+    media_url: MediaUrl | None = Field(
+        None, description="A public http(s) URL the server fetches the file from.")
+    media: str | None = Field(None, description="The file, base64-encoded.")
+    mimetype: str | None = Field(None, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$",
+                                 description="The file's type (default: told from its bytes).")
+    file_name: ShortText | None = Field(None, max_length=255,
+                                        description="A document's file name.")
+    ptt: bool = Field(False, description="An audio message as a voice note.")
+
+    def media_sources(self) -> list[str]:
+        """Which ways of giving the file this request uses."""
+        return [name for name, value in (("mediaUrl", self.media_url), ("media", self.media))
+                if value is not None]
 
     @model_validator(mode="after")
     def _content_matches_type(self) -> "MessageContent":
-        needed = CONTENT_FIELD[self.type]
-        if getattr(self, needed) is None:
-            raise ValueError(f"a {self.type} message needs `{needed}`")
-        extra = [f for f in set(CONTENT_FIELD.values()) - {needed}
+        sources = self.media_sources()
+        if self.type in MEDIA_TYPES:
+            if len(sources) != 1:
+                raise ValueError(f"{a_message(self.type)} needs exactly one file: `mediaUrl`, "
+                                 "`media` (base64) or an upload")
+            carried = {"text"} if self.type in CAPTIONED else set()
+        else:
+            carried = {CONTENT_FIELD[self.type]}
+            if getattr(self, CONTENT_FIELD[self.type]) is None:
+                raise ValueError(f"{a_message(self.type)} needs `{CONTENT_FIELD[self.type]}`")
+            if sources or self.file_name or self.mimetype:
+                raise ValueError(f"{a_message(self.type)} carries no file")
+        extra = [f for f in set(CONTENT_FIELD.values()) - carried
                  if getattr(self, f) is not None]
         if extra:
-            raise ValueError(f"a {self.type} message does not take `{', '.join(sorted(extra))}`")
+            raise ValueError(f"{a_message(self.type)} does not take `{', '.join(sorted(extra))}`")
+        if self.ptt and self.type != "audio":
+            raise ValueError("`ptt` is for audio messages")
         return self
 
     def content(self) -> dict[str, Any]:
-        """What the type carries, as stored in the message's body (a text's is its text)."""
+        """What the type carries, as stored in the message's body (a text's is its text; a
+        file's description is added when the file is stored)."""
+        if self.type in MEDIA_TYPES:
+            return {"ptt": True} if self.ptt else {}
         field = CONTENT_FIELD[self.type]
         value = getattr(self, field)
         return {} if isinstance(value, str) else {
@@ -93,6 +139,15 @@ class MessageIn(MessageContent):
                         "logged in, instead of waiting for it in the queue.")
 
 
+class MediaOut(ApiModel):
+    mimetype: str
+    file_name: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    seconds: int | None = None
+    url: str = Field(description="Where to download the file (with the same credentials).")
+
+
 class MessageOut(ApiModel):
     id: uuid.UUID
     device_id: uuid.UUID
@@ -107,6 +162,10 @@ class MessageOut(ApiModel):
     contact: dict[str, Any] | None = None
     reaction: dict[str, Any] | None = None
     poll: dict[str, Any] | None = None
+    media: MediaOut | None = None
+    ptt: bool | None = Field(None, description="An audio message sent as a voice note.")
+    target_id: uuid.UUID | None = Field(
+        None, description="An edit or revoke: the message (its `id`) it acts on.")
     status: str = Field(description="queued, sending, sent, delivered, read, failed, "
                         "cancelled; received (inbound)")
     waiting: str | None = Field(None, description="Why a queued message waits: "
@@ -118,6 +177,12 @@ class MessageOut(ApiModel):
     sent_at: Timestamp | None = None
     delivered_at: Timestamp | None = None
     read_at: Timestamp | None = None
+    edited_at: Timestamp | None = Field(None, description="When its text was last edited.")
+    revoked_at: Timestamp | None = Field(None, description="When it was deleted for everyone.")
+
+
+class EditIn(ApiInput):
+    text: Text = Field(description="The message's new text.")
 
 
 class MessagePage(ApiModel):

@@ -1,11 +1,12 @@
-"""Message rules: accepting a send into the durable queue, idempotency, listing, cancelling.
+"""Message rules: accepting a send into the durable queue (with its file), idempotency,
+listing, cancelling, and edits and revokes of sent messages.
 Never commits (the request does): the 202 goes out only once the row is committed."""
 
 import base64
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,21 +17,21 @@ from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.status import current_status
 from wapiz.engines.base import new_message_id
-from wapiz.errors import BadRequest, Conflict, NotFound, WapizError
-from wapiz.messages import models
-from wapiz.messages.models import Message
+from wapiz.errors import BadRequest, Conflict, InvalidInput, NotFound
+from wapiz.messages import media, models
+from wapiz.messages.media import IncomingFile
+from wapiz.messages.models import Media, Message
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageFilter, MessageRepository
-from wapiz.messages.schemas import MessageIn, MessageOut
+from wapiz.messages.schemas import EditIn, MediaOut, MessageContent, MessageIn, MessageOut
 from wapiz.schemas import ApiInput
 
 MESSAGE_NOT_FOUND = "Pesan tidak ditemukan"
+SENT_STATES = (models.SENT, models.DELIVERED, models.READ)
+ACTIONS = (models.EDIT, models.REVOKE)
+EDIT_WINDOW = timedelta(minutes=15)  # WhatsApp's: later edits are refused
 DEVICE_NOT_LOGGED_IN = "device_not_logged_in"
 SCHEDULED = "scheduled"
-
-
-class InvalidInput(WapizError):
-    status_code = 422
 
 
 def due_at(send_at: datetime | None, now: datetime) -> datetime:
@@ -38,15 +39,44 @@ def due_at(send_at: datetime | None, now: datetime) -> datetime:
     return max(send_at, now) if send_at else now
 
 
-def request_hash(body: ApiInput) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)
+def request_hash(body: ApiInput, upload: IncomingFile | None = None) -> str:
+    """What identifies a request, for idempotency: its fields, a file by its digest."""
+    fields = body.model_dump(mode="json", exclude={"media", "file"})
+    media = getattr(body, "media", None)
+    data = upload.data if upload is not None else media.encode() if media else None
+    if data is not None:
+        fields["fileSha256"] = hashlib.sha256(data).hexdigest()
+    canonical = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def take_in_file(body: MessageContent, upload: IncomingFile | None,
+                       settings: Settings) -> IncomingFile:
+    """The file a media message carries, however it was given."""
+    if upload is not None:
+        if len(upload.data) > settings.media_max_bytes:
+            raise media.too_large(settings)
+        return upload
+    if body.media is not None:
+        return media.from_base64(body.media, settings)
+    return await media.fetch(body.media_url or "", settings)
+
+
+def media_out(message: Message) -> MediaOut | None:
+    described = (message.body or {}).get("media")
+    if not described or message.media_id is None:
+        return None
+    return MediaOut(**described, url=f"/api/messages/{message.id}/media")
 
 
 def to_out(message: Message, waiting: str | None = None) -> MessageOut:
     outbound = message.direction == models.OUTBOUND
     body = message.body or {}
+    target = body.get("targetId")
     return MessageOut(
+        media=media_out(message), ptt=body.get("ptt"),
+        target_id=uuid.UUID(target) if target else None,
+        edited_at=message.edited_at, revoked_at=message.revoked_at,
         id=message.id, device_id=message.device_id, direction=message.direction,  # type: ignore[arg-type]
         to=(message.peer or message.chat) if outbound else None,
         sender=None if outbound else message.peer, chat=message.chat, type=message.type,
@@ -82,9 +112,10 @@ class MessageService:
         self.user = user
         self.messages = MessageRepository(session, user.id)
 
-    async def send(self, body: MessageIn, idempotency_key: str | None) -> MessageOut:
+    async def send(self, body: MessageIn, idempotency_key: str | None,
+                   upload: IncomingFile | None = None) -> MessageOut:
         """Queue a message; with an idempotency key, a retry gets the first answer back."""
-        fingerprint = request_hash(body)
+        fingerprint = request_hash(body, upload)
         if idempotency_key is not None:
             earlier = await self.messages.by_idempotency_key(idempotency_key)
             if earlier is not None:
@@ -111,6 +142,10 @@ class MessageService:
                                        for m in body.mentions]
             except InvalidRecipient as exc:
                 raise InvalidInput(f"mentions: {exc}") from None
+        file = None
+        if body.type in models.MEDIA_TYPES:
+            file = await self.store_file(body, upload, device.device_id)
+            content["media"] = file.describe()
         now = utc_now()
         message = Message(
             id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
@@ -119,9 +154,11 @@ class MessageService:
             # The WhatsApp id is chosen now: a resend after a crash carries the same one.
             text=body.text, status=models.QUEUED, wa_message_id=new_message_id(),
             idempotency_key=idempotency_key, request_hash=fingerprint, created_at=now,
-            send_at=due_at(body.send_at, now),
+            send_at=due_at(body.send_at, now), media_id=file.id if file else None,
         )
         if not await self.messages.add(message):  # a concurrent retry got there first
+            if file is not None:
+                await self.messages.forget_media(file.id)
             earlier = await self.messages.by_idempotency_key(idempotency_key or "")
             if earlier is None:
                 raise Conflict("Permintaan yang sama sedang diproses, coba lagi")
@@ -129,6 +166,14 @@ class MessageService:
         waiting = SCHEDULED if message.send_at and message.send_at > now else (
             None if logged_in else DEVICE_NOT_LOGGED_IN)
         return to_out(message, waiting)
+
+    async def store_file(self, body: MessageContent, upload: IncomingFile | None,
+                         device_id: uuid.UUID) -> Media:
+        """Take the message's file in and store it (the queue holds the bytes)."""
+        incoming = await take_in_file(body, upload, self.settings)
+        mimetype = media.mimetype_of(body.type, incoming, body.mimetype)
+        return await self.messages.add_media(media.stored_file(
+            incoming, mimetype, body.file_name, user_id=self.user.id, device_id=device_id))
 
     def _replay(self, earlier: Message, fingerprint: str) -> MessageOut:
         if earlier.request_hash != fingerprint:
@@ -142,11 +187,7 @@ class MessageService:
         return target.wa_message_id
 
     async def get(self, raw_id: str) -> MessageOut:
-        message_id = parse_uuid(raw_id)
-        message = await self.messages.get(message_id) if message_id else None
-        if message is None:
-            raise NotFound(MESSAGE_NOT_FOUND)
-        return to_out(message)
+        return to_out(await self._owned(raw_id))
 
     async def page(self, where: MessageFilter, cursor: str | None, limit: int
                    ) -> tuple[list[MessageOut], str | None]:
@@ -156,14 +197,51 @@ class MessageService:
         rows = rows[:limit]
         return [to_out(row) for row in rows], (encode_cursor(rows[-1]) if more else None)
 
-    async def cancel(self, raw_id: str) -> MessageOut:
-        """Cancel a message still in the queue."""
+    async def _owned(self, raw_id: str) -> Message:
         message_id = parse_uuid(raw_id)
-        if message_id is None:
+        message = await self.messages.get(message_id) if message_id else None
+        if message is None:
             raise NotFound(MESSAGE_NOT_FOUND)
-        if not await self.messages.cancel_queued(message_id):
-            message = await self.messages.get(message_id)
-            if message is None:
-                raise NotFound(MESSAGE_NOT_FOUND)
-            raise Conflict(f"Pesan sudah {message.status}, tidak bisa dibatalkan")
-        return await self.get(raw_id)
+        return message
+
+    async def delete(self, raw_id: str) -> tuple[MessageOut, bool]:
+        """Cancel a message still in the queue, or revoke a sent one for everyone; the
+        revoke is queued like a send (True: an action was queued)."""
+        message_id = parse_uuid(raw_id)
+        if message_id is not None and await self.messages.cancel_queued(message_id):
+            return await self.get(raw_id), False
+        target = await self._owned(raw_id)
+        if target.direction != models.OUTBOUND or target.type in ACTIONS:
+            raise Conflict("Hanya pesan keluar yang bisa ditarik")
+        if target.status not in SENT_STATES:
+            raise Conflict(f"Pesan sudah {target.status}, tidak bisa dibatalkan atau ditarik")
+        if target.revoked_at is not None:
+            raise Conflict("Pesan sudah ditarik")
+        return await self._act_on(target, models.REVOKE, None), True
+
+    async def edit(self, raw_id: str, body: EditIn) -> MessageOut:
+        """Queue an edit of a sent text; the message shows the new text once it went out."""
+        target = await self._owned(raw_id)
+        if target.direction != models.OUTBOUND or target.type != "text":
+            raise Conflict("Hanya pesan teks keluar yang bisa diedit")
+        if target.status not in SENT_STATES or target.sent_at is None:
+            raise Conflict(f"Pesan masih {target.status}: hanya pesan terkirim yang bisa "
+                           "diedit")
+        if target.revoked_at is not None:
+            raise Conflict("Pesan sudah ditarik")
+        if utc_now() - target.sent_at > EDIT_WINDOW:
+            raise Conflict("Batas waktu edit (15 menit setelah terkirim) sudah lewat")
+        return await self._act_on(target, models.EDIT, body.text)
+
+    async def _act_on(self, target: Message, action: str, text: str | None) -> MessageOut:
+        """Queue an edit or revoke behind the device's other sends: it goes out in order,
+        paced, and survives restarts like a message."""
+        now = utc_now()
+        message = Message(
+            id=uuid.uuid4(), user_id=self.user.id, device_id=target.device_id,
+            direction=models.OUTBOUND, attempts=0, chat=target.chat, peer=target.peer,
+            type=action, text=text, status=models.QUEUED, wa_message_id=new_message_id(),
+            body={"targetId": str(target.id), "targetWaMessageId": target.wa_message_id},
+            created_at=now, send_at=now)
+        await self.messages.add(message)
+        return to_out(message)

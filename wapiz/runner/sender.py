@@ -21,7 +21,7 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.engines.base import EngineError, EngineSession, NotConnected, OutboundMessage
 from wapiz.engines.events import InboundMessage, Receipt
-from wapiz.messages.models import Message
+from wapiz.messages.models import Media, Message
 from wapiz.messages.queue import Pacing, SendQueue
 from wapiz.runner.backoff import Backoff
 
@@ -36,7 +36,7 @@ TYPING_S = (0.5, 1.5)
 RATE_LIMITED = re.compile(r"\b(429|463)\b|rate-overlimit|reachout", re.IGNORECASE)
 
 
-def outbound(message: Message) -> OutboundMessage:
+def outbound(message: Message, file: Media | None) -> OutboundMessage:
     body = message.body or {}
     reaction = body.get("reaction") or {}
     return OutboundMessage(
@@ -44,6 +44,8 @@ def outbound(message: Message) -> OutboundMessage:
         location=body.get("location"), contact=body.get("contact"), poll=body.get("poll"),
         target_id=body.get("targetWaMessageId"), reaction=reaction.get("emoji"),
         quoted_id=body.get("quotedWaMessageId"), mentions=tuple(body.get("mentions", ())),
+        media=file.data if file else None, mimetype=file.mimetype if file else None,
+        file_name=file.file_name if file else None, ptt=bool(body.get("ptt")),
     )
 
 
@@ -87,6 +89,17 @@ class DeviceMessages:
         async with self.database.session_scope() as db:
             await self.queue(db).record_inbound(self.user_id, event)
 
+    async def download(self, session: EngineSession, media_id: uuid.UUID) -> int:
+        """Fetch an inbound file through the session and keep it; its size."""
+        async with self.database.session_scope() as db:
+            file = await self.queue(db).file(media_id)
+        if file is None or (file.data is None and file.ref is None):
+            raise EngineError("not_found", "no such file on this device")
+        data = file.data if file.data is not None else await session.download(file.ref or b"")
+        async with self.database.session_scope() as db:
+            await self.queue(db).keep_download(media_id, data)
+        return len(data)
+
     async def receipt(self, event: Receipt) -> None:
         async with self.database.session_scope() as db:
             await self.queue(db).apply_receipt(event)
@@ -117,9 +130,11 @@ class Sender:
                 # Wait first, take after: a message is `sending` only while it is sent.
                 await self._pace(message, pacing)
                 async with self.database.session_scope() as db:
-                    taken = await self.messages.queue(db).take(message.id)
+                    queue = self.messages.queue(db)
+                    taken = await queue.take(message.id)
+                    file = await queue.file(message.media_id) if message.media_id else None
                 if taken:
-                    await self._send(message)
+                    await self._send(message, file)
             except (NotConnected, asyncio.CancelledError):
                 raise
             except Exception:
@@ -147,10 +162,12 @@ class Sender:
                 await self.session.send_presence(message.chat, True)
                 await asyncio.sleep(random.uniform(*TYPING_S))
 
-    async def _send(self, message: Message) -> None:
+    async def _send(self, message: Message, file: Media | None) -> None:
         state = self.messages
         try:
-            result = await self.session.send(outbound(message))
+            if message.media_id is not None and (file is None or file.data is None):
+                raise EngineError("unsupported", "the message's file is gone")
+            result = await self.session.send(outbound(message, file))
         except NotConnected:
             # The device dropped before the send: it waits in the queue for the reconnect.
             await self._settle(lambda queue: queue.requeue(message.id, None, False))
@@ -166,7 +183,7 @@ class Sender:
                     state.last_batch_send.clear()
                 state.last_batch_send[message.batch_id] = state.last_send
         state.rate_limit_backoff.reset()
-        await self._settle(lambda queue: queue.sent(message.id, result.message_id,
+        await self._settle(lambda queue: queue.sent(message, result.message_id,
                                                     result.timestamp))
 
     async def _failed_send(self, message: Message, exc: EngineError) -> None:

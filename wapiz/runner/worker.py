@@ -14,11 +14,12 @@ acknowledges nothing the database does not hold yet.
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from wapiz.db.base import utc_now
-from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE
+from wapiz.devices.requests import CHECK_NUMBERS, DOWNLOAD_MEDIA, MARK_READ, PAIR_PHONE
 from wapiz.engines import events
 from wapiz.engines.base import Engine, EngineError
 from wapiz.engines.events import (
@@ -277,6 +278,13 @@ class DeviceWorker:
             return {"code": await self.session.pair_phone(str(payload["phone"]))}
         if kind == CHECK_NUMBERS:
             return {"found": await self.session.check(list(payload["phones"]))}
+        if kind == MARK_READ:
+            await self.session.mark_read(str(payload["chat"]), str(payload["sender"]),
+                                         [str(i) for i in payload["ids"]])
+            return {}
+        if kind == DOWNLOAD_MEDIA:
+            return {"size": await self.messages.download(self.session,
+                                                         uuid.UUID(payload["mediaId"]))}
         raise EngineError("unsupported", f"unknown request {kind!r}")
 
     async def _cancel(self) -> None:

@@ -10,6 +10,7 @@ that writes the library's client maps never overlaps any other call.
 """
 
 import ctypes
+import hashlib
 import queue
 import threading
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from google.protobuf.message import Message
 from neonize.events import EVENT_TO_INT
 from neonize.proto import Neonize_pb2 as neonize
+from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
 STOPPED = object()
 Script = Callable[["FakeConnection"], bytes | None]
@@ -80,6 +82,8 @@ class FakeGo:
         self.sent: list[tuple[neonize.JID, bytes]] = []
         self.send_errors: list[str] = []  # what the next sends fail with, in order
         self.lids: dict[str, str] = {}
+        self.uploads: list[bytes] = []
+        self.cdn: dict[bytes, bytes] = {}  # what WhatsApp's media servers hold, by FileSHA256
 
     # --- the concurrency rule -----------------------------------------------------------
 
@@ -174,3 +178,27 @@ class FakeGo:
                     .SerializeToString()
             return neonize.GetJIDFromStoreReturnFunction(Jid=jid(phone)) \
                 .SerializePartialToString()
+
+    def Upload(self, uuid, binary, size, media_type):
+        with self._call("Upload", writes=False):
+            data = bytes(binary[:size]) if not isinstance(binary, bytes) else binary[:size]
+            self.uploads.append(data)
+            digest = hashlib.sha256(data).digest()
+            self.cdn[digest] = data
+            response = neonize.UploadResponse(
+                url="https://mmg.whatsapp.net/fake", DirectPath="/fake", Handle="h",
+                MediaKey=b"k" * 32,
+                FileEncSHA256=digest, FileSHA256=digest, FileLength=len(data))
+            return neonize.UploadReturnFunction(UploadResponse=response).SerializeToString()
+
+    def DownloadAny(self, uuid, message, size):
+        with self._call("DownloadAny", writes=False):
+            parsed = wa.Message.FromString(bytes(message[:size]))
+            part = next((getattr(parsed, f) for f in ("imageMessage", "documentMessage",
+                                                       "audioMessage", "videoMessage")
+                         if parsed.HasField(f)), None)
+            data = self.cdn.get(part.fileSHA256) if part is not None else None
+            if data is None:
+                return neonize.DownloadReturnFunction(Error="media not found (404)") \
+                    .SerializeToString()
+            return neonize.DownloadReturnFunction(Binary=data).SerializeToString()

@@ -4,6 +4,7 @@ and a real API process answering the user's questions."""
 
 import asyncio
 import contextlib
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -265,6 +266,58 @@ async def test_a_rate_limited_send_pauses_the_queue_then_goes(fake_go: FakeGo, s
         sent = await until(lambda: (m := message())["status"] == "sent" and m, within=15)
         assert sent["waMessageId"] == "3EB00000000000000001" and sent["error"] is None
         assert len(fake_go.sent) == 1
+
+
+async def test_files_go_out_and_come_in(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    """A document is uploaded and sent; an inbound photo is downloaded through the device's
+    session the first time it is asked for, and kept."""
+    deployment, api, token = site
+    device = api.create_device(token)
+    api.http.patch(f"/api/devices/{device['id']}/settings", headers=api.auth(token),
+                   json={"minDelayMs": 0, "maxDelayMs": 0, "typing": False})
+    async with running(deployment):
+        [connection] = await until(lambda: fake_go.connections_of(device["id"]))
+        connection.logged_in("6281234567890")
+        await until(status_is(api, token, device["id"], status="logged_in"))
+
+        def get(path: str):  # type: ignore[no-untyped-def]
+            return api.http.get(path, headers=api.auth(token))
+
+        accepted = await asyncio.to_thread(
+            api.http.post, "/api/messages", headers=api.auth(token),
+            json={"deviceId": device["deviceId"], "to": "081111111110", "type": "document",
+                  "media": "JVBERi0xLjQgZmFrdHVy", "fileName": "faktur.pdf"})
+        assert accepted.status_code == 202, accepted.text
+        await until(lambda: get(f"/api/messages/{accepted.json()['id']}").json()["status"]
+                    == "sent")
+        assert fake_go.uploads == [b"%PDF-1.4 faktur"]
+        document = wa.Message.FromString(fake_go.sent[-1][1]).documentMessage
+        assert (document.fileName, document.mimetype) == ("faktur.pdf", "application/pdf")
+
+        photo = b"\xff\xd8\xff\xe0 foto"
+        digest = hashlib.sha256(photo).digest()
+        fake_go.cdn[digest] = photo
+        source = neonize.MessageSource(
+            Chat=jid("6282222222220"), Sender=jid("6282222222220"), IsFromMe=False,
+            IsGroup=False, SenderAlt=neonize.JID(), RecipientAlt=neonize.JID(),
+            BroadcastListOwner=neonize.JID())
+        for message_id, sha in (("3EB0FOTO", digest), ("3EB0HILANG", b"\0" * 32)):
+            info = neonize.MessageInfo(MessageSource=source, ID=message_id,
+                                       Timestamp=1764070000)
+            connection.event(neonize.Message(Info=info, Message=wa.Message(
+                imageMessage=wa.ImageMessage(mimetype="image/jpeg", fileSHA256=sha,
+                                             fileLength=len(photo), caption="Foto"))))
+        inbound = await until(lambda: len(m := get("/api/messages?direction=inbound")
+                                          .json()["items"]) == 2 and m)
+        found, lost = sorted(inbound, key=lambda m: m["waMessageId"])
+        assert found["media"]["sha256"] == digest.hex() and found["text"] == "Foto"
+        for _ in range(2):  # fetched from WhatsApp once, then kept
+            answer = await asyncio.to_thread(get, found["media"]["url"])
+            assert answer.status_code == 200 and answer.content == photo
+            assert answer.headers["content-type"] == "image/jpeg"
+        gone = await asyncio.to_thread(get, lost["media"]["url"])
+        assert gone.status_code == 502 and "404" in gone.json()["error"]
+        assert fake_go.calls.count("DownloadAny") == 2
 
 
 @pytest.fixture

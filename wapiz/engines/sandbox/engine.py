@@ -1,7 +1,9 @@
 """The sandbox engine: sessions that pair by QR code and stay paired across restarts."""
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -25,6 +27,7 @@ from wapiz.engines.events import (
     InboundMessage,
     LoggedIn,
     LoggedOut,
+    Media,
     Party,
     QrCode,
     Receipt,
@@ -40,14 +43,29 @@ MAIL_POLL_S = 0.2
 
 
 def outbound_payload(message: OutboundMessage) -> dict[str, Any]:
-    """A message as the simulated network carries it (JSON)."""
-    return {
+    """A message as the simulated network carries it (JSON; a file in base64)."""
+    payload: dict[str, Any] = {
         "chat": message.to, "type": message.type, "text": message.text,
         "location": message.location, "contact": message.contact, "poll": message.poll,
         "targetId": message.target_id, "reaction": message.reaction,
         "quotedId": message.quoted_id, "mentions": list(message.mentions),
         "timestamp": utc_now().isoformat(),
     }
+    if message.media is not None:
+        payload["media"] = {
+            "data": base64.b64encode(message.media).decode(), "mimetype": message.mimetype,
+            "fileName": message.file_name, "ptt": message.ptt}
+    return payload
+
+
+def _media(payload: dict[str, Any]) -> Media | None:
+    carried = payload.get("media")
+    if not carried:
+        return None
+    data = base64.b64decode(carried["data"])
+    return Media(mimetype=carried.get("mimetype") or "application/octet-stream", ref=b"",
+                 file_name=carried.get("fileName"), size=len(data),
+                 sha256=hashlib.sha256(data).hexdigest(), data=data)
 
 
 def inbound_message(payload: dict[str, Any]) -> InboundMessage:
@@ -62,6 +80,7 @@ def inbound_message(payload: dict[str, Any]) -> InboundMessage:
         contact=payload.get("contact"), poll=payload.get("poll"),
         target_id=payload.get("targetId"), reaction=payload.get("reaction"),
         quoted_id=payload.get("quotedId"), mentions=tuple(payload.get("mentions") or ()),
+        media=_media(payload), ptt=bool((payload.get("media") or {}).get("ptt")),
     )
 
 

@@ -14,10 +14,12 @@ from wapiz.engines.sandbox import network
 from wapiz.engines.sandbox.engine import outbound_payload
 from wapiz.engines.sandbox.network import SandboxPhone, SandboxStore
 from wapiz.engines.sandbox.schemas import InboundIn
-from wapiz.errors import Conflict
+from wapiz.errors import Conflict, InvalidInput
+from wapiz.messages import media
+from wapiz.messages.models import MEDIA_TYPES
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
-from wapiz.messages.service import InvalidInput
+from wapiz.messages.service import take_in_file
 
 CONFIRM_WAIT_S = 10.0
 
@@ -75,12 +77,18 @@ class SandboxPhoneService:
             if target is None or target.wa_message_id is None:
                 raise InvalidInput(f"message {body.reaction.message_id} not found")
             target_id = target.wa_message_id
+        file, mimetype = None, None
+        if body.type in MEDIA_TYPES:
+            file = await take_in_file(body, None, self.devices.settings)
+            mimetype = media.mimetype_of(body.type, file, body.mimetype)
         own_chat = f"{phone_of(view.jid)}@{network.JID_SERVER}"
         content = body.content()
         message = OutboundMessage(
             to=own_chat, type=body.type, text=body.text, location=content.get("location"),
             contact=content.get("contact"), poll=content.get("poll"), target_id=target_id,
-            reaction=body.reaction.emoji if body.reaction else None)
+            reaction=body.reaction.emoji if body.reaction else None,
+            media=file.data if file else None, mimetype=mimetype, ptt=body.ptt,
+            file_name=body.file_name or (file.file_name if file else None))
         message_id = new_message_id()
         async with self.database.session_scope() as db:
             await SandboxStore(db).carry(message_id, sender.chat, own_chat,

@@ -1,0 +1,259 @@
+"""Files, edits, revokes and read receipts, end to end on the sandbox over HTTP.
+
+The server here may fetch `mediaUrl` from loopback (as in local development), where a small
+file server stands in for the web; the refusal of private addresses by default is tested in
+test_api.py against a server with default settings.
+"""
+
+import base64
+import contextlib
+import hashlib
+import io
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from PIL import Image
+
+from tests.messages.parties import Party, inbox, linked_party, message, send, unique_phone
+from tests.support import Api, Deployment, WapizProcess, wait_until
+
+MAX_BYTES = 65536
+FETCH_TIMEOUT_S = 2
+
+
+def picture(fmt: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, fmt)
+    return out.getvalue()
+
+
+PNG = picture()
+FILES: dict[str, tuple[int, str, bytes]] = {
+    "/foto.png": (200, "image/png", PNG),
+    "/catatan.txt": (200, "text/plain", b"bukan gambar"),
+    "/besar.bin": (200, "application/octet-stream", b"\0" * (MAX_BYTES + 1)),
+}
+
+
+class FileServer(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/pindah":
+            self.send_response(302)
+            self.send_header("Location", "/foto.png")
+            self.end_headers()
+            return
+        if self.path == "/lambat":
+            time.sleep(FETCH_TIMEOUT_S + 1)
+        status, mimetype, data = FILES.get(self.path, (404, "text/plain", b"tidak ada"))
+        self.send_response(status)
+        self.send_header("Content-Type", mimetype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        with contextlib.suppress(ConnectionError):  # the gateway hangs up on a file too big
+            self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def files() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FileServer)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(shared_deployment: Deployment) -> WapizProcess:
+    return shared_deployment.serve(media_allow_private="true", media_max_bytes=str(MAX_BYTES),
+                                   media_fetch_timeout_seconds=str(FETCH_TIMEOUT_S))
+
+
+@pytest.fixture
+def pair(api: Api) -> tuple[Party, Party]:
+    return linked_party(api, unique_phone()), linked_party(api, unique_phone())
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def download(api: Api, party: Party, message_id: str):  # type: ignore[no-untyped-def]
+    return api.http.get(f"/api/messages/{message_id}/media", headers=api.auth(party.token))
+
+
+def delivered(api: Api, party: Party, message_id: str) -> dict:
+    return wait_until(lambda: (m := message(api, party, message_id))["status"] == "delivered"
+                      and m, timeout=15)
+
+
+def test_every_kind_of_file_arrives_whole(api: Api, pair: tuple[Party, Party],
+                                          files: str) -> None:
+    alice, bob = pair
+    webp = picture("WEBP")
+    sent = {
+        "image": send(api, alice, to=bob.phone, type="image", mediaUrl=f"{files}/foto.png",
+                      text="Lihat ini"),
+        "document": send(api, alice, to=bob.phone, type="document", media=b64(b"%PDF-1.4 x"),
+                         fileName="faktur.pdf", text="Fakturnya"),
+        "audio": send(api, alice, to=bob.phone, type="audio", media=b64(b"OggS voice"),
+                      mimetype="audio/ogg", ptt=True),
+        "video": send(api, alice, to=bob.phone, type="video", media=b64(b"\0\0\0 ftypmp42"),
+                      mimetype="video/mp4"),
+        "sticker": send(api, alice, to=bob.phone, type="sticker", media=b64(webp)),
+    }
+    upload = api.http.post(
+        "/api/messages/upload", headers=api.auth(alice.token),
+        data={"deviceId": alice.device["deviceId"], "to": bob.phone, "type": "image",
+              "text": "Dari unggahan"},
+        files={"file": ("unggahan.png", PNG, "image/png")})
+    assert upload.status_code == 202, upload.text
+    sent["upload"] = upload.json()
+
+    image = sent["image"]["media"]
+    assert image["mimetype"] == "image/png" and image["size"] == len(PNG)
+    assert image["sha256"] == hashlib.sha256(PNG).hexdigest() and image["fileName"] == "foto.png"
+    assert sent["document"]["media"]["fileName"] == "faktur.pdf"
+    assert sent["sticker"]["media"]["mimetype"] == "image/webp"
+    assert sent["audio"]["ptt"] is True
+    for accepted in sent.values():
+        delivered(api, alice, accepted["id"])
+
+    got = wait_until(lambda: len(m := inbox(api, bob)) == len(sent) and m, timeout=20)
+    by_text = {item["text"]: item for item in got}
+    assert by_text["Lihat ini"]["type"] == "image"
+    assert by_text["Fakturnya"]["media"]["fileName"] == "faktur.pdf"
+    voice = next(item for item in got if item["type"] == "audio")
+    assert voice["ptt"] is True and voice["media"]["mimetype"] == "audio/ogg"
+    expected = {"Lihat ini": PNG, "Fakturnya": b"%PDF-1.4 x", "Dari unggahan": PNG}
+    for text, data in expected.items():
+        item = by_text[text]
+        assert item["media"]["url"] == f"/api/messages/{item['id']}/media"
+        answer = download(api, bob, item["id"])
+        assert answer.status_code == 200 and answer.content == data
+        assert answer.headers["content-type"].startswith(item["media"]["mimetype"])
+    assert "faktur.pdf" in download(api, bob, by_text["Fakturnya"]["id"]).headers[
+        "content-disposition"]
+    # The sender can read back what it sent; nobody else can read either.
+    assert download(api, alice, sent["video"]["id"]).content == b"\0\0\0 ftypmp42"
+    assert download(api, alice, by_text["Lihat ini"]["id"]).status_code == 404
+    text_only = send(api, alice, to=bob.phone, text="tanpa file")
+    assert download(api, alice, text_only["id"]).json() == {
+        "error": "Pesan ini tidak membawa file"}
+
+
+def test_a_batch_shares_one_file(api: Api, pair: tuple[Party, Party], files: str) -> None:
+    alice, bob = pair
+    carol = linked_party(api, unique_phone())
+    answer = api.http.post("/api/messages/bulk", headers=api.auth(alice.token), json={
+        "deviceId": alice.device["deviceId"], "type": "image", "text": "Promo {{nama}}",
+        "mediaUrl": f"{files}/foto.png", "minDelayMs": 0, "maxDelayMs": 0,
+        "recipients": [{"to": bob.phone, "variables": {"nama": "Bob"}},
+                       {"to": carol.phone, "variables": {"nama": "Carol"}}]})
+    assert answer.status_code == 202, answer.text
+    for party, name in ((bob, "Bob"), (carol, "Carol")):
+        [item] = wait_until(lambda p=party: inbox(api, p), timeout=15)
+        assert item["text"] == f"Promo {name}"
+        assert download(api, party, item["id"]).content == PNG
+
+
+def test_bad_files_are_refused(api: Api, pair: tuple[Party, Party], files: str) -> None:
+    alice, bob = pair
+    base = {"deviceId": alice.device["deviceId"], "to": bob.phone, "type": "image"}
+
+    def post(**body: object):  # type: ignore[no-untyped-def]
+        return api.http.post("/api/messages", json={**base, **body},
+                             headers=api.auth(alice.token))
+
+    cases = [
+        (post(mediaUrl=f"{files}/hilang.png"), 422, "HTTP 404"),
+        (post(mediaUrl=f"{files}/catatan.txt"), 422, "a file of type image/*, not text/plain"),
+        (post(mediaUrl=f"{files}/besar.bin"), 413, str(MAX_BYTES)),
+        (post(media=b64(b"\0" * (MAX_BYTES + 1))), 413, str(MAX_BYTES)),
+        (post(media="bukan base64!"), 422, "base64"),
+        (post(mediaUrl=f"{files}/lambat"), 422, f"longer than {FETCH_TIMEOUT_S}s"),
+        (post(mediaUrl="ftp://127.0.0.1/foto.png"), 422, "http://"),
+        (post(), 422, "needs exactly one file"),
+        (post(media=b64(PNG), mediaUrl=f"{files}/foto.png"), 422, "needs exactly one file"),
+        (post(type="text", text="hai", mediaUrl=f"{files}/foto.png"), 422, "carries no file"),
+        (post(type="image", media=b64(PNG), ptt=True), 422, "ptt"),
+    ]
+    for answer, status, words in cases:
+        assert answer.status_code == status, answer.text
+        assert words in answer.text, answer.text
+    big = api.http.post("/api/messages/upload", headers=api.auth(alice.token),
+                        data={"deviceId": alice.device["deviceId"], "to": bob.phone,
+                              "type": "document"},
+                        files={"file": ("besar.bin", b"\0" * (MAX_BYTES + 1))})
+    assert big.status_code == 413
+    # A redirect is followed (to a public address, as everywhere here, the check included).
+    assert post(mediaUrl=f"{files}/pindah").json()["media"]["size"] == len(PNG)
+    # Nothing refused was queued.
+    listed = api.http.get("/api/messages", headers=api.auth(alice.token)).json()["items"]
+    assert len(listed) == 1
+
+
+def test_a_sent_text_is_edited_then_revoked(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    original = send(api, alice, to=bob.phone, text="Rapat jam 9")
+    delivered(api, alice, original["id"])
+    edit = api.http.patch(f"/api/messages/{original['id']}", json={"text": "Rapat jam 10"},
+                          headers=api.auth(alice.token))
+    assert edit.status_code == 202, edit.text
+    assert edit.json()["type"] == "edit" and edit.json()["targetId"] == original["id"]
+    edited = wait_until(lambda: (m := message(api, alice, original["id"]))["editedAt"] and m,
+                        timeout=15)
+    assert edited["text"] == "Rapat jam 10"
+    [received] = wait_until(
+        lambda: [m for m in inbox(api, bob) if m["type"] == "text" and m["editedAt"]],
+        timeout=15)
+    assert received["text"] == "Rapat jam 10"
+
+    revoke = api.http.delete(f"/api/messages/{original['id']}", headers=api.auth(alice.token))
+    assert revoke.status_code == 202 and revoke.json()["type"] == "revoke"
+    wait_until(lambda: message(api, alice, original["id"])["revokedAt"], timeout=15)
+    wait_until(lambda: message(api, bob, received["id"])["revokedAt"], timeout=15)
+    again = api.http.delete(f"/api/messages/{original['id']}", headers=api.auth(alice.token))
+    assert again.status_code == 409
+    late_edit = api.http.patch(f"/api/messages/{original['id']}", json={"text": "x"},
+                               headers=api.auth(alice.token))
+    assert late_edit.status_code == 409
+    # Only our own sent texts can be edited; only our own sent messages revoked.
+    for answer in (
+        api.http.patch(f"/api/messages/{received['id']}", json={"text": "x"},
+                       headers=api.auth(bob.token)),
+        api.http.delete(f"/api/messages/{received['id']}", headers=api.auth(bob.token)),
+    ):
+        assert answer.status_code == 409, answer.text
+
+
+def test_a_queued_message_is_cancelled_not_revoked(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    later = send(api, alice, to=bob.phone, text="nanti", sendAt="2099-01-01T00:00:00Z")
+    assert api.http.patch(f"/api/messages/{later['id']}", json={"text": "x"},
+                          headers=api.auth(alice.token)).status_code == 409
+    cancelled = api.http.delete(f"/api/messages/{later['id']}", headers=api.auth(alice.token))
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+
+def test_reading_a_message_shows_the_sender_it_was_read(api: Api,
+                                                        pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    sent = send(api, alice, to=bob.phone, text="Sudah dibaca?")
+    delivered(api, alice, sent["id"])
+    [received] = wait_until(lambda: inbox(api, bob), timeout=10)
+    answer = api.http.post(f"/api/messages/{received['id']}/read", headers=api.auth(bob.token))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["readAt"]
+    read = wait_until(lambda: (m := message(api, alice, sent["id"]))["status"] == "read" and m,
+                      timeout=15)
+    assert read["readAt"] >= read["deliveredAt"]
+    # Our own messages are not ours to mark read.
+    own = api.http.post(f"/api/messages/{sent['id']}/read", headers=api.auth(alice.token))
+    assert own.status_code == 409

@@ -1,0 +1,107 @@
+"""Files that messages carry: taking one in (an upload, base64, or a URL the server fetches),
+telling what it is, and describing it.
+
+A URL is fetched when the send is accepted, not when it goes out: a bad URL is the caller's
+422 at once rather than a failed message later, and the queue holds the bytes, so a restart
+or a slow queue never depends on the URL still working.
+"""
+
+import asyncio
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import httpx
+import magic
+
+from wapiz.config import Settings
+from wapiz.errors import InvalidInput, PayloadTooLarge
+from wapiz.messages.models import Media
+from wapiz.messages.schemas import a_message
+from wapiz.net import outbound_client
+
+GENERIC = "application/octet-stream"
+# What each type's file must be (a document may be anything).
+KIND_PREFIX = {"image": "image/", "video": "video/", "audio": "audio/", "sticker": "image/"}
+MAX_REDIRECTS = 5
+SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    data: bytes
+    declared_type: str | None = None  # what the sender said (an upload's or a URL's type)
+    file_name: str | None = None
+
+
+def too_large(settings: Settings) -> PayloadTooLarge:
+    return PayloadTooLarge(f"File lebih besar dari batas {settings.media_max_bytes} byte")
+
+
+def from_base64(text: str, settings: Settings) -> IncomingFile:
+    if len(text) > (settings.media_max_bytes * 4) // 3 + 4:
+        raise too_large(settings)
+    try:
+        data = base64.b64decode(text.split(",", 1)[-1] if text.startswith("data:") else text,
+                                validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("`media` is not valid base64") from None
+    if len(data) > settings.media_max_bytes:
+        raise too_large(settings)
+    declared = text[5:].split(";", 1)[0] if text.startswith("data:") else None
+    return IncomingFile(data, declared or None)
+
+
+async def fetch(url: str, settings: Settings) -> IncomingFile:
+    """GET the file, from public addresses only (checked on every connection, redirects
+    included), within the size limit and one overall time limit."""
+    limit = settings.media_max_bytes
+    timeout = settings.media_fetch_timeout_seconds
+    client = outbound_client(settings.media_allow_private,
+                             httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                             follow_redirects=True, max_redirects=MAX_REDIRECTS)
+    try:
+        async with client, asyncio.timeout(timeout), client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise InvalidInput(f"mediaUrl answered HTTP {response.status_code}")
+            if int(response.headers.get("content-length") or 0) > limit:
+                raise too_large(settings)
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(settings)
+                chunks.append(chunk)
+            declared = response.headers.get("content-type", "").split(";", 1)[0].strip()
+            name = PurePosixPath(unquote(urlsplit(str(response.url)).path)).name
+            return IncomingFile(b"".join(chunks), declared or None, name or None)
+    except TimeoutError:
+        raise InvalidInput(f"mediaUrl took longer than {timeout:g}s") from None
+    except httpx.TooManyRedirects:
+        raise InvalidInput(f"mediaUrl redirected more than {MAX_REDIRECTS} times") from None
+    except httpx.HTTPError as exc:
+        raise InvalidInput(f"mediaUrl could not be fetched: {exc}") from None
+
+
+def mimetype_of(message_type: str, file: IncomingFile, given: str | None) -> str:
+    """The file's type: as the caller gave it, else as its bytes show, else as declared; a
+    422 if it does not fit the message type (a text file sent as an image)."""
+    sniffed = magic.from_buffer(file.data[:SNIFF_BYTES], mime=True) if file.data else None
+    mimetype = given or (sniffed if sniffed not in (None, GENERIC, "text/plain") else None) \
+        or file.declared_type or sniffed or GENERIC
+    prefix = KIND_PREFIX.get(message_type)
+    if prefix and not mimetype.startswith(prefix):
+        raise InvalidInput(f"{a_message(message_type)} needs a file of type {prefix}*, "
+                           f"not {mimetype}")
+    return mimetype
+
+
+def stored_file(file: IncomingFile, mimetype: str, file_name: str | None,
+                **owner: Any) -> Media:
+    return Media(mimetype=mimetype, file_name=file_name or file.file_name,
+                 size=len(file.data), sha256=hashlib.sha256(file.data).hexdigest(),
+                 data=file.data, **owner)
