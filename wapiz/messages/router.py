@@ -71,7 +71,7 @@ IdempotencyKey = Annotated[str | None, Header(max_length=255, description=(
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 409),
+    responses=error_responses(401, 404, 409, 413),
     summary="Send a message: accepted into the device's durable queue",
 )
 async def send_message(
@@ -98,7 +98,7 @@ async def send_upload(body: Annotated[MessageUpload, Form(media_type="multipart/
 @router.post(
     "/bulk",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 404, 413),
     summary="One message to up to 1,000 recipients, spaced out (15 to 45 s by default)",
 )
 async def send_bulk(body: BulkIn, bulk: Bulk, idempotency_key: IdempotencyKey = None) -> BulkOut:

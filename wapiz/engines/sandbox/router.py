@@ -45,7 +45,7 @@ async def unlink_device(id: str, devices: DeviceReads) -> DeviceStatus:
 @router.post(
     "/devices/{id}/inbound",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 409),
+    responses=error_responses(401, 404, 409, 413),
     summary="A message to the device from any number (to test integrations)",
 )
 async def inject_inbound(id: str, body: InboundIn, devices: DeviceReads) -> InboundOut:
