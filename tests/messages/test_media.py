@@ -1,4 +1,4 @@
-"""Files, edits, revokes and read receipts, end to end on the sandbox over HTTP.
+"""Files, edits, revokes, poll votes and read receipts, end to end on the sandbox over HTTP.
 
 The server here may fetch `mediaUrl` from loopback (as in local development), where a small
 file server stands in for the web; the refusal of private addresses by default is tested in
@@ -257,3 +257,39 @@ def test_reading_a_message_shows_the_sender_it_was_read(api: Api,
     # Our own messages are not ours to mark read.
     own = api.http.post(f"/api/messages/{sent['id']}/read", headers=api.auth(alice.token))
     assert own.status_code == 409
+
+
+def test_a_poll_is_voted_on(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    poll = send(api, alice, to=bob.phone, type="poll",
+                poll={"name": "Makan di mana?", "options": ["Nasi", "Mie", "Sate"]})
+    [received] = wait_until(lambda: inbox(api, bob), timeout=15)
+    assert received["type"] == "poll"
+
+    def vote(options: list[str], to: str = alice.phone):  # type: ignore[no-untyped-def]
+        return api.http.post("/api/messages", headers=api.auth(bob.token), json={
+            "deviceId": bob.device["deviceId"], "to": to, "type": "poll_vote",
+            "vote": {"messageId": received["id"], "options": options}})
+
+    assert vote(["Sate"]).status_code == 202
+    got = wait_until(lambda: [m for m in inbox(api, alice) if m["type"] == "poll_vote"],
+                     timeout=15)
+    assert got[0]["vote"] == {"options": ["Sate"], "pollId": poll["id"]}
+    # Only the poll's options, only in the poll's chat, only a poll.
+    assert "no option 'Rendang'" in vote(["Rendang"]).json()["error"]
+    assert "the poll's chat" in vote(["Mie"], to=unique_phone()).json()["error"]
+    not_poll = send(api, bob, to=alice.phone, text="hai")
+    wrong = api.http.post("/api/messages", headers=api.auth(bob.token), json={
+        "deviceId": bob.device["deviceId"], "to": alice.phone, "type": "poll_vote",
+        "vote": {"messageId": not_poll["id"], "options": []}})
+    assert wrong.status_code == 422 and "is not a poll" in wrong.json()["error"]
+
+    # Someone outside the sandbox votes too (injected), on the poll alice sent.
+    injected = api.http.post(
+        f"/api/sandbox/devices/{alice.device['id']}/inbound", headers=api.auth(alice.token),
+        json={"from": bob.phone, "type": "poll_vote",
+              "vote": {"messageId": poll["id"], "options": ["Nasi", "Mie"]}})
+    assert injected.status_code == 202, injected.text
+    votes = wait_until(lambda: len(v := [m for m in inbox(api, alice)
+                                         if m["type"] == "poll_vote"]) == 2 and v, timeout=15)
+    assert votes[0]["vote"]["options"] == ["Nasi", "Mie"]

@@ -61,6 +61,7 @@ class OutboundMessage:
     target_sender: str | None = None
     reaction: str | None = None
     poll: dict[str, object] | None = None  # name, options, selectableCount
+    vote: Sequence[str] = ()  # a poll vote (target_id the poll): the chosen options' names
     quoted_id: str | None = None
     quoted_sender: str | None = None
     mentions: Sequence[str] = ()

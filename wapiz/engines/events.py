@@ -113,6 +113,8 @@ class InboundMessage:
     target_id: str | None = None  # the message a reaction, revoke or edit is about
     reaction: str | None = None  # the emoji ("" removes a reaction)
     poll: dict[str, object] | None = None  # {"name", "options", "selectableCount"}
+    # A poll vote's chosen options, as WhatsApp carries them: SHA-256 (hex) of each name.
+    vote: tuple[str, ...] = ()
     quoted_id: str | None = None
     mentions: tuple[str, ...] = ()
 

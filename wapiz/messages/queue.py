@@ -5,6 +5,7 @@ Every change a runner makes to the queue is fenced by its lease (runner and epoc
 its state writes: a runner that lost a device can no longer take or settle its messages.
 """
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -176,6 +177,8 @@ class SendQueue:
             body["mentions"] = list(event.mentions)
         if event.target_id and event.type in (models.EDIT, models.REVOKE, "poll_vote"):
             body["targetWaMessageId"] = event.target_id
+        if event.type == "poll_vote":
+            body["vote"] = await self._vote(event)
         file = None
         if event.media is not None:
             file = await self._inbound_file(user_id, event.media)
@@ -200,6 +203,23 @@ class SendQueue:
             await self._acted_on(Message.wa_message_id == event.target_id, event.type,
                                  event.text, event.timestamp)
         return True
+
+    async def _vote(self, event: InboundMessage) -> dict[str, Any]:
+        """A vote's options by name: WhatsApp carries only their digests, which the poll's
+        options (when the poll is one of this device's messages) are matched against."""
+        poll = await self.session.scalar(
+            select(Message).where(Message.device_id == self.device_id, Message.type == "poll",
+                                  Message.wa_message_id == event.target_id))
+        offered = ((poll.body or {}).get("poll", {}).get("options", []) if poll else [])
+        by_digest = {hashlib.sha256(str(option).encode()).hexdigest(): str(option)
+                     for option in offered}
+        vote: dict[str, Any] = {
+            "options": [by_digest[digest] for digest in event.vote if digest in by_digest],
+            "pollId": str(poll.id) if poll else None}
+        unknown = [digest for digest in event.vote if digest not in by_digest]
+        if unknown:  # a poll we never saw: keep what WhatsApp said
+            vote["optionDigests"] = unknown
+        return vote
 
     async def _inbound_file(self, user_id: uuid.UUID, media: events.Media) -> Media:
         """The file's description, the engine's ref to fetch it later, and its bytes if

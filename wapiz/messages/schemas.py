@@ -8,7 +8,7 @@ from wapiz.messages.models import MEDIA_TYPES
 from wapiz.schemas import ApiInput, ApiModel, Timestamp
 
 MessageType = Literal["text", "image", "video", "audio", "document", "sticker", "location",
-                      "contact", "reaction", "poll"]
+                      "contact", "reaction", "poll", "poll_vote"]
 # Types whose caption is `text`.
 CAPTIONED = ("image", "video", "document")
 
@@ -62,9 +62,15 @@ class Poll(ApiInput):
     selectable_count: int = Field(1, ge=1, le=12)
 
 
+class Vote(ApiInput):
+    message_id: uuid.UUID = Field(description="The poll (its message `id`) to vote in.")
+    options: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        max_length=12, description="The chosen options' names; [] takes the vote back.")
+
+
 # Which field carries each type's content.
 CONTENT_FIELD = {"text": "text", "location": "location", "contact": "contact",
-                 "reaction": "reaction", "poll": "poll"}
+                 "reaction": "reaction", "poll": "poll", "poll_vote": "vote"}
 
 
 class MessageContent(ApiInput):
@@ -78,6 +84,7 @@ class MessageContent(ApiInput):
     contact: Contact | None = None
     reaction: Reaction | None = None
     poll: Poll | None = None
+    vote: Vote | None = None
     media_url: MediaUrl | None = Field(
         None, description="A public http(s) URL the server fetches the file from.")
     media: str | None = Field(None, description="The file, base64-encoded.")
@@ -162,6 +169,9 @@ class MessageOut(ApiModel):
     contact: dict[str, Any] | None = None
     reaction: dict[str, Any] | None = None
     poll: dict[str, Any] | None = None
+    vote: dict[str, Any] | None = Field(
+        None, description='A poll vote: {"options": [names], "pollId"} (the poll\'s `id`, '
+        "when it is known here).")
     media: MediaOut | None = None
     ptt: bool | None = Field(None, description="An audio message sent as a voice note.")
     target_id: uuid.UUID | None = Field(
@@ -210,8 +220,8 @@ class BulkIn(MessageContent):
     def _sane(self) -> "BulkIn":
         if self.min_delay_ms > self.max_delay_ms:
             raise ValueError("minDelayMs must not be more than maxDelayMs")
-        if self.type == "reaction":
-            raise ValueError("a batch cannot send reactions")
+        if self.type in ("reaction", "poll_vote"):
+            raise ValueError("a batch cannot send reactions or votes")
         return self
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,14 @@ from wapiz.messages.media import IncomingFile
 from wapiz.messages.models import Media, Message
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageFilter, MessageRepository
-from wapiz.messages.schemas import EditIn, MediaOut, MessageContent, MessageIn, MessageOut
+from wapiz.messages.schemas import (
+    EditIn,
+    MediaOut,
+    MessageContent,
+    MessageIn,
+    MessageOut,
+    Vote,
+)
 from wapiz.schemas import ApiInput
 
 MESSAGE_NOT_FOUND = "Pesan tidak ditemukan"
@@ -84,7 +92,8 @@ def to_out(message: Message, waiting: str | None = None) -> MessageOut:
         wa_message_id=message.wa_message_id, error=message.error,
         created_at=message.created_at, send_at=message.send_at if outbound else None,
         sent_at=message.sent_at, delivered_at=message.delivered_at, read_at=message.read_at,
-        **{name: body.get(name) for name in ("location", "contact", "reaction", "poll")},
+        **{name: body.get(name) for name in ("location", "contact", "reaction", "poll",
+                                             "vote")},
     )
 
 
@@ -134,6 +143,8 @@ class MessageService:
         content = body.content()
         if body.type == "reaction":
             content["targetWaMessageId"] = await self._target_wa_id(body.reaction.message_id)  # type: ignore[union-attr]
+        if body.vote is not None:
+            content = await self._vote(body.vote, device.device_id, to.chat)
         if body.quoted_message_id is not None:
             content["quotedWaMessageId"] = await self._target_wa_id(body.quoted_message_id)
         if body.mentions:
@@ -174,6 +185,22 @@ class MessageService:
         mimetype = media.mimetype_of(body.type, incoming, body.mimetype)
         return await self.messages.add_media(media.stored_file(
             incoming, mimetype, body.file_name, user_id=self.user.id, device_id=device_id))
+
+    async def _vote(self, vote: Vote, device_id: uuid.UUID, chat: str) -> dict[str, Any]:
+        """A vote's body: the poll it is in (one of this device's chats) and the options."""
+        poll = await self.messages.get(vote.message_id)
+        if poll is None or poll.type != "poll" or poll.device_id != device_id:
+            raise InvalidInput(f"message {vote.message_id} is not a poll in this device's chats")
+        if poll.chat != chat:
+            raise InvalidInput(f"a vote goes to the poll's chat, {poll.chat}")
+        offered = (poll.body or {}).get("poll", {}).get("options", [])
+        unknown = [option for option in vote.options if option not in offered]
+        if unknown:
+            raise InvalidInput(f"the poll has no option {', '.join(map(repr, unknown))}")
+        sender = (poll.body or {}).get("sender", {}).get("jid")
+        return {"vote": {"options": vote.options, "pollId": str(poll.id)},
+                "targetWaMessageId": poll.wa_message_id,
+                "targetSender": sender if poll.direction == models.INBOUND else None}
 
     def _replay(self, earlier: Message, fingerprint: str) -> MessageOut:
         if earlier.request_hash != fingerprint:

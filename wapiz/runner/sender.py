@@ -42,7 +42,8 @@ def outbound(message: Message, file: Media | None) -> OutboundMessage:
     return OutboundMessage(
         id=message.wa_message_id, to=message.chat, type=message.type, text=message.text,
         location=body.get("location"), contact=body.get("contact"), poll=body.get("poll"),
-        target_id=body.get("targetWaMessageId"), reaction=reaction.get("emoji"),
+        target_id=body.get("targetWaMessageId"), target_sender=body.get("targetSender"),
+        reaction=reaction.get("emoji"), vote=tuple((body.get("vote") or {}).get("options", ())),
         quoted_id=body.get("quotedWaMessageId"), mentions=tuple(body.get("mentions", ())),
         media=file.data if file else None, mimetype=file.mimetype if file else None,
         file_name=file.file_name if file else None, ptt=bool(body.get("ptt")),

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from google.protobuf.message import Message
 from neonize.events import EVENT_TO_INT
 from neonize.proto import Neonize_pb2 as neonize
+from neonize.proto.waCommon import WACommon_pb2 as common
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
 STOPPED = object()
@@ -84,6 +85,7 @@ class FakeGo:
         self.lids: dict[str, str] = {}
         self.uploads: list[bytes] = []
         self.cdn: dict[bytes, bytes] = {}  # what WhatsApp's media servers hold, by FileSHA256
+        self.votes: dict[str, list[str]] = {}  # poll id → the options a vote chose
 
     # --- the concurrency rule -----------------------------------------------------------
 
@@ -202,3 +204,21 @@ class FakeGo:
                 return neonize.DownloadReturnFunction(Error="media not found (404)") \
                     .SerializeToString()
             return neonize.DownloadReturnFunction(Binary=data).SerializeToString()
+
+    def BuildPollVote(self, uuid, info, info_size, options, options_size):
+        with self._call("BuildPollVote", writes=False):
+            poll = neonize.MessageInfo.FromString(bytes(info[:info_size]))
+            names = list(neonize.ArrayString.FromString(bytes(options[:options_size])).data)
+            self.votes[poll.ID] = names
+            vote = wa.PollUpdateMessage(pollCreationMessageKey=common.MessageKey(ID=poll.ID))
+            return neonize.BuildPollVoteReturnFunction(PollVote=wa.Message(
+                pollUpdateMessage=vote)).SerializeToString()
+
+    def DecryptPollVote(self, uuid, message, size):
+        with self._call("DecryptPollVote", writes=False):
+            event = neonize.Message.FromString(bytes(message[:size]))
+            poll_id = event.Message.pollUpdateMessage.pollCreationMessageKey.ID
+            chosen = [hashlib.sha256(name.encode()).digest()
+                      for name in self.votes.get(poll_id, [])]
+            return neonize.ReturnFunctionWithError(PollVoteMessage=wa.PollVoteMessage(
+                selectedOptions=chosen)).SerializeToString()

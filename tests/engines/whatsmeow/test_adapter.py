@@ -1,5 +1,6 @@
 """neonize's real event protobufs through the adapter: the gateway's events come out."""
 
+import hashlib
 from datetime import UTC, datetime
 
 from neonize.proto import Neonize_pb2 as neonize
@@ -125,6 +126,23 @@ def test_every_other_message_type() -> None:
     assert vote["type"] == "poll_vote" and vote["target_id"] == "3EB0TARGET"
 
     assert read(wa.Message())["type"] == "unknown"
+
+
+def test_a_poll_vote_is_decrypted_through_the_session() -> None:
+    key = common.MessageKey(ID="3EB0POLL", fromMe=True)
+    event = message_event(wa.Message(pollUpdateMessage=wa.PollUpdateMessage(
+        pollCreationMessageKey=key)))
+    chosen = [hashlib.sha256(b"Mie").digest()]
+    got = adapter.inbound_message(event, NO_LIDS, lambda vote: chosen)
+    assert got.type == "poll_vote" and got.target_id == "3EB0POLL"
+    assert got.vote == (hashlib.sha256(b"Mie").hexdigest(),)
+
+    def no_key(vote: object) -> list[bytes]:
+        raise RuntimeError("no poll secret in the store")
+
+    # Without the poll's key the vote still arrives, its choice unknown.
+    unread = adapter.inbound_message(event, NO_LIDS, no_key)
+    assert unread.type == "poll_vote" and unread.vote == ()
 
 
 def test_receipts() -> None:

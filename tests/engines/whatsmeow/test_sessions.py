@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from neonize.proto import Neonize_pb2 as neonize
+from neonize.proto.waCommon import WACommon_pb2 as common
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
 from tests.engines.whatsmeow.fakego import FakeGo, jid
@@ -20,6 +21,7 @@ from wapiz.db.database import Database
 from wapiz.engines import create_engine
 from wapiz.engines.base import OutboundMessage, SessionConfig
 from wapiz.engines.events import EngineEvent, InboundMessage, LoggedIn, QrCode
+from wapiz.engines.whatsmeow import outbound
 from wapiz.engines.whatsmeow.engine import WhatsmeowEngine
 from wapiz.runner.runner import Runner
 
@@ -376,3 +378,25 @@ async def test_sends_checks_and_inbound_messages(session, fake_go: FakeGo) -> No
     inbound = await until(lambda: next((e for e in seen if isinstance(e, InboundMessage)), None))
     assert inbound.text == "Pesan" and inbound.sender.phone == "6283333333330"
     assert inbound.sender.lid == "99887766@lid"
+
+    # A vote in someone's poll is built by whatsmeow (with the poll's key); a vote that comes
+    # in is decrypted the same way.
+    await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net", type="poll_vote",
+                                        target_id="3EB0POLL",
+                                        target_sender="6281111111110@s.whatsapp.net",
+                                        vote=("Mie",)))
+    assert fake_go.votes == {"3EB0POLL": ["Mie"]}
+    assert wa.Message.FromString(fake_go.sent[-1][1]).pollUpdateMessage \
+        .pollCreationMessageKey.ID == "3EB0POLL"
+    vote = wa.Message(pollUpdateMessage=wa.PollUpdateMessage(
+        pollCreationMessageKey=common.MessageKey(ID="3EB0POLL")))
+    # As Go delivers it: every required field set (neonize sends it back to Go to decrypt).
+    info = outbound.quoted_stub("6281111111110@s.whatsapp.net", "6281111111110@s.whatsapp.net",
+                                "3EB0VOTE").Info
+    connection.event(neonize.Message(
+        Info=info, Message=vote, IsEphemeral=False, IsViewOnce=False, IsViewOnceV2=False,
+        IsViewOnceV2Extension=False, IsDocumentWithCaption=False, IsLottieSticker=False,
+        IsEdit=False, UnavailableRequestID="", RetryCount=0))
+    voted = await until(lambda: next((e for e in seen if isinstance(e, InboundMessage)
+                                      and e.type == "poll_vote"), None))
+    assert voted.vote == (hashlib.sha256(b"Mie").hexdigest(),)

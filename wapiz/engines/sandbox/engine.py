@@ -49,6 +49,7 @@ def outbound_payload(message: OutboundMessage) -> dict[str, Any]:
         "location": message.location, "contact": message.contact, "poll": message.poll,
         "targetId": message.target_id, "reaction": message.reaction,
         "quotedId": message.quoted_id, "mentions": list(message.mentions),
+        "vote": [hashlib.sha256(option.encode()).hexdigest() for option in message.vote],
         "timestamp": utc_now().isoformat(),
     }
     if message.media is not None:
@@ -81,6 +82,7 @@ def inbound_message(payload: dict[str, Any]) -> InboundMessage:
         target_id=payload.get("targetId"), reaction=payload.get("reaction"),
         quoted_id=payload.get("quotedId"), mentions=tuple(payload.get("mentions") or ()),
         media=_media(payload), ptt=bool((payload.get("media") or {}).get("ptt")),
+        vote=tuple(payload.get("vote") or ()),
     )
 
 

@@ -70,12 +70,12 @@ class SandboxPhoneService:
         if sender.phone is None:
             raise InvalidInput("`from` must be a phone number")
         target_id = None
-        if body.reaction is not None:
+        about = body.reaction or body.vote  # the message a reaction or a vote is about
+        if about is not None:
             async with self.database.session_scope() as db:
-                target = await MessageRepository(db, self.devices.user.id).get(
-                    body.reaction.message_id)
+                target = await MessageRepository(db, self.devices.user.id).get(about.message_id)
             if target is None or target.wa_message_id is None:
-                raise InvalidInput(f"message {body.reaction.message_id} not found")
+                raise InvalidInput(f"message {about.message_id} not found")
             target_id = target.wa_message_id
         file, mimetype = None, None
         if body.type in MEDIA_TYPES:
@@ -87,6 +87,7 @@ class SandboxPhoneService:
             to=own_chat, type=body.type, text=body.text, location=content.get("location"),
             contact=content.get("contact"), poll=content.get("poll"), target_id=target_id,
             reaction=body.reaction.emoji if body.reaction else None,
+            vote=body.vote.options if body.vote else (),
             media=file.data if file else None, mimetype=mimetype, ptt=body.ptt,
             file_name=body.file_name or (file.file_name if file else None))
         message_id = new_message_id()

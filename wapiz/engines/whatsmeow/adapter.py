@@ -1,9 +1,11 @@
 """neonize's events in, the gateway's events out: the only place that reads neonize's types.
 
 Pure functions of the event protobufs (the tests feed real ones through them). Looking up a
-LID's phone number needs the live session's store, so it comes in as `resolve_lid`.
+LID's phone number, and decrypting a poll vote, need the live session's store, so they come
+in as functions (`resolve_lid`, `decrypt_vote`).
 """
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -27,7 +29,10 @@ LID_SERVER = "lid"
 GROUP_SERVER = "g.us"
 
 LidResolver = Callable[[str], str | None]
+VoteDecrypter = Callable[[neonize.Message], list[bytes]]
 STREAM_REPLACED_PAUSE_S = 60.0
+
+log = logging.getLogger(__name__)
 
 _REASON = neonize.ConnectFailureReason
 LOGOUT_REASONS = {
@@ -209,9 +214,16 @@ def content(message: wa.Message) -> dict[str, object]:
     return {"type": "unknown"}
 
 
-def inbound_message(event: neonize.Message, resolve_lid: LidResolver) -> InboundMessage:
+def inbound_message(event: neonize.Message, resolve_lid: LidResolver,
+                    decrypt_vote: VoteDecrypter | None = None) -> InboundMessage:
     info = event.Info
     source = info.MessageSource
+    fields = content(event.Message)
+    if fields["type"] == "poll_vote" and decrypt_vote is not None:
+        try:
+            fields["vote"] = tuple(option.hex() for option in decrypt_vote(event))
+        except Exception as exc:  # the poll's key is unknown here: the vote is kept, unread
+            log.warning("could not decrypt a poll vote (%s)", exc)
     # In a one-to-one chat the chat is the other person, whose other id is in the "Alt" field.
     chat_alt = None if source.IsGroup else (
         source.RecipientAlt if source.IsFromMe else source.SenderAlt)
@@ -222,7 +234,7 @@ def inbound_message(event: neonize.Message, resolve_lid: LidResolver) -> Inbound
         from_me=source.IsFromMe,
         timestamp=_timestamp(info.Timestamp),
         push_name=info.Pushname or None,
-        **content(event.Message),  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
     )
 
 

@@ -310,7 +310,8 @@ class WhatsmeowSession(EngineSession):
             ev.KeepAliveRestoredEv: lambda _: self._logged_in_event(client),
             ev.ClientOutdatedEv: lambda _: Disconnected(events.CLIENT_OUTDATED),
             ev.DisconnectedEv: lambda _: Disconnected(events.CONNECTION_LOST),
-            ev.MessageEv: lambda event: adapter.inbound_message(event, resolve),
+            ev.MessageEv: lambda event: adapter.inbound_message(
+                event, resolve, lambda vote: self._decrypt_vote(attempt, vote)),
             ev.ReceiptEv: lambda event: adapter.receipt(event, resolve),
             ev.OfflineSyncCompletedEv: lambda _: None,
         }
@@ -362,6 +363,13 @@ class WhatsmeowSession(EngineSession):
         with contextlib.suppress(Exception):  # no mapping known
             return self.engine.go.call_now(attempt.client_id, look_up, LID_WAIT_S)
         return None
+
+    def _decrypt_vote(self, attempt: Attempt, event: Any) -> list[bytes]:
+        """A poll vote's chosen options (their SHA-256), decrypted with the poll's key from
+        the session's store."""
+        return list(self.engine.go.call_now(
+            attempt.client_id, lambda: attempt.client.decrypt_poll_vote(event).selectedOptions,
+            LID_WAIT_S))
 
     def _hand_off(self, attempt: Attempt, event: EngineEvent) -> None:
         """Give the event to the runner and wait until it has been taken; an event of an

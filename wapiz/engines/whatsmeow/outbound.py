@@ -21,13 +21,18 @@ def to_jid(text: str) -> neonize.JID:
 
 
 def quoted_stub(chat: str, sender: str | None, message_id: str) -> neonize.Message:
-    """What neonize's builders need to quote a message: its id, chat and sender."""
+    """What neonize's builders need to quote (or vote in) a message: its id, chat and
+    sender. Every required field is set, as neonize serialises it for Go."""
     chat_jid = to_jid(chat)
+    empty = neonize.JID(User="", Server="", RawAgent=0, Device=0, Integrator=0, IsEmpty=True)
     source = neonize.MessageSource(
         Chat=chat_jid, Sender=to_jid(sender) if sender else chat_jid, IsFromMe=sender is None,
-        IsGroup=chat_jid.Server == "g.us",
+        IsGroup=chat_jid.Server == "g.us", SenderAlt=empty, RecipientAlt=empty,
+        BroadcastListOwner=empty,
     )
-    info = neonize.MessageInfo(MessageSource=source, ID=message_id)
+    info = neonize.MessageInfo(MessageSource=source, ID=message_id, ServerID=0, Type="",
+                               Pushname="", Timestamp=0, Category="", Multicast=False,
+                               MediaType="", Edit="")
     return neonize.Message(Info=info, Message=wa.Message(conversation=""))
 
 
@@ -78,4 +83,7 @@ def build(client: NewClient, message: OutboundMessage) -> wa.Message:
             return client.build_poll_vote_creation(
                 str(poll.get("name", "")), [str(option) for option in poll.get("options", [])],  # type: ignore[attr-defined]
                 VoteType.SINGLE if single else VoteType.MULTIPLE, quoted=quoted)
+        case "poll_vote":
+            poll = quoted_stub(message.to, message.target_sender, message.target_id or "")
+            return client.build_poll_vote(poll.Info, list(message.vote))
     raise EngineError("unsupported", f"cannot send a {message.type} message")
