@@ -15,6 +15,14 @@ EXPECTED = {
     ("get", "/api/devices/{id}/qr"): {"200", "401", "404", "503"},
     ("get", "/api/devices/{id}/status"): {"200", "401", "404"},
     ("patch", "/api/devices/{id}/webhook"): {"200", "401", "404", "422"},
+    ("get", "/api/devices/{id}/webhook"): {"200", "401", "404"},
+    ("post", "/api/devices/{id}/webhook/secret"): {"200", "401", "404"},
+    ("post", "/api/devices/{id}/webhook/test"): {"202", "401", "404", "409"},
+    ("get", "/api/devices/{id}/webhook/deliveries"): {"200", "400", "401", "404", "422"},
+    ("get", "/api/devices/{id}/webhook/deliveries/{delivery_id}"): {"200", "401", "404"},
+    ("post", "/api/devices/{id}/webhook/deliveries/{delivery_id}/redeliver"): {
+        "202", "401", "404", "409"},
+    ("post", "/api/devices/{id}/webhook/recover"): {"202", "401", "404", "422"},
     ("post", "/api/devices/{id}/pair"): {"200", "401", "404", "409", "422", "503"},
     ("get", "/api/devices/{id}/settings"): {"200", "401", "404"},
     ("patch", "/api/devices/{id}/settings"): {"200", "401", "404", "422"},
@@ -60,7 +68,7 @@ def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
     create = spec["paths"]["/api/devices"]["post"]["requestBody"]["content"]
     assert "DeviceCreate" in str(create)
     assert set(schemas["DeviceCreate"]["properties"]) == {"label"}
-    assert set(schemas["WebhookIn"]["properties"]) == {"webhookUrl"}
+    assert set(schemas["WebhookIn"]["properties"]) == {"webhookUrl", "events", "enabled"}
     security = spec["components"]["securitySchemes"]
     assert {s["type"] for s in security.values()} >= {"apiKey", "http"}
     # Exactly the routes that take the token say so.

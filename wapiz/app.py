@@ -23,6 +23,7 @@ from wapiz.engines import engine_router
 from wapiz.error_handlers import install_error_handlers
 from wapiz.messages.router import router as messages_router
 from wapiz.schemas import ValidationErrorBody
+from wapiz.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """\
 Self-hostable, multi-tenant WhatsApp API gateway.
@@ -60,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(devices_router)  # first: its status route is the most polled
     app.include_router(auth_router)
     app.include_router(messages_router)
+    app.include_router(webhooks_router)
     extra = engine_router(settings)
     if extra is not None:
         app.include_router(extra)

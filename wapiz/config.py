@@ -60,6 +60,22 @@ class Settings(BaseSettings):
         False, description="Let `mediaUrl` name loopback or private addresses (local "
         "development and tests only: otherwise refused, as a way into the server's network).",
     )
+    public_url: str | None = Field(
+        None, description="The API's address as webhook receivers reach it, for the file "
+        "URLs in events (default: http://<host>:<port>).",
+    )
+    webhook_allow_private: bool = Field(
+        False, description="Let webhook URLs reach loopback or private addresses (local "
+        "development and tests only).",
+    )
+    webhook_timeout_seconds: float = Field(
+        15.0, gt=0, le=60, description="Limit on one webhook delivery attempt."
+    )
+    webhook_retry_schedule: list[float] = Field(
+        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000, 36000],
+        description="Seconds before each retry of a failed webhook delivery (±20 % "
+        "jitter), after an immediate first attempt, as JSON.",
+    )
     watchdog_seconds: float = Field(
         300.0, gt=0, description="Silence after which a session is probed, then reconnected."
     )
@@ -114,6 +130,14 @@ class Settings(BaseSettings):
     def _proxy_url(cls, url: str | None) -> str | None:
         return proxy_url(url) if url else None
 
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _retries_sane(cls, delays: list[float]) -> list[float]:
+        if len(delays) > 20 or any(not 0 < delay <= 7 * 86400 for delay in delays):
+            raise ValueError("webhook_retry_schedule: at most 20 delays, each over 0 s and "
+                             "at most a week")
+        return delays
+
     @field_validator("plan_limits")
     @classmethod
     def _plans_known(cls, limits: dict[str, int]) -> dict[str, int]:
@@ -133,6 +157,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'wapiz.db'}"
+
+    @property
+    def base_url(self) -> str:
+        """Where webhook receivers reach the API (for links in events)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

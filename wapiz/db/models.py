@@ -5,6 +5,14 @@ from wapiz.db.base import Base
 from wapiz.devices import models as devices_models
 from wapiz.engines.sandbox import models as sandbox_models
 from wapiz.messages import models as messages_models
+from wapiz.webhooks import models as webhooks_models
 
-__all__ = ["Base", "accounts_models", "devices_models", "messages_models", "sandbox_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "devices_models",
+    "messages_models",
+    "sandbox_models",
+    "webhooks_models",
+]
 metadata = Base.metadata

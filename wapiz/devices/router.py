@@ -14,8 +14,6 @@ from wapiz.devices.schemas import (
     NumberCheck,
     PairIn,
     PairOut,
-    WebhookIn,
-    WebhookOut,
 )
 from wapiz.devices.status import DeviceStatus
 from wapiz.messages.recipients import normalized_phone
@@ -77,14 +75,6 @@ async def device_qr(id: str, devices: DeviceReads) -> Response | DeviceStatus:
     if isinstance(found, DeviceStatus):
         return found
     return Response(qr_png(found), media_type="image/png", headers={"Cache-Control": "no-store"})
-
-
-@router.patch(
-    "/{id}/webhook", responses=error_responses(401, 404), summary="Set or clear the webhook URL"
-)
-async def set_webhook(id: str, body: WebhookIn, devices: Devices) -> WebhookOut:
-    device = await devices.set_webhook(id, body.webhook_url)
-    return WebhookOut(webhook_url=device.webhook_url)
 
 
 @router.post(

@@ -26,28 +26,6 @@ class DeviceCreate(ApiInput):
     label: Label | None = Field(None, description=f'Device name (default: "{DEFAULT_LABEL}").')
 
 
-class WebhookIn(ApiInput):
-    webhook_url: str | None = Field(
-        max_length=2048, description='http(s) URL for incoming events; null or "" clears it.'
-    )
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _http_url_or_empty(cls, url: str | None) -> str | None:
-        if url is None or not url.strip():
-            return None
-        url = url.strip()
-        if not url.lower().startswith(("http://", "https://")):
-            raise ValueError("webhookUrl must be an http:// or https:// URL")
-        _http_url.validate_python(url)
-        return url
-
-
-class WebhookOut(ApiModel):
-    ok: bool = True
-    webhook_url: str | None
-
-
 class DeviceSettings(ApiModel):
     proxy: str | None = Field(
         description="Proxy for this device's WhatsApp connection (null: the server's "

@@ -1,4 +1,4 @@
-"""Device rules: plan limits, deletion, webhooks, settings. Never commits (the request does)."""
+"""Device rules: plan limits, deletion, settings. Never commits (the request does)."""
 
 from collections.abc import Sequence
 
@@ -64,12 +64,6 @@ class DeviceService:
         device = await self.get(raw_id)
         await self.devices.mark_deleted(device, utc_now())
         self.statuses.evict((self.user.id, device.id))
-
-    async def set_webhook(self, raw_id: str, url: str | None) -> Device:
-        device = await self.get(raw_id)
-        device.webhook_url = url
-        await self.session.flush()
-        return device
 
     async def update_settings(self, raw_id: str, changes: dict[str, object]) -> Device:
         """Apply the given settings; the runner restarts the session when one it uses changed."""

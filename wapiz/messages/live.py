@@ -21,7 +21,8 @@ from wapiz.messages import models
 from wapiz.messages.models import Media, Message
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageOut
-from wapiz.messages.service import MESSAGE_NOT_FOUND, to_out
+from wapiz.messages.service import MESSAGE_NOT_FOUND
+from wapiz.messages.views import to_out
 
 SESSION_WAIT_S = 40.0  # longer than the engine's limit on one call (30 s)
 NO_FILE = "Pesan ini tidak membawa file"

@@ -15,12 +15,14 @@ from sqlalchemy import ColumnElement, case, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
-from wapiz.db.upsert import insert_for
+from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines import events
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
+from wapiz.messages.views import to_out
+from wapiz.webhooks import outbox
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,15 @@ async def devices_with_due(session: AsyncSession, device_ids: list[uuid.UUID],
 
 
 class SendQueue:
+    """A device's messages as its runner changes them. Each change a user hears of (an
+    inbound message; a message sent, delivered, read or failed) records its webhook event
+    in the same transaction (webhooks/outbox.py)."""
+
     def __init__(self, session: AsyncSession, runner: str, lease: tuple[uuid.UUID, int],
-                 device_id: uuid.UUID) -> None:
+                 device_id: uuid.UUID, base_url: str = "") -> None:
         self.session = session
         self.device_id = device_id  # the public deviceId the messages carry
+        self.base_url = base_url  # makes file URLs in events absolute
         device_key, epoch = lease
         self._held: ColumnElement[bool] = exists().where(
             DeviceSession.device_id == device_key, DeviceSession.runner == runner,
@@ -75,8 +82,11 @@ class SendQueue:
             update(Message)
             .where(Message.device_id == self.device_id, Message.status == models.SENDING,
                    self._held)
-            .values(**values))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+            .values(**values).returning(Message.id))
+        recovered = list(result.scalars())
+        if not resend:
+            await self._announce(recovered)
+        return len(recovered)
 
     async def next_due(self, now: datetime) -> Message | None:
         """The device's next due message, in order of acceptance (a read: nothing is locked
@@ -110,6 +120,21 @@ class SendQueue:
             .values(**values))
         return result.rowcount == 1  # type: ignore[attr-defined]
 
+    async def _announce(self, message_ids: list[uuid.UUID]) -> None:
+        """message.updated events for these messages, as they are now."""
+        if not message_ids:
+            return
+        rows = await self.session.scalars(
+            select(Message).where(Message.id.in_(message_ids))
+            .order_by(Message.created_at, Message.id)
+            .execution_options(populate_existing=True))
+        for message in rows:
+            await outbox.record(self.session, outbox.MESSAGE_UPDATED, self._data(message),
+                                device_id=self.device_id)
+
+    def _data(self, message: Message) -> dict[str, Any]:
+        return to_out(message, base_url=self.base_url).model_dump(mode="json", by_alias=True)
+
     async def file(self, media_id: uuid.UUID) -> Media | None:
         """A file of this device's (with its bytes, or the engine's ref to download it)."""
         return await self.session.scalar(
@@ -130,11 +155,14 @@ class SendQueue:
             .values(status=case((Message.status == models.SENDING, models.SENT),
                                 else_=Message.status),
                     wa_message_id=wa_message_id, sent_at=at, error=None))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
         target = (message.body or {}).get("targetId")
-        if result.rowcount == 1 and target and message.type in (models.EDIT, models.REVOKE):  # type: ignore[attr-defined]
+        if target and message.type in (models.EDIT, models.REVOKE):
             await self._acted_on(Message.id == uuid.UUID(target), message.type, message.text,
                                  at)
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        await self._announce([message.id])
+        return True
 
     async def _acted_on(self, target: ColumnElement[bool], action: str, text: str | None,
                         at: datetime) -> None:
@@ -152,8 +180,11 @@ class SendQueue:
                                   attempts=attempts)
 
     async def failed(self, message_id: uuid.UUID, error: str) -> bool:
-        return await self._settle(message_id, status=models.FAILED, error=error,
-                                  attempts=Message.attempts + 1)
+        settled = await self._settle(message_id, status=models.FAILED, error=error,
+                                     attempts=Message.attempts + 1)
+        if settled:
+            await self._announce([message_id])
+        return settled
 
     async def record_inbound(self, user_id: uuid.UUID, event: InboundMessage) -> bool:
         """Store an inbound message once (WhatsApp may deliver it again after a reconnect);
@@ -185,14 +216,15 @@ class SendQueue:
             body["media"] = file.describe()
             if event.ptt:
                 body["ptt"] = True
+        message = Message(
+            id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
+            direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
+            type=event.type, body=body, text=event.text, status=models.RECEIVED,
+            wa_message_id=event.id, attempts=0, created_at=utc_now(),
+            media_id=file.id if file else None)
         # Stored at most once: WhatsApp (and the sandbox) may deliver it again.
         stored = await self.session.execute(
-            insert_for(self.session, Message).values(
-                id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
-                direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
-                type=event.type, body=body, text=event.text, status=models.RECEIVED,
-                wa_message_id=event.id, attempts=0, created_at=utc_now(),
-                media_id=file.id if file else None)
+            insert_for(self.session, Message).values(column_values(message))
             .on_conflict_do_nothing(index_elements=["device_id", "direction", "wa_message_id"]))
         if stored.rowcount != 1:  # type: ignore[attr-defined]
             if file is not None:  # a repeat: the first delivery has its file already
@@ -202,6 +234,8 @@ class SendQueue:
             # Edited or deleted by its sender: the message it names shows it.
             await self._acted_on(Message.wa_message_id == event.target_id, event.type,
                                  event.text, event.timestamp)
+        await outbox.record(self.session, outbox.MESSAGE_RECEIVED, self._data(message),
+                            device_id=self.device_id)
         return True
 
     async def _vote(self, event: InboundMessage) -> dict[str, Any]:
@@ -244,5 +278,8 @@ class SendQueue:
             .where(Message.device_id == self.device_id, Message.direction == models.OUTBOUND,
                    Message.wa_message_id.in_(receipt.message_ids),
                    Message.status.in_(earlier), self._held)
-            .values({Message.status: status, column: receipt.timestamp}))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+            .values({Message.status: status, column: receipt.timestamp})
+            .returning(Message.id))
+        moved = list(result.scalars())
+        await self._announce(moved)
+        return len(moved)

@@ -162,6 +162,12 @@ class MessageOut(ApiModel):
     to: str | None = Field(description="Outbound: the recipient's phone number (or group).")
     sender: str | None = Field(None, alias="from",
                                description="Inbound: the sender's phone number, if known.")
+    sender_jid: str | None = Field(None, alias="fromJid",
+                                   description="Inbound: the sender's WhatsApp id.")
+    sender_lid: str | None = Field(None, alias="fromLid",
+                                   description="Inbound: the sender's LID, when WhatsApp "
+                                   "named them by it.")
+    push_name: str | None = Field(None, description="Inbound: the sender's profile name.")
     chat: str = Field(description="The chat's WhatsApp id.")
     type: str
     text: str | None = None
@@ -176,6 +182,8 @@ class MessageOut(ApiModel):
     ptt: bool | None = Field(None, description="An audio message sent as a voice note.")
     target_id: uuid.UUID | None = Field(
         None, description="An edit or revoke: the message (its `id`) it acts on.")
+    quoted_wa_message_id: str | None = Field(
+        None, description="A reply: the WhatsApp id of the message it quotes.")
     status: str = Field(description="queued, sending, sent, delivered, read, failed, "
                         "cancelled; received (inbound)")
     waiting: str | None = Field(None, description="Why a queued message waits: "
@@ -183,6 +191,8 @@ class MessageOut(ApiModel):
     wa_message_id: str | None = None
     error: str | None = None
     created_at: Timestamp
+    timestamp: Timestamp | None = Field(None, description="Inbound: when WhatsApp says it "
+                                        "was sent.")
     send_at: Timestamp | None = None
     sent_at: Timestamp | None = None
     delivered_at: Timestamp | None = None

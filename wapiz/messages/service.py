@@ -26,12 +26,12 @@ from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import (
     EditIn,
-    MediaOut,
     MessageContent,
     MessageIn,
     MessageOut,
     Vote,
 )
+from wapiz.messages.views import to_out
 from wapiz.schemas import ApiInput
 
 MESSAGE_NOT_FOUND = "Pesan tidak ditemukan"
@@ -68,33 +68,6 @@ async def take_in_file(body: MessageContent, upload: IncomingFile | None,
     if body.media is not None:
         return media.from_base64(body.media, settings)
     return await media.fetch(body.media_url or "", settings)
-
-
-def media_out(message: Message) -> MediaOut | None:
-    described = (message.body or {}).get("media")
-    if not described or message.media_id is None:
-        return None
-    return MediaOut(**described, url=f"/api/messages/{message.id}/media")
-
-
-def to_out(message: Message, waiting: str | None = None) -> MessageOut:
-    outbound = message.direction == models.OUTBOUND
-    body = message.body or {}
-    target = body.get("targetId")
-    return MessageOut(
-        media=media_out(message), ptt=body.get("ptt"),
-        target_id=uuid.UUID(target) if target else None,
-        edited_at=message.edited_at, revoked_at=message.revoked_at,
-        id=message.id, device_id=message.device_id, direction=message.direction,  # type: ignore[arg-type]
-        to=(message.peer or message.chat) if outbound else None,
-        sender=None if outbound else message.peer, chat=message.chat, type=message.type,
-        text=message.text, status=message.status, waiting=waiting,
-        wa_message_id=message.wa_message_id, error=message.error,
-        created_at=message.created_at, send_at=message.send_at if outbound else None,
-        sent_at=message.sent_at, delivered_at=message.delivered_at, read_at=message.read_at,
-        **{name: body.get(name) for name in ("location", "contact", "reaction", "poll",
-                                             "vote")},
-    )
 
 
 def encode_cursor(message: Message) -> str:

@@ -33,6 +33,8 @@ from wapiz.messages.queue import devices_with_due
 from wapiz.runner.repository import DeviceStart, Lease, LeaseRepository
 from wapiz.runner.sender import DeviceMessages
 from wapiz.runner.worker import DeviceWorker
+from wapiz.webhooks import outbox
+from wapiz.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class Runner:
         self.workers: dict[uuid.UUID, DeviceWorker] = {}
         self._requests_in_flight: set[uuid.UUID] = set()
         self._request_tasks: set[asyncio.Task[None]] = set()
+        self.dispatcher = Dispatcher(settings, database, self.identity)
 
     async def run(self, stop: asyncio.Event) -> int:
         """Run until `stop`; the exit code: 0, or RECYCLE_EXIT when the engine asked."""
@@ -73,6 +76,7 @@ class Runner:
             asyncio.create_task(self._renew_forever(), name="lease-renewer"),
             asyncio.create_task(self._serve_requests(), name="device-requests"),
             asyncio.create_task(self._wake_senders(), name="sender-wake"),
+            asyncio.create_task(self.dispatcher.run(), name="webhook-dispatcher"),
         ]
         code = 0
         try:
@@ -149,7 +153,9 @@ class Runner:
 
     def _start_worker(self, lease: Lease, start: DeviceStart) -> None:
         messages = DeviceMessages(self.database, self.identity, lease, start.device_id,
-                                  start.user_id, self.engine.keeps_message_ids)
+                                  start.user_id, self.engine.keeps_message_ids,
+                                  base_url=self.settings.base_url,
+                                  events_written=self.dispatcher.wake)
         worker = DeviceWorker(self.engine, lease, start, self._write_state, messages,
                               watchdog_s=self.settings.watchdog_seconds,
                               backoff_cap_s=self.settings.reconnect_max_seconds)
@@ -241,9 +247,16 @@ class Runner:
         finally:
             self._requests_in_flight.discard(request_id)
 
-    async def _write_state(self, lease: Lease, values: dict[str, Any]) -> bool:
+    async def _write_state(self, lease: Lease, values: dict[str, Any],
+                           status_event: dict[str, Any] | None = None) -> bool:
         async with self.database.session_scope() as db:
-            return await LeaseRepository(db, self.identity).write_state(lease, utc_now(), **values)
+            written = await LeaseRepository(db, self.identity).write_state(
+                lease, utc_now(), **values)
+            if written and status_event is not None:
+                await outbox.record(db, outbox.DEVICE_STATUS, status_event, device_key=lease[0])
+        if status_event is not None:
+            self.dispatcher.wake()
+        return written
 
     async def _renew_forever(self) -> None:
         """Renew every third of the TTL. Past two thirds without a renewal (an error, or a

@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from wapiz.db.base import utc_now
@@ -61,8 +61,13 @@ class DeviceMessages:
     last sends, a rate-limit pause)."""
 
     def __init__(self, database: Database, runner: str, lease: tuple[uuid.UUID, int],
-                 device_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool) -> None:
+                 device_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool,
+                 base_url: str = "", events_written: Callable[[], None] = lambda: None
+                 ) -> None:
         self.database = database
+        self.base_url = base_url
+        # Called after a commit that may have written webhook events (wakes the dispatcher).
+        self.events_written = events_written
         self.runner = runner
         self.lease = lease
         self.device_id = device_id
@@ -76,19 +81,27 @@ class DeviceMessages:
         self.wake = asyncio.Event()
 
     def queue(self, db: Any) -> SendQueue:
-        return SendQueue(db, self.runner, self.lease, self.device_id)
+        return SendQueue(db, self.runner, self.lease, self.device_id, self.base_url)
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[SendQueue]:
+        """The queue in a transaction of its own; the dispatcher hears of the events after
+        the commit."""
+        async with self.database.session_scope() as db:
+            yield self.queue(db)
+        self.events_written()
 
     async def recover(self) -> None:
         """Settle what a previous runner left `sending` (see SendQueue.recover_interrupted)."""
-        async with self.database.session_scope() as db:
-            recovered = await self.queue(db).recover_interrupted(self.resends_keep_ids)
+        async with self.writing() as queue:
+            recovered = await queue.recover_interrupted(self.resends_keep_ids)
         if recovered:
             log.warning("device %s: %d message(s) were interrupted mid-send", self.device_id,
                         recovered)
 
     async def inbound(self, event: InboundMessage) -> None:
-        async with self.database.session_scope() as db:
-            await self.queue(db).record_inbound(self.user_id, event)
+        async with self.writing() as queue:
+            await queue.record_inbound(self.user_id, event)
 
     async def download(self, session: EngineSession, media_id: uuid.UUID) -> int:
         """Fetch an inbound file through the session and keep it; its size."""
@@ -102,8 +115,8 @@ class DeviceMessages:
         return len(data)
 
     async def receipt(self, event: Receipt) -> None:
-        async with self.database.session_scope() as db:
-            await self.queue(db).apply_receipt(event)
+        async with self.writing() as queue:
+            await queue.apply_receipt(event)
 
 
 class Sender:
@@ -218,8 +231,8 @@ class Sender:
         """Record a send's outcome; retried, as a message must not stay `sending`."""
         for attempt in range(SETTLE_ATTEMPTS):
             try:
-                async with self.database.session_scope() as db:
-                    await write(self.messages.queue(db))
+                async with self.messages.writing() as queue:
+                    await write(queue)
                 return
             except Exception:
                 log.exception("device %s: could not record a send; retrying", self.device_id)

@@ -38,7 +38,8 @@ from wapiz.runner.sender import DeviceMessages, Sender
 
 log = logging.getLogger(__name__)
 
-StateWriter = Callable[[Lease, dict[str, Any]], Awaitable[bool]]
+# Writes the session row's new values, and a device.status event when one is given.
+StateWriter = Callable[[Lease, dict[str, Any], dict[str, Any] | None], Awaitable[bool]]
 STOP_TIMEOUT_S = 3.0
 STORE_RETRY_S = 0.2
 STORE_RETRY_MAX_S = 10.0
@@ -92,6 +93,20 @@ def _drop(reason: str, detail: str | None) -> dict[str, Any]:
             "last_disconnect_at": utc_now()}
 
 
+def announcement(event: EngineEvent) -> tuple[str, str | None, str | None] | None:
+    """The device.status (status, reason, detail) an engine event brings, if any."""
+    match event:
+        case LoggedIn():
+            return "logged_in", None, None
+        case QrCode():
+            return "connected", None, None  # reachable, showing QR codes: not logged in
+        case LoggedOut(reason=reason, detail=detail):
+            return "logged_out", reason, detail
+        case Disconnected(reason=reason, detail=detail):
+            return "disconnected", reason, detail
+    return None
+
+
 def _detail(exc: BaseException) -> str:
     text = exc.detail if isinstance(exc, EngineError) else str(exc)
     return (text or type(exc).__name__)[:500]
@@ -117,6 +132,8 @@ class DeviceWorker:
         self._logged_in = False
         self._degraded = False  # was logged in, the engine is recovering (see Disconnected)
         self._unlinked: LoggedOut | None = None
+        # The last device.status told (status, reason): a repeat is not told again.
+        self._announced: tuple[str, str | None] | None = None
         # One backoff for the device: a flapping connection slows down, and only getting
         # through (a QR code or a login) resets it. It continues where the device's previous
         # runner or worker left it.
@@ -135,9 +152,19 @@ class DeviceWorker:
             return asyncio.CancelledError()
         return self._task.exception() or RuntimeError("the worker returned")
 
-    async def _write(self, **values: Any) -> None:
-        if not await self._write_state(self.lease, values):
+    async def _write(self, announce: tuple[str, str | None, str | None] | None = None,
+                     **values: Any) -> None:
+        """Write the session row (fenced by the lease); `announce` a status change to the
+        device's webhook in the same transaction, unless it is the one told last."""
+        told = None
+        if announce is not None and announce[:2] != self._announced:
+            status, reason, detail = announce
+            told = {"id": self.key, "deviceId": str(self.messages.device_id), "status": status,
+                    "reason": reason, "detail": detail, "jid": values.get("jid")}
+        if not await self._write_state(self.lease, values, told):
             raise LeaseLost(self.key)
+        if told is not None:
+            self._announced = (told["status"], told["reason"])
 
     async def _run(self) -> None:
         try:
@@ -145,7 +172,8 @@ class DeviceWorker:
             if self._backoff.attempt:
                 # Failing before this runner took it: wait as the previous runner would have.
                 delay = self._backoff.next_delay()
-                await self._write(connected=False, reason=events.CONNECT_FAILED,
+                await self._write(("disconnected", events.CONNECT_FAILED, None),
+                                  connected=False, reason=events.CONNECT_FAILED,
                                   detail=f"retrying in {delay:.0f} s after "
                                   f"{self._backoff.attempt - 1} failed attempts")
                 await asyncio.sleep(delay)
@@ -185,7 +213,8 @@ class DeviceWorker:
                 delay = self._backoff.next_delay()
                 log.warning("device %s: connect failed (%s); retry in %.1fs", self.key,
                             _detail(exc), delay)
-                await self._write(connected=False, reason=events.CONNECT_FAILED,
+                await self._write(("disconnected", events.CONNECT_FAILED, _detail(exc)),
+                                  connected=False, reason=events.CONNECT_FAILED,
                                   detail=_detail(exc), failures=self._backoff.attempt)
                 await self._stop_session()
                 await asyncio.sleep(delay)
@@ -212,7 +241,7 @@ class DeviceWorker:
         await self._events.put(event)
 
     async def _apply(self, event: EngineEvent) -> None:
-        await self._write(**state_for(event, self._unlinked))
+        await self._write(announcement(event), **state_for(event, self._unlinked))
         if isinstance(event, LoggedOut):
             self._unlinked = event
         if isinstance(event, LoggedIn | QrCode) and self._backoff.attempt:

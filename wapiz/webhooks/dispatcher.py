@@ -1,0 +1,186 @@
+"""The webhook dispatcher: posts due events to their devices' URLs. One runs in every
+runner process; the database decides who delivers what (webhooks/queue.py).
+
+Order: a device's deliveries are taken by one dispatcher at a time and attempted in event
+order, one after another, so while the endpoint answers 2xx the receiver gets them in the
+order they happened. A failed delivery waits for its retry while later events go on, so
+after a failure order no longer holds: `timestamp` in the body tells the order of events.
+
+An attempt is a success only with a 2xx; redirects are not followed (a 3xx is a failure);
+410 Gone disables the endpoint; a Retry-After is honoured within bounds; each attempt has a
+time limit, and is logged with its status, duration and the first 2 KB of the answer.
+"""
+
+import asyncio
+import contextlib
+import email.utils
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.net import outbound_client
+from wapiz.webhooks.queue import DeliveryQueue, DeviceBatch, DueDelivery, Outcome
+from wapiz.webhooks.signing import signed_headers
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.25  # also woken at once when this process writes an event
+BATCH = 100
+CONCURRENT_DEVICES = 32
+KEEP_RESPONSE_BYTES = 2048
+RECORD_EVERY_S = 0.5  # outcomes are written in groups, at least this often
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """`Retry-After: 120` or an HTTP date, as seconds from now."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    with contextlib.suppress(TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, (when.astimezone(UTC) - now).total_seconds())
+    return None
+
+
+class Dispatcher:
+    def __init__(self, settings: Settings, database: Database, name: str) -> None:
+        self.settings = settings
+        self.database = database
+        self.name = name
+        self.timeout = settings.webhook_timeout_seconds
+        # Long enough for a group of attempts between two renewals.
+        self.lease_s = self.timeout + 2 * RECORD_EVERY_S + 15
+        self.client = outbound_client(settings.webhook_allow_private,
+                                      httpx.Timeout(self.timeout))
+        self._woken = asyncio.Event()
+        self._devices: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        """An event was written in this process: look now rather than at the next poll."""
+        self._woken.set()
+
+    async def run(self) -> None:
+        """Until cancelled."""
+        try:
+            while True:
+                self._woken.clear()
+                try:
+                    await self._start_due_devices()
+                except Exception:
+                    log.exception("webhooks: could not look for due deliveries; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), POLL_S)
+        finally:
+            for task in self._devices.values():
+                task.cancel()
+            await asyncio.gather(*self._devices.values(), return_exceptions=True)
+            await self.client.aclose()
+
+    async def _start_due_devices(self) -> None:
+        free = CONCURRENT_DEVICES - len(self._devices)
+        if free <= 0:
+            return
+        now = utc_now()
+        async with self.database.session_scope() as db:
+            due = await DeliveryQueue(db, self.name).devices_due(now, list(self._devices), free)
+        for device_key in due:
+            async with self.database.session_scope() as db:
+                taken = await DeliveryQueue(db, self.name).take(device_key, now, self.lease_s)
+            if taken:
+                task = asyncio.create_task(self._deliver_device(device_key),
+                                           name=f"webhooks-{device_key}")
+                self._devices[device_key] = task
+                task.add_done_callback(lambda _, key=device_key: self._devices.pop(key, None))
+
+    async def _deliver_device(self, device_key: uuid.UUID) -> None:
+        """The device's due deliveries, in event order, until none is due."""
+        try:
+            while True:
+                async with self.database.session_scope() as db:
+                    queue = DeliveryQueue(db, self.name)
+                    if not await queue.take(device_key, utc_now(), self.lease_s):
+                        return  # another dispatcher has it now
+                    batch = await queue.batch(device_key, utc_now(), BATCH)
+                if not batch.deliveries:
+                    return
+                if not batch.url or not batch.enabled:
+                    async with self.database.session_scope() as db:
+                        await DeliveryQueue(db, self.name).fail_pending(
+                            device_key, "the device has no webhook URL" if not batch.url
+                            else "the endpoint is disabled", utc_now())
+                    return
+                await self._send_batch(device_key, batch)
+        except Exception:
+            log.exception("webhooks: delivering for device %s failed; retrying", device_key)
+            await asyncio.sleep(1)
+        finally:
+            with contextlib.suppress(Exception):
+                async with self.database.session_scope() as db:
+                    await DeliveryQueue(db, self.name).let_go(device_key)
+
+    async def _send_batch(self, device_key: uuid.UUID, batch: DeviceBatch) -> None:
+        outcomes: list[Outcome] = []
+        recorded_at = time.monotonic()
+        for delivery in batch.deliveries:
+            outcome = await self.attempt(batch.url or "", delivery, batch.signing_secrets)
+            outcomes.append(outcome)
+            if outcome.gone:
+                break
+            if time.monotonic() - recorded_at >= RECORD_EVERY_S:
+                await self._record(device_key, outcomes)
+                outcomes, recorded_at = [], time.monotonic()
+        await self._record(device_key, outcomes)
+
+    async def _record(self, device_key: uuid.UUID, outcomes: list[Outcome]) -> None:
+        if not outcomes:
+            return
+        now = utc_now()
+        async with self.database.session_scope() as db:
+            queue = DeliveryQueue(db, self.name)
+            await queue.record(outcomes, self.settings.webhook_retry_schedule, now)
+            gone = next((o for o in outcomes if o.gone), None)
+            if gone is not None:
+                await queue.disable(device_key, f"the endpoint answered 410 Gone at "
+                                    f"{gone.attempted_at.isoformat()}", now)
+            await queue.take(device_key, now, self.lease_s)  # still ours: renew
+
+    async def attempt(self, url: str, delivery: DueDelivery,
+                      signing_secrets: list[str]) -> Outcome:
+        """POST the event once, signed at the time of the attempt."""
+        at = utc_now()
+        headers = signed_headers(delivery.event_id, delivery.body, signing_secrets, at)
+        started = time.monotonic()
+        status, kept, error, retry_after = None, None, None, None
+        try:
+            async with asyncio.timeout(self.timeout), self.client.stream(
+                    "POST", url, content=delivery.body.encode(), headers=headers) as response:
+                status = response.status_code
+                kept = await _first_bytes(response, KEEP_RESPONSE_BYTES)
+                retry_after = retry_after_seconds(response.headers.get("retry-after"), at)
+                if response.is_redirect:
+                    error = f"redirect (HTTP {status}) not followed"
+                elif not 200 <= status < 300:
+                    error = f"HTTP {status}"
+        except TimeoutError:
+            error = f"no answer within {self.timeout:g}s"
+        except httpx.HTTPError as exc:
+            error = (str(exc) or type(exc).__name__)[:500]
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return Outcome(delivery.id, at, duration_ms, status, kept, error, retry_after)
+
+
+async def _first_bytes(response: httpx.Response, limit: int) -> str:
+    """The start of the answer, for the attempt log; the rest is not read."""
+    kept = b""
+    async for chunk in response.aiter_bytes():
+        kept += chunk
+        if len(kept) >= limit:
+            break
+    return kept[:limit].decode("utf-8", errors="replace")

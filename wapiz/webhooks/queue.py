@@ -1,0 +1,189 @@
+"""The dispatcher's side of deliveries: which devices have some due, taking a device (one
+dispatcher at a time delivers a device's events, in order), and recording attempts.
+
+A device is taken with a lease on its webhook_endpoints row (owner and expiry), renewed
+between attempts; a dispatcher that dies lets it lapse and another carries on. A delivery
+attempted by a dispatcher that died before recording it is attempted again: the receiver
+may see an event twice, always with the same `webhook-id`.
+"""
+
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.devices.models import Device
+from wapiz.webhooks.models import (
+    FAILED,
+    PENDING,
+    SUCCEEDED,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+JITTER = 0.2  # ±20 % on each retry's delay, so retries of many deliveries spread out
+MAX_RETRY_AFTER_S = 3600.0  # a receiver's Retry-After is honoured up to an hour
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    id: uuid.UUID
+    event_id: str
+    body: str
+
+
+@dataclass(frozen=True)
+class DeviceBatch:
+    """A device's due deliveries, in event order, with where and how to send them."""
+
+    url: str | None
+    enabled: bool
+    signing_secrets: list[str]
+    deliveries: list[DueDelivery]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt went."""
+
+    delivery_id: uuid.UUID
+    attempted_at: datetime
+    duration_ms: int
+    status_code: int | None = None
+    response_body: str | None = None
+    error: str | None = None
+    retry_after: float | None = None  # seconds, as the receiver asked
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        """410 Gone: the receiver says this endpoint is no more."""
+        return self.status_code == 410
+
+
+def retry_delay(retries: int, schedule: Sequence[float], retry_after: float | None) -> float | None:
+    """Seconds until the next attempt after `retries` failures in a row, or None when the
+    schedule is spent. A receiver's Retry-After replaces the scheduled delay (bounded)."""
+    if retries > len(schedule):
+        return None
+    if retry_after is not None:
+        return min(max(retry_after, 1.0), MAX_RETRY_AFTER_S)
+    return schedule[retries - 1] * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+class DeliveryQueue:
+    def __init__(self, session: AsyncSession, dispatcher: str) -> None:
+        self.session = session
+        self.dispatcher = dispatcher
+
+    def _free(self, now: datetime):  # type: ignore[no-untyped-def]
+        return or_(WebhookEndpoint.dispatcher.is_(None),
+                   WebhookEndpoint.dispatcher == self.dispatcher,
+                   WebhookEndpoint.dispatch_expires_at < now)
+
+    async def devices_due(self, now: datetime, skip: Sequence[uuid.UUID],
+                          limit: int) -> list[uuid.UUID]:
+        """Devices with a delivery due that no other dispatcher is delivering."""
+        statement = (
+            select(WebhookDelivery.device_id).distinct()
+            .join(WebhookEndpoint, WebhookEndpoint.device_id == WebhookDelivery.device_id)
+            .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now,
+                   self._free(now))
+            .limit(limit))
+        if skip:
+            statement = statement.where(WebhookDelivery.device_id.not_in(skip))
+        return list(await self.session.scalars(statement))
+
+    async def take(self, device_key: uuid.UUID, now: datetime, lease_s: float) -> bool:
+        """Take (or keep) the device's deliveries for `lease_s`; False if another has them."""
+        result = await self.session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.device_id == device_key, self._free(now))
+            .values(dispatcher=self.dispatcher,
+                    dispatch_expires_at=now + timedelta(seconds=lease_s)))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def let_go(self, device_key: uuid.UUID) -> None:
+        await self.session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.device_id == device_key,
+                   WebhookEndpoint.dispatcher == self.dispatcher)
+            .values(dispatcher=None, dispatch_expires_at=None))
+
+    async def batch(self, device_key: uuid.UUID, now: datetime, limit: int) -> DeviceBatch:
+        target = (await self.session.execute(
+            select(Device.webhook_url, WebhookEndpoint)
+            .join(WebhookEndpoint, WebhookEndpoint.device_id == Device.id)
+            .where(Device.id == device_key))).first()
+        if target is None:
+            return DeviceBatch(None, False, [], [])
+        url, endpoint = target
+        rows = await self.session.execute(
+            select(WebhookDelivery.id, WebhookEvent.id, WebhookEvent.body)
+            .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
+            .where(WebhookDelivery.device_id == device_key, WebhookDelivery.status == PENDING,
+                   WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.event_seq)
+            .limit(limit))
+        signing = [endpoint.secret]
+        if endpoint.previous_secret and (endpoint.previous_secret_expires_at or now) > now:
+            signing.append(endpoint.previous_secret)
+        return DeviceBatch(url, endpoint.enabled, signing,
+                           [DueDelivery(*row) for row in rows])
+
+    async def record(self, outcomes: Sequence[Outcome], schedule: Sequence[float],
+                     now: datetime) -> None:
+        """Log each attempt and move its delivery on: succeeded, due again later, or failed
+        once the schedule is spent."""
+        retries_so_far = dict((await self.session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.retries)
+            .where(WebhookDelivery.id.in_([o.delivery_id for o in outcomes])))).tuples().all())
+        for outcome in outcomes:
+            self.session.add(WebhookAttempt(
+                delivery_id=outcome.delivery_id, attempted_at=outcome.attempted_at,
+                status_code=outcome.status_code, duration_ms=outcome.duration_ms,
+                response_body=outcome.response_body, error=outcome.error))
+            values: dict[str, object] = {
+                "attempts": WebhookDelivery.attempts + 1,
+                "last_status_code": outcome.status_code, "last_error": outcome.error}
+            if outcome.succeeded:
+                values.update(status=SUCCEEDED, finished_at=now, next_attempt_at=None)
+            else:
+                delay = None if outcome.gone else retry_delay(
+                    retries_so_far.get(outcome.delivery_id, 0) + 1, schedule,
+                    outcome.retry_after)
+                values["retries"] = WebhookDelivery.retries + 1
+                values.update(
+                    {"status": FAILED, "finished_at": now, "next_attempt_at": None}
+                    if delay is None else
+                    {"next_attempt_at": outcome.attempted_at + timedelta(seconds=delay)})
+            await self.session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == outcome.delivery_id,
+                       WebhookDelivery.status == PENDING)
+                .values(values))
+        await self.session.flush()
+
+    async def disable(self, device_key: uuid.UUID, reason: str, now: datetime) -> None:
+        """The receiver said 410 Gone: stop sending; what was waiting fails (and can be
+        recovered once the endpoint is fixed)."""
+        await self.session.execute(
+            update(WebhookEndpoint).where(WebhookEndpoint.device_id == device_key)
+            .values(enabled=False, disabled_reason=reason[:500], updated_at=now))
+        await self.fail_pending(device_key, reason, now)
+
+    async def fail_pending(self, device_key: uuid.UUID, reason: str, now: datetime) -> None:
+        await self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.device_id == device_key, WebhookDelivery.status == PENDING)
+            .values(status=FAILED, finished_at=now, next_attempt_at=None,
+                    last_error=reason[:500]))

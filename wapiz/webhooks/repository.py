@@ -1,0 +1,97 @@
+"""Every query on a user's webhooks, scoped to the user's own devices from its first line."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.db.base import utc_now
+from wapiz.db.upsert import insert_for
+from wapiz.devices.models import Device
+from wapiz.webhooks.models import (
+    FAILED,
+    PENDING,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from wapiz.webhooks.signing import new_secret
+
+
+class WebhookRepository:
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        self.session = session
+        self.user_id = user_id
+
+    def _owned(self, device_key: uuid.UUID):  # type: ignore[no-untyped-def]
+        return select(Device.id).where(Device.id == device_key, Device.user_id == self.user_id,
+                                       Device.deleted_at.is_(None))
+
+    async def endpoint(self, device_key: uuid.UUID) -> WebhookEndpoint:
+        """The device's endpoint settings, made (with a fresh secret) the first time."""
+        await self.session.execute(
+            insert_for(self.session, WebhookEndpoint)
+            .values(device_id=device_key, secret=new_secret(), enabled=True,
+                    updated_at=utc_now())
+            .on_conflict_do_nothing(index_elements=["device_id"]))
+        endpoint = await self.session.scalar(
+            select(WebhookEndpoint).where(WebhookEndpoint.device_id.in_(self._owned(device_key)))
+            .execution_options(populate_existing=True))
+        assert endpoint is not None  # the device was checked to be the user's
+        return endpoint
+
+    async def deliveries(self, device_key: uuid.UUID, status: str | None,
+                         before_seq: int | None, limit: int
+                         ) -> Sequence[tuple[WebhookDelivery, WebhookEvent]]:
+        """Newest first."""
+        statement = (
+            select(WebhookDelivery, WebhookEvent)
+            .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
+            .where(WebhookDelivery.device_id.in_(self._owned(device_key))))
+        if status is not None:
+            statement = statement.where(WebhookDelivery.status == status)
+        if before_seq is not None:
+            statement = statement.where(WebhookDelivery.event_seq < before_seq)
+        statement = statement.order_by(WebhookDelivery.event_seq.desc()).limit(limit)
+        return [(row[0], row[1]) for row in await self.session.execute(
+            statement.execution_options(populate_existing=True))]
+
+    async def delivery(self, device_key: uuid.UUID, delivery_id: uuid.UUID
+                       ) -> tuple[WebhookDelivery, WebhookEvent] | None:
+        row = (await self.session.execute(
+            select(WebhookDelivery, WebhookEvent)
+            .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
+            .where(WebhookDelivery.id == delivery_id,
+                   WebhookDelivery.device_id.in_(self._owned(device_key)))
+            .execution_options(populate_existing=True))).first()
+        return None if row is None else (row[0], row[1])
+
+    async def attempts(self, delivery_ids: Sequence[uuid.UUID]
+                       ) -> dict[uuid.UUID, list[WebhookAttempt]]:
+        by_delivery: dict[uuid.UUID, list[WebhookAttempt]] = {d: [] for d in delivery_ids}
+        if delivery_ids:
+            for attempt in await self.session.scalars(
+                    select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids))
+                    .order_by(WebhookAttempt.id)):
+                by_delivery[attempt.delivery_id].append(attempt)
+        return by_delivery
+
+    async def requeue(self, device_key: uuid.UUID, now: datetime, *,
+                      delivery_id: uuid.UUID | None = None,
+                      failed_since: datetime | None = None) -> int:
+        """Make deliveries due again, with a fresh retry schedule: one (whatever its
+        state, unless it is still pending), or every failed one created since a time."""
+        statement = update(WebhookDelivery).where(
+            WebhookDelivery.device_id.in_(self._owned(device_key)))
+        if delivery_id is not None:
+            statement = statement.where(WebhookDelivery.id == delivery_id,
+                                        WebhookDelivery.status != PENDING)
+        else:
+            statement = statement.where(WebhookDelivery.status == FAILED,
+                                        WebhookDelivery.created_at >= failed_since)
+        result = await self.session.execute(statement.values(
+            status=PENDING, retries=0, next_attempt_at=now, finished_at=None))
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,90 @@
+"""A device's webhook: its URL (the contract's PATCH), secret, filter, tests, and the log
+of deliveries with redelivery."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from wapiz.accounts.deps import CurrentUser
+from wapiz.deps import SessionDep
+from wapiz.schemas import error_responses
+from wapiz.webhooks.schemas import (
+    DeliveryOut,
+    DeliveryPage,
+    RecoverIn,
+    RecoverOut,
+    TestOut,
+    WebhookIn,
+    WebhookOut,
+)
+from wapiz.webhooks.service import WebhookService
+
+router = APIRouter(prefix="/api/devices", tags=["webhooks"])
+
+
+async def webhook_service(request: Request, user: CurrentUser,
+                          session: SessionDep) -> WebhookService:
+    return WebhookService(session, request.app.state.settings, user)
+
+
+Webhooks = Annotated[WebhookService, Depends(webhook_service)]
+
+
+@router.patch("/{id}/webhook", responses=error_responses(401, 404),
+              summary="Set or clear the webhook URL (and which events, and whether on)")
+async def set_webhook(id: str, body: WebhookIn, webhooks: Webhooks) -> WebhookOut:
+    return await webhooks.update(id, body)
+
+
+@router.get("/{id}/webhook", responses=error_responses(401, 404),
+            summary="The webhook's URL, signing secret, events and state")
+async def get_webhook(id: str, webhooks: Webhooks) -> WebhookOut:
+    return await webhooks.get(id)
+
+
+@router.post("/{id}/webhook/secret", responses=error_responses(401, 404),
+             summary="A new signing secret; the old one also signs for 24 hours")
+async def rotate_secret(id: str, webhooks: Webhooks) -> WebhookOut:
+    return await webhooks.rotate_secret(id)
+
+
+@router.post("/{id}/webhook/test", status_code=status.HTTP_202_ACCEPTED,
+             responses=error_responses(401, 404, 409),
+             summary="Send a webhook.test event now")
+async def test_webhook(id: str, webhooks: Webhooks) -> TestOut:
+    event_id, delivery = await webhooks.test(id)
+    return TestOut(event_id=event_id, delivery_id=delivery.id)
+
+
+@router.get("/{id}/webhook/deliveries", responses=error_responses(400, 401, 404),
+            summary="Deliveries, newest first, each with its attempts")
+async def list_deliveries(
+    id: str,
+    webhooks: Webhooks,
+    delivery_status: Literal["pending", "succeeded", "failed"] | None = Query(
+        None, alias="status"),
+    cursor: str | None = Query(None, max_length=100),
+    limit: int = Query(50, ge=1, le=200),
+) -> DeliveryPage:
+    items, next_cursor = await webhooks.deliveries(id, delivery_status, cursor, limit)
+    return DeliveryPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{id}/webhook/deliveries/{delivery_id}", responses=error_responses(401, 404),
+            summary="One delivery, with the body sent and every attempt")
+async def get_delivery(id: str, delivery_id: str, webhooks: Webhooks) -> DeliveryOut:
+    return await webhooks.delivery(id, delivery_id)
+
+
+@router.post("/{id}/webhook/deliveries/{delivery_id}/redeliver",
+             status_code=status.HTTP_202_ACCEPTED, responses=error_responses(401, 404, 409),
+             summary="Send a delivery again (with a fresh retry schedule)")
+async def redeliver(id: str, delivery_id: str, webhooks: Webhooks) -> DeliveryOut:
+    return await webhooks.redeliver(id, delivery_id)
+
+
+@router.post("/{id}/webhook/recover", status_code=status.HTTP_202_ACCEPTED,
+             responses=error_responses(401, 404),
+             summary="Send again every failed delivery since a time")
+async def recover(id: str, body: RecoverIn, webhooks: Webhooks) -> RecoverOut:
+    return RecoverOut(recovered=await webhooks.recover(id, body.since))

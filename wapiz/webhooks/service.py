@@ -1,0 +1,163 @@
+"""Webhook rules: a device's URL (refused when it points into the server's own network),
+its secret and its rotation, its event filter, tests, and looking at and replaying
+deliveries. Never commits (the request does)."""
+
+import base64
+import binascii
+import json
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wapiz.accounts.principal import Principal
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.devices.models import Device
+from wapiz.devices.reader import DEVICE_NOT_FOUND, device_uuid
+from wapiz.devices.repository import DeviceRepository, parse_uuid
+from wapiz.errors import BadRequest, Conflict, InvalidInput, NotFound
+from wapiz.net import UnsafeAddress, check_public_host
+from wapiz.webhooks import outbox
+from wapiz.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from wapiz.webhooks.repository import WebhookRepository
+from wapiz.webhooks.schemas import AttemptOut, DeliveryOut, WebhookIn, WebhookOut
+from wapiz.webhooks.signing import new_secret
+
+ROTATION_OVERLAP = timedelta(hours=24)  # the old secret signs too, while receivers switch
+DELIVERY_NOT_FOUND = "Pengiriman webhook tidak ditemukan"
+
+
+def webhook_out(device: Device, endpoint: WebhookEndpoint) -> WebhookOut:
+    overlap = endpoint.previous_secret_expires_at
+    return WebhookOut(
+        webhook_url=device.webhook_url, secret=endpoint.secret, events=endpoint.events,
+        enabled=endpoint.enabled, disabled_reason=endpoint.disabled_reason,
+        previous_secret_expires_at=overlap if overlap and overlap > utc_now() else None)
+
+
+def delivery_out(delivery: WebhookDelivery, event: WebhookEvent, log: list[AttemptOut],
+                 with_payload: bool = False) -> DeliveryOut:
+    return DeliveryOut(
+        id=delivery.id, event_id=event.id, type=event.type, status=delivery.status,  # type: ignore[arg-type]
+        attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
+        last_status_code=delivery.last_status_code, last_error=delivery.last_error,
+        created_at=delivery.created_at, finished_at=delivery.finished_at, log=log,
+        payload=json.loads(event.body) if with_payload else None)
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest("cursor tidak valid") from None
+
+
+class WebhookService:
+    def __init__(self, session: AsyncSession, settings: Settings, user: Principal) -> None:
+        self.session = session
+        self.settings = settings
+        self.webhooks = WebhookRepository(session, user.id)
+        self.devices = DeviceRepository(session, user.id)
+
+    async def _device(self, raw_id: str) -> tuple[Device, WebhookEndpoint]:
+        device = await self.devices.get(device_uuid(raw_id))
+        if device is None:
+            raise NotFound(DEVICE_NOT_FOUND)
+        return device, await self.webhooks.endpoint(device.id)
+
+    async def get(self, raw_id: str) -> WebhookOut:
+        return webhook_out(*await self._device(raw_id))
+
+    async def update(self, raw_id: str, body: WebhookIn) -> WebhookOut:
+        device, endpoint = await self._device(raw_id)
+        given = body.model_fields_set
+        if "webhook_url" in given:
+            if body.webhook_url is not None:
+                await self._check_reachable(body.webhook_url)
+                endpoint.enabled, endpoint.disabled_reason = True, None
+            device.webhook_url = body.webhook_url
+        if "events" in given:
+            endpoint.events = sorted(set(body.events)) if body.events is not None else None
+        if body.enabled is not None:
+            endpoint.enabled = body.enabled
+            endpoint.disabled_reason = None
+        endpoint.updated_at = utc_now()
+        await self.session.flush()
+        return webhook_out(device, endpoint)
+
+    async def _check_reachable(self, url: str) -> None:
+        """A URL whose host is, or resolves to, a non-public address is refused now (and
+        checked again at every connection, as a name may resolve differently later)."""
+        if self.settings.webhook_allow_private:
+            return
+        parts = urlsplit(url)
+        try:
+            await check_public_host(parts.hostname or "",
+                                    parts.port or (443 if parts.scheme == "https" else 80))
+        except UnsafeAddress as refused:
+            raise InvalidInput(f"webhookUrl is not allowed: {refused}") from None
+
+    async def rotate_secret(self, raw_id: str) -> WebhookOut:
+        device, endpoint = await self._device(raw_id)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = utc_now() + ROTATION_OVERLAP
+        endpoint.secret = new_secret()
+        endpoint.updated_at = utc_now()
+        await self.session.flush()
+        return webhook_out(device, endpoint)
+
+    async def test(self, raw_id: str) -> tuple[str, WebhookDelivery]:
+        device, endpoint = await self._device(raw_id)
+        if not device.webhook_url:
+            raise Conflict("Device belum punya webhookUrl")
+        if not endpoint.enabled:
+            raise Conflict("Webhook device ini sedang nonaktif")
+        delivery = await outbox.record(
+            self.session, outbox.WEBHOOK_TEST,
+            {"id": str(device.id), "deviceId": str(device.device_id),
+             "message": "Webhook WAPIZ berfungsi"}, device_key=device.id, always=True)
+        assert delivery is not None  # a URL, and enabled: checked above
+        event = await self.session.get(WebhookEvent, delivery.event_seq)
+        return (event.id if event else ""), delivery
+
+    async def deliveries(self, raw_id: str, status: str | None, cursor: str | None,
+                         limit: int) -> tuple[list[DeliveryOut], str | None]:
+        device, _ = await self._device(raw_id)
+        before = decode_cursor(cursor) if cursor else None
+        rows = list(await self.webhooks.deliveries(device.id, status, before, limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        logs = await self.webhooks.attempts([delivery.id for delivery, _ in rows])
+        items = [delivery_out(d, e, [AttemptOut.model_validate(a) for a in logs[d.id]])
+                 for d, e in rows]
+        return items, (encode_cursor(rows[-1][0].event_seq) if more else None)
+
+    async def delivery(self, raw_id: str, raw_delivery_id: str) -> DeliveryOut:
+        device, _ = await self._device(raw_id)
+        delivery_id = parse_uuid(raw_delivery_id)
+        found = await self.webhooks.delivery(device.id, delivery_id) if delivery_id else None
+        if found is None:
+            raise NotFound(DELIVERY_NOT_FOUND)
+        delivery, event = found
+        logs = await self.webhooks.attempts([delivery.id])
+        return delivery_out(delivery, event,
+                            [AttemptOut.model_validate(a) for a in logs[delivery.id]],
+                            with_payload=True)
+
+    async def redeliver(self, raw_id: str, raw_delivery_id: str) -> DeliveryOut:
+        device, _ = await self._device(raw_id)
+        delivery_id = parse_uuid(raw_delivery_id)
+        if delivery_id is None or await self.webhooks.delivery(device.id, delivery_id) is None:
+            raise NotFound(DELIVERY_NOT_FOUND)
+        if not await self.webhooks.requeue(device.id, utc_now(), delivery_id=delivery_id):
+            raise Conflict("Pengiriman ini masih menunggu dikirim")
+        return await self.delivery(raw_id, raw_delivery_id)
+
+    async def recover(self, raw_id: str, since: datetime) -> int:
+        device, _ = await self._device(raw_id)
+        return await self.webhooks.requeue(device.id, utc_now(), failed_since=since)
