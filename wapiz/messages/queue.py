@@ -65,6 +65,10 @@ class SendQueue:
         self.session = session
         self.device_id = device_id  # the public deviceId the messages carry
         self.base_url = base_url  # makes file URLs in events absolute
+        # Read once per transaction (a burst of inbound messages is one).
+        self._target: outbox.Target | None = None
+        self._target_read = False
+        self._lease_checked = False
         device_key, epoch = lease
         self._held: ColumnElement[bool] = exists().where(
             DeviceSession.device_id == device_key, DeviceSession.runner == runner,
@@ -129,11 +133,17 @@ class SendQueue:
             .order_by(Message.created_at, Message.id)
             .execution_options(populate_existing=True))
         for message in rows:
-            await outbox.record(self.session, outbox.MESSAGE_UPDATED, self._data(message),
-                                device_id=self.device_id)
+            await self._event(outbox.MESSAGE_UPDATED, message)
 
-    def _data(self, message: Message) -> dict[str, Any]:
-        return to_out(message, base_url=self.base_url).model_dump(mode="json", by_alias=True)
+    async def _event(self, event_type: str, message: Message) -> None:
+        """The message's webhook event, if the device wants it."""
+        if not self._target_read:
+            self._target = await outbox.target_of(self.session, device_id=self.device_id)
+            self._target_read = True
+        if self._target is not None and self._target.wants(event_type):
+            data = to_out(message, base_url=self.base_url).model_dump(mode="json",
+                                                                      by_alias=True)
+            await outbox.write(self.session, self._target, event_type, data)
 
     async def file(self, media_id: uuid.UUID) -> Media | None:
         """A file of this device's (with its bytes, or the engine's ref to download it)."""
@@ -189,8 +199,10 @@ class SendQueue:
     async def record_inbound(self, user_id: uuid.UUID, event: InboundMessage) -> bool:
         """Store an inbound message once (WhatsApp may deliver it again after a reconnect);
         LeaseGone if this runner no longer holds the device."""
-        if not await self.session.scalar(select(self._held)):
-            raise LeaseGone(f"device {self.device_id} is held by another runner now")
+        if not self._lease_checked:
+            if not await self.session.scalar(select(self._held)):
+                raise LeaseGone(f"device {self.device_id} is held by another runner now")
+            self._lease_checked = True
         body: dict[str, Any] = {
             "sender": {"jid": event.sender.jid, "phone": event.sender.phone,
                        "lid": event.sender.lid},
@@ -234,8 +246,7 @@ class SendQueue:
             # Edited or deleted by its sender: the message it names shows it.
             await self._acted_on(Message.wa_message_id == event.target_id, event.type,
                                  event.text, event.timestamp)
-        await outbox.record(self.session, outbox.MESSAGE_RECEIVED, self._data(message),
-                            device_id=self.device_id)
+        await self._event(outbox.MESSAGE_RECEIVED, message)
         return True
 
     async def _vote(self, event: InboundMessage) -> dict[str, Any]:

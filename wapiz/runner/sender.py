@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 IDLE_POLL_S = 1.0  # the runner wakes a sender sooner when a message is due
 MAX_ATTEMPTS = 5
 SETTLE_ATTEMPTS = 12
+STORE_BATCH = 50  # inbound messages stored in one transaction, at most
 RECENT_SENDS = 10_000  # kept for the per-minute cap (a cap is at most this)
 TYPING_S = (0.5, 1.5)
 # WhatsApp's answers that mean "slow down": pause the device's queue, do not fail messages.
@@ -77,6 +78,9 @@ class DeviceMessages:
         self.recent: deque[float] = deque(maxlen=RECENT_SENDS)
         self.last_batch_send: dict[uuid.UUID, float] = {}
         self.rate_limit_backoff = Backoff(base=5.0, cap=300.0)
+        # Inbound messages waiting to be stored, and the task storing them (see inbound).
+        self._arrived: list[tuple[InboundMessage, asyncio.Future[None]]] = []
+        self._storing: asyncio.Task[None] | None = None
         # Set by the runner when it sees a message due for this device (see Runner).
         self.wake = asyncio.Event()
 
@@ -100,8 +104,35 @@ class DeviceMessages:
                         recovered)
 
     async def inbound(self, event: InboundMessage) -> None:
-        async with self.writing() as queue:
-            await queue.record_inbound(self.user_id, event)
+        """Store an inbound message (with its webhook event); returns once committed.
+
+        Messages that arrive while a commit is under way are stored together in the next
+        one, in the order they arrived: one transaction for a burst instead of one each.
+        A failed commit fails every caller in it, and each retries on its own."""
+        stored = asyncio.get_running_loop().create_future()
+        self._arrived.append((event, stored))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_arrived(),
+                                                name=f"inbound-{self.device_id}")
+        await stored
+
+    async def _store_arrived(self) -> None:
+        while self._arrived:
+            # Bounded: a long transaction would hold SQLite's one write lock from the rest
+            # of the runner (lease renewals, the dispatcher) for its whole length.
+            batch, self._arrived = self._arrived[:STORE_BATCH], self._arrived[STORE_BATCH:]
+            try:
+                async with self.writing() as queue:
+                    for event, _ in batch:
+                        await queue.record_inbound(self.user_id, event)
+            except Exception as exc:
+                for _, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(exc)
+            else:
+                for _, stored in batch:
+                    if not stored.done():
+                        stored.set_result(None)
 
     async def download(self, session: EngineSession, media_id: uuid.UUID) -> int:
         """Fetch an inbound file through the session and keep it; its size."""

@@ -35,6 +35,8 @@ BATCH = 100
 CONCURRENT_DEVICES = 32
 KEEP_RESPONSE_BYTES = 2048
 RECORD_EVERY_S = 0.5  # outcomes are written in groups, at least this often
+# A device with nothing due is kept this long, in case more comes (as it does in bursts).
+LINGER_S = 1.0
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
@@ -61,10 +63,13 @@ class Dispatcher:
                                       httpx.Timeout(self.timeout))
         self._woken = asyncio.Event()
         self._devices: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._device_woken: dict[uuid.UUID, asyncio.Event] = {}
 
     def wake(self) -> None:
         """An event was written in this process: look now rather than at the next poll."""
         self._woken.set()
+        for woken in self._device_woken.values():
+            woken.set()
 
     async def run(self) -> None:
         """Until cancelled."""
@@ -100,16 +105,22 @@ class Dispatcher:
                 task.add_done_callback(lambda _, key=device_key: self._devices.pop(key, None))
 
     async def _deliver_device(self, device_key: uuid.UUID) -> None:
-        """The device's due deliveries, in event order, until none is due."""
+        """The device's due deliveries, in event order, until none is due for a while."""
+        woken = self._device_woken[device_key] = asyncio.Event()
         try:
             while True:
+                woken.clear()
                 async with self.database.session_scope() as db:
                     queue = DeliveryQueue(db, self.name)
                     if not await queue.take(device_key, utc_now(), self.lease_s):
                         return  # another dispatcher has it now
                     batch = await queue.batch(device_key, utc_now(), BATCH)
                 if not batch.deliveries:
-                    return
+                    try:
+                        await asyncio.wait_for(woken.wait(), LINGER_S)
+                    except TimeoutError:
+                        return
+                    continue
                 if not batch.url or not batch.enabled:
                     async with self.database.session_scope() as db:
                         await DeliveryQueue(db, self.name).fail_pending(
@@ -121,6 +132,7 @@ class Dispatcher:
             log.exception("webhooks: delivering for device %s failed; retrying", device_key)
             await asyncio.sleep(1)
         finally:
+            self._device_woken.pop(device_key, None)
             with contextlib.suppress(Exception):
                 async with self.database.session_scope() as db:
                     await DeliveryQueue(db, self.name).let_go(device_key)

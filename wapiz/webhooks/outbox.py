@@ -6,10 +6,11 @@ crash anywhere can delay a delivery but never lose it.
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
@@ -35,29 +36,56 @@ def event_body(event_type: str, data: dict[str, Any], at: datetime) -> str:
                       ensure_ascii=False, separators=(",", ":"))
 
 
-async def record(session: AsyncSession, event_type: str, data: dict[str, Any], *,
-                 device_key: uuid.UUID | None = None, device_id: uuid.UUID | None = None,
-                 always: bool = False) -> WebhookDelivery | None:
-    """Store an event for the device (by its `id`, or by its public `deviceId`) and its
-    delivery, if the device has a webhook URL, is enabled, and wants this type of event
-    (`always`: whatever its filter says). The delivery, or None if nothing is to be sent."""
+@dataclass(frozen=True)
+class Target:
+    """Where a device's events go, and which it wants (None: it wants none now)."""
+
+    device_key: uuid.UUID
+    events: list[str] | None  # None: every type
+
+    def wants(self, event_type: str) -> bool:
+        return self.events is None or event_type in self.events
+
+
+async def target_of(session: AsyncSession, *, device_key: uuid.UUID | None = None,
+                    device_id: uuid.UUID | None = None) -> Target | None:
+    """The device (by its `id`, or by its public `deviceId`) as an event target: None if it
+    has no webhook URL or its endpoint is disabled."""
     where = Device.id == device_key if device_key is not None else Device.device_id == device_id
-    target = (await session.execute(
+    row = (await session.execute(
         select(Device.id, Device.webhook_url, WebhookEndpoint.enabled, WebhookEndpoint.events)
         .join(WebhookEndpoint, WebhookEndpoint.device_id == Device.id)
         .where(where, Device.deleted_at.is_(None)))).first()
-    if target is None or not target.webhook_url or not target.enabled:
+    if row is None or not row.webhook_url or not row.enabled:
         return None
-    if not always and target.events is not None and event_type not in target.events:
-        return None
+    return Target(row.id, row.events)
+
+
+async def write(session: AsyncSession, target: Target, event_type: str,
+                data: dict[str, Any]) -> tuple[str, uuid.UUID]:
+    """Store the event and its delivery, due at once: (event id, delivery id)."""
     now = utc_now()
-    event = WebhookEvent(id=new_event_id(), device_id=target.id, type=event_type,
-                         body=event_body(event_type, data, now), created_at=now)
-    session.add(event)
-    await session.flush()  # its seq
-    delivery = WebhookDelivery(id=uuid.uuid4(), event_seq=event.seq, device_id=target.id,
-                               status=PENDING, attempts=0, retries=0, next_attempt_at=now,
-                               created_at=now)
-    session.add(delivery)
-    await session.flush()
-    return delivery
+    event_id, delivery_id = new_event_id(), uuid.uuid4()
+    seq = await session.scalar(
+        insert(WebhookEvent).values(id=event_id, device_id=target.device_key,
+                                    type=event_type, body=event_body(event_type, data, now),
+                                    created_at=now)
+        .returning(WebhookEvent.seq))
+    await session.execute(
+        insert(WebhookDelivery).values(id=delivery_id, event_seq=seq,
+                                       device_id=target.device_key, status=PENDING,
+                                       attempts=0, retries=0, next_attempt_at=now,
+                                       created_at=now))
+    return event_id, delivery_id
+
+
+async def record(session: AsyncSession, event_type: str, data: dict[str, Any], *,
+                 device_key: uuid.UUID | None = None, device_id: uuid.UUID | None = None,
+                 always: bool = False) -> tuple[str, uuid.UUID] | None:
+    """Store an event for the device and its delivery, if the device has a webhook URL, is
+    enabled, and wants this type (`always`: whatever its filter says). (event id, delivery
+    id), or None if nothing is to be sent."""
+    target = await target_of(session, device_key=device_key, device_id=device_id)
+    if target is None or not (always or target.wants(event_type)):
+        return None
+    return await write(session, target, event_type, data)

@@ -52,8 +52,8 @@ async def rotate_secret(id: str, webhooks: Webhooks) -> WebhookOut:
              responses=error_responses(401, 404, 409),
              summary="Send a webhook.test event now")
 async def test_webhook(id: str, webhooks: Webhooks) -> TestOut:
-    event_id, delivery = await webhooks.test(id)
-    return TestOut(event_id=event_id, delivery_id=delivery.id)
+    event_id, delivery_id = await webhooks.test(id)
+    return TestOut(event_id=event_id, delivery_id=delivery_id)
 
 
 @router.get("/{id}/webhook/deliveries", responses=error_responses(400, 401, 404),

@@ -4,6 +4,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import itertools
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ from wapiz.engines.sandbox.network import SandboxStore
 log = logging.getLogger(__name__)
 
 MAIL_POLL_S = 0.2
+MAIL_BATCH = 100
 
 
 def outbound_payload(message: OutboundMessage) -> dict[str, Any]:
@@ -158,18 +160,33 @@ class SandboxSession(EngineSession):
                 self.jid = None
                 self.engine.detach(self)
                 await self.emit(LoggedOut(mail.payload.get("reason", "logged_out")))
-            elif mail.kind == network.MESSAGE and self.jid is not None:
-                await self.emit(inbound_message(mail.payload))
-                # Delivered to this phone: the network tells the sender.
-                async with self.engine.database.session_scope() as db:
-                    await SandboxStore(db).send_receipt(
-                        mail.payload["from"], mail.payload["chat"], [mail.payload["id"]],
-                        "delivered")
+            elif mail.kind == network.MESSAGE:
+                await self._receive([mail])
             elif mail.kind == network.RECEIPT and self.jid is not None:
                 payload = mail.payload
                 chat = Party(jid=payload["chat"], phone=phone_of(payload["chat"]))
                 await self.emit(Receipt(chat=chat, sender=chat, message_ids=tuple(payload["ids"]),
                                         status=payload["status"], timestamp=utc_now()))
+
+    async def deliver_messages(self, mails: Sequence[SandboxMail]) -> None:
+        """Messages for this phone, in order; the session stores a burst in one go."""
+        async with self._lock:
+            await self._receive(mails)
+
+    async def _receive(self, mails: Sequence[SandboxMail]) -> None:
+        if self.jid is None:
+            return
+        # Handed over together (in order): the runner stores them in one transaction.
+        await asyncio.gather(*(self.emit(inbound_message(mail.payload)) for mail in mails))
+        # Delivered to this phone: the network tells the senders, a receipt per chat.
+        delivered: dict[tuple[str, str], list[str]] = {}
+        for mail in mails:
+            key = (mail.payload["from"], mail.payload["chat"])
+            delivered.setdefault(key, []).append(mail.payload["id"])
+        async with self.engine.database.session_scope() as db:
+            store = SandboxStore(db)
+            for (sender, chat), ids in delivered.items():
+                await store.send_receipt(sender, chat, ids, "delivered")
 
     async def pair_phone(self, phone: str) -> str:
         async with self._lock:
@@ -261,6 +278,8 @@ class SandboxEngine(Engine):
 
     async def _poll_mail(self) -> None:
         while True:
+            # A pause even when more is waiting: a burst must leave SQLite's write lock free
+            # now and then for the rest of the runner (lease renewals above all).
             try:
                 await self._deliver_mail()
             except Exception:
@@ -268,11 +287,18 @@ class SandboxEngine(Engine):
             await asyncio.sleep(MAIL_POLL_S)
 
     async def _deliver_mail(self) -> None:
+        """Deliver the waiting mail, up to a batch."""
         async with self.database.session_scope() as db:
-            mail = await SandboxStore(db).mail_for(list(self._live))
-        for item in mail:
-            session = self._live.get(item.session_key)
+            mail = await SandboxStore(db).mail_for(list(self._live), MAIL_BATCH)
+        # Runs of messages for one session go together; anything else one at a time.
+        for key, run in itertools.groupby(
+                mail, lambda item: (item.session_key, item.kind == network.MESSAGE or item.id)):
+            items = list(run)
+            session = self._live.get(key[0])
             if session is not None:
-                await session.deliver(item)
+                if items[0].kind == network.MESSAGE:
+                    await session.deliver_messages(items)
+                else:
+                    await session.deliver(items[0])
             async with self.database.session_scope() as db:
-                await SandboxStore(db).ack_mail(item.id)
+                await SandboxStore(db).ack_mail([item.id for item in items])

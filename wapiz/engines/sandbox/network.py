@@ -150,8 +150,8 @@ class SandboxStore:
         )
         return (await self.session.scalars(statement)).all()
 
-    async def ack_mail(self, mail_id: int) -> None:
-        await self.session.execute(delete(SandboxMail).where(SandboxMail.id == mail_id))
+    async def ack_mail(self, mail_ids: Sequence[int]) -> None:
+        await self.session.execute(delete(SandboxMail).where(SandboxMail.id.in_(mail_ids)))
 
 
 class SandboxPhone:
