@@ -243,7 +243,10 @@ async def test_many_devices_never_call_go_concurrently(fake_go: FakeGo, site) ->
     assert len(fake_go.sent) >= 12
 
 
-async def test_a_rate_limited_send_pauses_the_queue_then_goes(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+@contextlib.asynccontextmanager
+async def logged_in_device(fake_go: FakeGo, site):  # type: ignore[no-untyped-def]
+    """A new device of the site's user, pacing off, logged in (through the faked library)
+    on a running runner: (the device, its connection)."""
     deployment, api, token = site
     device = api.create_device(token)
     api.http.patch(f"/api/devices/{device['id']}/settings", headers=api.auth(token),
@@ -252,6 +255,12 @@ async def test_a_rate_limited_send_pauses_the_queue_then_goes(fake_go: FakeGo, s
         [connection] = await until(lambda: fake_go.connections_of(device["id"]))
         connection.logged_in("6281234567890")
         await until(status_is(api, token, device["id"], status="logged_in"))
+        yield device, connection
+
+
+async def test_a_rate_limited_send_pauses_the_queue_then_goes(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    _, api, token = site
+    async with logged_in_device(fake_go, site) as (device, _):
         fake_go.send_errors.append("server returned error 429: rate-overlimit")
         accepted = await asyncio.to_thread(
             api.http.post, "/api/messages", headers=api.auth(token),
@@ -273,14 +282,8 @@ async def test_a_rate_limited_send_pauses_the_queue_then_goes(fake_go: FakeGo, s
 async def test_files_go_out_and_come_in(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
     """A document is uploaded and sent; an inbound photo is downloaded through the device's
     session the first time it is asked for, and kept."""
-    deployment, api, token = site
-    device = api.create_device(token)
-    api.http.patch(f"/api/devices/{device['id']}/settings", headers=api.auth(token),
-                   json={"minDelayMs": 0, "maxDelayMs": 0, "typing": False})
-    async with running(deployment):
-        [connection] = await until(lambda: fake_go.connections_of(device["id"]))
-        connection.logged_in("6281234567890")
-        await until(status_is(api, token, device["id"], status="logged_in"))
+    _, api, token = site
+    async with logged_in_device(fake_go, site) as (device, connection):
 
         def get(path: str):  # type: ignore[no-untyped-def]
             return api.http.get(path, headers=api.auth(token))
