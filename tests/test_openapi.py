@@ -22,7 +22,7 @@ EXPECTED = {
     ("get", "/api/devices/{id}/webhook/deliveries/{delivery_id}"): {"200", "401", "404"},
     ("post", "/api/devices/{id}/webhook/deliveries/{delivery_id}/redeliver"): {
         "202", "401", "404", "409"},
-    ("post", "/api/devices/{id}/webhook/recover"): {"202", "401", "404", "422"},
+    ("post", "/api/devices/{id}/webhook/recover"): {"202", "401", "404", "409", "422"},
     ("post", "/api/devices/{id}/pair"): {"200", "401", "404", "409", "422", "503"},
     ("get", "/api/devices/{id}/settings"): {"200", "401", "404"},
     ("patch", "/api/devices/{id}/settings"): {"200", "401", "404", "422"},
@@ -39,7 +39,7 @@ EXPECTED = {
     ("patch", "/api/messages/{id}"): {"202", "401", "404", "409", "422"},
     ("delete", "/api/messages/{id}"): {"200", "202", "401", "404", "409"},
     ("post", "/api/messages/{id}/read"): {"200", "401", "404", "409", "502", "503"},
-    ("get", "/api/messages/{id}/media"): {"200", "401", "404", "409", "502", "503"},
+    ("get", "/api/messages/{id}/media"): {"200", "401", "404", "409", "413", "502", "503"},
     ("get", "/api/health"): {"200"},
 }
 

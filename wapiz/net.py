@@ -43,8 +43,11 @@ def refusal(address: str) -> str | None:
     Loopback, private (RFC 1918, ULA), link-local, CGNAT, multicast, reserved and the like
     would let a user reach the gateway's own network through it (SSRF)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # a scoped IPv6 keeps its scope
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4 inside IPv6 (mapped, 6to4, Teredo) is judged as the IPv4 address it carries.
+        carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if carried is not None:
+            ip = carried
     # The most telling word first: Python counts link-local and the like as private too.
     for kind, is_kind in (("a loopback", ip.is_loopback), ("a link-local", ip.is_link_local),
                           ("a multicast", ip.is_multicast), ("an unspecified", ip.is_unspecified),
@@ -69,7 +72,7 @@ async def check_public_host(host: str, port: int) -> None:
     again."""
     try:
         addresses = await resolve(host, port)
-    except OSError:
+    except (OSError, UnicodeError):  # not (yet) resolvable, or not a name DNS can ask for
         return
     for address in addresses:
         reason = refusal(address)
@@ -95,7 +98,7 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
                           ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await asyncio.wait_for(resolve(host, port), timeout)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         for address in addresses:
             reason = refusal(address)

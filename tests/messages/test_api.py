@@ -13,7 +13,13 @@ from tests.messages.parties import (
     send,
     unique_phone,
 )
-from tests.support import Api, WapizProcess, wait_until
+from tests.support import Api, Deployment, WapizProcess, wait_until
+
+
+@pytest.fixture(scope="module")
+def server(shared_deployment: Deployment) -> WapizProcess:
+    """With default settings: `mediaUrl` may not reach private addresses."""
+    return shared_deployment.serve(media_allow_private="false")
 
 
 @pytest.fixture

@@ -293,3 +293,16 @@ def test_a_poll_is_voted_on(api: Api, pair: tuple[Party, Party]) -> None:
     votes = wait_until(lambda: len(v := [m for m in inbox(api, alice)
                                          if m["type"] == "poll_vote"]) == 2 and v, timeout=15)
     assert votes[0]["vote"]["options"] == ["Nasi", "Mie"]
+
+
+def test_a_file_is_never_run_in_the_browser(api: Api, pair: tuple[Party, Party]) -> None:
+    """A sender chooses the type: a page is a download, in a sandbox, never shown."""
+    alice, bob = pair
+    page = send(api, alice, to=bob.phone, type="document", media=b64(b"<script>x()</script>"),
+                mimetype="text/html", fileName="halaman.html")
+    served = download(api, alice, page["id"])
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    picture = send(api, alice, to=bob.phone, type="image", media=b64(PNG))
+    assert download(api, alice, picture["id"]).headers["content-disposition"] == "inline"

@@ -5,8 +5,13 @@ elsewhere later: DNS rebinding)."""
 import pytest
 
 from tests.messages.parties import Party, linked_party, unique_phone
-from tests.support import Api, Deployment, db_rows, wait_until
+from tests.support import Api, Deployment, WapizProcess, db_rows, wait_until
 from tests.webhooks.receiver import running_receiver
+
+
+@pytest.fixture(scope="module")
+def server(shared_deployment: Deployment) -> WapizProcess:
+    return shared_deployment.serve(webhook_allow_private="false")
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
 import uuid
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, TypeAdapter, field_validator
-from pydantic import HttpUrl as _HttpUrl
+from pydantic import Field, StringConstraints, field_validator
 
 from wapiz.devices.models import DEFAULT_LABEL
 from wapiz.net import proxy_url
@@ -10,7 +9,6 @@ from wapiz.phones import PhoneNumber
 from wapiz.schemas import ApiInput, ApiModel, Timestamp
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
-_http_url = TypeAdapter(_HttpUrl)
 
 
 class DeviceOut(ApiModel):

@@ -27,7 +27,7 @@ from wapiz.messages.models import Message, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
-from wapiz.messages.service import MessageService, due_at, request_hash
+from wapiz.messages.service import due_at, request_hash, store_file, take_in_file
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = "Batch tidak ditemukan"
@@ -79,8 +79,9 @@ class BulkService:
         content["batchPacing"] = [body.min_delay_ms, body.max_delay_ms]
         file = None
         if body.type in models.MEDIA_TYPES:  # one stored file for the whole batch
-            file = await MessageService(self.session, self.settings, self.user).store_file(
-                body, None, device.device_id)
+            incoming = await take_in_file(body, None, self.settings)
+            file = await store_file(self.messages, body, incoming, self.user.id,
+                                    device.device_id)
             content["media"] = file.describe()
         send_at = due_at(body.send_at, now)
         rows = []

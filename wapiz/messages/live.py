@@ -6,17 +6,19 @@ while the runner works.
 """
 
 import uuid
+from typing import Any
 
 from sqlalchemy import update
 
 from wapiz.accounts.principal import Principal
+from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.requests import DOWNLOAD_MEDIA, MARK_READ, RequestFailed, ask_session
 from wapiz.devices.status import current_status
-from wapiz.errors import BadGateway, Conflict, NotFound
+from wapiz.errors import BadGateway, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
 from wapiz.messages.repository import MessageRepository
@@ -24,14 +26,27 @@ from wapiz.messages.schemas import MessageOut
 from wapiz.messages.service import MESSAGE_NOT_FOUND
 from wapiz.messages.views import to_out
 
-SESSION_WAIT_S = 40.0  # longer than the engine's limit on one call (30 s)
 NO_FILE = "Pesan ini tidak membawa file"
+RETRY_AFTER_S = 2
 
 
 class LiveMessages:
-    def __init__(self, database: Database, user: Principal) -> None:
+    def __init__(self, database: Database, settings: Settings, user: Principal) -> None:
         self.database = database
+        self.settings = settings
         self.user = user
+        # Longer than the engine's own limit on one call: its answer must still reach us.
+        self.wait_s = settings.engine_call_timeout_seconds + 10
+
+    async def _ask(self, device: uuid.UUID, kind: str, payload: dict[str, Any],
+                   refused: str) -> None:
+        try:
+            await ask_session(self.database, device, kind, payload, self.wait_s)
+        except RequestFailed as failure:
+            if failure.reason == "not_connected":  # dropped, or moving to another runner
+                raise ServiceUnavailable("Device sedang tidak terhubung, coba lagi",
+                                         retry_after=RETRY_AFTER_S) from None
+            raise BadGateway(f"{refused}: {failure}") from None
 
     async def _load(self, raw_id: str) -> tuple[Message, Media | None]:
         message_id = parse_uuid(raw_id)
@@ -61,12 +76,9 @@ class LiveMessages:
         if message.read_at is None:
             device = await self._logged_in_device(message)
             sender = (message.body or {}).get("sender", {}).get("jid") or message.chat
-            try:
-                await ask_session(self.database, device, MARK_READ, {
-                    "chat": message.chat, "sender": sender, "ids": [message.wa_message_id]},
-                    SESSION_WAIT_S)
-            except RequestFailed as failure:
-                raise BadGateway(f"WhatsApp menolak tanda dibaca: {failure}") from None
+            await self._ask(device, MARK_READ, {
+                "chat": message.chat, "sender": sender, "ids": [message.wa_message_id]},
+                "WhatsApp menolak tanda dibaca")
             async with self.database.session_scope() as db:
                 await db.execute(update(Message).where(Message.id == message.id)
                                  .values(read_at=utc_now()))
@@ -83,12 +95,12 @@ class LiveMessages:
             return file
         if file.ref is None:
             raise NotFound("File ini tidak tersedia lagi")
+        if file.size is not None and file.size > self.settings.media_max_bytes:
+            raise PayloadTooLarge(f"File lebih besar dari batas {self.settings.media_max_bytes} "
+                                  "byte (WAPIZ_MEDIA_MAX_BYTES)")
         device = await self._logged_in_device(message)
-        try:
-            await ask_session(self.database, device, DOWNLOAD_MEDIA,
-                              {"mediaId": str(file.id)}, SESSION_WAIT_S)
-        except RequestFailed as failure:
-            raise BadGateway(f"File tidak bisa diunduh dari WhatsApp: {failure}") from None
+        await self._ask(device, DOWNLOAD_MEDIA, {"mediaId": str(file.id)},
+                        "File tidak bisa diunduh dari WhatsApp")
         _, file = await self._load(raw_id)
         if file is None or file.data is None:
             raise BadGateway("File tidak bisa diunduh dari WhatsApp")

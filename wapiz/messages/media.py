@@ -20,7 +20,7 @@ import magic
 
 from wapiz.config import Settings
 from wapiz.errors import InvalidInput, PayloadTooLarge
-from wapiz.messages.models import Media
+from wapiz.messages.models import Media, described_safely
 from wapiz.messages.schemas import a_message
 from wapiz.net import outbound_client
 
@@ -45,15 +45,17 @@ def too_large(settings: Settings) -> PayloadTooLarge:
 def from_base64(text: str, settings: Settings) -> IncomingFile:
     if len(text) > (settings.media_max_bytes * 4) // 3 + 4:
         raise too_large(settings)
+    declared, payload = None, text
+    if text.startswith("data:"):  # data:image/png;base64,<data>
+        header, _, payload = text.partition(",")
+        declared = header[5:].split(";", 1)[0] or None
     try:
-        data = base64.b64decode(text.split(",", 1)[-1] if text.startswith("data:") else text,
-                                validate=True)
+        data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("`media` is not valid base64") from None
     if len(data) > settings.media_max_bytes:
         raise too_large(settings)
-    declared = text[5:].split(";", 1)[0] if text.startswith("data:") else None
-    return IncomingFile(data, declared or None)
+    return IncomingFile(data, declared)
 
 
 async def fetch(url: str, settings: Settings) -> IncomingFile:
@@ -83,7 +85,7 @@ async def fetch(url: str, settings: Settings) -> IncomingFile:
         raise InvalidInput(f"mediaUrl took longer than {timeout:g}s") from None
     except httpx.TooManyRedirects:
         raise InvalidInput(f"mediaUrl redirected more than {MAX_REDIRECTS} times") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise InvalidInput(f"mediaUrl could not be fetched: {exc}") from None
 
 
@@ -102,6 +104,6 @@ def mimetype_of(message_type: str, file: IncomingFile, given: str | None) -> str
 
 def stored_file(file: IncomingFile, mimetype: str, file_name: str | None,
                 **owner: Any) -> Media:
-    return Media(mimetype=mimetype, file_name=file_name or file.file_name,
-                 size=len(file.data), sha256=hashlib.sha256(file.data).hexdigest(),
-                 data=file.data, **owner)
+    described = described_safely(mimetype, file_name or file.file_name,
+                                 hashlib.sha256(file.data).hexdigest())
+    return Media(**described, size=len(file.data), data=file.data, **owner)

@@ -1,3 +1,4 @@
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,27 @@ FAILED, CANCELLED, RECEIVED = "failed", "cancelled", "received"
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 # Actions on a message already sent: queued and sent like messages, in the same order.
 EDIT, REVOKE = "edit", "revoke"
+
+
+MIMETYPE = re.compile(r"[\w.+-]{1,100}/[\w.+-]{1,150}")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def no_nul(text: str | None) -> str | None:
+    """PostgreSQL cannot store NUL in text; a sender's text may carry one."""
+    return text.replace("\x00", "\ufffd") if text else text
+
+
+def described_safely(mimetype: str | None, file_name: str | None,
+                     sha256: str | None) -> dict[str, Any]:
+    """A file's description as a sender gave it, made to fit the columns: a malformed type
+    is a generic one, a long name is cut, a digest that is not one is dropped."""
+    return {
+        "mimetype": mimetype if mimetype and MIMETYPE.fullmatch(mimetype)
+        else "application/octet-stream",
+        "file_name": no_nul(file_name)[:255] if file_name else None,  # type: ignore[index]
+        "sha256": sha256 if sha256 and SHA256_HEX.fullmatch(sha256) else None,
+    }
 
 
 class Media(Base):

@@ -20,7 +20,7 @@ from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines import events
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages import models
-from wapiz.messages.models import Media, Message
+from wapiz.messages.models import Media, Message, described_safely, no_nul
 from wapiz.messages.views import to_out
 from wapiz.webhooks import outbox
 
@@ -220,6 +220,9 @@ class SendQueue:
             body["mentions"] = list(event.mentions)
         if event.target_id and event.type in (models.EDIT, models.REVOKE, "poll_vote"):
             body["targetWaMessageId"] = event.target_id
+        target = await self._edited_or_revoked(event)
+        if target is not None:
+            body["targetId"] = str(target)
         if event.type == "poll_vote":
             body["vote"] = await self._vote(event)
         file = None
@@ -231,7 +234,7 @@ class SendQueue:
         message = Message(
             id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
             direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
-            type=event.type, body=body, text=event.text, status=models.RECEIVED,
+            type=event.type, body=body, text=no_nul(event.text), status=models.RECEIVED,
             wa_message_id=event.id, attempts=0, created_at=utc_now(),
             media_id=file.id if file else None)
         # Stored at most once: WhatsApp (and the sandbox) may deliver it again.
@@ -242,12 +245,27 @@ class SendQueue:
             if file is not None:  # a repeat: the first delivery has its file already
                 await self.session.execute(delete(Media).where(Media.id == file.id))
             return False
-        if event.target_id and event.type in (models.EDIT, models.REVOKE):
+        if target is not None:
             # Edited or deleted by its sender: the message it names shows it.
-            await self._acted_on(Message.wa_message_id == event.target_id, event.type,
-                                 event.text, event.timestamp)
+            await self._acted_on(Message.id == target, event.type, no_nul(event.text),
+                                 event.timestamp)
         await self._event(outbox.MESSAGE_RECEIVED, message)
+        if target is not None:
+            await self._announce([target])
         return True
+
+    async def _edited_or_revoked(self, event: InboundMessage) -> uuid.UUID | None:
+        """The message an inbound edit or revoke is about: in the same chat, and sent by
+        whoever edits or revokes it (ours when it comes from our own phone), so nobody can
+        rewrite a message that is not theirs."""
+        if not event.target_id or event.type not in (models.EDIT, models.REVOKE):
+            return None
+        where = [Message.device_id == self.device_id, Message.chat == event.chat.jid,
+                 Message.wa_message_id == event.target_id,
+                 Message.direction == (models.OUTBOUND if event.from_me else models.INBOUND)]
+        if not event.from_me and event.chat.jid.endswith("@g.us"):
+            where.append(Message.peer == event.sender.phone)
+        return await self.session.scalar(select(Message.id).where(*where))
 
     async def _vote(self, event: InboundMessage) -> dict[str, Any]:
         """A vote's options by name: WhatsApp carries only their digests, which the poll's
@@ -270,8 +288,8 @@ class SendQueue:
         """The file's description, the engine's ref to fetch it later, and its bytes if
         the engine has them already."""
         file = Media(id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
-                     mimetype=media.mimetype, file_name=media.file_name, size=media.size,
-                     sha256=media.sha256, seconds=media.seconds, ref=media.ref or None,
+                     **described_safely(media.mimetype, media.file_name, media.sha256),
+                     size=media.size, seconds=media.seconds, ref=media.ref or None,
                      data=media.data, created_at=utc_now())
         self.session.add(file)
         await self.session.flush()

@@ -26,6 +26,7 @@ from wapiz.messages.service import MessageService
 from wapiz.schemas import error_responses
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
+INLINE_TYPES = ("image/", "audio/", "video/")
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -51,7 +52,8 @@ Bulk = Annotated[BulkService, Depends(bulk_service)]
 
 
 async def live_messages(request: Request, user: CurrentUser) -> LiveMessages:
-    return LiveMessages(request.app.state.database, user)
+    state = request.app.state
+    return LiveMessages(state.database, state.settings, user)
 
 
 Live = Annotated[LiveMessages, Depends(live_messages)]
@@ -64,6 +66,8 @@ class MessageUpload(MessageIn):
 
     def media_sources(self) -> list[str]:
         return [*super().media_sources(), "file"]
+
+
 IdempotencyKey = Annotated[str | None, Header(max_length=255, description=(
     "A retry with the same key returns the first answer instead of sending twice."))]
 
@@ -164,15 +168,20 @@ async def mark_read(id: str, live: Live) -> MessageOut:
 @router.get(
     "/{id}/media",
     response_class=Response,
-    responses={**error_responses(401, 404, 409, 502, 503),
+    responses={**error_responses(401, 404, 409, 413, 502, 503),
                200: {"content": {"application/octet-stream": {}},
                      "description": "The file, with its type and name."}},
     summary="Download a message's file (an inbound one is fetched from WhatsApp once)",
 )
 async def message_media(id: str, live: Live) -> Response:
     file = await live.file(id)
-    disposition = "inline" if file.file_name is None else (
-        f"attachment; filename*=UTF-8''{quote(file.file_name)}")
+    # The type is whatever the sender said: only pictures, sound and video are shown in the
+    # browser; anything else (text/html above all) is a download, in a sandbox that runs
+    # nothing even if a browser shows it anyway.
+    shown = file.mimetype.startswith(INLINE_TYPES) and "svg" not in file.mimetype
+    name = f"; filename*=UTF-8''{quote(file.file_name)}" if file.file_name else ""
     return Response(file.data, media_type=file.mimetype,
-                    headers={"Content-Disposition": disposition,
+                    headers={"Content-Disposition": ("inline" if shown else "attachment") + name,
+                             "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "sandbox; default-src 'none'",
                              "Cache-Control": "private, max-age=86400"})

@@ -18,7 +18,7 @@ from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.status import current_status
 from wapiz.engines.base import new_message_id
-from wapiz.errors import BadRequest, Conflict, InvalidInput, NotFound
+from wapiz.errors import BadRequest, Conflict, InvalidInput, NotFound, WapizError
 from wapiz.messages import media, models
 from wapiz.messages.media import IncomingFile
 from wapiz.messages.models import Media, Message
@@ -70,6 +70,15 @@ async def take_in_file(body: MessageContent, upload: IncomingFile | None,
     return await media.fetch(body.media_url or "", settings)
 
 
+async def store_file(messages: MessageRepository, body: MessageContent, incoming: IncomingFile,
+                     user_id: uuid.UUID, device_id: uuid.UUID) -> Media:
+    """Store a send's file (the queue holds the bytes), its type checked against the
+    message's."""
+    mimetype = media.mimetype_of(body.type, incoming, body.mimetype)
+    return await messages.add_media(media.stored_file(
+        incoming, mimetype, body.file_name, user_id=user_id, device_id=device_id))
+
+
 def encode_cursor(message: Message) -> str:
     raw = f"{message.created_at.isoformat()}|{message.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -98,6 +107,19 @@ class MessageService:
                    upload: IncomingFile | None = None) -> MessageOut:
         """Queue a message; with an idempotency key, a retry gets the first answer back."""
         fingerprint = request_hash(body, upload)
+        incoming = None
+        if body.type in models.MEDIA_TYPES:
+            try:
+                # Before the database is asked anything: a slow URL holds no connection.
+                incoming = await take_in_file(body, upload, self.settings)
+            except WapizError:
+                # A retry of a send accepted before must get its answer, whatever the URL
+                # does now.
+                earlier = (await self.messages.by_idempotency_key(idempotency_key)
+                           if idempotency_key is not None else None)
+                if earlier is None:
+                    raise
+                return self._replay(earlier, fingerprint)
         if idempotency_key is not None:
             earlier = await self.messages.by_idempotency_key(idempotency_key)
             if earlier is not None:
@@ -127,8 +149,9 @@ class MessageService:
             except InvalidRecipient as exc:
                 raise InvalidInput(f"mentions: {exc}") from None
         file = None
-        if body.type in models.MEDIA_TYPES:
-            file = await self.store_file(body, upload, device.device_id)
+        if incoming is not None:
+            file = await store_file(self.messages, body, incoming, self.user.id,
+                                    device.device_id)
             content["media"] = file.describe()
         now = utc_now()
         message = Message(
@@ -150,14 +173,6 @@ class MessageService:
         waiting = SCHEDULED if message.send_at and message.send_at > now else (
             None if logged_in else DEVICE_NOT_LOGGED_IN)
         return to_out(message, waiting)
-
-    async def store_file(self, body: MessageContent, upload: IncomingFile | None,
-                         device_id: uuid.UUID) -> Media:
-        """Take the message's file in and store it (the queue holds the bytes)."""
-        incoming = await take_in_file(body, upload, self.settings)
-        mimetype = media.mimetype_of(body.type, incoming, body.mimetype)
-        return await self.messages.add_media(media.stored_file(
-            incoming, mimetype, body.file_name, user_id=self.user.id, device_id=device_id))
 
     async def _vote(self, vote: Vote, device_id: uuid.UUID, chat: str) -> dict[str, Any]:
         """A vote's body: the poll it is in (one of this device's chats) and the options."""

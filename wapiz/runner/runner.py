@@ -254,7 +254,7 @@ class Runner:
                 lease, utc_now(), **values)
             if written and status_event is not None:
                 await outbox.record(db, outbox.DEVICE_STATUS, status_event, device_key=lease[0])
-        if status_event is not None:
+        if written and status_event is not None:
             self.dispatcher.wake()
         return written
 

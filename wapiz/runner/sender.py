@@ -125,10 +125,15 @@ class DeviceMessages:
                 async with self.writing() as queue:
                     for event, _ in batch:
                         await queue.record_inbound(self.user_id, event)
-            except Exception as exc:
-                for _, stored in batch:
+            except BaseException as exc:
+                # Cancelled too: no caller may wait for ever (each retries, or stops).
+                failure = exc if isinstance(exc, Exception) else RuntimeError("stopped")
+                for _, stored in batch + self._arrived:
                     if not stored.done():
-                        stored.set_exception(exc)
+                        stored.set_exception(failure)
+                if not isinstance(exc, Exception):
+                    self._arrived = []
+                    raise
             else:
                 for _, stored in batch:
                     if not stored.done():

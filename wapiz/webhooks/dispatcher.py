@@ -47,7 +47,9 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
         return float(value.strip())
     with contextlib.suppress(TypeError, ValueError):
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, (when.astimezone(UTC) - now).total_seconds())
+        if when.tzinfo is None:  # HTTP dates are GMT
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - now).total_seconds())
     return None
 
 
@@ -146,13 +148,15 @@ class Dispatcher:
             if outcome.gone:
                 break
             if time.monotonic() - recorded_at >= RECORD_EVERY_S:
-                await self._record(device_key, outcomes)
+                if not await self._record(device_key, outcomes):
+                    return  # another dispatcher has the device now: it goes on from here
                 outcomes, recorded_at = [], time.monotonic()
         await self._record(device_key, outcomes)
 
-    async def _record(self, device_key: uuid.UUID, outcomes: list[Outcome]) -> None:
+    async def _record(self, device_key: uuid.UUID, outcomes: list[Outcome]) -> bool:
+        """Write the outcomes and renew the lease; False if the device is no longer ours."""
         if not outcomes:
-            return
+            return True
         now = utc_now()
         async with self.database.session_scope() as db:
             queue = DeliveryQueue(db, self.name)
@@ -161,7 +165,7 @@ class Dispatcher:
             if gone is not None:
                 await queue.disable(device_key, f"the endpoint answered 410 Gone at "
                                     f"{gone.attempted_at.isoformat()}", now)
-            await queue.take(device_key, now, self.lease_s)  # still ours: renew
+            return await queue.take(device_key, now, self.lease_s)
 
     async def attempt(self, url: str, delivery: DueDelivery,
                       signing_secrets: list[str]) -> Outcome:
@@ -182,7 +186,7 @@ class Dispatcher:
                     error = f"HTTP {status}"
         except TimeoutError:
             error = f"no answer within {self.timeout:g}s"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any failure is this attempt's, never the dispatcher's
             error = (str(exc) or type(exc).__name__)[:500]
         duration_ms = int((time.monotonic() - started) * 1000)
         return Outcome(delivery.id, at, duration_ms, status, kept, error, retry_after)
@@ -195,4 +199,5 @@ async def _first_bytes(response: httpx.Response, limit: int) -> str:
         kept += chunk
         if len(kept) >= limit:
             break
-    return kept[:limit].decode("utf-8", errors="replace")
+    # Stored as text: PostgreSQL cannot hold NUL characters.
+    return kept[:limit].decode("utf-8", errors="replace").replace("\x00", "\ufffd")

@@ -52,10 +52,14 @@ async def target_of(session: AsyncSession, *, device_key: uuid.UUID | None = Non
     """The device (by its `id`, or by its public `deviceId`) as an event target: None if it
     has no webhook URL or its endpoint is disabled."""
     where = Device.id == device_key if device_key is not None else Device.device_id == device_id
+    # The endpoint row stays locked till this transaction ends (PostgreSQL; SQLite has one
+    # writer anyway): a device's events commit one after another, in the order of their
+    # `seq`, so the dispatcher never sees a later event before an earlier one.
     row = (await session.execute(
         select(Device.id, Device.webhook_url, WebhookEndpoint.enabled, WebhookEndpoint.events)
         .join(WebhookEndpoint, WebhookEndpoint.device_id == Device.id)
-        .where(where, Device.deleted_at.is_(None)))).first()
+        .where(where, Device.deleted_at.is_(None))
+        .with_for_update(of=WebhookEndpoint))).first()
     if row is None or not row.webhook_url or not row.enabled:
         return None
     return Target(row.id, row.events)

@@ -84,7 +84,7 @@ async def redeliver(id: str, delivery_id: str, webhooks: Webhooks) -> DeliveryOu
 
 
 @router.post("/{id}/webhook/recover", status_code=status.HTTP_202_ACCEPTED,
-             responses=error_responses(401, 404),
+             responses=error_responses(401, 404, 409),
              summary="Send again every failed delivery since a time")
 async def recover(id: str, body: RecoverIn, webhooks: Webhooks) -> RecoverOut:
     return RecoverOut(recovered=await webhooks.recover(id, body.since))

@@ -1,7 +1,8 @@
 import uuid
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter, field_validator
+import httpx
+from pydantic import AwareDatetime, Field, TypeAdapter, field_validator, model_validator
 from pydantic import HttpUrl as _HttpUrl
 
 from wapiz.schemas import ApiInput, ApiModel, Timestamp
@@ -20,6 +21,12 @@ class WebhookIn(ApiInput):
     enabled: bool | None = Field(
         None, description="Turn deliveries on or off (setting a URL turns them on).")
 
+    @model_validator(mode="after")
+    def _something_to_change(self) -> "WebhookIn":
+        if not self.model_fields_set:
+            raise ValueError("give webhookUrl (null or \"\" clears it), events or enabled")
+        return self
+
     @field_validator("webhook_url")
     @classmethod
     def _http_url_or_empty(cls, url: str | None) -> str | None:
@@ -29,6 +36,10 @@ class WebhookIn(ApiInput):
         if not url.lower().startswith(("http://", "https://")):
             raise ValueError("webhookUrl must be an http:// or https:// URL")
         _http_url.validate_python(url)
+        try:
+            httpx.URL(url)  # what the dispatcher will post to
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"webhookUrl is not a usable URL: {exc}") from None
         return url
 
 

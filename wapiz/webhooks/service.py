@@ -75,11 +75,13 @@ class WebhookService:
         return webhook_out(*await self._device(raw_id))
 
     async def update(self, raw_id: str, body: WebhookIn) -> WebhookOut:
-        device, endpoint = await self._device(raw_id)
         given = body.model_fields_set
+        if "webhook_url" in given and body.webhook_url is not None:
+            # Before any write: a name lookup must not hold SQLite's write lock.
+            await self._check_reachable(body.webhook_url)
+        device, endpoint = await self._device(raw_id)
         if "webhook_url" in given:
             if body.webhook_url is not None:
-                await self._check_reachable(body.webhook_url)
                 endpoint.enabled, endpoint.disabled_reason = True, None
             device.webhook_url = body.webhook_url
         if "events" in given:
@@ -149,8 +151,14 @@ class WebhookService:
                             [AttemptOut.model_validate(a) for a in logs[delivery.id]],
                             with_payload=True)
 
+    async def _sendable(self, raw_id: str) -> Device:
+        device, endpoint = await self._device(raw_id)
+        if not device.webhook_url or not endpoint.enabled:
+            raise Conflict("Webhook device ini tidak punya URL atau sedang nonaktif")
+        return device
+
     async def redeliver(self, raw_id: str, raw_delivery_id: str) -> DeliveryOut:
-        device, _ = await self._device(raw_id)
+        device = await self._sendable(raw_id)
         delivery_id = parse_uuid(raw_delivery_id)
         if delivery_id is None or await self.webhooks.delivery(device.id, delivery_id) is None:
             raise NotFound(DELIVERY_NOT_FOUND)
@@ -159,5 +167,5 @@ class WebhookService:
         return await self.delivery(raw_id, raw_delivery_id)
 
     async def recover(self, raw_id: str, since: datetime) -> int:
-        device, _ = await self._device(raw_id)
+        device = await self._sendable(raw_id)
         return await self.webhooks.requeue(device.id, utc_now(), failed_since=since)

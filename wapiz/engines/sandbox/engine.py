@@ -290,8 +290,8 @@ class SandboxEngine(Engine):
         async with self.database.session_scope() as db:
             mail = await SandboxStore(db).mail_for(list(self._live), MAIL_BATCH)
         # Runs of messages for one session go together; anything else one at a time.
-        for key, run in itertools.groupby(
-                mail, lambda item: (item.session_key, item.kind == network.MESSAGE or item.id)):
+        for key, run in itertools.groupby(mail, lambda item: (
+                item.session_key, "messages" if item.kind == network.MESSAGE else item.id)):
             items = list(run)
             session = self._live.get(key[0])
             if session is not None:

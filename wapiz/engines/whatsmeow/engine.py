@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -249,6 +249,11 @@ class WhatsmeowSession(EngineSession):
 
                 return client.edit_message(chat, message.target_id or "",
                                            wa.Message(conversation=message.text or ""))
+            if message.type == "poll_vote" and message.target_sender is None:
+                # A vote in our own poll: whatsmeow finds the poll's key under its sender.
+                own = f"{events.phone_of(self.jid)}@{adapter.PHONE_SERVER}"
+                return client.send_message(chat, outbound.build(client, replace(
+                    message, target_sender=own)))
             return client.send_message(chat, outbound.build(client, message))
 
         response = await self._call(attempt, send_now)

@@ -10,9 +10,11 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
+import base64
+import secrets
+from datetime import UTC, datetime
+
 import wapiz.db.base
-from wapiz.db.base import utc_now
-from wapiz.webhooks.signing import new_secret
 
 
 # revision identifiers, used by Alembic.
@@ -98,8 +100,10 @@ def upgrade() -> None:
     device_ids = op.get_bind().execute(sa.select(devices.c.id)).scalars().all()
     if device_ids:
         op.bulk_insert(endpoints, [
-            {"device_id": device_id, "secret": new_secret(), "enabled": True,
-             "updated_at": utc_now()} for device_id in device_ids])
+            {"device_id": device_id, "enabled": True, "updated_at": datetime.now(UTC),
+             # whsec_ and 32 random bytes, as webhooks/signing.py makes them.
+             "secret": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()}
+            for device_id in device_ids])
 
 
 def downgrade() -> None:
