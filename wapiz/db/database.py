@@ -62,7 +62,9 @@ class Database:
     queue: under a steady stream of writes (a burst of inbound messages) another writer —
     a lease renewal — can miss its chance for many seconds. A runner's units of work are
     short and nearly all write, so waiting in a fair queue in Python costs little. A unit of
-    work opened inside another (in the same task) shares its turn.
+    work opened inside another (in the same task) shares its turn; one must never wait, while
+    it holds its turn, for another task that needs one (`asyncio.wait_for` on Python 3.11
+    runs its coroutine in a task of its own), or both wait for ever.
     """
 
     def __init__(self, settings: Settings, application_name: str, pool_size: int = 10,
