@@ -59,8 +59,9 @@ class Dispatcher:
         self.database = database
         self.name = name
         self.timeout = settings.webhook_timeout_seconds
-        # Long enough for a group of attempts between two renewals.
-        self.lease_s = self.timeout + 2 * RECORD_EVERY_S + 15
+        # Long enough for a group of attempts between two renewals (the last may take the
+        # whole time limit), and short enough that a dispatcher that died is soon replaced.
+        self.lease_s = self.timeout + 2 * RECORD_EVERY_S + 5
         self.client = outbound_client(settings.webhook_allow_private,
                                       httpx.Timeout(self.timeout))
         self._woken = asyncio.Event()
