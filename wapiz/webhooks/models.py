@@ -1,6 +1,5 @@
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -101,8 +100,3 @@ class WebhookAttempt(Base):
     duration_ms: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text, nullable=True)  # first 2 KB
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"attemptedAt": self.attempted_at, "statusCode": self.status_code,
-                "durationMs": self.duration_ms, "responseBody": self.response_body,
-                "error": self.error}
