@@ -108,7 +108,8 @@ class DeviceMessages:
 
         Messages that arrive while a commit is under way are stored together in the next
         one, in the order they arrived: one transaction for a burst instead of one each.
-        A failed commit fails every caller in it, and each retries on its own."""
+        If a group fails, its messages are stored one by one, so only one that cannot be
+        stored fails (and its caller retries)."""
         stored = asyncio.get_running_loop().create_future()
         self._arrived.append((event, stored))
         if self._storing is None or self._storing.done():
@@ -117,27 +118,42 @@ class DeviceMessages:
         await stored
 
     async def _store_arrived(self) -> None:
-        while self._arrived:
-            # Bounded: a long transaction would hold SQLite's one write lock from the rest
-            # of the runner (lease renewals, the dispatcher) for its whole length.
-            batch, self._arrived = self._arrived[:STORE_BATCH], self._arrived[STORE_BATCH:]
-            try:
-                async with self.writing() as queue:
-                    for event, _ in batch:
-                        await queue.record_inbound(self.user_id, event)
-            except BaseException as exc:
-                # Cancelled too: no caller may wait for ever (each retries, or stops).
-                failure = exc if isinstance(exc, Exception) else RuntimeError("stopped")
-                for _, stored in batch + self._arrived:
-                    if not stored.done():
-                        stored.set_exception(failure)
-                if not isinstance(exc, Exception):
-                    self._arrived = []
-                    raise
-            else:
+        batch: list[tuple[InboundMessage, asyncio.Future[None]]] = []
+        try:
+            while self._arrived:
+                # Bounded: a long transaction would hold SQLite's one write lock from the
+                # rest of the runner (lease renewals, the dispatcher) for its whole length.
+                batch, self._arrived = (self._arrived[:STORE_BATCH],
+                                        self._arrived[STORE_BATCH:])
+                if not await self._store(batch, last_try=len(batch) == 1):
+                    for arrival in batch:
+                        await self._store([arrival], last_try=True)
+        except BaseException:
+            # Cancelled (the worker stops): no caller may wait for ever.
+            for _, stored in batch + self._arrived:
+                if not stored.done():
+                    stored.set_exception(RuntimeError("stopped"))
+            self._arrived = []
+            raise
+
+    async def _store(self, batch: list[tuple[InboundMessage, asyncio.Future[None]]],
+                     last_try: bool) -> bool:
+        """Store the group in one transaction and tell its callers; False if it failed (the
+        callers are told so on the last try)."""
+        try:
+            async with self.writing() as queue:
+                for event, _ in batch:
+                    await queue.record_inbound(self.user_id, event)
+        except Exception as exc:
+            if last_try:
                 for _, stored in batch:
                     if not stored.done():
-                        stored.set_result(None)
+                        stored.set_exception(exc)
+            return False
+        for _, stored in batch:
+            if not stored.done():
+                stored.set_result(None)
+        return True
 
     async def download(self, session: EngineSession, media_id: uuid.UUID) -> int:
         """Fetch an inbound file through the session and keep it; its size."""
