@@ -165,3 +165,25 @@ async def test_retaking_its_own_lapsed_lease_replaces_the_old_session(
         starts = [i for i, (name, _) in enumerate(engine.calls) if name == "start"]
         assert ("stop" in [name for name, _ in engine.calls[starts[0]:starts[1]]]), engine.calls
         assert len(runner.workers) == 1
+
+
+async def test_renewals_resume_after_a_stall(
+    one_device: tuple[Deployment, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running(one_device[0]) as (runner, engine):
+        real_renew = runner._renew
+        stalled = asyncio.Event()
+
+        async def stalls_once() -> None:  # the database answers too late, once
+            if not stalled.is_set():
+                stalled.set()
+                await asyncio.sleep(3600)
+            await real_renew()
+
+        monkeypatch.setattr(runner, "_renew", stalls_once)
+        await _until(lambda: engine.count("stop") == 1, within=1.5)
+        await _until(lambda: engine.count("start") == 2, within=5)  # taken back
+        # From then on renewals hold the lease: the session stays, well past its TTL.
+        await asyncio.sleep(4)
+        assert (engine.count("start"), engine.count("stop")) == (2, 1), engine.calls
+        assert len(runner.workers) == 1

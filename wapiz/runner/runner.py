@@ -261,11 +261,15 @@ class Runner:
     async def _renew_forever(self) -> None:
         """Renew every third of the TTL. Past two thirds without a renewal (an error, or a
         database that does not answer), another runner may hold our devices any moment: let
-        go of every session rather than risk two connections for one device."""
+        go of every session rather than risk two connections for one device. With nothing
+        held nothing can lapse, so the clock starts again: devices claimed afterwards carry
+        leases of their own, and renewals go on as before."""
         interval = self.ttl.total_seconds() / 3
         loop = asyncio.get_running_loop()
         last_renewed = loop.time()
         while True:
+            if not self.workers:
+                last_renewed = loop.time()
             deadline = last_renewed + 2 * interval
             try:
                 await asyncio.wait_for(self._renew(), max(0.0, deadline - loop.time()))
@@ -276,8 +280,11 @@ class Runner:
                 log.error("lease renewal failed: %r", exc)
             if self.workers and loop.time() >= deadline:
                 log.error("runner %s: cannot renew leases; stopping all sessions", self.identity)
+                # Devices claimed from now on are leased afresh: their clock starts here.
+                last_renewed = loop.time()
                 await self._drop_all()
-            await asyncio.sleep(min(interval, RENEW_RETRY_S))
+                continue
+            await asyncio.sleep(min(RENEW_RETRY_S, deadline - loop.time()))
 
     async def _renew(self) -> None:
         # Judge only the workers that existed before the renewal: a device claimed meanwhile
