@@ -7,11 +7,12 @@ its state writes: a runner that lost a device can no longer take or settle its m
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, exists, select, update
+from sqlalchemy import ColumnElement, case, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
@@ -39,6 +40,8 @@ class LeaseGone(Exception):
     """This runner no longer holds the device: the event must stay with the network."""
 
 
+# Inbound types that name an earlier message by looking it up.
+REFERS_TO_STORED = (models.EDIT, models.REVOKE, "poll_vote")
 # How far each receipt moves a message; never backwards.
 RECEIPT_RANK = {models.SENDING: 0, models.SENT: 0, "delivered": 1, "read": 2, "played": 2}
 
@@ -126,24 +129,30 @@ class SendQueue:
 
     async def _announce(self, message_ids: list[uuid.UUID]) -> None:
         """message.updated events for these messages, as they are now."""
-        if not message_ids:
+        target = await self._webhook_target()
+        if not message_ids or target is None or not target.wants(outbox.MESSAGE_UPDATED):
             return
         rows = await self.session.scalars(
             select(Message).where(Message.id.in_(message_ids))
             .order_by(Message.created_at, Message.id)
             .execution_options(populate_existing=True))
-        for message in rows:
-            await self._event(outbox.MESSAGE_UPDATED, message)
+        await self._events([(outbox.MESSAGE_UPDATED, message) for message in rows])
 
-    async def _event(self, event_type: str, message: Message) -> None:
-        """The message's webhook event, if the device wants it."""
+    async def _webhook_target(self) -> outbox.Target | None:
         if not self._target_read:
             self._target = await outbox.target_of(self.session, device_id=self.device_id)
             self._target_read = True
-        if self._target is not None and self._target.wants(event_type):
-            data = to_out(message, base_url=self.base_url).model_dump(mode="json",
-                                                                      by_alias=True)
-            await outbox.write(self.session, self._target, event_type, data)
+        return self._target
+
+    async def _events(self, happened: list[tuple[str, Message]]) -> None:
+        """The webhook events (type, message) the device wants, in order, written at once."""
+        target = await self._webhook_target()
+        if target is None:
+            return
+        await outbox.write(self.session, target, [
+            (event_type, to_out(message, base_url=self.base_url).model_dump(
+                mode="json", by_alias=True))
+            for event_type, message in happened if target.wants(event_type)])
 
     async def file(self, media_id: uuid.UUID) -> Media | None:
         """A file of this device's (with its bytes, or the engine's ref to download it)."""
@@ -196,13 +205,63 @@ class SendQueue:
             await self._announce([message_id])
         return settled
 
-    async def record_inbound(self, user_id: uuid.UUID, event: InboundMessage) -> bool:
-        """Store an inbound message once (WhatsApp may deliver it again after a reconnect);
-        LeaseGone if this runner no longer holds the device."""
+    async def record_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage]) -> int:
+        """Store inbound messages, each once (WhatsApp may deliver one again after a
+        reconnect), with their webhook events, in a few statements for the lot; how many
+        were new. LeaseGone if this runner no longer holds the device."""
         if not self._lease_checked:
             if not await self.session.scalar(select(self._held)):
                 raise LeaseGone(f"device {self.device_id} is held by another runner now")
             self._lease_checked = True
+        happened: list[tuple[str, Message]] = []
+        run: list[InboundMessage] = []
+        for event in arrived:
+            if event.type in REFERS_TO_STORED:
+                # It names a message that may be in this very group: store those first.
+                await self._store_inbound(user_id, run, happened)
+                run = []
+            run.append(event)
+        await self._store_inbound(user_id, run, happened)
+        await self._events(happened)
+        return sum(1 for event_type, _ in happened if event_type == outbox.MESSAGE_RECEIVED)
+
+    async def _store_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage],
+                             happened: list[tuple[str, Message]]) -> None:
+        """Insert the messages (and files) in one statement each; what the user hears of
+        them is added to `happened`."""
+        if not arrived:
+            return
+        rows = [await self._inbound_row(user_id, event) for event in arrived]
+        files = [column_values(file) for _, file, _ in rows if file is not None]
+        if files:
+            await self.session.execute(insert(Media.__table__), files)
+        # One statement compiled once (an executemany), however many rows.
+        stored = set(await self.session.scalars(
+            insert_for(self.session, Message.__table__)
+            .on_conflict_do_nothing(index_elements=["device_id", "direction", "wa_message_id"])
+            .returning(Message.id), [column_values(message) for message, _, _ in rows]))
+        repeats = [message.media_id for message, file, _ in rows
+                   if message.id not in stored and file is not None]
+        if repeats:  # the first delivery has its file already
+            await self.session.execute(delete(Media).where(Media.id.in_(repeats)))
+        for event, (message, _, target) in zip(arrived, rows, strict=True):
+            if message.id not in stored:
+                continue
+            happened.append((outbox.MESSAGE_RECEIVED, message))
+            if target is not None:
+                # Edited or deleted by its sender: the message it names shows it.
+                await self._acted_on(Message.id == target, event.type, no_nul(event.text),
+                                     event.timestamp)
+                happened.append((outbox.MESSAGE_UPDATED, await self._reread(target)))
+
+    async def _reread(self, message_id: uuid.UUID) -> Message:
+        return (await self.session.scalars(
+            select(Message).where(Message.id == message_id)
+            .execution_options(populate_existing=True))).one()
+
+    async def _inbound_row(self, user_id: uuid.UUID, event: InboundMessage
+                           ) -> tuple[Message, Media | None, uuid.UUID | None]:
+        """An inbound message's row, its file's row, and the message it edits or revokes."""
         body: dict[str, Any] = {
             "sender": {"jid": event.sender.jid, "phone": event.sender.phone,
                        "lid": event.sender.lid},
@@ -218,7 +277,7 @@ class SendQueue:
             body["quotedWaMessageId"] = event.quoted_id
         if event.mentions:
             body["mentions"] = list(event.mentions)
-        if event.target_id and event.type in (models.EDIT, models.REVOKE, "poll_vote"):
+        if event.target_id and event.type in REFERS_TO_STORED:
             body["targetWaMessageId"] = event.target_id
         target = await self._edited_or_revoked(event)
         if target is not None:
@@ -227,7 +286,7 @@ class SendQueue:
             body["vote"] = await self._vote(event)
         file = None
         if event.media is not None:
-            file = await self._inbound_file(user_id, event.media)
+            file = self._inbound_file(user_id, event.media)
             body["media"] = file.describe()
             if event.ptt:
                 body["ptt"] = True
@@ -237,22 +296,7 @@ class SendQueue:
             type=event.type, body=body, text=no_nul(event.text), status=models.RECEIVED,
             wa_message_id=event.id, attempts=0, created_at=utc_now(),
             media_id=file.id if file else None)
-        # Stored at most once: WhatsApp (and the sandbox) may deliver it again.
-        stored = await self.session.execute(
-            insert_for(self.session, Message).values(column_values(message))
-            .on_conflict_do_nothing(index_elements=["device_id", "direction", "wa_message_id"]))
-        if stored.rowcount != 1:  # type: ignore[attr-defined]
-            if file is not None:  # a repeat: the first delivery has its file already
-                await self.session.execute(delete(Media).where(Media.id == file.id))
-            return False
-        if target is not None:
-            # Edited or deleted by its sender: the message it names shows it.
-            await self._acted_on(Message.id == target, event.type, no_nul(event.text),
-                                 event.timestamp)
-        await self._event(outbox.MESSAGE_RECEIVED, message)
-        if target is not None:
-            await self._announce([target])
-        return True
+        return message, file, target
 
     async def _edited_or_revoked(self, event: InboundMessage) -> uuid.UUID | None:
         """The message an inbound edit or revoke is about: in the same chat, and sent by
@@ -284,16 +328,13 @@ class SendQueue:
             vote["optionDigests"] = unknown
         return vote
 
-    async def _inbound_file(self, user_id: uuid.UUID, media: events.Media) -> Media:
+    def _inbound_file(self, user_id: uuid.UUID, media: events.Media) -> Media:
         """The file's description, the engine's ref to fetch it later, and its bytes if
         the engine has them already."""
-        file = Media(id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
+        return Media(id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
                      **described_safely(media.mimetype, media.file_name, media.sha256),
                      size=media.size, seconds=media.seconds, ref=media.ref or None,
                      data=media.data, created_at=utc_now())
-        self.session.add(file)
-        await self.session.flush()
-        return file
 
     async def apply_receipt(self, receipt: Receipt) -> int:
         """Move our messages named by the receipt forward (delivered, then read)."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
+from wapiz.db.groups import GroupCommit
 from wapiz.engines.base import EngineError, EngineSession, NotConnected, OutboundMessage
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages.models import Media, Message
@@ -78,9 +79,9 @@ class DeviceMessages:
         self.recent: deque[float] = deque(maxlen=RECENT_SENDS)
         self.last_batch_send: dict[uuid.UUID, float] = {}
         self.rate_limit_backoff = Backoff(base=5.0, cap=300.0)
-        # Inbound messages waiting to be stored, and the task storing them (see inbound).
-        self._arrived: list[tuple[InboundMessage, asyncio.Future[None]]] = []
-        self._storing: asyncio.Task[None] | None = None
+        # Bounded groups: a long transaction would hold SQLite's one write lock from the
+        # rest of the runner (lease renewals, the dispatcher) for its whole length.
+        self._arrived = GroupCommit(self._store, STORE_BATCH, f"inbound-{device_id}")
         # Set by the runner when it sees a message due for this device (see Runner).
         self.wake = asyncio.Event()
 
@@ -105,55 +106,14 @@ class DeviceMessages:
 
     async def inbound(self, event: InboundMessage) -> None:
         """Store an inbound message (with its webhook event); returns once committed.
-
         Messages that arrive while a commit is under way are stored together in the next
-        one, in the order they arrived: one transaction for a burst instead of one each.
-        If a group fails, its messages are stored one by one, so only one that cannot be
-        stored fails (and its caller retries)."""
-        stored = asyncio.get_running_loop().create_future()
-        self._arrived.append((event, stored))
-        if self._storing is None or self._storing.done():
-            self._storing = asyncio.create_task(self._store_arrived(),
-                                                name=f"inbound-{self.device_id}")
-        await stored
+        one, in the order they arrived (db/groups.py)."""
+        await self._arrived.submit(event)
 
-    async def _store_arrived(self) -> None:
-        batch: list[tuple[InboundMessage, asyncio.Future[None]]] = []
-        try:
-            while self._arrived:
-                # Bounded: a long transaction would hold SQLite's one write lock from the
-                # rest of the runner (lease renewals, the dispatcher) for its whole length.
-                batch, self._arrived = (self._arrived[:STORE_BATCH],
-                                        self._arrived[STORE_BATCH:])
-                if not await self._store(batch, last_try=len(batch) == 1):
-                    for arrival in batch:
-                        await self._store([arrival], last_try=True)
-        except BaseException:
-            # Cancelled (the worker stops): no caller may wait for ever.
-            for _, stored in batch + self._arrived:
-                if not stored.done():
-                    stored.set_exception(RuntimeError("stopped"))
-            self._arrived = []
-            raise
-
-    async def _store(self, batch: list[tuple[InboundMessage, asyncio.Future[None]]],
-                     last_try: bool) -> bool:
-        """Store the group in one transaction and tell its callers; False if it failed (the
-        callers are told so on the last try)."""
-        try:
-            async with self.writing() as queue:
-                for event, _ in batch:
-                    await queue.record_inbound(self.user_id, event)
-        except Exception as exc:
-            if last_try:
-                for _, stored in batch:
-                    if not stored.done():
-                        stored.set_exception(exc)
-            return False
-        for _, stored in batch:
-            if not stored.done():
-                stored.set_result(None)
-        return True
+    async def _store(self, arrived: list[InboundMessage]) -> list[None]:
+        async with self.writing() as queue:
+            await queue.record_inbound(self.user_id, arrived)
+        return [None] * len(arrived)
 
     async def download(self, session: EngineSession, media_id: uuid.UUID) -> int:
         """Fetch an inbound file through the session and keep it; its size."""

@@ -6,6 +6,7 @@ crash anywhere can delay a delivery but never lose it.
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -63,22 +64,27 @@ async def target_of(session: AsyncSession, *, device_key: uuid.UUID | None = Non
     return Target(row.id, row.events)
 
 
-async def write(session: AsyncSession, target: Target, event_type: str,
-                data: dict[str, Any]) -> tuple[str, uuid.UUID]:
-    """Store the event and its delivery, due at once: (event id, delivery id)."""
+async def write(session: AsyncSession, target: Target,
+                events: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, uuid.UUID]]:
+    """Store events (type, data) and their deliveries, due at once, in the order given:
+    (event id, delivery id) for each. Two statements however many there are."""
+    if not events:
+        return []
     now = utc_now()
-    event_id, delivery_id = new_event_id(), uuid.uuid4()
-    seq = await session.scalar(
-        insert(WebhookEvent).values(id=event_id, device_id=target.device_key,
-                                    type=event_type, body=event_body(event_type, data, now),
-                                    created_at=now)
-        .returning(WebhookEvent.seq))
-    await session.execute(
-        insert(WebhookDelivery).values(id=delivery_id, event_seq=seq,
-                                       device_id=target.device_key, status=PENDING,
-                                       attempts=0, retries=0, next_attempt_at=now,
-                                       created_at=now))
-    return event_id, delivery_id
+    ids = [new_event_id() for _ in events]
+    # Statements compiled once (executemany), however many events.
+    seqs = dict((await session.execute(
+        insert(WebhookEvent.__table__).returning(WebhookEvent.id, WebhookEvent.seq), [
+            {"id": event_id, "device_id": target.device_key, "type": event_type,
+             "body": event_body(event_type, data, now), "created_at": now}
+            for event_id, (event_type, data) in zip(ids, events, strict=True)])).tuples().all())
+    deliveries = [uuid.uuid4() for _ in events]
+    await session.execute(insert(WebhookDelivery.__table__), [
+        {"id": delivery_id, "event_seq": seqs[event_id], "device_id": target.device_key,
+         "status": PENDING, "attempts": 0, "retries": 0, "next_attempt_at": now,
+         "created_at": now}
+        for event_id, delivery_id in zip(ids, deliveries, strict=True)])
+    return list(zip(ids, deliveries, strict=True))
 
 
 async def record(session: AsyncSession, event_type: str, data: dict[str, Any], *,
@@ -90,4 +96,5 @@ async def record(session: AsyncSession, event_type: str, data: dict[str, Any], *
     target = await target_of(session, device_key=device_key, device_id=device_id)
     if target is None or not (always or target.wants(event_type)):
         return None
-    return await write(session, target, event_type, data)
+    [written] = await write(session, target, [(event_type, data)])
+    return written
