@@ -21,6 +21,8 @@ from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
 from wapiz.engines import engine_router
 from wapiz.error_handlers import install_error_handlers
+from wapiz.messages.accept import DEVICE_REF_CACHE_S
+from wapiz.messages.intake import Intake
 from wapiz.messages.router import router as messages_router
 from wapiz.schemas import ValidationErrorBody
 from wapiz.webhooks.router import router as webhooks_router
@@ -38,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings, "wapiz-api")
+        app.state.intake = Intake(app.state.database)
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's scans, which otherwise grow with every imported module.
         gc.freeze()
@@ -57,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.principal_cache = TTLCache(settings.auth_cache_seconds)
     app.state.status_cache = TTLCache(settings.status_cache_seconds)
+    app.state.device_refs = TTLCache(DEVICE_REF_CACHE_S)
     install_error_handlers(app)
     app.include_router(devices_router)  # first: its status route is the most polled
     app.include_router(auth_router)

@@ -68,7 +68,9 @@ class DeviceReader:
 
     async def status(self, raw_id: str) -> DeviceStatus:
         """The status for pollers: at most `WAPIZ_STATUS_CACHE_SECONDS` old."""
-        device_id = device_uuid(raw_id)
+        return await self.status_of(device_uuid(raw_id))
+
+    async def status_of(self, device_id: uuid.UUID) -> DeviceStatus:
         view = await self.statuses.get_or_load(
             (self.user.id, device_id), lambda: self._load(device_id)
         )

@@ -23,11 +23,11 @@ from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
 from wapiz.errors import Conflict, InvalidInput, NotFound
 from wapiz.messages import models
+from wapiz.messages.accept import due_at, file_row, request_hash, take_in_file
 from wapiz.messages.models import Message, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
-from wapiz.messages.service import due_at, request_hash, store_file, take_in_file
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = "Batch tidak ditemukan"
@@ -80,8 +80,8 @@ class BulkService:
         file = None
         if body.type in models.MEDIA_TYPES:  # one stored file for the whole batch
             incoming = await take_in_file(body, None, self.settings)
-            file = await store_file(self.messages, body, incoming, self.user.id,
-                                    device.device_id)
+            file = await self.messages.add_media(
+                file_row(body, incoming, self.user.id, device.device_id))
             content["media"] = file.describe()
         send_at = due_at(body.send_at, now)
         rows = []

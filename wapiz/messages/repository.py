@@ -1,11 +1,25 @@
-"""Every query on messages, scoped to one user from its first line."""
+"""Every query on messages: scoped to one user from its first line, or, for sends accepted
+in groups (messages/intake.py), to each row's own user."""
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.upsert import column_values, insert_for
@@ -95,3 +109,42 @@ class MessageRepository:
                 and_(Message.created_at == created_at, Message.id < message_id)))
         statement = statement.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
         return (await self.session.scalars(statement)).all()
+
+
+def _accept_statement(session: AsyncSession) -> Insert:
+    """One send's row, inserted only if its device is still the user's and not deleted, and
+    its idempotency key is new for the user: all in the statement, so nothing can change in
+    between. Run as an executemany, one compiled statement for a whole group."""
+    columns = Message.__table__.columns
+    values = {column.key: bindparam(column.key, type_=column.type) for column in columns}
+    device_live = exists().where(Device.device_id == values["device_id"],
+                                 Device.user_id == values["user_id"],
+                                 Device.deleted_at.is_(None))
+    return (insert_for(session, Message.__table__)
+            .from_select(list(values), select(*values.values()).where(device_live))
+            .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
+
+
+async def insert_accepted(session: AsyncSession, rows: list[dict[str, Any]],
+                          files: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert accepted sends (and the files they carry); the ids of those inserted. A row
+    is left out if its device is gone or its idempotency key was used before."""
+    if files:
+        await session.execute(insert(Media.__table__), files)
+    await session.execute(_accept_statement(session), rows)
+    inserted = set(await session.scalars(
+        select(Message.id).where(Message.id.in_([row["id"] for row in rows]))))
+    unused = [row["media_id"] for row in rows if row["id"] not in inserted and row["media_id"]]
+    if unused:
+        await session.execute(delete(Media).where(Media.id.in_(unused)))
+    return inserted
+
+
+async def earlier_sends(session: AsyncSession, keys: list[tuple[uuid.UUID, str]]
+                        ) -> dict[tuple[uuid.UUID, str], Message]:
+    """Sends accepted before under these (user, idempotency key) pairs."""
+    if not keys:
+        return {}
+    found = await session.scalars(
+        select(Message).where(tuple_(Message.user_id, Message.idempotency_key).in_(keys)))
+    return {(message.user_id, message.idempotency_key or ""): message for message in found}

@@ -9,6 +9,7 @@ from pydantic import Field
 from wapiz.accounts.deps import CurrentUser
 from wapiz.deps import SessionDep
 from wapiz.messages import media
+from wapiz.messages.accept import SendService
 from wapiz.messages.bulk import BulkService
 from wapiz.messages.live import LiveMessages
 from wapiz.messages.media import IncomingFile
@@ -42,6 +43,16 @@ async def message_service(request: Request, user: CurrentUser,
 
 
 Messages = Annotated[MessageService, Depends(message_service)]
+
+
+async def send_service(request: Request, user: CurrentUser) -> SendService:
+    """Sends need no request transaction: the process's intake commits them in groups."""
+    state = request.app.state
+    return SendService(state.database, state.settings, user, state.status_cache,
+                       state.device_refs, state.intake)
+
+
+Sends = Annotated[SendService, Depends(send_service)]
 
 
 async def bulk_service(request: Request, user: CurrentUser, session: SessionDep) -> BulkService:
@@ -79,9 +90,9 @@ IdempotencyKey = Annotated[str | None, Header(max_length=255, description=(
     summary="Send a message: accepted into the device's durable queue",
 )
 async def send_message(
-    body: MessageIn, messages: Messages, idempotency_key: IdempotencyKey = None
+    body: MessageIn, sends: Sends, idempotency_key: IdempotencyKey = None
 ) -> MessageOut:
-    return await messages.send(body, idempotency_key)
+    return await sends.send(body, idempotency_key)
 
 
 @router.post(
@@ -91,12 +102,12 @@ async def send_message(
     summary="Send a file as multipart/form-data: the same fields as a send, and `file`",
 )
 async def send_upload(body: Annotated[MessageUpload, Form(media_type="multipart/form-data")],
-                      messages: Messages, idempotency_key: IdempotencyKey = None) -> MessageOut:
+                      sends: Sends, idempotency_key: IdempotencyKey = None) -> MessageOut:
     upload = body.file
-    if upload.size is not None and upload.size > messages.settings.media_max_bytes:
-        raise media.too_large(messages.settings)
+    if upload.size is not None and upload.size > sends.settings.media_max_bytes:
+        raise media.too_large(sends.settings)
     file = IncomingFile(await upload.read(), upload.content_type, upload.filename)
-    return await messages.send(body, idempotency_key, file)
+    return await sends.send(body, idempotency_key, file)
 
 
 @router.post(

@@ -16,10 +16,10 @@ from wapiz.engines.sandbox.network import SandboxPhone, SandboxStore
 from wapiz.engines.sandbox.schemas import InboundIn
 from wapiz.errors import Conflict, InvalidInput
 from wapiz.messages import media
+from wapiz.messages.accept import take_in_file
 from wapiz.messages.models import MEDIA_TYPES
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
-from wapiz.messages.service import take_in_file
 
 CONFIRM_WAIT_S = 10.0
 

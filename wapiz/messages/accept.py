@@ -1,0 +1,226 @@
+"""Accepting a send into the device's durable queue: its file, its recipient, what it refers
+to, idempotency, and the row the intake commits before the 202 (messages/intake.py).
+
+This is the hottest write path, so what rarely changes is read from this process's memory:
+who owns a `deviceId` (a device deleted since is caught by the insert itself) and the
+device's status (at most `WAPIZ_STATUS_CACHE_SECONDS` old). A text send to a known device
+asks the database nothing before its row is written.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from wapiz.accounts.principal import Principal
+from wapiz.cache import TTLCache
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.db.upsert import column_values
+from wapiz.devices.reader import DEVICE_NOT_FOUND, DeviceReader, StatusCache
+from wapiz.engines.base import new_message_id
+from wapiz.errors import Conflict, InvalidInput, NotFound, WapizError
+from wapiz.messages import media, models
+from wapiz.messages.intake import Intake, Send
+from wapiz.messages.media import IncomingFile
+from wapiz.messages.models import Media, Message
+from wapiz.messages.recipients import InvalidRecipient, recipient
+from wapiz.messages.repository import MessageRepository
+from wapiz.messages.schemas import MessageContent, MessageIn, MessageOut, Vote
+from wapiz.messages.views import to_out
+from wapiz.schemas import ApiInput
+
+DEVICE_NOT_LOGGED_IN = "device_not_logged_in"
+SCHEDULED = "scheduled"
+# Who owns a deviceId never changes; only deletion ends it, and the insert checks that.
+DEVICE_REF_CACHE_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRef:
+    id: uuid.UUID  # names the device in the device routes
+    device_id: uuid.UUID  # names it in message operations
+
+
+DeviceRefCache = TTLCache[tuple[uuid.UUID, uuid.UUID], DeviceRef]
+
+
+def due_at(send_at: datetime | None, now: datetime) -> datetime:
+    """When a message falls due: its schedule, or now (a time in the past is now)."""
+    return max(send_at, now) if send_at else now
+
+
+def request_hash(body: ApiInput, upload: IncomingFile | None = None) -> str:
+    """What identifies a request, for idempotency: its fields, a file by its digest."""
+    fields = body.model_dump(mode="json", exclude={"media", "file"})
+    media = getattr(body, "media", None)
+    data = upload.data if upload is not None else media.encode() if media else None
+    if data is not None:
+        fields["fileSha256"] = hashlib.sha256(data).hexdigest()
+    canonical = json.dumps(fields, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def take_in_file(body: MessageContent, upload: IncomingFile | None,
+                       settings: Settings) -> IncomingFile:
+    """The file a media message carries, however it was given."""
+    if upload is not None:
+        if len(upload.data) > settings.media_max_bytes:
+            raise media.too_large(settings)
+        return upload
+    if body.media is not None:
+        return media.from_base64(body.media, settings)
+    return await media.fetch(body.media_url or "", settings)
+
+
+def file_row(body: MessageContent, incoming: IncomingFile, user_id: uuid.UUID,
+             device_id: uuid.UUID) -> Media:
+    """A send's file as stored (the queue holds the bytes), its type checked against the
+    message's."""
+    mimetype = media.mimetype_of(body.type, incoming, body.mimetype)
+    return media.stored_file(incoming, mimetype, body.file_name, id=uuid.uuid4(),
+                             user_id=user_id, device_id=device_id, created_at=utc_now())
+
+
+def replay(earlier: Message, fingerprint: str | None) -> MessageOut:
+    """The first answer to a request sent again under the same idempotency key."""
+    if earlier.request_hash != fingerprint:
+        raise InvalidInput("Idempotency-Key sudah dipakai untuk permintaan yang berbeda")
+    return to_out(earlier)
+
+
+class SendService:
+    def __init__(self, database: Database, settings: Settings, user: Principal,
+                 statuses: StatusCache, device_refs: DeviceRefCache, intake: Intake) -> None:
+        self.database = database
+        self.settings = settings
+        self.user = user
+        self.statuses = statuses
+        self.device_refs = device_refs
+        self.intake = intake
+
+    async def send(self, body: MessageIn, idempotency_key: str | None,
+                   upload: IncomingFile | None = None) -> MessageOut:
+        """Queue a message; with an idempotency key, a retry gets the first answer back."""
+        fingerprint = request_hash(body, upload) if idempotency_key is not None else None
+        try:
+            send, waiting = await self._prepare(body, idempotency_key, fingerprint, upload)
+        except WapizError:
+            # A retry of a send accepted before gets its answer, whatever changed since (a
+            # URL that no longer works, a device now offline or deleted).
+            earlier = await self._earlier(idempotency_key)
+            if earlier is None:
+                raise
+            return replay(earlier, fingerprint)
+        accepted = await self.intake.accept(send)
+        if accepted.earlier:
+            return replay(accepted.message, fingerprint)
+        return to_out(accepted.message, waiting)
+
+    async def _prepare(self, body: MessageIn, idempotency_key: str | None,
+                       fingerprint: str | None, upload: IncomingFile | None
+                       ) -> tuple[Send, str | None]:
+        """The send's rows, checked; and why it will wait in the queue, if it will."""
+        incoming = None
+        if body.type in models.MEDIA_TYPES:
+            # Before anything else: a slow URL holds nothing up.
+            incoming = await take_in_file(body, upload, self.settings)
+        device = await self.device_refs.get_or_load(
+            (self.user.id, body.device_id), lambda: self._device_ref(body.device_id))
+        try:
+            to = recipient(body.to, self.settings.default_country_code)
+        except InvalidRecipient as exc:
+            raise InvalidInput(str(exc)) from None
+        status = await DeviceReader(self.database, self.settings, self.user,
+                                    self.statuses).status_of(device.id)
+        if not body.queue and not status.logged_in:
+            raise Conflict("Device belum terhubung ke WhatsApp")
+        content = await self._content(body, device.device_id, to.chat)
+        file = None
+        if incoming is not None:
+            file = file_row(body, incoming, self.user.id, device.device_id)
+            content["media"] = file.describe()
+        now = utc_now()
+        send_at = due_at(body.send_at, now)
+        row = outbound_row(
+            id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id, chat=to.chat,
+            peer=to.phone, type=body.type, body=content, text=body.text, created_at=now,
+            send_at=send_at, media_id=file.id if file else None,
+            idempotency_key=idempotency_key, request_hash=fingerprint)
+        waiting = SCHEDULED if send_at > now else (
+            None if status.logged_in else DEVICE_NOT_LOGGED_IN)
+        return Send(row, column_values(file) if file else None), waiting
+
+    async def _device_ref(self, device_id: uuid.UUID) -> DeviceRef:
+        async with self.database.session_scope() as session:
+            device = await MessageRepository(session, self.user.id).device(device_id)
+        if device is None:  # raised, so not remembered: a device made a moment later works
+            raise NotFound(DEVICE_NOT_FOUND)
+        return DeviceRef(device.id, device.device_id)
+
+    async def _earlier(self, idempotency_key: str | None) -> Message | None:
+        if idempotency_key is None:
+            return None
+        async with self.database.session_scope() as session:
+            return await MessageRepository(session, self.user.id).by_idempotency_key(
+                idempotency_key)
+
+    async def _content(self, body: MessageIn, device_id: uuid.UUID, chat: str
+                       ) -> dict[str, Any]:
+        """What the message carries; the messages it refers to are looked up (one short
+        read, only when it refers to any)."""
+        content = body.content()
+        if body.reaction is not None or body.vote is not None or body.quoted_message_id:
+            async with self.database.session_scope() as session:
+                messages = MessageRepository(session, self.user.id)
+                if body.reaction is not None:
+                    content["targetWaMessageId"] = await _target_wa_id(
+                        messages, body.reaction.message_id)
+                if body.vote is not None:
+                    content = await _vote(messages, body.vote, device_id, chat)
+                if body.quoted_message_id is not None:
+                    content["quotedWaMessageId"] = await _target_wa_id(
+                        messages, body.quoted_message_id)
+        if body.mentions:
+            try:
+                content["mentions"] = [recipient(m, self.settings.default_country_code).chat
+                                       for m in body.mentions]
+            except InvalidRecipient as exc:
+                raise InvalidInput(f"mentions: {exc}") from None
+        return content
+
+
+def outbound_row(**values: Any) -> dict[str, Any]:
+    """A queued outbound message's columns: the WhatsApp id is chosen now, so a resend after
+    a crash carries the same one."""
+    return {column.key: None for column in Message.__table__.columns} | {
+        "direction": models.OUTBOUND, "status": models.QUEUED, "attempts": 0,
+        "wa_message_id": new_message_id()} | values
+
+
+async def _target_wa_id(messages: MessageRepository, message_id: uuid.UUID) -> str:
+    target = await messages.get(message_id)
+    if target is None or target.wa_message_id is None:
+        raise InvalidInput(f"message {message_id} not found, or not sent yet")
+    return target.wa_message_id
+
+
+async def _vote(messages: MessageRepository, vote: Vote, device_id: uuid.UUID,
+                chat: str) -> dict[str, Any]:
+    """A vote's body: the poll it is in (one of this device's chats) and the options."""
+    poll = await messages.get(vote.message_id)
+    if poll is None or poll.type != "poll" or poll.device_id != device_id:
+        raise InvalidInput(f"message {vote.message_id} is not a poll in this device's chats")
+    if poll.chat != chat:
+        raise InvalidInput(f"a vote goes to the poll's chat, {poll.chat}")
+    offered = (poll.body or {}).get("poll", {}).get("options", [])
+    unknown = [option for option in vote.options if option not in offered]
+    if unknown:
+        raise InvalidInput(f"the poll has no option {', '.join(map(repr, unknown))}")
+    sender = (poll.body or {}).get("sender", {}).get("jid")
+    return {"vote": {"options": vote.options, "pollId": str(poll.id)},
+            "targetWaMessageId": poll.wa_message_id,
+            "targetSender": sender if poll.direction == models.INBOUND else None}
