@@ -4,17 +4,15 @@ cutoff go with their attempts and events; pending and recent ones stay, whatever
 import asyncio
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.rows import opened, user_with_device
+from tests.rows import days_ago, delivery, opened, user_with_device
 from tests.support import Deployment
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.devices.models import Device
 from wapiz.webhooks.models import (
     FAILED,
     PENDING,
@@ -23,36 +21,11 @@ from wapiz.webhooks.models import (
     WebhookDelivery,
     WebhookEvent,
 )
-from wapiz.webhooks.outbox import new_event_id
 from wapiz.webhooks.tasks import prune_deliveries
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
-NOW = utc_now()
-CUTOFF = NOW - timedelta(days=30)
-
-
-def days_ago(days: float) -> datetime:
-    return NOW - timedelta(days=days)
-
-
-async def delivery(db: AsyncSession, device: Device, status: str, *, created: datetime,
-                   finished: datetime | None, attempts: int) -> uuid.UUID:
-    """An event and its delivery, with `attempts` logged attempts."""
-    event = WebhookEvent(id=new_event_id(), device_id=device.id, type="message.received",
-                         body="{}", created_at=created)
-    db.add(event)
-    await db.flush()
-    row = WebhookDelivery(id=uuid.uuid4(), event_seq=event.seq, device_id=device.id,
-                          status=status, attempts=attempts, retries=0, created_at=created,
-                          finished_at=finished,
-                          next_attempt_at=created if status == PENDING else None)
-    db.add(row)
-    await db.flush()
-    db.add_all(WebhookAttempt(delivery_id=row.id, attempted_at=created, status_code=500,
-                              duration_ms=5) for _ in range(attempts))
-    await db.flush()
-    return row.id
+CUTOFF = utc_now() - timedelta(days=30)
 
 
 async def what_is_left(database: Database) -> tuple[set[uuid.UUID], Counter[uuid.UUID], int]:
@@ -64,12 +37,6 @@ async def what_is_left(database: Database) -> tuple[set[uuid.UUID], Counter[uuid
             select(WebhookEvent.seq).where(WebhookEvent.seq.not_in(
                 select(WebhookDelivery.event_seq))))))
     return deliveries, attempts, orphans
-
-
-@pytest.fixture
-def migrated(deployment: Deployment) -> Deployment:
-    deployment.migrate()
-    return deployment
 
 
 async def test_old_finished_deliveries_go_with_their_attempts_and_events(
