@@ -33,6 +33,13 @@ def deployment(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     yield from _deployment(backend, tmp_path_factory)
 
 
+@pytest.fixture
+def migrated(deployment: Deployment) -> Deployment:
+    """`deployment`, its database migrated (for tests that work on its rows directly)."""
+    deployment.migrate()
+    return deployment
+
+
 @pytest.fixture(scope="module")
 def shared_deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory

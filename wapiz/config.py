@@ -76,6 +76,15 @@ class Settings(BaseSettings):
         description="Seconds before each retry of a failed webhook delivery (±20 % "
         "jitter), after an immediate first attempt, as JSON.",
     )
+    # Bounded above so that "now minus the retention" is always a date.
+    webhook_retention_days: int = Field(
+        30, ge=1, le=36500, description="Days a finished webhook delivery (succeeded or "
+        "failed) and its attempt log are kept after it finished.",
+    )
+    media_retention_days: int = Field(
+        30, ge=0, le=36500, description="Days the bytes of a message's file are kept (0: for "
+        "ever); its description stays. A file a queued message still needs is always kept.",
+    )
     watchdog_seconds: float = Field(
         300.0, gt=0, description="Silence after which a session is probed, then reconnected."
     )

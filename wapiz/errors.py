@@ -39,6 +39,13 @@ class Conflict(WapizError):
     message = "Konflik"
 
 
+class Gone(WapizError):
+    """It was here, and was deleted on purpose (retention): asking again will not help."""
+
+    status_code = 410
+    message = "Sudah dihapus"
+
+
 class PayloadTooLarge(WapizError):
     status_code = 413
     message = "Data terlalu besar"

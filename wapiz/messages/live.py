@@ -18,7 +18,14 @@ from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.requests import DOWNLOAD_MEDIA, MARK_READ, RequestFailed, ask_session
 from wapiz.devices.status import current_status
-from wapiz.errors import BadGateway, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable
+from wapiz.errors import (
+    BadGateway,
+    Conflict,
+    Gone,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
 from wapiz.messages.repository import MessageRepository
@@ -87,12 +94,17 @@ class LiveMessages:
 
     async def file(self, raw_id: str) -> Media:
         """The message's file with its bytes; an inbound one is downloaded through the
-        device's session the first time."""
+        device's session the first time. Gone once retention dropped its bytes."""
         message, file = await self._load(raw_id)
         if file is None:
             raise NotFound(NO_FILE)
         if file.data is not None:
             return file
+        if file.bytes_dropped_at is not None:
+            days = self.settings.media_retention_days
+            # 0 (kept for ever) now may follow a drop under an earlier setting.
+            raise Gone(f"File sudah dihapus (lebih dari {days} hari)" if days
+                       else "File sudah dihapus")
         if file.ref is None:
             raise NotFound("File ini tidak tersedia lagi")
         if file.size is not None and file.size > self.settings.media_max_bytes:

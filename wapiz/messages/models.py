@@ -54,9 +54,14 @@ class Media(Base):
     """A file a message carries. Outbound, its bytes are stored when the send is accepted
     (a batch's messages share one row). Inbound, the engine's reference to download it is
     stored with the message; the bytes are fetched through the device's session when first
-    asked for, and kept."""
+    asked for, and kept. After WAPIZ_MEDIA_RETENTION_DAYS the bytes and the reference are
+    dropped (messages/tasks.py); the description stays."""
 
     __tablename__ = "media"
+    __table_args__ = (
+        # Retention's question: files still holding their bytes, by age.
+        Index("ix_media_retention", "bytes_dropped_at", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -72,6 +77,8 @@ class Media(Base):
     ref: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # When retention dropped `data` and `ref`: a download is then 410, not 404.
+    bytes_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     def describe(self) -> dict[str, Any]:
         """What its message's body keeps of it (and the API shows)."""

@@ -179,7 +179,7 @@ async def mark_read(id: str, live: Live) -> MessageOut:
 @router.get(
     "/{id}/media",
     response_class=Response,
-    responses={**error_responses(401, 404, 409, 413, 502, 503),
+    responses={**error_responses(401, 404, 409, 410, 413, 502, 503),
                200: {"content": {"application/octet-stream": {}},
                      "description": "The file, with its type and name."}},
     summary="Download a message's file (an inbound one is fetched from WhatsApp once)",

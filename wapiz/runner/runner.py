@@ -7,6 +7,7 @@ out by the device's session. On shutdown every session is stopped (keys kept) an
 lease handed back, so the next runner resumes them at once; after a crash the leases simply
 expire and another runner takes over. An engine that leaks per connection asks for its
 process to be replaced: the runner then stops the same way and exits with RECYCLE_EXIT.
+Every runner also prunes old rows now and then (runner/retention.py).
 """
 
 import asyncio
@@ -31,6 +32,7 @@ from wapiz.engines import create_engine
 from wapiz.engines.base import Engine, EngineError
 from wapiz.messages.queue import devices_with_due
 from wapiz.runner.repository import DeviceStart, Lease, LeaseRepository
+from wapiz.runner.retention import prune_forever
 from wapiz.runner.sender import DeviceMessages
 from wapiz.runner.worker import DeviceWorker
 from wapiz.webhooks import outbox
@@ -77,6 +79,7 @@ class Runner:
             asyncio.create_task(self._serve_requests(), name="device-requests"),
             asyncio.create_task(self._wake_senders(), name="sender-wake"),
             asyncio.create_task(self.dispatcher.run(), name="webhook-dispatcher"),
+            asyncio.create_task(prune_forever(self.settings, self.database), name="retention"),
         ]
         code = 0
         try:

@@ -69,6 +69,8 @@ class WebhookDelivery(Base):
         # The dispatcher's question: which deliveries of a device are due, in event order.
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_device", "device_id", "status", "event_seq"),
+        # Retention's question: which finished deliveries finished before a time.
+        Index("ix_webhook_deliveries_finished", "status", "finished_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

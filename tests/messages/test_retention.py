@@ -1,0 +1,145 @@
+"""Media retention: against a real, migrated database, the bytes of old files go and their
+rows stay, while files a message still waits to send with are kept; over HTTP, a file whose
+bytes went is a 410."""
+
+import asyncio
+import base64
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.messages.parties import inbox, linked_party, message, send, unique_phone
+from tests.rows import SHA256, carrying, days_ago, media_file, opened, user_with_device
+from tests.support import Api, Deployment, wait_until
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.messages import models
+from wapiz.messages.models import Media, Message
+from wapiz.messages.tasks import drop_media_bytes
+from wapiz.runner.retention import prune_once
+
+pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+NOW = utc_now()
+CUTOFF = NOW - timedelta(days=30)
+
+
+async def files_by_id(session: AsyncSession) -> dict[uuid.UUID, Media]:
+    return {row.id: row for row in await session.scalars(select(Media))}
+
+
+async def test_old_files_lose_their_bytes_and_keep_their_description(
+        migrated: Deployment) -> None:
+    async with opened(migrated) as database:
+        async with database.session_scope() as db:
+            device = await user_with_device(db, days_ago(90))
+            sent_long_ago = await media_file(db, device, days_ago(40), data=b"a" * 100)
+            await carrying(db, device, sent_long_ago, models.READ, created=days_ago(40),
+                           sent=days_ago(40))
+            downloaded = await media_file(db, device, days_ago(31), data=b"b" * 200, ref=b"ref-1")
+            await carrying(db, device, downloaded, models.RECEIVED, created=days_ago(31))
+            never_downloaded = await media_file(db, device, days_ago(35), data=None, ref=b"ref-2")
+            await carrying(db, device, never_downloaded, models.RECEIVED, created=days_ago(35))
+            batch_done = await media_file(db, device, days_ago(45), data=b"c" * 300)
+            for status in (models.DELIVERED, models.FAILED, models.CANCELLED):
+                await carrying(db, device, batch_done, status, created=days_ago(45),
+                               sent=days_ago(44) if status == models.DELIVERED else None)
+            unused = await media_file(db, device, days_ago(50), data=b"d" * 400)  # its message went
+            dropped = {sent_long_ago: 100, downloaded: 205, never_downloaded: 5,
+                       batch_done: 300, unused: 400}
+
+            recent = await media_file(db, device, days_ago(5), data=b"e" * 10)
+            await carrying(db, device, recent, models.DELIVERED, created=days_ago(5),
+                           sent=days_ago(5))
+            # Accepted long ago, scheduled far ahead: still waiting, so kept however old.
+            scheduled = await media_file(db, device, days_ago(60), data=b"f" * 10)
+            await carrying(db, device, scheduled, models.QUEUED, created=days_ago(60),
+                           send_at=NOW + timedelta(days=30))
+            in_flight = await media_file(db, device, days_ago(40), data=b"g" * 10)
+            await carrying(db, device, in_flight, models.SENDING, created=days_ago(40))
+            # A bulk batch shares one file: one message still queued keeps it for all.
+            batch_waiting = await media_file(db, device, days_ago(40), data=b"h" * 10)
+            for status in (models.SENT, models.SENT, models.QUEUED):
+                await carrying(db, device, batch_waiting, status, created=days_ago(40),
+                               sent=days_ago(40) if status == models.SENT else None)
+            # Scheduled long ago and sent lately: kept for the retention from its send.
+            sent_lately = await media_file(db, device, days_ago(45), data=b"i" * 10)
+            await carrying(db, device, sent_lately, models.DELIVERED, created=days_ago(45),
+                           sent=days_ago(2))
+            kept = {recent, scheduled, in_flight, batch_waiting, sent_lately}
+
+        # Small batches (3 files, or fewer past 400 bytes) to go through several.
+        went = await drop_media_bytes(database, CUTOFF, batch_size=3, batch_bytes=400)
+
+        assert went == Counter(files=5, bytes=sum(dropped.values()))
+        async with database.session_scope() as db:
+            rows = await files_by_id(db)
+        assert set(rows) == set(dropped) | kept  # every row is still there
+        for media_id in dropped:
+            row = rows[media_id]
+            assert row.data is None and row.ref is None and row.bytes_dropped_at is not None
+            assert (row.mimetype, row.file_name, row.sha256) == ("application/pdf",
+                                                                 "faktur.pdf", SHA256)
+        for media_id in kept:
+            assert rows[media_id].data is not None and rows[media_id].bytes_dropped_at is None
+        assert rows[sent_long_ago].size == 100  # the description keeps the size it had
+        # Dropped once: a second pass (the next, or another runner's) has nothing to do.
+        assert await drop_media_bytes(database, CUTOFF) == Counter()
+
+
+async def test_runners_dropping_at_once_drop_every_file_once(migrated: Deployment) -> None:
+    async with opened(migrated, "runner-a") as database, opened(migrated, "runner-b") as other:
+        async with database.session_scope() as db:
+            device = await user_with_device(db, days_ago(90))
+            for n in range(40):
+                media_id = await media_file(db, device, days_ago(40 + n / 100), data=b"x" * 10)
+                await carrying(db, device, media_id, models.DELIVERED, created=days_ago(40),
+                               sent=days_ago(40))
+        counts = await asyncio.gather(drop_media_bytes(database, CUTOFF, batch_size=3),
+                                      drop_media_bytes(other, CUTOFF, batch_size=3))
+        assert sum(counts, Counter()) == Counter(files=40, bytes=400)
+
+
+async def test_a_file_whose_bytes_went_is_gone_over_http(deployment: Deployment) -> None:
+    server = deployment.serve(media_retention_days="30")
+    api = Api(server.url)
+    try:
+        alice, bob = linked_party(api, unique_phone()), linked_party(api, unique_phone())
+        sent = send(api, alice, to=bob.phone, type="document", fileName="faktur.pdf",
+                    media=base64.b64encode(b"%PDF-1.4 faktur").decode(), text="Fakturnya")
+        wait_until(lambda: message(api, alice, sent["id"])["status"] == "delivered",
+                   timeout=15)
+        [received] = wait_until(lambda: inbox(api, bob), timeout=15)
+        urls = {alice.token: f"/api/messages/{sent['id']}/media",
+                bob.token: f"/api/messages/{received['id']}/media"}
+        for token, url in urls.items():  # bob's is downloaded through his session, and kept
+            assert api.http.get(url, headers=api.auth(token)).content == b"%PDF-1.4 faktur"
+
+        # Forty days pass for these two devices' messages and files.
+        async with opened(deployment) as database:
+            async with database.session_scope() as db:
+                keys = [uuid.UUID(party.device["deviceId"]) for party in (alice, bob)]
+                await db.execute(update(Message).where(Message.device_id.in_(keys))
+                                 .values(created_at=days_ago(40)))
+                await db.execute(update(Message).where(Message.device_id.in_(keys),
+                                                       Message.sent_at.is_not(None))
+                                 .values(sent_at=days_ago(40)))
+                await db.execute(update(Media).where(Media.device_id.in_(keys))
+                                 .values(created_at=days_ago(40)))
+            await prune_once(Settings(database_url=deployment.database_url,
+                                      data_dir=deployment.data_dir, media_retention_days=30),
+                             database, utc_now())
+
+        for token, url in urls.items():
+            answer = api.http.get(url, headers=api.auth(token))
+            assert answer.status_code == 410
+            assert answer.json() == {"error": "File sudah dihapus (lebih dari 30 hari)"}
+        # The message still describes its file.
+        media = message(api, bob, received["id"])["media"]
+        assert (media["fileName"], media["size"]) == ("faktur.pdf", len(b"%PDF-1.4 faktur"))
+    finally:
+        api.close()
