@@ -160,8 +160,10 @@ class SendQueue:
             select(Media).where(Media.id == media_id, Media.device_id == self.device_id))
 
     async def keep_download(self, media_id: uuid.UUID, data: bytes) -> None:
+        # Not onto a file whose bytes retention dropped while it was being downloaded.
         await self.session.execute(
-            update(Media).where(Media.id == media_id, Media.device_id == self.device_id)
+            update(Media).where(Media.id == media_id, Media.device_id == self.device_id,
+                                Media.bytes_dropped_at.is_(None))
             .values(data=data, size=len(data)))
 
     async def sent(self, message: Message, wa_message_id: str, at: datetime) -> bool:
