@@ -9,8 +9,7 @@ from pydantic.alias_generators import to_camel
 
 def format_timestamp(value: datetime) -> str:
     """ISO-8601 UTC with milliseconds and `Z`, as the seed shows: 2024-01-01T00:00:00.000Z."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 Timestamp = Annotated[

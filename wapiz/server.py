@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from wapiz import loop
 from wapiz.app import create_app
 from wapiz.config import Settings
 from wapiz.db.database import Database
@@ -41,9 +42,8 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
         server.should_exit = True
         stop.set()
 
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, request_stop)
+        asyncio.get_running_loop().add_signal_handler(sig, request_stop)
     database = Database(settings, "wapiz-supervisor", pool_size=1) if with_runner else None
     supervisor = (
         asyncio.create_task(RunnerSupervisor(settings, database).run(stop)) if database else None
@@ -73,4 +73,4 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
 
 
 def serve(settings: Settings, with_runner: bool = True) -> None:
-    asyncio.run(_serve(settings, with_runner))
+    loop.run(_serve(settings, with_runner))

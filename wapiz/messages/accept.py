@@ -116,9 +116,9 @@ class SendService:
                 raise
             return replay(earlier, fingerprint)
         accepted = await self.intake.accept(send)
-        if accepted.earlier:
-            return replay(accepted.message, fingerprint)
-        return to_out(accepted.message, waiting)
+        if isinstance(accepted, Message):  # sent before under the same key
+            return replay(accepted, fingerprint)
+        return to_out(accepted, waiting)
 
     async def _prepare(self, body: MessageIn, idempotency_key: str | None,
                        fingerprint: str | None, upload: IncomingFile | None

@@ -17,6 +17,7 @@ from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.errors import NotFound
 from wapiz.messages.models import Message
 from wapiz.messages.repository import earlier_sends, insert_accepted
+from wapiz.messages.views import InsertedRow
 
 MAX_GROUP = 500
 
@@ -29,10 +30,9 @@ class Send:
     file: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class Accepted:
-    message: Message
-    earlier: bool  # a send accepted before under the same idempotency key (not this one)
+# What became of a send: its row as inserted, or the send accepted before under the same
+# idempotency key (as stored).
+Accepted = InsertedRow | Message
 
 
 class Intake:
@@ -55,9 +55,9 @@ class Intake:
         results: list[Accepted | Exception] = []
         for row in rows:
             if row["id"] in inserted:
-                results.append(Accepted(Message(**row), earlier=False))
+                results.append(InsertedRow(**row))
             elif (found := earlier.get((row["user_id"], row["idempotency_key"]))) is not None:
-                results.append(Accepted(found, earlier=True))
+                results.append(found)
             else:  # deleted since the request looked it up
                 results.append(NotFound(DEVICE_NOT_FOUND))
         return results

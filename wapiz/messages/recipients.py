@@ -4,6 +4,7 @@ Indonesian habits first: a number starting with 0 is read in the default country
 (`WAPIZ_DEFAULT_COUNTRY_CODE`, 62). Every form becomes the WhatsApp id of the number.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ class Recipient:
     phone: str | None  # digits, for a person
 
 
+@functools.lru_cache(maxsize=65536)  # parsing a number costs more than the rest of a send
 def recipient(raw: str, default_country_code: str) -> Recipient:
     text = raw.strip()
     if text.endswith("@" + GROUP_SERVER):

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, 
 from pydantic import Field
 
 from wapiz.accounts.deps import CurrentUser
+from wapiz.accounts.principal import Principal
 from wapiz.deps import SessionDep
 from wapiz.messages import media
 from wapiz.messages.accept import SendService
@@ -45,14 +46,12 @@ async def message_service(request: Request, user: CurrentUser,
 Messages = Annotated[MessageService, Depends(message_service)]
 
 
-async def send_service(request: Request, user: CurrentUser) -> SendService:
-    """Sends need no request transaction: the process's intake commits them in groups."""
+def sends_for(request: Request, user: Principal) -> SendService:
+    """Sends need no request transaction: the process's intake commits them in groups.
+    Built in the route rather than by a dependency: each dependency costs a send a little."""
     state = request.app.state
     return SendService(state.database, state.settings, user, state.status_cache,
                        state.device_refs, state.intake)
-
-
-Sends = Annotated[SendService, Depends(send_service)]
 
 
 async def bulk_service(request: Request, user: CurrentUser, session: SessionDep) -> BulkService:
@@ -89,10 +88,9 @@ IdempotencyKey = Annotated[str | None, Header(max_length=255, description=(
     responses=error_responses(401, 404, 409, 413),
     summary="Send a message: accepted into the device's durable queue",
 )
-async def send_message(
-    body: MessageIn, sends: Sends, idempotency_key: IdempotencyKey = None
-) -> MessageOut:
-    return await sends.send(body, idempotency_key)
+async def send_message(body: MessageIn, user: CurrentUser, request: Request,
+                       idempotency_key: IdempotencyKey = None) -> MessageOut:
+    return await sends_for(request, user).send(body, idempotency_key)
 
 
 @router.post(
@@ -102,7 +100,9 @@ async def send_message(
     summary="Send a file as multipart/form-data: the same fields as a send, and `file`",
 )
 async def send_upload(body: Annotated[MessageUpload, Form(media_type="multipart/form-data")],
-                      sends: Sends, idempotency_key: IdempotencyKey = None) -> MessageOut:
+                      user: CurrentUser, request: Request,
+                      idempotency_key: IdempotencyKey = None) -> MessageOut:
+    sends = sends_for(request, user)
     upload = body.file
     if upload.size is not None and upload.size > sends.settings.media_max_bytes:
         raise media.too_large(sends.settings)
