@@ -1,5 +1,7 @@
 """Messages end to end on the sandbox: two users' devices talk to each other over HTTP."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -8,6 +10,7 @@ import pytest
 from tests.messages.parties import (
     Party,
     inbox,
+    inbox_all,
     linked_party,
     message,
     send,
@@ -92,6 +95,48 @@ def test_an_idempotent_retry_sends_once(api: Api, pair: tuple[Party, Party]) -> 
     mine = api.http.post("/api/messages", json={**body, "deviceId": carol.device["deviceId"]},
                          headers={**api.auth(carol.token), "Idempotency-Key": "order-42"})
     assert mine.status_code == 202 and mine.json()["id"] != first.json()["id"]
+
+
+def test_concurrent_retries_under_one_key_send_once(api: Api,
+                                                    pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    body = {"deviceId": alice.device["deviceId"], "to": bob.phone, "text": "Serentak"}
+    headers = {**api.auth(alice.token), "Idempotency-Key": "order-race"}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: api.http.post("/api/messages", json=body,
+                                                        headers=headers), range(16)))
+    assert {answer.status_code for answer in answers} == {202}
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    wait_until(lambda: inbox(api, bob), timeout=15)
+    time.sleep(1)
+    assert [m["text"] for m in inbox(api, bob)] == ["Serentak"]
+
+
+def test_many_sends_at_once_are_each_accepted_and_sent(api: Api,
+                                                       pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    texts = [f"pesan {n}" for n in range(60)]
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda text: api.http.post(
+            "/api/messages", json={"deviceId": alice.device["deviceId"], "to": bob.phone,
+                                   "text": text}, headers=api.auth(alice.token)), texts))
+    assert [answer.status_code for answer in answers] == [202] * len(texts)
+    assert len({answer.json()["id"] for answer in answers}) == len(texts)
+    wait_until(lambda: len(inbox_all(api, bob)) == len(texts), timeout=30)
+    assert sorted(m["text"] for m in inbox_all(api, bob)) == sorted(texts)
+
+
+def test_a_deleted_device_takes_no_more_sends(api: Api, pair: tuple[Party, Party]) -> None:
+    alice, bob = pair
+    body = {"deviceId": alice.device["deviceId"], "to": bob.phone, "text": "sebelum"}
+    assert api.http.post("/api/messages", json=body,
+                         headers=api.auth(alice.token)).status_code == 202
+    deleted = api.http.delete(f"/api/devices/{alice.device['id']}", headers=api.auth(alice.token))
+    assert deleted.status_code == 200
+    after = api.http.post("/api/messages", json={**body, "text": "sesudah"},
+                          headers=api.auth(alice.token))
+    assert after.status_code == 404
+    assert after.json() == {"error": "Device tidak ditemukan"}
 
 
 def test_bad_requests(api: Api, pair: tuple[Party, Party]) -> None:
