@@ -9,15 +9,15 @@ import os
 import signal
 import sys
 
+from wapiz import loop
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.runner.supervisor import CONFIG_ERROR_EXIT, RunnerSupervisor
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
 
 
 def supervise_runner(settings: Settings) -> None:
@@ -33,7 +33,7 @@ def supervise_runner(settings: Settings) -> None:
             await database.dispose()
         return stop.is_set()
 
-    if not asyncio.run(main()):  # the supervisor gave up: the runner cannot start
+    if not loop.run(main()):  # the supervisor gave up: the runner cannot start
         raise SystemExit(CONFIG_ERROR_EXIT)
 
 
@@ -50,7 +50,7 @@ def run_runner_process(settings: Settings, identity: str, parent_pid: int | None
         _stop_on_signals(stop)
         return await run_runner(settings, stop, identity)
 
-    code = asyncio.run(main())
+    code = loop.run(main())
     # Leases are handed back and state is written. An engine's threads may still sit in a
     # Go call (a dial that has not timed out yet): exit without waiting for them.
     logging.shutdown()
