@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import DeviceRequest
@@ -50,6 +51,7 @@ class DeviceRequests:
                                 expires_at=expires_at)
         self.session.add(request)
         await self.session.flush()
+        await wakeups.announce(self.session, wakeups.DEVICE_REQUESTS)
         return request.id
 
     async def take_answer(self, request_id: uuid.UUID) -> DeviceRequest | None:

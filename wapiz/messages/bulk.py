@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
@@ -110,6 +111,7 @@ class BulkService:
                 raise Conflict("Permintaan yang sama sedang diproses, coba lagi")
             return await self._replay(earlier, fingerprint)
         await self.session.execute(insert(Message), rows)
+        await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
         return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
                        message_ids=[row["id"] for row in rows],
                        first_send_at=rows[0]["send_at"], last_send_at=rows[-1]["send_at"])

@@ -11,6 +11,7 @@ device is still live and its idempotency key is new (repository.insert_accepted)
 from dataclasses import dataclass
 from typing import Any
 
+from wapiz.db import wakeups
 from wapiz.db.database import Database
 from wapiz.db.groups import GroupCommit
 from wapiz.devices.reader import DEVICE_NOT_FOUND
@@ -49,6 +50,8 @@ class Intake:
         async with self.database.session_scope() as session:
             inserted = await insert_accepted(
                 session, rows, [send.file for send in sends if send.file is not None])
+            if inserted:
+                await wakeups.announce(session, wakeups.DUE_MESSAGES)
             earlier = await earlier_sends(session, [
                 (row["user_id"], row["idempotency_key"]) for row in rows
                 if row["id"] not in inserted and row["idempotency_key"] is not None])

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
@@ -107,4 +108,5 @@ class MessageService:
             body={"targetId": str(target.id), "targetWaMessageId": target.wa_message_id},
             created_at=now, send_at=now)
         await self.messages.add(message)
+        await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
         return to_out(message)

@@ -24,9 +24,11 @@ from typing import Any
 
 import wapiz.db.models  # noqa: F401  (every table: rows we insert name others by FK)
 from wapiz.config import Settings
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.schema import require_current_schema
+from wapiz.db.wakeups import Listener
 from wapiz.devices.requests import DeviceRequests
 from wapiz.engines import create_engine
 from wapiz.engines.base import Engine, EngineError
@@ -46,7 +48,8 @@ SHUTDOWN_TIMEOUT_S = 5.0
 RENEW_RETRY_S = 0.5
 REQUEST_POLL_S = 0.2
 WAKE_POLL_S = 0.02
-EXPIRED_REQUESTS_EVERY = 50  # polls (about 10 s): the clean-up takes SQLite's write lock
+SAFETY_POLL_S = 1.0  # how often to look anyway while announcements are heard
+EXPIRED_REQUESTS_EVERY_S = 10.0  # the clean-up takes SQLite's write lock
 MAX_DEVICES = 1000
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
 
@@ -68,7 +71,8 @@ class Runner:
         self.workers: dict[uuid.UUID, DeviceWorker] = {}
         self._requests_in_flight: set[uuid.UUID] = set()
         self._request_tasks: set[asyncio.Task[None]] = set()
-        self.dispatcher = Dispatcher(settings, database, self.identity)
+        self.wakeups = Listener(database.engine)
+        self.dispatcher = Dispatcher(settings, database, self.identity, self.wakeups)
 
     async def run(self, stop: asyncio.Event) -> int:
         """Run until `stop`; the exit code: 0, or RECYCLE_EXIT when the engine asked."""
@@ -76,6 +80,7 @@ class Runner:
         await self.engine.open()
         background = [
             asyncio.create_task(self._renew_forever(), name="lease-renewer"),
+            asyncio.create_task(self.wakeups.run(), name="wake-ups"),
             asyncio.create_task(self._serve_requests(), name="device-requests"),
             asyncio.create_task(self._wake_senders(), name="sender-wake"),
             asyncio.create_task(self.dispatcher.run(), name="webhook-dispatcher"),
@@ -191,8 +196,9 @@ class Runner:
         log.info("runner %s: removed deleted device %s", self.identity, device_id)
 
     async def _wake_senders(self) -> None:
-        """Wake the senders of devices with a message due: one read for all of them every
-        few milliseconds, rather than a poll per device."""
+        """Wake the senders of devices with a message due: one read for all of them when
+        the API announces new messages, and every few milliseconds where it cannot
+        (db/wakeups.py), rather than a poll per device."""
         while True:
             try:
                 by_device = {worker.messages.device_id: worker.messages
@@ -205,17 +211,18 @@ class Runner:
             except Exception:
                 log.exception("could not look for due messages; retrying")
                 await asyncio.sleep(1)
-            await asyncio.sleep(WAKE_POLL_S)
+            await self.wakeups.wait(wakeups.DUE_MESSAGES, SAFETY_POLL_S, WAKE_POLL_S)
 
     async def _serve_requests(self) -> None:
         """Hand the API's requests for our devices to their sessions, each in a task."""
-        polls = 0
+        loop = asyncio.get_running_loop()
+        expired_checked = loop.time()
         while True:
-            polls += 1
             try:
                 async with self.database.session_scope() as db:
                     requests = DeviceRequests(db)
-                    if polls % EXPIRED_REQUESTS_EVERY == 0:
+                    if loop.time() - expired_checked >= EXPIRED_REQUESTS_EVERY_S:
+                        expired_checked = loop.time()
                         await requests.delete_expired(utc_now())
                     pending = await requests.pending_for(list(self.workers), utc_now())
                     taken = [(r.id, r.device_id, r.kind, dict(r.payload)) for r in pending
@@ -227,7 +234,7 @@ class Runner:
                     task.add_done_callback(self._request_tasks.discard)
             except Exception:
                 log.exception("could not read device requests; retrying")
-            await asyncio.sleep(REQUEST_POLL_S)
+            await self.wakeups.wait(wakeups.DEVICE_REQUESTS, SAFETY_POLL_S, REQUEST_POLL_S)
 
     async def _answer(self, request_id: uuid.UUID, device_id: uuid.UUID, kind: str,
                       payload: dict[str, Any]) -> None:

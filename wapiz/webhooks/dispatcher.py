@@ -22,8 +22,10 @@ from datetime import UTC, datetime
 import httpx
 
 from wapiz.config import Settings
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
+from wapiz.db.wakeups import Listener
 from wapiz.net import outbound_client
 from wapiz.webhooks.queue import DeliveryQueue, DeviceBatch, DueDelivery, Outcome
 from wapiz.webhooks.signing import signed_headers
@@ -31,6 +33,7 @@ from wapiz.webhooks.signing import signed_headers
 log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # also woken at once when this process writes an event
+SAFETY_POLL_S = 1.0  # while other processes' events are announced
 BATCH = 100
 CONCURRENT_DEVICES = 32
 KEEP_RESPONSE_BYTES = 2048
@@ -54,7 +57,8 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, database: Database, name: str) -> None:
+    def __init__(self, settings: Settings, database: Database, name: str,
+                 wake_ups: Listener | None = None) -> None:
         self.settings = settings
         self.database = database
         self.name = name
@@ -64,7 +68,9 @@ class Dispatcher:
         self.lease_s = self.timeout + 2 * RECORD_EVERY_S + 5
         self.client = outbound_client(settings.webhook_allow_private,
                                       httpx.Timeout(self.timeout))
-        self._woken = asyncio.Event()
+        # Events written elsewhere are announced (db/wakeups.py); this process's, by `wake`.
+        self.wake_ups = wake_ups or Listener(database.engine)
+        self._woken = self.wake_ups.heard(wakeups.WEBHOOKS)
         self._devices: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._device_woken: dict[uuid.UUID, asyncio.Event] = {}
 
@@ -83,8 +89,7 @@ class Dispatcher:
                     await self._start_due_devices()
                 except Exception:
                     log.exception("webhooks: could not look for due deliveries; retrying")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._woken.wait(), POLL_S)
+                await self.wake_ups.wait(wakeups.WEBHOOKS, SAFETY_POLL_S, POLL_S)
         finally:
             for task in self._devices.values():
                 task.cancel()

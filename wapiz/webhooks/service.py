@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, device_uuid
@@ -125,6 +126,7 @@ class WebhookService:
             {"id": str(device.id), "deviceId": str(device.device_id),
              "message": "Webhook WAPIZ berfungsi"}, device_key=device.id, always=True)
         assert written is not None  # a URL, and enabled: checked above
+        await wakeups.announce(self.session, wakeups.WEBHOOKS)
         return written
 
     async def deliveries(self, raw_id: str, status: str | None, cursor: str | None,
@@ -164,8 +166,12 @@ class WebhookService:
             raise NotFound(DELIVERY_NOT_FOUND)
         if not await self.webhooks.requeue(device.id, utc_now(), delivery_id=delivery_id):
             raise Conflict("Pengiriman ini masih menunggu dikirim")
+        await wakeups.announce(self.session, wakeups.WEBHOOKS)
         return await self.delivery(raw_id, raw_delivery_id)
 
     async def recover(self, raw_id: str, since: datetime) -> int:
         device = await self._sendable(raw_id)
-        return await self.webhooks.requeue(device.id, utc_now(), failed_since=since)
+        requeued = await self.webhooks.requeue(device.id, utc_now(), failed_since=since)
+        if requeued:
+            await wakeups.announce(self.session, wakeups.WEBHOOKS)
+        return requeued

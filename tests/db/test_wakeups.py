@@ -1,0 +1,49 @@
+"""Announcements reach listening runners at commit, and only then (PostgreSQL); SQLite's
+runners have no listener and poll."""
+
+import asyncio
+
+import pytest
+
+from tests.rows import opened
+from tests.support import Deployment
+from wapiz.db import wakeups
+from wapiz.db.wakeups import Listener
+
+pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+
+async def test_an_announcement_is_heard_when_its_transaction_commits(
+        migrated: Deployment, backend: str) -> None:
+    async with opened(migrated) as database:
+        listener = Listener(database.engine)
+        listening = asyncio.create_task(listener.run())
+        try:
+            if backend == "sqlite":
+                await listening  # nothing to listen to: its loops poll
+                assert not listener.live
+                return
+            deadline = asyncio.get_running_loop().time() + 10
+            while not listener.live:
+                assert asyncio.get_running_loop().time() < deadline, "never listening"
+                await asyncio.sleep(0.05)
+            for topic in wakeups.TOPICS:  # set once on connecting: what came before was missed
+                listener.heard(topic).clear()
+            heard = listener.heard(wakeups.DUE_MESSAGES)
+
+            with pytest.raises(RuntimeError):
+                async with database.session_scope() as session:
+                    await wakeups.announce(session, wakeups.DUE_MESSAGES)
+                    raise RuntimeError("rolled back")
+            await asyncio.sleep(0.3)
+            assert not heard.is_set()  # a change rolled back is not announced
+
+            async with database.session_scope() as session:
+                await wakeups.announce(session, wakeups.DUE_MESSAGES)
+                await asyncio.sleep(0.3)
+                assert not heard.is_set()  # not before the commit
+            await asyncio.wait_for(heard.wait(), 5)
+            assert not listener.heard(wakeups.WEBHOOKS).is_set()
+        finally:
+            listening.cancel()
+            await asyncio.gather(listening, return_exceptions=True)
