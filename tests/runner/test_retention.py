@@ -39,7 +39,7 @@ async def test_a_runner_prunes_soon_after_start(
         settings = Settings(database_url=migrated.database_url, data_dir=migrated.data_dir,
                             engine="sandbox", webhook_retention_days=30,
                             media_retention_days=30)
-        runner_database = Database(settings, "test-runner", take_turns=True)
+        runner_database = Database(settings, "test-runner")
         runner = Runner(settings, runner_database, create_engine(settings, runner_database))
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))

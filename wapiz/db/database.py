@@ -1,6 +1,5 @@
 """Engine and session factory for one process, on SQLite (WAL) or PostgreSQL."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from wapiz.config import Settings
+from wapiz.db.write_turns import take_turns
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -32,7 +32,8 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
 
     Connections come back to the pool with their transaction already ended (every unit of
     work commits or rolls back), so the pool's own reset-by-rollback would be a wasted round
-    trip on every checkin.
+    trip on every checkin. On SQLite, write transactions take turns with every other
+    process's (db/write_turns.py).
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -42,6 +43,7 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
             pool_reset_on_return=None,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        take_turns(engine, SQLITE_BUSY_TIMEOUT_S)
         return engine
     return create_async_engine(
         url,
@@ -54,40 +56,13 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
 
 
 class Database:
-    """One process's engine and session factory.
+    """One process's engine and session factory."""
 
-    `take_turns` (a runner on SQLite): this process's units of work run one at a time, in
-    the order they asked. SQLite has one writer at a time, and a connection that finds the
-    lock taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms) and tries again, with no
-    queue: under a steady stream of writes (a burst of inbound messages) another writer —
-    a lease renewal — can miss its chance for many seconds. A runner's units of work are
-    short and nearly all write, so waiting in a fair queue in Python costs little. A unit of
-    work opened inside another (in the same task) shares its turn; one must never wait, while
-    it holds its turn, for another task that needs one (`asyncio.wait_for` on Python 3.11
-    runs its coroutine in a task of its own), or both wait for ever.
-    """
-
-    def __init__(self, settings: Settings, application_name: str, pool_size: int = 10,
-                 take_turns: bool = False) -> None:
+    def __init__(self, settings: Settings, application_name: str, pool_size: int = 10) -> None:
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(settings.resolved_database_url, application_name, pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._turns = asyncio.Lock() if take_turns and settings.is_sqlite else None
-        self._turn_holder: asyncio.Task[object] | None = None
-
-    @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        task = asyncio.current_task()
-        if self._turns is None or self._turn_holder is task:
-            yield
-            return
-        async with self._turns:
-            self._turn_holder = task
-            try:
-                yield
-            finally:
-                self._turn_holder = None
 
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
@@ -96,18 +71,17 @@ class Database:
         A session that never began a transaction holds no connection: it is neither
         committed nor rolled back.
         """
-        async with self._turn():
-            session = self.sessionmaker()
-            try:
-                yield session
-                if session.in_transaction():
-                    await session.commit()
-            except BaseException:
-                if session.in_transaction():
-                    await session.rollback()
-                raise
-            finally:
-                await session.close()
+        session = self.sessionmaker()
+        try:
+            yield session
+            if session.in_transaction():
+                await session.commit()
+        except BaseException:
+            if session.in_transaction():
+                await session.rollback()
+            raise
+        finally:
+            await session.close()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -333,7 +333,7 @@ async def release_leases_of(database: Database, identity: str) -> None:
 
 
 async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | None = None) -> int:
-    database = Database(settings, "wapiz-runner", take_turns=True)
+    database = Database(settings, "wapiz-runner")
     try:
         await require_current_schema(database)
         engine = create_engine(settings, database)
