@@ -232,9 +232,17 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def link(self, token: str, device_id: str, phone: str = "6281234567890") -> dict:
-        response = self.http.post(f"/api/sandbox/devices/{device_id}/link",
-                                  json={"phone": phone}, headers=self.auth(token))
+    def link(self, token: str, device_id: str, phone: str = "6281234567890",
+             timeout: float = 30.0) -> dict:
+        """Scan the device's QR code with a sandbox phone. Until a runner has taken the device
+        there is no code (503 with Retry-After): like a person, wait and scan again."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.http.post(f"/api/sandbox/devices/{device_id}/link",
+                                      json={"phone": phone}, headers=self.auth(token))
+            if response.status_code != 503 or time.monotonic() >= deadline:
+                break
+            time.sleep(min(float(response.headers.get("Retry-After", 1)), 1.0))
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -1,6 +1,5 @@
 """QR codes: real PNGs that decode to the code the device shows, rotating like WhatsApp's."""
 
-import time
 
 from tests.support import Api, Deployment, db_rows, decode_qr, wait_until
 
@@ -46,16 +45,17 @@ def test_qr_rotates(deployment: Deployment) -> None:
     api = Api(server.url)
     token, _ = api.register()
     device = api.create_device(token)
-    seen = []
-    for _ in range(3):
+    seen: list[str] = []
+
+    def shows_the_current_code() -> str | None:
+        # The image may be a moment behind a rotation (answers are cached for 0.5 s).
         code = decode_qr(_qr(api, token, device["id"]))
-        # Fetched just before a rotation, the image may be one code behind: re-read then.
-        current = _current_code(deployment, device["id"])
-        if code != current:
-            code = decode_qr(_qr(api, token, device["id"]))
-        assert code == _current_code(deployment, device["id"])
+        return code if code == _current_code(deployment, device["id"]) else None
+
+    for _ in range(3):
+        code = wait_until(shows_the_current_code, timeout=10, interval=0.2)
         seen.append(code)
-        time.sleep(1.8)
+        wait_until(lambda: _current_code(deployment, device["id"]) not in seen, timeout=10)
     assert len(set(seen)) == 3
     # The identity part of the code stays; the reference rotates.
     assert len({code.split(",", 1)[1] for code in seen}) == 1
