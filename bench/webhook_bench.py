@@ -2,11 +2,13 @@
 
 For each database (SQLite always; PostgreSQL when reachable) it starts a real `wapiz serve`
 (sandbox engine) with a linked device whose webhook points at a local receiver
-(bench/receiver_app.py, a process of its own). It then has the simulated WhatsApp network
-carry a burst of messages to the device (written straight into the network's tables, as
-another sandbox phone's sends would be, so the API's own work is not what is measured), and
-reads, for every `message.received` delivery, the time from the event (the message's
-`createdAt`: when the runner stored the engine's event) to its arrival at the receiver.
+(bench/receiver_app.py, a process of its own). It stops the server, has the simulated
+WhatsApp network carry a burst of messages to the device (written straight into the
+network's tables, as another sandbox phone's sends would be, so the API's own work is not
+what is measured), starts the server again — the burst comes in at once, as a phone's
+offline messages do when it reconnects — and reads, for every `message.received` delivery,
+the time from the event (the message's `createdAt`: when the runner stored the engine's
+event) to its arrival at the receiver.
 The rate is the messages over the time from the first event to the last arrival.
 Beside it, in the same run: a bare loop of the same HTTP client (`wapiz.net.outbound_client`)
 posting the same signed bodies to the same receiver, one after another. The ratio of the
@@ -127,7 +129,12 @@ def measure(backend: str, events: int, samples: int) -> dict[str, float]:
                            json={"webhookUrl": receiver_url + "/hook",
                                  "events": ["message.received"]})
 
+            # The burst waits in the network while the device's runner is away (as messages
+            # wait on WhatsApp's servers for a phone that is offline), and comes in all at
+            # once when it is back: nothing else writes while it is stored and delivered.
+            server.stop()
             asyncio.run(carry(deployment, f"{bob.phone}@s.whatsapp.net", events))
+            server = deployment.serve(log_level="warning", webhook_allow_private="true")
             arrived: list[tuple[float, str]] = []
             deadline = time.monotonic() + 300
             while len({json.loads(b)["data"]["id"] for _, b in arrived}) < events:
