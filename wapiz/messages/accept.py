@@ -193,12 +193,15 @@ class SendService:
         return content
 
 
+# Every column of a message, so each row of a group insert binds the same parameters.
+_EVERY_COLUMN = dict.fromkeys(column.key for column in Message.__table__.columns)
+
+
 def outbound_row(**values: Any) -> dict[str, Any]:
     """A queued outbound message's columns: the WhatsApp id is chosen now, so a resend after
     a crash carries the same one."""
-    return {column.key: None for column in Message.__table__.columns} | {
-        "direction": models.OUTBOUND, "status": models.QUEUED, "attempts": 0,
-        "wa_message_id": new_message_id()} | values
+    return {**_EVERY_COLUMN, "direction": models.OUTBOUND, "status": models.QUEUED,
+            "attempts": 0, "wa_message_id": new_message_id(), **values}
 
 
 async def _target_wa_id(messages: MessageRepository, message_id: uuid.UUID) -> str:

@@ -1,6 +1,7 @@
 """Every query on messages: scoped to one user from its first line, or, for sends accepted
 in groups (messages/intake.py), to each row's own user."""
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.db.upsert import column_values, insert_for
+from wapiz.db.upsert import column_values, insert_for, insert_for_dialect
 from wapiz.devices.models import Device
 from wapiz.messages.models import CANCELLED, QUEUED, Media, Message
 
@@ -111,16 +112,18 @@ class MessageRepository:
         return (await self.session.scalars(statement)).all()
 
 
-def _accept_statement(session: AsyncSession) -> Insert:
+@functools.cache
+def _accept_statement(dialect: str) -> Insert:
     """One send's row, inserted only if its device is still the user's and not deleted, and
     its idempotency key is new for the user: all in the statement, so nothing can change in
-    between. Run as an executemany, one compiled statement for a whole group."""
+    between. Run as an executemany, one compiled statement for a whole group; built once per
+    database kind (building and keying a statement of this size costs more than running it)."""
     columns = Message.__table__.columns
     values = {column.key: bindparam(column.key, type_=column.type) for column in columns}
     device_live = exists().where(Device.device_id == values["device_id"],
                                  Device.user_id == values["user_id"],
                                  Device.deleted_at.is_(None))
-    return (insert_for(session, Message.__table__)
+    return (insert_for_dialect(dialect, Message.__table__)
             .from_select(list(values), select(*values.values()).where(device_live))
             .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
 
@@ -131,9 +134,12 @@ async def insert_accepted(session: AsyncSession, rows: list[dict[str, Any]],
     is left out if its device is gone or its idempotency key was used before."""
     if files:
         await session.execute(insert(Media.__table__), files)
-    await session.execute(_accept_statement(session), rows)
-    inserted = set(await session.scalars(
-        select(Message.id).where(Message.id.in_([row["id"] for row in rows]))))
+    dialect = session.get_bind().dialect
+    result = await session.execute(_accept_statement(dialect.name), rows)
+    ids = [row["id"] for row in rows]
+    if dialect.supports_sane_multi_rowcount and result.rowcount == len(rows):  # type: ignore[attr-defined]
+        return set(ids)  # all of them, as nearly always: nothing to look up
+    inserted = set(await session.scalars(select(Message.id).where(Message.id.in_(ids))))
     unused = [row["media_id"] for row in rows if row["id"] not in inserted and row["media_id"]]
     if unused:
         await session.execute(delete(Media).where(Media.id.in_(unused)))
