@@ -1,7 +1,8 @@
-"""Announcements reach listening runners at commit, and only then (PostgreSQL); SQLite's
-runners have no listener and poll."""
+"""Announcements reach listening runners at commit, and only then: through NOTIFY on
+PostgreSQL, through sockets beside the database file on SQLite."""
 
 import asyncio
+import socket
 
 import pytest
 
@@ -14,15 +15,11 @@ pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
 async def test_an_announcement_is_heard_when_its_transaction_commits(
-        migrated: Deployment, backend: str) -> None:
+        migrated: Deployment) -> None:
     async with opened(migrated) as database:
         listener = Listener(database.engine)
         listening = asyncio.create_task(listener.run())
         try:
-            if backend == "sqlite":
-                await listening  # nothing to listen to: its loops poll
-                assert not listener.live
-                return
             deadline = asyncio.get_running_loop().time() + 10
             while not listener.live:
                 assert asyncio.get_running_loop().time() < deadline, "never listening"
@@ -47,3 +44,20 @@ async def test_an_announcement_is_heard_when_its_transaction_commits(
         finally:
             listening.cancel()
             await asyncio.gather(listening, return_exceptions=True)
+
+
+async def test_a_socket_left_by_a_dead_process_is_dropped(migrated: Deployment,
+                                                          backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("sockets beside the database are SQLite's wake-ups")
+    async with opened(migrated) as database:
+        folder = wakeups.local_folder(database.engine.url)
+        assert folder is not None
+        folder.mkdir(exist_ok=True)
+        stale = folder / "999999-dead.sock"
+        left = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        left.bind(str(stale))
+        left.close()  # the process died without removing it
+        async with database.session_scope() as session:
+            await wakeups.announce(session, wakeups.WEBHOOKS)
+        assert not stale.exists()
