@@ -233,6 +233,29 @@ def test_a_sent_text_is_edited_then_revoked(api: Api, pair: tuple[Party, Party])
         assert answer.status_code == 409, answer.text
 
 
+def test_a_revoke_asked_for_twice_is_queued_once(api: Api) -> None:
+    alice, bob = linked_party(api, unique_phone()), linked_party(api, unique_phone())
+    original = send(api, alice, to=bob.phone, text="Salah kirim")
+    delivered(api, alice, original["id"])
+    # Slow pacing: the revoke waits in the queue while it is asked for again.
+    assert api.http.patch(f"/api/devices/{alice.device['id']}/settings",
+                          json={"minDelayMs": 60000, "maxDelayMs": 60000},
+                          headers=api.auth(alice.token)).status_code == 200
+    first, second = (api.http.delete(f"/api/messages/{original['id']}",
+                                     headers=api.auth(alice.token)) for _ in range(2))
+    assert first.status_code == second.status_code == 202, second.text
+    assert first.json()["type"] == "revoke" and first.json()["status"] == "queued"
+    assert second.json()["id"] == first.json()["id"]
+    listed = api.http.get("/api/messages", headers=api.auth(alice.token)).json()["items"]
+    assert [m["id"] for m in listed if m["type"] == "revoke"] == [first.json()["id"]]
+    # Still queued, the revoke itself can be cancelled; then a new one may be asked for.
+    cancelled = api.http.delete(f"/api/messages/{first.json()['id']}",
+                                headers=api.auth(alice.token))
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    third = api.http.delete(f"/api/messages/{original['id']}", headers=api.auth(alice.token))
+    assert third.status_code == 202 and third.json()["id"] != first.json()["id"]
+
+
 def test_a_queued_message_is_cancelled_not_revoked(api: Api, pair: tuple[Party, Party]) -> None:
     alice, bob = pair
     later = send(api, alice, to=bob.phone, text="nanti", sendAt="2099-01-01T00:00:00Z")

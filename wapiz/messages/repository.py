@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.upsert import column_values, insert_for, insert_for_dialect
 from wapiz.devices.models import Device
-from wapiz.messages.models import CANCELLED, QUEUED, Media, Message
+from wapiz.messages.models import CANCELLED, QUEUED, SENDING, Media, Message
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,21 @@ class MessageRepository:
             select(Device).where(Device.device_id == device_id, Device.user_id == self.user_id,
                                  Device.deleted_at.is_(None)))
 
-    async def get(self, message_id: uuid.UUID) -> Message | None:
+    async def get(self, message_id: uuid.UUID, lock: bool = False) -> Message | None:
+        """The user's message; `lock`: its row stays locked till the transaction ends
+        (PostgreSQL)."""
         statement = self._owned().where(Message.id == message_id)
+        if lock:
+            statement = statement.with_for_update()
         return await self.session.scalar(statement.execution_options(populate_existing=True))
+
+    async def action_waiting(self, target: Message, action: str) -> Message | None:
+        """An edit or revoke of `target` queued or being sent (the oldest)."""
+        return await self.session.scalar(
+            self._owned().where(Message.device_id == target.device_id,
+                                Message.status.in_((QUEUED, SENDING)), Message.type == action,
+                                Message.body["targetId"].as_string() == str(target.id))
+            .order_by(Message.created_at).limit(1))
 
     async def by_idempotency_key(self, key: str) -> Message | None:
         return await self.session.scalar(self._owned().where(Message.idempotency_key == key))

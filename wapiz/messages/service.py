@@ -61,9 +61,9 @@ class MessageService:
         rows = rows[:limit]
         return [to_out(row) for row in rows], (encode_cursor(rows[-1]) if more else None)
 
-    async def _owned(self, raw_id: str) -> Message:
+    async def _owned(self, raw_id: str, lock: bool = False) -> Message:
         message_id = parse_uuid(raw_id)
-        message = await self.messages.get(message_id) if message_id else None
+        message = await self.messages.get(message_id, lock) if message_id else None
         if message is None:
             raise NotFound(MESSAGE_NOT_FOUND)
         return message
@@ -74,13 +74,18 @@ class MessageService:
         message_id = parse_uuid(raw_id)
         if message_id is not None and await self.messages.cancel_queued(message_id):
             return await self.get(raw_id), False
-        target = await self._owned(raw_id)
+        # Locked (PostgreSQL; on SQLite the update above holds the write lock already), so
+        # that revokes asked for at once queue one.
+        target = await self._owned(raw_id, lock=True)
         if target.direction != models.OUTBOUND or target.type in ACTIONS:
             raise Conflict("Hanya pesan keluar yang bisa ditarik")
         if target.status not in SENT_STATES:
             raise Conflict(f"Pesan sudah {target.status}, tidak bisa dibatalkan atau ditarik")
         if target.revoked_at is not None:
             raise Conflict("Pesan sudah ditarik")
+        waiting = await self.messages.action_waiting(target, models.REVOKE)
+        if waiting is not None:  # asked again before it went out: the same answer
+            return to_out(waiting), True
         return await self._act_on(target, models.REVOKE, None), True
 
     async def edit(self, raw_id: str, body: EditIn) -> MessageOut:
