@@ -1,5 +1,6 @@
 """Password hashing (Argon2) and login tokens (random, stored only as keyed hashes)."""
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -10,8 +11,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 TOKEN_PREFIX = "wapiz_"
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so a miss costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so a miss costs as much time as a wrong
+    password. Made on first use: hashing is slow on purpose, and every process (each CLI
+    command among them) would pay for it at start."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 async def hash_password(password: str) -> str:
@@ -22,7 +29,7 @@ async def hash_password(password: str) -> str:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password)
+            return _hasher.verify(password_hash or _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return False
 
