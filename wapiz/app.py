@@ -1,6 +1,8 @@
-"""The HTTP API application."""
+"""The HTTP API application (and the webhook dispatcher that runs beside it)."""
 
+import asyncio
 import gc
+import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,10 +23,12 @@ from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
 from wapiz.engines import engine_router
 from wapiz.error_handlers import install_error_handlers
+from wapiz.identity import process_identity
 from wapiz.messages.accept import DEVICE_REF_CACHE_S
 from wapiz.messages.intake import Intake
 from wapiz.messages.router import router as messages_router
 from wapiz.schemas import ValidationErrorBody
+from wapiz.webhooks.dispatcher import Dispatcher
 from wapiz.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """\
@@ -41,11 +45,19 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings, "wapiz-api")
         app.state.intake = Intake(app.state.database)
+        # Webhooks are delivered from the API processes, away from the WhatsApp sessions.
+        dispatcher = Dispatcher(settings, app.state.database,
+                                process_identity(f"api@{socket.gethostname()}"))
+        delivering = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's scans, which otherwise grow with every imported module.
         gc.freeze()
-        yield
-        await app.state.database.dispose()
+        try:
+            yield
+        finally:
+            delivering.cancel()
+            await asyncio.gather(delivering, return_exceptions=True)
+            await app.state.database.dispose()
 
     settings.secret  # noqa: B018 - create the data dir's secret now, not on the first login
     app = FastAPI(

@@ -13,9 +13,6 @@ Every runner also prunes old rows now and then (runner/retention.py).
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -32,13 +29,13 @@ from wapiz.db.wakeups import Listener
 from wapiz.devices.requests import DeviceRequests
 from wapiz.engines import create_engine
 from wapiz.engines.base import Engine, EngineError
+from wapiz.identity import process_identity
 from wapiz.messages.queue import devices_with_due
 from wapiz.runner.repository import DeviceStart, Lease, LeaseRepository
 from wapiz.runner.retention import prune_forever
 from wapiz.runner.sender import DeviceMessages
 from wapiz.runner.worker import DeviceWorker
 from wapiz.webhooks import outbox
-from wapiz.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +51,6 @@ MAX_DEVICES = 1000
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
 
 
-def runner_identity(name: str | None) -> str:
-    """Unique per runner process (a restarted runner is a new lease holder)."""
-    return f"{name or socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
 class Runner:
     def __init__(
         self, settings: Settings, database: Database, engine: Engine, identity: str | None = None
@@ -66,13 +58,12 @@ class Runner:
         self.settings = settings
         self.database = database
         self.engine = engine
-        self.identity = identity or runner_identity(settings.runner_name)
+        self.identity = identity or process_identity(settings.runner_name)
         self.ttl = timedelta(seconds=settings.lease_ttl_seconds)
         self.workers: dict[uuid.UUID, DeviceWorker] = {}
         self._requests_in_flight: set[uuid.UUID] = set()
         self._request_tasks: set[asyncio.Task[None]] = set()
         self.wakeups = Listener(database.engine)
-        self.dispatcher = Dispatcher(settings, database, self.identity, self.wakeups)
 
     async def run(self, stop: asyncio.Event) -> int:
         """Run until `stop`; the exit code: 0, or RECYCLE_EXIT when the engine asked."""
@@ -83,7 +74,6 @@ class Runner:
             asyncio.create_task(self.wakeups.run(), name="wake-ups"),
             asyncio.create_task(self._serve_requests(), name="device-requests"),
             asyncio.create_task(self._wake_senders(), name="sender-wake"),
-            asyncio.create_task(self.dispatcher.run(), name="webhook-dispatcher"),
             asyncio.create_task(prune_forever(self.settings, self.database), name="retention"),
         ]
         code = 0
@@ -162,8 +152,7 @@ class Runner:
     def _start_worker(self, lease: Lease, start: DeviceStart) -> None:
         messages = DeviceMessages(self.database, self.identity, lease, start.device_id,
                                   start.user_id, self.engine.keeps_message_ids,
-                                  base_url=self.settings.base_url,
-                                  events_written=self.dispatcher.wake)
+                                  base_url=self.settings.base_url)
         worker = DeviceWorker(self.engine, lease, start, self._write_state, messages,
                               watchdog_s=self.settings.watchdog_seconds,
                               backoff_cap_s=self.settings.reconnect_max_seconds)
@@ -264,8 +253,6 @@ class Runner:
                 lease, utc_now(), **values)
             if written and status_event is not None:
                 await outbox.record(db, outbox.DEVICE_STATUS, status_event, device_key=lease[0])
-        if written and status_event is not None:
-            self.dispatcher.wake()
         return written
 
     async def _renew_forever(self) -> None:

@@ -64,12 +64,9 @@ class DeviceMessages:
 
     def __init__(self, database: Database, runner: str, lease: tuple[uuid.UUID, int],
                  device_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool,
-                 base_url: str = "", events_written: Callable[[], None] = lambda: None
-                 ) -> None:
+                 base_url: str = "") -> None:
         self.database = database
         self.base_url = base_url
-        # Called after a commit that may have written webhook events (wakes the dispatcher).
-        self.events_written = events_written
         self.runner = runner
         self.lease = lease
         self.device_id = device_id
@@ -80,7 +77,7 @@ class DeviceMessages:
         self.last_batch_send: dict[uuid.UUID, float] = {}
         self.rate_limit_backoff = Backoff(base=5.0, cap=300.0)
         # Bounded groups: a long transaction would hold SQLite's one write lock from the
-        # rest of the runner (lease renewals, the dispatcher) for its whole length.
+        # other writers (lease renewals, webhook records) for its whole length.
         self._arrived = GroupCommit(self._store, STORE_BATCH, f"inbound-{device_id}")
         # Set by the runner when it sees a message due for this device (see Runner).
         self.wake = asyncio.Event()
@@ -90,11 +87,10 @@ class DeviceMessages:
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[SendQueue]:
-        """The queue in a transaction of its own; the dispatcher hears of the events after
-        the commit."""
+        """The queue in a transaction of its own (its webhook events are announced to the
+        dispatchers when it commits: webhooks/outbox.py)."""
         async with self.database.session_scope() as db:
             yield self.queue(db)
-        self.events_written()
 
     async def recover(self) -> None:
         """Settle what a previous runner left `sending` (see SendQueue.recover_interrupted)."""

@@ -17,8 +17,9 @@ import sys
 
 from wapiz.config import Settings
 from wapiz.db.database import Database
+from wapiz.identity import process_identity
 from wapiz.runner.backoff import Backoff
-from wapiz.runner.runner import RECYCLE_EXIT, release_leases_of, runner_identity
+from wapiz.runner.runner import RECYCLE_EXIT, release_leases_of
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class RunnerSupervisor:
         while not stop.is_set():
             started = asyncio.get_running_loop().time()
             # The pid in the identity is the supervisor's; the random part tells runs apart.
-            identity = runner_identity(self.settings.runner_name)
+            identity = process_identity(self.settings.runner_name)
             self.process = await asyncio.create_subprocess_exec(
                 *runner_command(self.settings, identity), env=env
             )

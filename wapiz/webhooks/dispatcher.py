@@ -1,5 +1,8 @@
-"""The webhook dispatcher: posts due events to their devices' URLs. One runs in every
-runner process; the database decides who delivers what (webhooks/queue.py).
+"""The webhook dispatcher: posts due events to their devices' URLs. One runs in every API
+process, away from the runners, so that delivering a burst of events never slows the
+WhatsApp sessions down (and on one machine, the two use both cores); the database decides
+who delivers what (webhooks/queue.py). Events are announced when they are written, from
+any process (db/wakeups.py), and looked for anyway every second.
 
 Order: a device's deliveries are taken by one dispatcher at a time and attempted in event
 order, one after another, so while the endpoint answers 2xx the receiver gets them in the
@@ -32,8 +35,8 @@ from wapiz.webhooks.signing import signed_headers
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.25  # also woken at once when this process writes an event
-SAFETY_POLL_S = 1.0  # while other processes' events are announced
+POLL_S = 0.25  # while announcements cannot be heard
+SAFETY_POLL_S = 1.0  # while they can
 BATCH = 100
 CONCURRENT_DEVICES = 32
 KEEP_RESPONSE_BYTES = 2048
@@ -57,8 +60,7 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, database: Database, name: str,
-                 wake_ups: Listener | None = None) -> None:
+    def __init__(self, settings: Settings, database: Database, name: str) -> None:
         self.settings = settings
         self.database = database
         self.name = name
@@ -68,32 +70,27 @@ class Dispatcher:
         self.lease_s = self.timeout + 2 * RECORD_EVERY_S + 5
         self.client = outbound_client(settings.webhook_allow_private,
                                       httpx.Timeout(self.timeout))
-        # Events written elsewhere are announced (db/wakeups.py); this process's, by `wake`.
-        self.wake_ups = wake_ups or Listener(database.engine)
-        self._woken = self.wake_ups.heard(wakeups.WEBHOOKS)
+        self.wake_ups = Listener(database.engine)
         self._devices: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._device_woken: dict[uuid.UUID, asyncio.Event] = {}
 
-    def wake(self) -> None:
-        """An event was written in this process: look now rather than at the next poll."""
-        self._woken.set()
-        for woken in self._device_woken.values():
-            woken.set()
-
     async def run(self) -> None:
         """Until cancelled."""
+        listening = asyncio.create_task(self.wake_ups.run(), name="webhook-wake-ups")
         try:
             while True:
-                self._woken.clear()
                 try:
                     await self._start_due_devices()
                 except Exception:
                     log.exception("webhooks: could not look for due deliveries; retrying")
                 await self.wake_ups.wait(wakeups.WEBHOOKS, SAFETY_POLL_S, POLL_S)
+                for woken in self._device_woken.values():  # devices lingering for more
+                    woken.set()
         finally:
-            for task in self._devices.values():
+            tasks = [*self._devices.values(), listening]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._devices.values(), return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self.client.aclose()
 
     async def _start_due_devices(self) -> None:

@@ -1,7 +1,8 @@
 """Writing events, in the transaction of the change they report (the outbox pattern): an
 event is stored if and only if its change is, and its delivery is due at once. Nothing is
-sent here; the dispatcher (webhooks/dispatcher.py) claims due deliveries afterwards, so a
-crash anywhere can delay a delivery but never lose it.
+sent here; the transaction announces them when it commits (db/wakeups.py) and the
+dispatchers (webhooks/dispatcher.py, in the API processes) claim due deliveries afterwards,
+so a crash anywhere can delay a delivery but never lose it.
 """
 
 import json
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
 from wapiz.schemas import format_timestamp
@@ -84,6 +86,7 @@ async def write(session: AsyncSession, target: Target,
          "status": PENDING, "attempts": 0, "retries": 0, "next_attempt_at": now,
          "created_at": now}
         for event_id, delivery_id in zip(ids, deliveries, strict=True)])
+    await wakeups.announce(session, wakeups.WEBHOOKS)
     return list(zip(ids, deliveries, strict=True))
 
 
