@@ -1,11 +1,11 @@
 """Wake-ups between processes: "a message is due", "a device request is waiting", "an event
 is to be delivered".
 
-Runners find their work by reading the database, and would find all of it by polling alone.
-A writer also announces its change, once its transaction has committed (never a change
-rolled back), and runners listen, so the work is picked up at once and the polls can be
-slow:
-- on PostgreSQL with NOTIFY (sent at commit), each runner LISTENing on a connection of its
+Runners and webhook dispatchers find their work by reading the database, and would find all
+of it by polling alone. A writer also announces its change, once its transaction has
+committed (never a change rolled back), and they listen, so the work is picked up at once
+and the polls can be slow:
+- on PostgreSQL with NOTIFY (sent at commit), each listener LISTENing on a connection of its
   own;
 - on SQLite (one machine) with datagrams over Unix sockets in a folder beside the database
   (`wapiz.db-wakeups/`): each listening process binds one there, and a writer sends the
@@ -48,7 +48,7 @@ def local_folder(url: URL) -> Path | None:
 
 
 async def announce(session: AsyncSession, topic: str) -> None:
-    """Tell the runners, when this session's transaction commits."""
+    """Tell the listening processes, when this session's transaction commits."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         await session.execute(select(func.pg_notify(CHANNEL, topic)))
@@ -92,7 +92,7 @@ def tell_local(folder: Path, topics: Iterable[str]) -> None:
 
 
 class Listener:
-    """A runner's ear for announcements: one event per topic, set when one comes.
+    """A process's ear for announcements: one event per topic, set when one comes.
 
     `live` says whether announcements can be heard now: a loop polls slowly while it is
     true, and as often as it would without wake-ups while it is not.
