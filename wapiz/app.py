@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import logging
 import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
@@ -31,6 +32,8 @@ from wapiz.schemas import ValidationErrorBody
 from wapiz.webhooks.dispatcher import Dispatcher
 from wapiz.webhooks.router import router as webhooks_router
 
+log = logging.getLogger(__name__)
+
 DESCRIPTION = """\
 Self-hostable, multi-tenant WhatsApp API gateway.
 
@@ -38,6 +41,13 @@ Authenticate with the `wa_token` cookie set by register/login, or send the same 
 `Authorization: Bearer <token>`. Errors are `{"error": "<message>"}`; validation errors
 (422) add `details`.
 """
+
+
+def _log_if_stopped(task: asyncio.Task[None]) -> None:
+    """The dispatcher runs until the process stops: anything else is an error to see."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("webhooks: the dispatcher stopped; no webhooks are delivered by this "
+                  "process", exc_info=task.exception())
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -49,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
         dispatcher = Dispatcher(settings, app.state.database,
                                 process_identity(f"api@{socket.gethostname()}"))
         delivering = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+        delivering.add_done_callback(_log_if_stopped)
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's scans, which otherwise grow with every imported module.
         gc.freeze()

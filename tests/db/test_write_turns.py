@@ -89,3 +89,43 @@ async def test_a_wait_given_up_leaves_the_lock_free(tmp_path: Path) -> None:
     holder.give_back()
     holder.close()
     waiter.close()
+
+
+@ASYNC
+async def test_the_limit_covers_the_whole_wait(tmp_path: Path) -> None:
+    """Waiting behind this process's own writer and then for the files: one limit for both."""
+    database = str(tmp_path / "turns.db")
+    turns = WriteTurns(database, timeout_s=0.6)
+    other_process = WriteTurns(database, timeout_s=5)
+    await turns.take()
+    started = time.monotonic()
+    second = asyncio.create_task(turns.take())  # in line within the process...
+    other = asyncio.create_task(other_process.take())  # ...and another process in line too
+    await asyncio.sleep(0.4)
+    turns.give_back()  # the other process writes next, and keeps the lock
+    await asyncio.wait_for(other, 2)
+    with pytest.raises(TimeoutError):
+        await second
+    assert 0.5 < time.monotonic() - started < 0.9  # 0.6 s in all, not 0.6 s for each wait
+    other_process.give_back()
+    other_process.close()
+    turns.close()
+
+
+@ASYNC
+async def test_closing_ends_the_waiting_thread(tmp_path: Path) -> None:
+    database = str(tmp_path / "turns.db")
+    holder, waiter = WriteTurns(database, timeout_s=5), WriteTurns(database, timeout_s=0.2)
+    await holder.take()
+    with pytest.raises(TimeoutError):
+        await waiter.take()  # its thread now waits for the holder
+    thread = waiter._waiter
+    assert thread is not None and thread.is_alive()
+    waiter.close()
+    holder.give_back()  # the thread's wait ends, and then the thread
+    await asyncio.to_thread(thread.join, 2)
+    assert not thread.is_alive()
+    # Nothing left locked: the holder takes its turn again at once.
+    await asyncio.wait_for(holder.take(), 1)
+    holder.give_back()
+    holder.close()

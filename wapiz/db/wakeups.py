@@ -8,9 +8,12 @@ and the polls can be slow:
 - on PostgreSQL with NOTIFY (sent at commit), each listener LISTENing on a connection of its
   own;
 - on SQLite (one machine) with datagrams over Unix sockets in a folder beside the database
-  (`wapiz.db-wakeups/`): each listening process binds one there, and a writer sends the
-  topic to each after the commit.
-A lost wake-up (a listener reconnecting, a full socket buffer) costs latency, never work.
+  (`wapiz.db-wakeups/`): a listening process binds one there for each topic it listens to
+  (named after the topic), and a writer sends the topic to each of its sockets after the
+  commit. A socket holds only its own topic's wake-ups, so when its buffer is full, the
+  listener has that very wake-up waiting already.
+A lost wake-up (a listener reconnecting, a full socket buffer) costs latency, never work; a
+wake-up that cannot be sent never fails the commit it follows.
 """
 
 import asyncio
@@ -72,23 +75,35 @@ _sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 _sender.setblocking(False)
 
 
+def socket_name(topic: str, owner: str) -> str:
+    return f"{topic}.{owner}.sock"
+
+
 def tell_local(folder: Path, topics: Iterable[str]) -> None:
-    """Send the topics to every process listening in the folder (best effort)."""
+    """Send each topic to every socket listening for it in the folder (best effort: it runs
+    after a commit, which must not look failed because a wake-up was not sent)."""
     try:
-        listeners = [entry.path for entry in os.scandir(folder) if entry.name.endswith(".sock")]
-    except FileNotFoundError:  # nobody has listened yet
+        names = [entry.name for entry in os.scandir(folder) if entry.name.endswith(".sock")]
+    except OSError as exc:  # no folder: nobody has listened yet
+        if not isinstance(exc, FileNotFoundError):
+            log.debug("wake-ups: cannot read %s (%r)", folder, exc)
         return
-    for path in listeners:
-        for topic in topics:
+    for topic in topics:
+        prefix = f"{topic}."
+        for name in names:
+            if not name.startswith(prefix):
+                continue
+            path = folder / name
             try:
-                _sender.sendto(topic.encode(), path)
+                _sender.sendto(topic.encode(), str(path))
             except (ConnectionRefusedError, FileNotFoundError):
                 # Left by a process that died: nobody listens there any more.
                 with contextlib.suppress(OSError):
-                    os.unlink(path)
-                break
-            except OSError:  # a full buffer: that listener has wake-ups waiting already
-                break
+                    path.unlink()
+            except BlockingIOError:  # a full buffer: this wake-up is waiting there already
+                pass
+            except OSError as exc:
+                log.debug("wake-ups: cannot tell %s (%r)", path, exc)
 
 
 class Listener:
@@ -98,22 +113,26 @@ class Listener:
     true, and as often as it would without wake-ups while it is not.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, topics: Iterable[str]) -> None:
         self.engine = engine
         self.live = False
-        self._heard = {topic: asyncio.Event() for topic in TOPICS}
+        self._heard = {topic: asyncio.Event() for topic in topics}
+        if unknown := set(self._heard) - set(TOPICS):
+            raise ValueError(f"no such wake-up topic: {', '.join(sorted(unknown))}")
 
     def heard(self, topic: str) -> asyncio.Event:
         return self._heard[topic]
 
-    async def wait(self, topic: str, quiet_s: float, busy_s: float) -> None:
+    async def wait(self, topic: str, quiet_s: float, busy_s: float) -> bool:
         """Until `topic` is announced, or for `quiet_s` while listening (`busy_s` while
-        not); the event is cleared for the next wait."""
+        not); whether it was announced. The event is cleared for the next wait."""
         heard = self._heard[topic]
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(quiet_s if self.live else busy_s):
                 await heard.wait()
+        announced = heard.is_set()
         heard.clear()
+        return announced
 
     async def run(self) -> None:
         """Listen until cancelled (on PostgreSQL reconnecting after a lost connection)."""
@@ -157,30 +176,35 @@ class Listener:
             self._heard[topic].set()
 
     async def _listen_locally(self, folder: Path) -> None:
-        """SQLite: a datagram socket of this process's in the folder, until cancelled."""
-        path = folder / f"{os.getpid()}-{secrets.token_hex(4)}.sock"
-        receiver = _bound_socket(path)
-        if receiver is None:
-            return
-
-        def readable() -> None:
-            with contextlib.suppress(BlockingIOError):
-                while True:
-                    self._hear(receiver.recv(64).decode(errors="replace"))
-
+        """SQLite: a datagram socket of this process's in the folder for each topic, until
+        cancelled."""
+        owner = f"{os.getpid()}-{secrets.token_hex(4)}"
         loop = asyncio.get_running_loop()
-        loop.add_reader(receiver.fileno(), readable)
-        self.live = True
-        for heard in self._heard.values():  # anything announced before now was missed
-            heard.set()
+        bound: list[tuple[socket.socket, Path]] = []
         try:
+            for topic in self._heard:
+                path = folder / socket_name(topic, owner)
+                receiver = _bound_socket(path)
+                if receiver is None:
+                    return
+                bound.append((receiver, path))
+                loop.add_reader(receiver.fileno(), self._read, receiver)
+            self.live = True
+            for heard in self._heard.values():  # anything announced before now was missed
+                heard.set()
             await asyncio.Event().wait()
         finally:
             self.live = False
-            loop.remove_reader(receiver.fileno())
-            receiver.close()
-            with contextlib.suppress(OSError):
-                path.unlink()
+            for receiver, path in bound:
+                loop.remove_reader(receiver.fileno())
+                receiver.close()
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def _read(self, receiver: socket.socket) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                self._hear(receiver.recv(64).decode(errors="replace"))
 
 
 def _bound_socket(path: Path) -> socket.socket | None:

@@ -11,24 +11,26 @@ process (an asyncio lock), and across processes through two lock files beside th
 - `<db>-writer.lock` is held while writing;
 - `<db>-next-writer.lock` is held by the one waiting for it. Only its holder may wait for the
   writer's lock, so a writer that has just finished cannot take the lock straight back
-  ahead of one that was waiting: under contention, processes take turns.
+  ahead of one that was waiting: between two processes (an API and a runner) they take
+  turns. With more, the kernel does not queue `flock` waiters in order, so a process that
+  has just written may be let in line ahead of one already waiting: fair in the long run,
+  not strictly in turn.
 
 The turn is taken at the transaction's first write (reads never wait) and given back when
 its connection returns to the pool, after the commit or rollback. A unit of work must not
 wait, while its transaction holds a turn, for another that needs one: in SQLite itself that
-is a deadlock the busy handler ends after its time limit; here the wait for a turn gives up
-after the same limit.
+is a deadlock the busy handler ends after its time limit; here the wait for a turn (in the
+process and for the files together) gives up after the same limit.
 """
 
 import asyncio
 import contextlib
 import fcntl
-import os
 import queue
 import threading
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -43,6 +45,22 @@ def writes(statement: str) -> bool:
     return not statement.lstrip().upper().startswith(READS)
 
 
+@dataclass
+class _WaitRequest:
+    """A wait for the files' locks, made in the thread."""
+
+    writer: BinaryIO
+    next_writer: BinaryIO
+    in_line: bool  # holding `next_writer` already
+    locked: asyncio.Future[None] = field(init=False)
+
+    def block(self) -> None:
+        if not self.in_line:
+            fcntl.flock(self.next_writer, fcntl.LOCK_EX)
+        fcntl.flock(self.writer, fcntl.LOCK_EX)
+        fcntl.flock(self.next_writer, fcntl.LOCK_UN)
+
+
 class WriteTurns:
     """One engine's place in the queue for its SQLite file's write lock."""
 
@@ -50,13 +68,12 @@ class WriteTurns:
         self.paths = (Path(f"{database_file}-writer.lock"),
                       Path(f"{database_file}-next-writer.lock"))
         self.timeout_s = timeout_s
-        self._fds: tuple[int, int] | None = None
+        self._files: tuple[BinaryIO, BinaryIO] | None = None
         self._in_process: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         # Waits for the files' locks block a thread. One is enough (only the task at the head
         # of this process's queue waits), and it is a daemon: a process may exit meanwhile.
-        self._requests: queue.SimpleQueue[tuple[Callable[[], None], asyncio.Future[None]]] = (
-            queue.SimpleQueue())
+        self._requests: queue.SimpleQueue[_WaitRequest | None] = queue.SimpleQueue()
         self._waiter: threading.Thread | None = None
 
     def _queue(self) -> asyncio.Lock:
@@ -65,17 +82,19 @@ class WriteTurns:
             self._in_process, self._loop = asyncio.Lock(), loop
         return self._in_process
 
-    def _files(self) -> tuple[int, int]:
-        if self._fds is None:
-            writer, next_writer = (os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-                                   for path in self.paths)
-            self._fds = (writer, next_writer)
-        return self._fds
+    def _opened(self) -> tuple[BinaryIO, BinaryIO]:
+        # File objects rather than descriptors: once closed, a wait left in the thread fails
+        # instead of locking whatever file reused the number.
+        if self._files is None:
+            writer, next_writer = (open(path, "ab") for path in self.paths)  # noqa: SIM115
+            self._files = (writer, next_writer)
+        return self._files
 
     async def take(self) -> None:
         """Wait for this engine's turn to write; TimeoutError after `timeout_s`."""
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout_at(deadline):
                 await self._queue().acquire()
         except TimeoutError:
             raise self._late() from None
@@ -88,7 +107,8 @@ class WriteTurns:
             return
         locked = self._in_thread(wait)
         try:
-            await asyncio.wait_for(asyncio.shield(locked), self.timeout_s)
+            async with asyncio.timeout_at(deadline):
+                await asyncio.shield(locked)
         except BaseException as exc:
             # Cancelled or out of time: the thread still waits; whenever it gets the lock,
             # the lock goes straight back.
@@ -97,69 +117,77 @@ class WriteTurns:
                 raise self._late() from None
             raise
 
-    def _take_now(self) -> Callable[[], None] | None:
+    def _take_now(self) -> _WaitRequest | None:
         """Take the writer's lock if nobody waits for it and it is free (None); otherwise
         what is left to do, blocking: wait in line, then for the lock."""
-        writer, next_writer = self._files()
-
-        def wait_for_writer() -> None:
-            fcntl.flock(writer, fcntl.LOCK_EX)
-            fcntl.flock(next_writer, fcntl.LOCK_UN)
-
+        writer, next_writer = self._opened()
         if not _try_lock(next_writer):
-
-            def wait_in_line() -> None:
-                fcntl.flock(next_writer, fcntl.LOCK_EX)
-                wait_for_writer()
-
-            return wait_in_line
+            return _WaitRequest(writer, next_writer, in_line=False)
         if not _try_lock(writer):
-            return wait_for_writer
+            return _WaitRequest(writer, next_writer, in_line=True)
         fcntl.flock(next_writer, fcntl.LOCK_UN)
         return None
 
     def _late(self) -> TimeoutError:
         return TimeoutError(f"the SQLite write lock was not free within {self.timeout_s:g}s")
 
-    def _in_thread(self, wait: Callable[[], None]) -> asyncio.Future[None]:
-        locked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _in_thread(self, wait: _WaitRequest) -> asyncio.Future[None]:
+        wait.locked = asyncio.get_running_loop().create_future()
         if self._waiter is None:
-            self._waiter = threading.Thread(target=self._serve_waits, daemon=True,
-                                            name="sqlite-write-turn")
+            self._waiter = threading.Thread(target=self._serve_waits, args=(self._requests,),
+                                            daemon=True, name="sqlite-write-turn")
             self._waiter.start()
-        self._requests.put((wait, locked))
-        return locked
+        self._requests.put(wait)
+        return wait.locked
 
-    def _serve_waits(self) -> None:
-        while True:
-            wait, locked = self._requests.get()
+    @staticmethod
+    def _serve_waits(requests: queue.SimpleQueue[_WaitRequest | None]) -> None:
+        while (wait := requests.get()) is not None:
             try:
-                wait()
+                wait.block()
                 result: BaseException | None = None
             except BaseException as exc:  # (files closed by close())
                 result = exc
             try:
-                locked.get_loop().call_soon_threadsafe(_settle, locked, result)
+                wait.locked.get_loop().call_soon_threadsafe(_settle, wait.locked, result)
             except RuntimeError:  # its loop is closed: nobody will give the lock back
-                with contextlib.suppress(OSError):
-                    fcntl.flock(self._files()[0], fcntl.LOCK_UN)
+                with contextlib.suppress(OSError, ValueError):
+                    fcntl.flock(wait.writer, fcntl.LOCK_UN)
 
     def give_back(self) -> None:
-        if self._fds is not None:
-            fcntl.flock(self._fds[0], fcntl.LOCK_UN)
+        if self._files is not None:
+            fcntl.flock(self._files[0], fcntl.LOCK_UN)
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._release_in_process()
+        else:  # a connection dropped from another thread (the garbage collector's, say)
+            with contextlib.suppress(RuntimeError):  # a closed loop has no one left to wait
+                loop.call_soon_threadsafe(self._release_in_process)
+
+    def _release_in_process(self) -> None:
         if self._in_process is not None and self._in_process.locked():
             self._in_process.release()
 
     def close(self) -> None:
-        fds, self._fds = self._fds, None
-        for fd in fds or ():
+        if self._waiter is not None:
+            self._requests.put(None)  # the thread ends after any wait before it
+            self._waiter = None
+            self._requests = queue.SimpleQueue()
+        files, self._files = self._files, None
+        for file in files or ():
             with contextlib.suppress(OSError):
-                os.close(fd)
+                file.close()
 
 
-def _try_lock(fd: int) -> bool:
+def _try_lock(file: BinaryIO) -> bool:
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True

@@ -63,7 +63,8 @@ class Runner:
         self.workers: dict[uuid.UUID, DeviceWorker] = {}
         self._requests_in_flight: set[uuid.UUID] = set()
         self._request_tasks: set[asyncio.Task[None]] = set()
-        self.wakeups = Listener(database.engine)
+        self.wakeups = Listener(database.engine,
+                                 (wakeups.DUE_MESSAGES, wakeups.DEVICE_REQUESTS))
 
     async def run(self, stop: asyncio.Event) -> int:
         """Run until `stop`; the exit code: 0, or RECYCLE_EXIT when the engine asked."""

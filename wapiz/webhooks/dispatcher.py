@@ -2,7 +2,8 @@
 process, away from the runners, so that delivering a burst of events never slows the
 WhatsApp sessions down (and on one machine, the two use both cores); the database decides
 who delivers what (webhooks/queue.py). Events are announced when they are written, from
-any process (db/wakeups.py), and looked for anyway every second.
+any process (db/wakeups.py), and looked for anyway every second (four times a second
+while announcements cannot be heard).
 
 Order: a device's deliveries are taken by one dispatcher at a time and attempted in event
 order, one after another, so while the endpoint answers 2xx the receiver gets them in the
@@ -70,7 +71,7 @@ class Dispatcher:
         self.lease_s = self.timeout + 2 * RECORD_EVERY_S + 5
         self.client = outbound_client(settings.webhook_allow_private,
                                       httpx.Timeout(self.timeout))
-        self.wake_ups = Listener(database.engine)
+        self.wake_ups = Listener(database.engine, (wakeups.WEBHOOKS,))
         self._devices: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._device_woken: dict[uuid.UUID, asyncio.Event] = {}
 
@@ -83,9 +84,9 @@ class Dispatcher:
                     await self._start_due_devices()
                 except Exception:
                     log.exception("webhooks: could not look for due deliveries; retrying")
-                await self.wake_ups.wait(wakeups.WEBHOOKS, SAFETY_POLL_S, POLL_S)
-                for woken in self._device_woken.values():  # devices lingering for more
-                    woken.set()
+                if await self.wake_ups.wait(wakeups.WEBHOOKS, SAFETY_POLL_S, POLL_S):
+                    for woken in self._device_woken.values():  # devices lingering for more
+                        woken.set()
         finally:
             tasks = [*self._devices.values(), listening]
             for task in tasks:
@@ -112,6 +113,8 @@ class Dispatcher:
     async def _deliver_device(self, device_key: uuid.UUID) -> None:
         """The device's due deliveries, in event order, until none is due for a while."""
         woken = self._device_woken[device_key] = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        busy_at = loop.time()  # when this device last had something to deliver
         try:
             while True:
                 woken.clear()
@@ -121,11 +124,16 @@ class Dispatcher:
                         return  # another dispatcher has it now
                     batch = await queue.batch(device_key, utc_now(), BATCH)
                 if not batch.deliveries:
+                    # Announcements for other devices wake it too: the linger is counted
+                    # from its last delivery, not from the last wake-up.
+                    lingered = loop.time() - busy_at
                     try:
-                        await asyncio.wait_for(woken.wait(), LINGER_S)
+                        async with asyncio.timeout(LINGER_S - lingered):
+                            await woken.wait()
                     except TimeoutError:
                         return
                     continue
+                busy_at = loop.time()
                 if not batch.url or not batch.enabled:
                     async with self.database.session_scope() as db:
                         await DeliveryQueue(db, self.name).fail_pending(
@@ -145,16 +153,22 @@ class Dispatcher:
     async def _send_batch(self, device_key: uuid.UUID, batch: DeviceBatch) -> None:
         outcomes: list[Outcome] = []
         recorded_at = time.monotonic()
-        for delivery in batch.deliveries:
-            outcome = await self.attempt(batch.url or "", delivery, batch.signing_secrets)
-            outcomes.append(outcome)
-            if outcome.gone:
-                break
-            if time.monotonic() - recorded_at >= RECORD_EVERY_S:
-                if not await self._record(device_key, outcomes):
-                    return  # another dispatcher has the device now: it goes on from here
-                outcomes, recorded_at = [], time.monotonic()
-        await self._record(device_key, outcomes)
+        try:
+            for delivery in batch.deliveries:
+                outcome = await self.attempt(batch.url or "", delivery,
+                                             batch.signing_secrets)
+                outcomes.append(outcome)
+                if outcome.gone:
+                    break
+                if time.monotonic() - recorded_at >= RECORD_EVERY_S:
+                    if not await self._record(device_key, outcomes):
+                        outcomes = []
+                        return  # another dispatcher has the device now: it goes on from here
+                    outcomes, recorded_at = [], time.monotonic()
+        finally:
+            # Also when the process stops: attempts made and not written would be made
+            # again by the next dispatcher, and the receiver would see them twice.
+            await asyncio.shield(self._record(device_key, outcomes))
 
     async def _record(self, device_key: uuid.UUID, outcomes: list[Outcome]) -> bool:
         """Write the outcomes and renew the lease; False if the device is no longer ours."""
