@@ -3,15 +3,16 @@ NOTIFY on PostgreSQL, through sockets beside the database file on SQLite."""
 
 import asyncio
 import errno
+import os
 import socket
 
 import pytest
-from sqlalchemy import text
 
-from tests.rows import opened
+from tests.rows import days_ago, opened, user_with_device
 from tests.support import Deployment
 from wapiz.db import wakeups
 from wapiz.db.wakeups import Listener
+from wapiz.devices.models import Device
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
@@ -26,7 +27,8 @@ async def test_an_announcement_is_heard_when_its_transaction_commits(
             while not listener.live:
                 assert asyncio.get_running_loop().time() < deadline, "never listening"
                 await asyncio.sleep(0.05)
-            for topic in (wakeups.DUE_MESSAGES, wakeups.WEBHOOKS):  # set once on connecting: what came before was missed
+            # Set once on connecting: what came before was missed.
+            for topic in (wakeups.DUE_MESSAGES, wakeups.WEBHOOKS):
                 listener.heard(topic).clear()
             heard = listener.heard(wakeups.DUE_MESSAGES)
 
@@ -92,17 +94,26 @@ async def test_a_socket_gets_only_its_own_topic(migrated: Deployment, backend: s
             path.unlink()
 
 
+class _OutOfDescriptors:
+    """The `os` module as wakeups.py sees it, with no descriptor left to list a folder."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(os, name)
+
+    @staticmethod
+    def scandir(_path: object) -> None:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+
 async def test_a_wake_up_that_cannot_be_sent_does_not_fail_the_commit(
         migrated: Deployment, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if backend != "sqlite":
         pytest.skip("sockets beside the database are SQLite's wake-ups")
-
-    def out_of_descriptors(_path: object) -> None:
-        raise OSError(errno.EMFILE, "Too many open files")
-
     async with opened(migrated) as database:
-        monkeypatch.setattr(wakeups.os, "scandir", out_of_descriptors)
+        monkeypatch.setattr(wakeups, "os", _OutOfDescriptors())
         async with database.session_scope() as session:
-            await session.execute(text("UPDATE users SET name = name"))
+            device = await user_with_device(session, days_ago(0))
             await wakeups.announce(session, wakeups.WEBHOOKS)
-        # The commit went through: the session scope did not raise.
+        monkeypatch.undo()
+        async with database.session_scope() as session:
+            assert await session.get(Device, device.id) is not None  # committed

@@ -84,7 +84,8 @@ class Dispatcher:
                     await self._start_due_devices()
                 except Exception:
                     log.exception("webhooks: could not look for due deliveries; retrying")
-                if await self.wake_ups.wait(wakeups.WEBHOOKS, SAFETY_POLL_S, POLL_S):
+                announced = await self.wake_ups.wait(wakeups.WEBHOOKS, SAFETY_POLL_S, POLL_S)
+                if announced or not self.wake_ups.live:
                     for woken in self._device_woken.values():  # devices lingering for more
                         woken.set()
         finally:
@@ -133,7 +134,6 @@ class Dispatcher:
                     except TimeoutError:
                         return
                     continue
-                busy_at = loop.time()
                 if not batch.url or not batch.enabled:
                     async with self.database.session_scope() as db:
                         await DeliveryQueue(db, self.name).fail_pending(
@@ -141,6 +141,7 @@ class Dispatcher:
                             else "the endpoint is disabled", utc_now())
                     return
                 await self._send_batch(device_key, batch)
+                busy_at = loop.time()
         except Exception:
             log.exception("webhooks: delivering for device %s failed; retrying", device_key)
             await asyncio.sleep(1)
@@ -151,7 +152,9 @@ class Dispatcher:
                     await DeliveryQueue(db, self.name).let_go(device_key)
 
     async def _send_batch(self, device_key: uuid.UUID, batch: DeviceBatch) -> None:
+        """Attempt the deliveries in order, writing their outcomes in groups."""
         outcomes: list[Outcome] = []
+        recording: asyncio.Task[bool] | None = None
         recorded_at = time.monotonic()
         try:
             for delivery in batch.deliveries:
@@ -161,14 +164,31 @@ class Dispatcher:
                 if outcome.gone:
                     break
                 if time.monotonic() - recorded_at >= RECORD_EVERY_S:
-                    if not await self._record(device_key, outcomes):
-                        outcomes = []
+                    # Handed to a task of its own before the write: if the process stops
+                    # meanwhile, the write is finished below, not made a second time.
+                    recording = asyncio.create_task(self._record(device_key, outcomes))
+                    outcomes = []
+                    if not await asyncio.shield(recording):
                         return  # another dispatcher has the device now: it goes on from here
-                    outcomes, recorded_at = [], time.monotonic()
+                    recording, recorded_at = None, time.monotonic()
         finally:
             # Also when the process stops: attempts made and not written would be made
             # again by the next dispatcher, and the receiver would see them twice.
-            await asyncio.shield(self._record(device_key, outcomes))
+            await self._finish_recording(device_key, recording, outcomes)
+
+    async def _finish_recording(self, device_key: uuid.UUID, recording: asyncio.Task[bool] | None,
+                                outcomes: list[Outcome]) -> None:
+        """The write under way, then the outcomes not yet written: within the lease (after
+        it another dispatcher may make the attempts again anyway), and never raising, so an
+        error here does not hide the one (or the cancellation) that ended the batch."""
+        try:
+            async with asyncio.timeout(self.lease_s):
+                if recording is not None and not recording.done():
+                    await asyncio.shield(recording)
+                await asyncio.shield(self._record(device_key, outcomes))
+        except Exception as exc:
+            log.warning("webhooks: could not record %d attempts for device %s (%r); they "
+                        "will be made again", len(outcomes), device_key, exc)
 
     async def _record(self, device_key: uuid.UUID, outcomes: list[Outcome]) -> bool:
         """Write the outcomes and renew the lease; False if the device is no longer ours."""
