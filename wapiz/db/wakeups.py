@@ -1,5 +1,5 @@
 """Wake-ups between processes: "a message is due", "a device request is waiting", "an event
-is to be delivered".
+is to be delivered", "the sandbox network has mail for a session".
 
 Runners and webhook dispatchers find their work by reading the database, and would find all
 of it by polling alone. A writer also announces its change, once its transaction has
@@ -37,7 +37,8 @@ CHANNEL = "wapiz_wake"
 DUE_MESSAGES = "messages"
 DEVICE_REQUESTS = "requests"
 WEBHOOKS = "webhooks"
-TOPICS = (DUE_MESSAGES, DEVICE_REQUESTS, WEBHOOKS)
+SANDBOX_MAIL = "sandbox"  # the simulated network has something for a session
+TOPICS = (DUE_MESSAGES, DEVICE_REQUESTS, WEBHOOKS, SANDBOX_MAIL)
 RECONNECT_S = 1.0
 # Topics a session announces on SQLite, told once it commits.
 TO_TELL = "wapiz_wakeups"

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from wapiz.config import Settings
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
+from wapiz.db.wakeups import Listener
 from wapiz.engines.base import (
     Engine,
     EngineSession,
@@ -40,7 +42,8 @@ from wapiz.engines.sandbox.network import SandboxStore
 
 log = logging.getLogger(__name__)
 
-MAIL_POLL_S = 0.2
+MAIL_POLL_S = 0.2  # while announcements of new mail cannot be heard
+MAIL_SAFETY_POLL_S = 1.0  # while they can
 MAIL_BATCH = 200
 
 
@@ -249,16 +252,20 @@ class SandboxEngine(Engine):
         self.settings = settings
         self.database = database
         self._live: dict[str, SandboxSession] = {}
-        self._poller: asyncio.Task[None] | None = None
+        self._mail_announced = Listener(database.engine, (wakeups.SANDBOX_MAIL,))
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def open(self) -> None:
-        self._poller = asyncio.create_task(self._poll_mail(), name="sandbox-mail")
+        self._tasks = [
+            asyncio.create_task(self._mail_announced.run(), name="sandbox-mail-wake-ups"),
+            asyncio.create_task(self._poll_mail(), name="sandbox-mail"),
+        ]
 
     async def close(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     def session(self, key: str, config: SessionConfig, emit: EventSink) -> EngineSession:
         # Sandbox sessions dial nothing, so a proxy has nothing to do here.
@@ -271,6 +278,7 @@ class SandboxEngine(Engine):
 
     def attach(self, session: SandboxSession) -> None:
         self._live[session.key] = session
+        self._mail_announced.heard(wakeups.SANDBOX_MAIL).set()  # mail may be waiting for it
 
     def detach(self, session: SandboxSession) -> None:
         if self._live.get(session.key) is session:
@@ -283,7 +291,8 @@ class SandboxEngine(Engine):
                     continue  # more is waiting
             except Exception:
                 log.exception("sandbox mail delivery failed; retrying")
-            await asyncio.sleep(MAIL_POLL_S)
+            await self._mail_announced.wait(wakeups.SANDBOX_MAIL, MAIL_SAFETY_POLL_S,
+                                            MAIL_POLL_S)
 
     async def _deliver_mail(self) -> int:
         """Deliver the waiting mail, up to a batch; how much there was."""

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE
@@ -60,6 +61,15 @@ def ref_of(code: str) -> str | None:
     if not code.startswith("2@") or code.count(",") != 3:
         return None
     return code[2:].split(",", 1)[0]
+
+
+async def post(session: AsyncSession, mail: Sequence[SandboxMail]) -> None:
+    """Put mail in sessions' boxes; the engines holding them hear of it at commit."""
+    if not mail:
+        return
+    session.add_all(mail)
+    await session.flush()
+    await wakeups.announce(session, wakeups.SANDBOX_MAIL)
 
 
 class SandboxStore:
@@ -125,19 +135,19 @@ class SandboxStore:
         if carried.rowcount == 0:  # type: ignore[attr-defined]
             return False
         phone = chat.split("@", 1)[0]
-        for target in await self.linked_sessions(phone):
-            self.session.add(SandboxMail(session_key=target.key, kind=MESSAGE,
-                                         payload={**payload, "id": message_id, "from": sender}))
-        await self.session.flush()
+        await post(self.session, [
+            SandboxMail(session_key=target.key, kind=MESSAGE,
+                        payload={**payload, "id": message_id, "from": sender})
+            for target in await self.linked_sessions(phone)])
         return True
 
     async def send_receipt(self, to_jid: str, chat: str, message_ids: Sequence[str],
                            status: str) -> None:
         """Tell the sender's sessions that their messages reached `status`."""
-        for target in await self.linked_sessions(to_jid.split("@", 1)[0].split(":", 1)[0]):
-            self.session.add(SandboxMail(session_key=target.key, kind=RECEIPT, payload={
-                "chat": chat, "ids": list(message_ids), "status": status}))
-        await self.session.flush()
+        await post(self.session, [
+            SandboxMail(session_key=target.key, kind=RECEIPT, payload={
+                "chat": chat, "ids": list(message_ids), "status": status})
+            for target in await self.linked_sessions(to_jid.split("@", 1)[0].split(":", 1)[0])])
 
     async def mail_for(self, keys: Sequence[str], limit: int = 100) -> Sequence[SandboxMail]:
         if not keys:
@@ -196,10 +206,8 @@ class SandboxPhone:
 
     async def _link(self, target: SandboxSession, phone: str) -> str:
         jid = f"{phone}:{await self._next_device_number(phone)}@{JID_SERVER}"
-        self.session.add(
-            SandboxMail(session_key=target.key, kind=PAIR_SUCCESS, payload={"jid": jid})
-        )
-        await self.session.flush()
+        await post(self.session, [
+            SandboxMail(session_key=target.key, kind=PAIR_SUCCESS, payload={"jid": jid})])
         return jid
 
     async def _next_device_number(self, phone: str) -> int:
@@ -223,7 +231,5 @@ class SandboxPhone:
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise Conflict("Device belum terhubung ke nomor WhatsApp")
-        self.session.add(
-            SandboxMail(session_key=key, kind=LOGGED_OUT, payload={"reason": REMOVED_FROM_PHONE})
-        )
-        await self.session.flush()
+        await post(self.session, [
+            SandboxMail(session_key=key, kind=LOGGED_OUT, payload={"reason": REMOVED_FROM_PHONE})])
