@@ -2,15 +2,19 @@
 NOTIFY on PostgreSQL, through sockets beside the database file on SQLite."""
 
 import asyncio
+import contextlib
 import errno
 import os
 import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from tests.rows import days_ago, opened, user_with_device
 from tests.support import Deployment
 from wapiz.db import wakeups
+from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
 from wapiz.devices.models import Device
 
@@ -50,18 +54,30 @@ async def test_an_announcement_is_heard_when_its_transaction_commits(
             await asyncio.gather(listening, return_exceptions=True)
 
 
-async def test_a_socket_left_by_a_dead_process_is_dropped(migrated: Deployment,
-                                                          backend: str) -> None:
+@contextlib.asynccontextmanager
+async def opened_locally(migrated: Deployment,
+                         backend: str) -> AsyncIterator[tuple[Database, Path]]:
+    """The database and its wake-ups folder (SQLite only: the test is skipped otherwise)."""
     if backend != "sqlite":
         pytest.skip("sockets beside the database are SQLite's wake-ups")
     async with opened(migrated) as database:
         folder = wakeups.local_folder(database.engine.url)
         assert folder is not None
         folder.mkdir(exist_ok=True)
+        yield database, folder
+
+
+def bound_socket(path: Path) -> socket.socket:
+    bound = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    bound.bind(str(path))
+    return bound
+
+
+async def test_a_socket_left_by_a_dead_process_is_dropped(migrated: Deployment,
+                                                          backend: str) -> None:
+    async with opened_locally(migrated, backend) as (database, folder):
         stale = folder / wakeups.socket_name(wakeups.WEBHOOKS, "999999-dead")
-        left = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        left.bind(str(stale))
-        left.close()  # the process died without removing it
+        bound_socket(stale).close()  # the process died without removing it
         async with database.session_scope() as session:
             await wakeups.announce(session, wakeups.WEBHOOKS)
         assert not stale.exists()
@@ -70,15 +86,9 @@ async def test_a_socket_left_by_a_dead_process_is_dropped(migrated: Deployment,
 async def test_a_socket_gets_only_its_own_topic(migrated: Deployment, backend: str) -> None:
     """A listener's socket is not filled with topics it does not listen to, so a burst of one
     topic (webhooks, say) cannot crowd out another (a message due)."""
-    if backend != "sqlite":
-        pytest.skip("sockets beside the database are SQLite's wake-ups")
-    async with opened(migrated) as database:
-        folder = wakeups.local_folder(database.engine.url)
-        assert folder is not None
-        folder.mkdir(exist_ok=True)
+    async with opened_locally(migrated, backend) as (database, folder):
         path = folder / wakeups.socket_name(wakeups.DUE_MESSAGES, "1-test")
-        receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        receiver.bind(str(path))
+        receiver = bound_socket(path)
         receiver.setblocking(False)
         try:
             for _ in range(30):  # more than a socket's queue holds
@@ -107,9 +117,7 @@ class _OutOfDescriptors:
 
 async def test_a_wake_up_that_cannot_be_sent_does_not_fail_the_commit(
         migrated: Deployment, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    if backend != "sqlite":
-        pytest.skip("sockets beside the database are SQLite's wake-ups")
-    async with opened(migrated) as database:
+    async with opened_locally(migrated, backend) as (database, _folder):
         monkeypatch.setattr(wakeups, "os", _OutOfDescriptors())
         async with database.session_scope() as session:
             device = await user_with_device(session, days_ago(0))

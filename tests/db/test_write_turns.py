@@ -74,13 +74,19 @@ async def test_a_steady_writer_does_not_starve_another_process(tmp_path: Path) -
         await engine.dispose()
 
 
-@ASYNC
-async def test_a_wait_given_up_leaves_the_lock_free(tmp_path: Path) -> None:
+async def waiter_given_up(tmp_path: Path) -> tuple[WriteTurns, WriteTurns]:
+    """Two processes' turns on one file: the holder's taken, the waiter's given up on."""
     database = str(tmp_path / "turns.db")
     holder, waiter = WriteTurns(database, timeout_s=5), WriteTurns(database, timeout_s=0.2)
     await holder.take()
     with pytest.raises(TimeoutError, match="not free within"):
         await waiter.take()
+    return holder, waiter
+
+
+@ASYNC
+async def test_a_wait_given_up_leaves_the_lock_free(tmp_path: Path) -> None:
+    holder, waiter = await waiter_given_up(tmp_path)
     holder.give_back()
     # The late waiter's lock went straight back, so both can go on taking turns.
     await asyncio.wait_for(waiter.take(), 2)
@@ -114,11 +120,7 @@ async def test_the_limit_covers_the_whole_wait(tmp_path: Path) -> None:
 
 @ASYNC
 async def test_closing_ends_the_waiting_thread(tmp_path: Path) -> None:
-    database = str(tmp_path / "turns.db")
-    holder, waiter = WriteTurns(database, timeout_s=5), WriteTurns(database, timeout_s=0.2)
-    await holder.take()
-    with pytest.raises(TimeoutError):
-        await waiter.take()  # its thread now waits for the holder
+    holder, waiter = await waiter_given_up(tmp_path)  # its thread still waits for the holder
     thread = waiter._waiter
     assert thread is not None and thread.is_alive()
     waiter.close()
