@@ -18,4 +18,5 @@ async def test_an_unexpected_error_is_a_json_500() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.get("/boom")
     assert response.status_code == 500
-    assert response.json() == {"error": "Terjadi kesalahan pada server"}
+    assert response.json() == {"error": "Terjadi kesalahan pada server",
+                               "code": "internal_error"}

@@ -61,8 +61,8 @@ def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
     assert set(schemas["DeviceOut"]["properties"]) == {
         "id", "userId", "deviceId", "label", "webhookUrl", "createdAt"
     }
-    assert set(schemas["HTTPValidationError"]["properties"]) == {"error", "details"}
-    assert set(schemas["ErrorBody"]["properties"]) == {"error"}
+    assert set(schemas["HTTPValidationError"]["properties"]) == {"error", "code", "details"}
+    assert set(schemas["ErrorBody"]["properties"]) == {"error", "code"}
     qr = spec["paths"]["/api/devices/{id}/qr"]["get"]["responses"]["200"]["content"]
     assert {"image/png", "application/json"} <= set(qr)
     assert qr["image/png"]["schema"] == {"type": "string", "format": "binary"}

@@ -1,6 +1,8 @@
 """The one place that turns errors into responses.
 
-Every error body is `{"error": "<message>"}`; validation errors add `details`.
+Every error body is `{"error": <words>, "code": <stable code>}`, plus `details` where there
+are some (validation). The words are in the request's language (`Accept-Language`;
+Indonesian by default). The seed's own answers stay to the byte (see `WapizError.seed_exact`).
 """
 
 from typing import Any
@@ -10,11 +12,30 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wapiz.errors import VALIDATION_MESSAGE, WapizError
+from wapiz.errors import VALIDATION_FAILED, WapizError
+from wapiz.text import Language, Text, preferred_language
+
+NOT_FOUND = Text("Tidak ditemukan", "Not found")
+METHOD_NOT_ALLOWED = Text("Metode tidak diizinkan", "Method not allowed")
+HTTP_ERRORS = {404: ("not_found", NOT_FOUND), 405: ("method_not_allowed", METHOD_NOT_ALLOWED)}
 
 
-def error_response(status_code: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status_code)
+def request_language(request: Request) -> Language:
+    return preferred_language(request.headers.get("accept-language"))
+
+
+def error_body(exc: WapizError, language: Language) -> dict[str, Any]:
+    if exc.seed_exact:
+        return {"error": exc.text.id}
+    body: dict[str, Any] = {"error": exc.text(language), "code": exc.code}
+    if exc.details is not None:
+        body["details"] = exc.details
+    return body
+
+
+def error_response(exc: WapizError, language: Language) -> JSONResponse:
+    return JSONResponse(error_body(exc, language), status_code=exc.status_code,
+                        headers=exc.headers)
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -25,29 +46,31 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _wapiz_error(_: Request, exc: Exception) -> JSONResponse:
+async def _wapiz_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WapizError)
-    response = error_response(exc.status_code, exc.message)
-    response.headers.update(exc.headers or {})
-    return response
+    return error_response(exc, request_language(request))
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, VALIDATION_MESSAGE, details=_validation_details(exc))
+    error = WapizError(VALIDATION_FAILED, code="validation_failed",
+                       details=_validation_details(exc))
+    error.status_code = 422
+    return error_response(error, request_language(request))
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    messages = {404: "Tidak ditemukan", 405: "Metode tidak diizinkan"}
-    response = error_response(exc.status_code, messages.get(exc.status_code, str(exc.detail)))
-    response.headers.update(exc.headers or {})
-    return response
+    code, text = HTTP_ERRORS.get(exc.status_code, ("http_error", None))
+    error = WapizError(text or Text(str(exc.detail), str(exc.detail)), code=code,
+                       headers=dict(exc.headers or {}))
+    error.status_code = exc.status_code
+    return error_response(error, request_language(request))
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Starlette logs the traceback; the client gets the same shape as every other error.
-    return error_response(500, WapizError.message)
+    return error_response(WapizError(), request_language(request))
 
 
 def install_error_handlers(app: FastAPI) -> None:

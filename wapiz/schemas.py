@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 
@@ -31,7 +31,11 @@ class ApiInput(ApiModel):
 
 
 class ErrorBody(BaseModel):
-    error: str
+    error: str = Field(description="What went wrong, in the request's language "
+                       "(Accept-Language: Indonesian by default, or English).")
+    code: str | None = Field(None, description="A stable, machine-readable code; absent only "
+                             "from the seed's own answers (401 Unauthorized, the plan "
+                             "limit's 403).")
 
 
 class ValidationIssue(BaseModel):

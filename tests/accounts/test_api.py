@@ -44,7 +44,7 @@ def test_email_is_case_insensitive_and_unique(api: Api) -> None:
     assert api.http.post("/api/auth/register", json=first).status_code == 201
     again = api.http.post("/api/auth/register", json={**first, "email": email})
     assert again.status_code == 409
-    assert again.json() == {"error": "Email sudah terdaftar"}
+    assert again.json() == {"error": "Email sudah terdaftar", "code": "email_taken"}
 
 
 def test_malformed_bodies_are_422_with_details(api: Api) -> None:
@@ -86,7 +86,7 @@ def test_wrong_password_and_unknown_email_are_401(api: Api) -> None:
     _, user = api.register()
     wrong = api.http.post("/api/auth/login", json={"email": user["email"], "password": "salah123"})
     assert wrong.status_code == 401
-    assert wrong.json() == {"error": "Email atau password salah"}
+    assert wrong.json() == {"error": "Email atau password salah", "code": "bad_credentials"}
     unknown = api.http.post("/api/auth/login", json={"email": _email(), "password": "salah123"})
     assert unknown.status_code == 401 and unknown.json() == wrong.json()
 

@@ -125,7 +125,7 @@ def test_other_tenants_devices_and_malformed_ids_are_404(api: Api) -> None:
         attempts.append(api.http.delete(f"/api/devices/{bad_id}", headers=api.auth(owner)))
     for response in attempts:
         assert response.status_code == 404, response.request.url
-        assert response.json() == {"error": "Device tidak ditemukan"}
+        assert response.json() == {"error": "Device tidak ditemukan", "code": "device_not_found"}
     assert api.http.get("/api/devices", headers=headers).json() == []
     assert len(api.http.get("/api/devices", headers=api.auth(owner)).json()) == 1
 

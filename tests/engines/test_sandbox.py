@@ -35,7 +35,8 @@ def test_link_rejects_bad_phones_and_double_links(api: Api) -> None:
     assert api.status(token, device["id"])["loggedIn"] is False
     api.link(token, device["id"])
     again = api.http.post(path, json={"phone": "6281234567890"}, headers=api.auth(token))
-    assert again.status_code == 409 and again.json() == {"error": "Device sudah terhubung"}
+    assert again.status_code == 409 and again.json() == {"error": "Device sudah terhubung",
+                                                          "code": "device_already_linked"}
 
 
 def test_unlink_logs_out_and_a_new_qr_follows(shared_deployment: Deployment, api: Api) -> None:
@@ -62,7 +63,8 @@ def test_unlink_of_a_device_not_linked_is_409(api: Api) -> None:
     response = api.http.post(f"/api/sandbox/devices/{device['id']}/unlink",
                              headers=api.auth(token))
     assert response.status_code == 409
-    assert response.json() == {"error": "Device belum terhubung ke nomor WhatsApp"}
+    assert response.json() == {"error": "Device belum terhubung ke nomor WhatsApp",
+                               "code": "device_not_linked"}
 
 
 def test_one_phone_links_several_devices(api: Api) -> None:
@@ -102,7 +104,8 @@ def test_link_by_pairing_code(api: Api) -> None:
     # Linked now: no more codes.
     again = api.http.post(f"/api/devices/{device['id']}/pair", json={"phone": "6281234567890"},
                           headers=api.auth(token))
-    assert again.status_code == 409 and again.json() == {"error": "Device sudah terhubung"}
+    assert again.status_code == 409 and again.json() == {"error": "Device sudah terhubung",
+                                                          "code": "device_already_linked"}
 
 
 def test_device_settings(api: Api) -> None:

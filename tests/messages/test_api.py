@@ -46,7 +46,8 @@ def test_a_text_goes_from_one_user_to_another(api: Api, pair: tuple[Party, Party
     assert received["status"] == "received" and received["waMessageId"] == done["waMessageId"]
     assert received["deviceId"] == bob.device["deviceId"]
     # Each user sees only their own messages.
-    assert message(api, bob, accepted["id"]) == {"error": "Pesan tidak ditemukan"}
+    assert message(api, bob, accepted["id"]) == {"error": "Pesan tidak ditemukan",
+                                                  "code": "message_not_found"}
 
 
 def test_every_type_arrives(api: Api, pair: tuple[Party, Party]) -> None:
@@ -136,7 +137,7 @@ def test_a_deleted_device_takes_no_more_sends(api: Api, pair: tuple[Party, Party
     after = api.http.post("/api/messages", json={**body, "text": "sesudah"},
                           headers=api.auth(alice.token))
     assert after.status_code == 404
-    assert after.json() == {"error": "Device tidak ditemukan"}
+    assert after.json() == {"error": "Device tidak ditemukan", "code": "device_not_found"}
 
 
 def test_bad_requests(api: Api, pair: tuple[Party, Party]) -> None:
@@ -161,7 +162,8 @@ def test_bad_requests(api: Api, pair: tuple[Party, Party]) -> None:
     # Another user's device, or one that does not exist: 404.
     other = api.http.post(url, json={"deviceId": bob.device["deviceId"], "to": bob.phone,
                                      "text": "x"}, headers=headers)
-    assert other.status_code == 404 and other.json() == {"error": "Device tidak ditemukan"}
+    assert other.status_code == 404 and other.json() == {
+        "error": "Device tidak ditemukan", "code": "device_not_found"}
     assert api.http.get("/api/messages/nope", headers=headers).status_code == 404
     assert api.http.get("/api/messages", params={"cursor": "!!"},
                         headers=headers).status_code == 400

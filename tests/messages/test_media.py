@@ -145,7 +145,7 @@ def test_every_kind_of_file_arrives_whole(api: Api, pair: tuple[Party, Party],
     assert download(api, alice, by_text["Lihat ini"]["id"]).status_code == 404
     text_only = send(api, alice, to=bob.phone, text="tanpa file")
     assert download(api, alice, text_only["id"]).json() == {
-        "error": "Pesan ini tidak membawa file"}
+        "error": "Pesan ini tidak membawa file", "code": "no_file"}
 
 
 def test_a_batch_shares_one_file(api: Api, pair: tuple[Party, Party], files: str) -> None:
@@ -173,11 +173,11 @@ def test_bad_files_are_refused(api: Api, pair: tuple[Party, Party], files: str) 
 
     cases = [
         (post(mediaUrl=f"{files}/hilang.png"), 422, "HTTP 404"),
-        (post(mediaUrl=f"{files}/catatan.txt"), 422, "a file of type image/*, not text/plain"),
+        (post(mediaUrl=f"{files}/catatan.txt"), 422, "bertipe image/*, bukan text/plain"),
         (post(mediaUrl=f"{files}/besar.bin"), 413, str(MAX_BYTES)),
         (post(media=b64(b"\0" * (MAX_BYTES + 1))), 413, str(MAX_BYTES)),
         (post(media="bukan base64!"), 422, "base64"),
-        (post(mediaUrl=f"{files}/lambat"), 422, f"longer than {FETCH_TIMEOUT_S}s"),
+        (post(mediaUrl=f"{files}/lambat"), 422, f"lebih dari {FETCH_TIMEOUT_S} detik"),
         (post(mediaUrl="ftp://127.0.0.1/foto.png"), 422, "http://"),
         (post(), 422, "needs exactly one file"),
         (post(media=b64(PNG), mediaUrl=f"{files}/foto.png"), 422, "needs exactly one file"),
@@ -299,13 +299,13 @@ def test_a_poll_is_voted_on(api: Api, pair: tuple[Party, Party]) -> None:
                      timeout=15)
     assert got[0]["vote"] == {"options": ["Sate"], "pollId": poll["id"]}
     # Only the poll's options, only in the poll's chat, only a poll.
-    assert "no option 'Rendang'" in vote(["Rendang"]).json()["error"]
-    assert "the poll's chat" in vote(["Mie"], to=unique_phone()).json()["error"]
+    assert "tidak punya pilihan 'Rendang'" in vote(["Rendang"]).json()["error"]
+    assert "ke chat polling itu" in vote(["Mie"], to=unique_phone()).json()["error"]
     not_poll = send(api, bob, to=alice.phone, text="hai")
     wrong = api.http.post("/api/messages", headers=api.auth(bob.token), json={
         "deviceId": bob.device["deviceId"], "to": alice.phone, "type": "poll_vote",
         "vote": {"messageId": not_poll["id"], "options": []}})
-    assert wrong.status_code == 422 and "is not a poll" in wrong.json()["error"]
+    assert wrong.status_code == 422 and "bukan polling" in wrong.json()["error"]
 
     # Someone outside the sandbox votes too (injected), on the poll alice sent.
     injected = api.http.post(

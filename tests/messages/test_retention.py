@@ -137,7 +137,8 @@ async def test_a_file_whose_bytes_went_is_gone_over_http(deployment: Deployment)
         for token, url in urls.items():
             answer = api.http.get(url, headers=api.auth(token))
             assert answer.status_code == 410
-            assert answer.json() == {"error": "File sudah dihapus (lebih dari 30 hari)"}
+            assert answer.json() == {"error": "File sudah dihapus (lebih dari 30 hari)",
+                                             "code": "file_deleted"}
         # The message still describes its file.
         media = message(api, bob, received["id"])["media"]
         assert (media["fileName"], media["size"]) == ("faktur.pdf", len(b"%PDF-1.4 faktur"))

@@ -35,7 +35,7 @@ def test_a_url_into_the_servers_network_is_refused(api: Api, bob: Party, url: st
     answer = api.http.patch(f"/api/devices/{bob.device['id']}/webhook",
                             json={"webhookUrl": url}, headers=api.auth(bob.token))
     assert answer.status_code == 422, answer.text
-    assert answer.json()["error"] == f"webhookUrl is not allowed: {reason}"
+    assert answer.json()["error"] == f"webhookUrl tidak diizinkan: {reason}"
 
 
 def test_an_address_that_turned_private_is_refused_at_connect_time(

@@ -2,6 +2,7 @@
 
 from wapiz.config import Settings
 from wapiz.errors import BadRequest
+from wapiz.text import Text
 
 DEFAULT_PLAN = "free"
 
@@ -18,5 +19,8 @@ def require_known_plan(settings: Settings, plan: str) -> str:
     plan = plan.lower()
     if plan not in settings.plan_limits:
         known = ", ".join(settings.plan_limits)
-        raise BadRequest(f"Paket tidak dikenal: {plan} (pilihan: {known})")
+        raise BadRequest(Text("Paket tidak dikenal: {plan} (pilihan: {known})",
+                              "Unknown plan: {plan} (choices: {known})")
+                         .format(plan=plan, known=known),
+                         code="unknown_plan")
     return plan

@@ -17,9 +17,10 @@ from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import DeviceRepository
 from wapiz.errors import Conflict, NotFound, Unauthorized
+from wapiz.text import Text
 
-EMAIL_TAKEN = "Email sudah terdaftar"
-BAD_CREDENTIALS = "Email atau password salah"
+EMAIL_TAKEN = Text("Email sudah terdaftar", "This email is already registered")
+BAD_CREDENTIALS = Text("Email atau password salah", "Wrong email or password")
 
 
 class AccountService:
@@ -37,12 +38,12 @@ class AccountService:
         # Hash first: no pooled connection is held through the deliberately slow Argon2.
         password_hash = await security.hash_password(password)
         if await self.users.get_by_email(email) is not None:
-            raise Conflict(EMAIL_TAKEN)
+            raise Conflict(EMAIL_TAKEN, code="email_taken")
         user = User(email=email, name=name, plan=plan, password_hash=password_hash)
         try:
             await self.users.add(user)
         except IntegrityError:  # lost a race on the unique email; the request rolls back
-            raise Conflict(EMAIL_TAKEN) from None
+            raise Conflict(EMAIL_TAKEN, code="email_taken") from None
         return user
 
     async def issue_token(self, user: User) -> str:
@@ -60,11 +61,11 @@ class AccountService:
     ) -> tuple[User, str]:
         """Check the password against what `LoginThrottle.admit` read (and counted)."""
         if not await security.verify_password(credentials.password_hash, password):
-            raise Unauthorized(BAD_CREDENTIALS)
+            raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
         assert credentials.user_id is not None
         user = await self.users.get(credentials.user_id)
         if user is None:  # deleted in the meantime
-            raise Unauthorized(BAD_CREDENTIALS)
+            raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
         await LoginThrottleRepository(self.session).clear(email)
         return user, await self.issue_token(user)
 
@@ -102,7 +103,7 @@ class AccountService:
         plan = require_known_plan(self.settings, plan)
         user = await self.users.get_by_email(email.lower())
         if user is None:
-            raise NotFound("User tidak ditemukan")
+            raise NotFound(Text("User tidak ditemukan", "User not found"), code="user_not_found")
         user.plan = plan
         user.updated_at = utc_now()
         await self.session.flush()

@@ -19,6 +19,7 @@ from wapiz.accounts.repository import LoginThrottleRepository, UserRepository
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.errors import TooManyRequests
+from wapiz.text import Text
 
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_LOCKOUT = timedelta(minutes=15)
@@ -62,5 +63,6 @@ class LoginThrottle:
     def _locked(until: datetime, now: datetime) -> TooManyRequests:
         seconds = max(1, math.ceil((until - now).total_seconds()))
         return TooManyRequests(
-            f"Terlalu banyak percobaan login. Coba lagi dalam {seconds} detik.", seconds
-        )
+            Text("Terlalu banyak percobaan login. Coba lagi dalam {seconds} detik.",
+                 "Too many login attempts. Try again in {seconds} seconds.")
+            .format(seconds=seconds), seconds, code="login_throttled")

@@ -3,10 +3,11 @@ scan), and which numbers are on WhatsApp. The request goes to the runner through
 database (devices/requests.py)."""
 
 from wapiz.db.base import utc_now
-from wapiz.devices.reader import DeviceReader
+from wapiz.devices.reader import ALREADY_LINKED, NOT_LOGGED_IN, DeviceReader
 from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE, RequestFailed, ask_session
 from wapiz.devices.status import current_status
 from wapiz.errors import Conflict, ServiceUnavailable
+from wapiz.text import Text
 
 # Longer than the engine's own limit on asking WhatsApp (20 s): a code that comes late must
 # still reach the user, whose phone has already been told to expect it.
@@ -19,18 +20,22 @@ async def pairing_code(devices: DeviceReader, raw_id: str, phone: str) -> str:
     device = await devices.get(raw_id)
     status = current_status(await devices.view(raw_id), utc_now())
     if status.logged_in:
-        raise Conflict("Device sudah terhubung")
+        raise Conflict(ALREADY_LINKED, code="device_already_linked")
     try:
         result = await ask_session(devices.database, device.id, PAIR_PHONE, {"phone": phone},
                                    PAIR_WAIT_S)
     except RequestFailed as failure:
         if failure.reason == "not_connected":
             raise ServiceUnavailable(
-                f"Device belum siap untuk pairing ({status.reason or status.status}), coba lagi",
-                retry_after=NOT_READY_RETRY_AFTER_S,
+                Text("Device belum siap untuk pairing ({state}), coba lagi",
+                     "The device is not ready for pairing ({state}); try again")
+                .format(state=status.reason or status.status),
+                retry_after=NOT_READY_RETRY_AFTER_S, code="device_not_ready",
             ) from None
-        raise ServiceUnavailable(f"Pairing ditolak: {failure}",
-                                 retry_after=NOT_READY_RETRY_AFTER_S) from None
+        raise ServiceUnavailable(Text("Pairing ditolak: {reason}", "Pairing refused: {reason}")
+                                 .format(reason=failure),
+                                 retry_after=NOT_READY_RETRY_AFTER_S,
+                                 code="pairing_refused") from None
     return str(result["code"])
 
 
@@ -40,11 +45,13 @@ async def numbers_on_whatsapp(devices: DeviceReader, raw_id: str,
     device = await devices.get(raw_id)
     status = current_status(await devices.view(raw_id), utc_now())
     if not status.logged_in:
-        raise Conflict("Device belum terhubung ke WhatsApp")
+        raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
     try:
         result = await ask_session(devices.database, device.id, CHECK_NUMBERS,
                                    {"phones": phones}, CHECK_WAIT_S)
     except RequestFailed as failure:
-        raise ServiceUnavailable(f"Pengecekan nomor gagal: {failure}",
-                                 retry_after=NOT_READY_RETRY_AFTER_S) from None
+        raise ServiceUnavailable(Text("Pengecekan nomor gagal: {reason}",
+                                      "The number check failed: {reason}").format(reason=failure),
+                                 retry_after=NOT_READY_RETRY_AFTER_S,
+                                 code="check_failed") from None
     return dict(result["found"])

@@ -19,8 +19,12 @@ from wapiz.devices.models import Device
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.status import DeviceStatus, SessionView, current_qr, current_status
 from wapiz.errors import NotFound, ServiceUnavailable
+from wapiz.text import Text
 
-DEVICE_NOT_FOUND = "Device tidak ditemukan"
+DEVICE_NOT_FOUND = Text("Device tidak ditemukan", "Device not found")
+NOT_LOGGED_IN = Text("Device belum terhubung ke WhatsApp",
+                     "The device is not logged in to WhatsApp")
+ALREADY_LINKED = Text("Device sudah terhubung", "The device is already linked")
 POLL_INTERVAL_S = 0.1
 QR_RETRY_AFTER_S = 2
 T = TypeVar("T")
@@ -32,7 +36,7 @@ def device_uuid(raw_id: str) -> uuid.UUID:
     """A device id from a URL; a malformed one is simply a device that does not exist."""
     device_id = parse_uuid(raw_id)
     if device_id is None:
-        raise NotFound(DEVICE_NOT_FOUND)
+        raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
     return device_id
 
 
@@ -49,14 +53,14 @@ class DeviceReader:
         async with self.database.session_scope() as session:
             device = await DeviceRepository(session, self.user.id).get(device_uuid(raw_id))
         if device is None:
-            raise NotFound(DEVICE_NOT_FOUND)
+            raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         return device
 
     async def _load(self, device_id: uuid.UUID) -> SessionView | None:
         async with self.database.session_scope() as session:
             exists, view = await DeviceRepository(session, self.user.id).session_view(device_id)
         if not exists:
-            raise NotFound(DEVICE_NOT_FOUND)
+            raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         return view
 
     async def view(self, raw_id: str) -> SessionView | None:
@@ -102,7 +106,9 @@ class DeviceReader:
         if found is None:
             status = current_status(await self.view(raw_id), utc_now())
             raise ServiceUnavailable(
-                f"QR code belum tersedia ({status.reason or status.status}), coba lagi",
-                retry_after=QR_RETRY_AFTER_S,
+                Text("QR code belum tersedia ({state}), coba lagi",
+                     "No QR code yet ({state}); try again")
+                .format(state=status.reason or status.status),
+                retry_after=QR_RETRY_AFTER_S, code="qr_not_ready",
             )
         return found

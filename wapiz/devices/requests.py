@@ -21,6 +21,7 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import DeviceRequest
 from wapiz.errors import ServiceUnavailable
+from wapiz.text import Text
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 # What can be asked.
@@ -117,4 +118,6 @@ async def ask_session(database: Database, device_id: uuid.UUID, kind: str,
             return answered.result or {}
     async with database.session_scope() as db:
         await DeviceRequests(db).forget(request_id)
-    raise ServiceUnavailable("Device tidak merespons, coba lagi", retry_after=RETRY_AFTER_S)
+    raise ServiceUnavailable(Text("Device tidak merespons, coba lagi",
+                                  "The device did not answer; try again"),
+                             retry_after=RETRY_AFTER_S, code="device_not_answering")

@@ -12,16 +12,16 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import DEFAULT_LABEL, Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, StatusCache, device_uuid
 from wapiz.devices.repository import DeviceRepository
-from wapiz.errors import Forbidden, NotFound, Unauthorized, WapizError
-
-
-class InvalidSettings(WapizError):
-    status_code = 422
+from wapiz.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from wapiz.text import Text, same_in_both
 
 
 class PlanLimitReached(Forbidden):
+    code = "plan_limit_reached"
+    seed_exact = True  # the seed's 403, to the byte
+
     def __init__(self, plan: str, limit: int) -> None:
-        super().__init__(f"Paket {plan_display_name(plan)} maksimal {limit} device")
+        super().__init__(same_in_both(f"Paket {plan_display_name(plan)} maksimal {limit} device"))
 
 
 class DeviceService:
@@ -44,7 +44,7 @@ class DeviceService:
     async def get(self, raw_id: str) -> Device:
         device = await self.devices.get(device_uuid(raw_id))
         if device is None:
-            raise NotFound(DEVICE_NOT_FOUND)
+            raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         return device
 
     async def create(self, label: str | None) -> Device:
@@ -71,6 +71,8 @@ class DeviceService:
         for name, value in changes.items():
             setattr(device, name, value)
         if device.min_delay_ms > device.max_delay_ms:
-            raise InvalidSettings("minDelayMs must not be more than maxDelayMs")
+            raise InvalidInput(Text("minDelayMs tidak boleh lebih dari maxDelayMs",
+                                    "minDelayMs must not be more than maxDelayMs"),
+                               code="invalid_settings")
         await self.session.flush()
         return device

@@ -20,7 +20,7 @@ from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.upsert import column_values
-from wapiz.devices.reader import DEVICE_NOT_FOUND, DeviceReader, StatusCache
+from wapiz.devices.reader import DEVICE_NOT_FOUND, NOT_LOGGED_IN, DeviceReader, StatusCache
 from wapiz.engines.base import new_message_id
 from wapiz.errors import Conflict, InvalidInput, NotFound, WapizError
 from wapiz.messages import media, models
@@ -32,11 +32,14 @@ from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageContent, MessageIn, MessageOut, Vote
 from wapiz.messages.views import to_out
 from wapiz.schemas import ApiInput
+from wapiz.text import Text, same_in_both
 
 DEVICE_NOT_LOGGED_IN = "device_not_logged_in"
 SCHEDULED = "scheduled"
 # Who owns a deviceId never changes; only deletion ends it, and the insert checks that.
 DEVICE_REF_CACHE_S = 60.0
+IDEMPOTENCY_KEY_REUSED = Text("Idempotency-Key sudah dipakai untuk permintaan yang berbeda",
+                              "The Idempotency-Key was already used for a different request")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,7 @@ def file_row(body: MessageContent, incoming: IncomingFile, user_id: uuid.UUID,
 def replay(earlier: Message, fingerprint: str | None) -> MessageOut:
     """The first answer to a request sent again under the same idempotency key."""
     if earlier.request_hash != fingerprint:
-        raise InvalidInput("Idempotency-Key sudah dipakai untuk permintaan yang berbeda")
+        raise InvalidInput(IDEMPOTENCY_KEY_REUSED, code="idempotency_key_reused")
     return to_out(earlier)
 
 
@@ -133,11 +136,11 @@ class SendService:
         try:
             to = recipient(body.to, self.settings.default_country_code)
         except InvalidRecipient as exc:
-            raise InvalidInput(str(exc)) from None
+            raise InvalidInput(same_in_both(str(exc)), code="invalid_recipient") from None
         status = await DeviceReader(self.database, self.settings, self.user,
                                     self.statuses).status_of(device.id)
         if not body.queue and not status.logged_in:
-            raise Conflict("Device belum terhubung ke WhatsApp")
+            raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
         content = await self._content(body, device.device_id, to.chat)
         file = None
         if incoming is not None:
@@ -158,7 +161,7 @@ class SendService:
         async with self.database.session_scope() as session:
             device = await MessageRepository(session, self.user.id).device(device_id)
         if device is None:  # raised, so not remembered: a device made a moment later works
-            raise NotFound(DEVICE_NOT_FOUND)
+            raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         return DeviceRef(device.id, device.device_id)
 
     async def _earlier(self, idempotency_key: str | None) -> Message | None:
@@ -189,7 +192,8 @@ class SendService:
                 content["mentions"] = [recipient(m, self.settings.default_country_code).chat
                                        for m in body.mentions]
             except InvalidRecipient as exc:
-                raise InvalidInput(f"mentions: {exc}") from None
+                raise InvalidInput(same_in_both(f"mentions: {exc}"),
+                                   code="invalid_recipient") from None
         return content
 
 
@@ -207,7 +211,9 @@ def outbound_row(**values: Any) -> dict[str, Any]:
 async def _target_wa_id(messages: MessageRepository, message_id: uuid.UUID) -> str:
     target = await messages.get(message_id)
     if target is None or target.wa_message_id is None:
-        raise InvalidInput(f"message {message_id} not found, or not sent yet")
+        raise InvalidInput(Text("Pesan {id} tidak ditemukan, atau belum terkirim",
+                            "Message {id} not found, or not sent yet").format(id=message_id),
+                       code="message_not_found")
     return target.wa_message_id
 
 
@@ -216,13 +222,20 @@ async def _vote(messages: MessageRepository, vote: Vote, device_id: uuid.UUID,
     """A vote's body: the poll it is in (one of this device's chats) and the options."""
     poll = await messages.get(vote.message_id)
     if poll is None or poll.type != "poll" or poll.device_id != device_id:
-        raise InvalidInput(f"message {vote.message_id} is not a poll in this device's chats")
+        raise InvalidInput(Text("Pesan {id} bukan polling di chat device ini",
+                                "Message {id} is not a poll in this device's chats")
+                           .format(id=vote.message_id), code="poll_not_found")
     if poll.chat != chat:
-        raise InvalidInput(f"a vote goes to the poll's chat, {poll.chat}")
+        raise InvalidInput(Text("Suara dikirim ke chat polling itu, {chat}",
+                                "A vote goes to the poll's chat, {chat}").format(chat=poll.chat),
+                           code="vote_wrong_chat")
     offered = (poll.body or {}).get("poll", {}).get("options", [])
     unknown = [option for option in vote.options if option not in offered]
     if unknown:
-        raise InvalidInput(f"the poll has no option {', '.join(map(repr, unknown))}")
+        raise InvalidInput(Text("Polling tidak punya pilihan {options}",
+                                "The poll has no option {options}")
+                           .format(options=", ".join(map(repr, unknown))),
+                           code="vote_unknown_option")
     sender = (poll.body or {}).get("sender", {}).get("jid")
     return {"vote": {"options": vote.options, "pollId": str(poll.id)},
             "targetWaMessageId": poll.wa_message_id,

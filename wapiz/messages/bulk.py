@@ -24,14 +24,21 @@ from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
 from wapiz.errors import Conflict, InvalidInput, NotFound
 from wapiz.messages import models
-from wapiz.messages.accept import due_at, file_row, request_hash, take_in_file
+from wapiz.messages.accept import (
+    IDEMPOTENCY_KEY_REUSED,
+    due_at,
+    file_row,
+    request_hash,
+    take_in_file,
+)
 from wapiz.messages.models import Message, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
+from wapiz.text import Text, same_in_both
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
-BATCH_NOT_FOUND = "Batch tidak ditemukan"
+BATCH_NOT_FOUND = Text("Batch tidak ditemukan", "Batch not found")
 UNFINISHED = {models.QUEUED, models.SENDING}
 
 
@@ -58,7 +65,7 @@ class BulkService:
                 return await self._replay(earlier, fingerprint)
         device = await self.messages.device(body.device_id)
         if device is None:
-            raise NotFound(DEVICE_NOT_FOUND)
+            raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         texts, chats, problems = [], [], []
         for index, target in enumerate(body.recipients):
             try:
@@ -69,7 +76,9 @@ class BulkService:
             except KeyError as missing:
                 problems.append(f"recipients[{index}]: no value for {missing.args[0]}")
         if problems:
-            raise InvalidInput("; ".join(problems[:20]) + (" …" if len(problems) > 20 else ""))
+            raise InvalidInput(same_in_both("; ".join(problems[:20])
+                                            + (" …" if len(problems) > 20 else "")),
+                               code="invalid_recipient")
 
         now = utc_now()
         batch = MessageBatch(id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
@@ -108,7 +117,9 @@ class BulkService:
                 await self.messages.forget_media(file.id)
             earlier = await self._batch_by_key(idempotency_key or "")
             if earlier is None:
-                raise Conflict("Permintaan yang sama sedang diproses, coba lagi")
+                raise Conflict(Text("Permintaan yang sama sedang diproses, coba lagi",
+                                    "The same request is being processed; try again"),
+                               code="request_in_progress")
             return await self._replay(earlier, fingerprint)
         await self.session.execute(insert(Message), rows)
         await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
@@ -125,7 +136,7 @@ class BulkService:
             select(Message).where(Message.batch_id == batch.id)
             .order_by(Message.send_at, Message.id))).all()
         if rows and rows[0].request_hash != fingerprint:
-            raise InvalidInput("Idempotency-Key sudah dipakai untuk permintaan yang berbeda")
+            raise InvalidInput(IDEMPOTENCY_KEY_REUSED, code="idempotency_key_reused")
         return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
                        message_ids=[row.id for row in rows], first_send_at=rows[0].send_at,
                        last_send_at=rows[-1].send_at)
@@ -137,7 +148,7 @@ class BulkService:
             batch = await self.session.scalar(select(MessageBatch).where(
                 MessageBatch.id == batch_id, MessageBatch.user_id == self.user.id))
         if batch is None:
-            raise NotFound(BATCH_NOT_FOUND)
+            raise NotFound(BATCH_NOT_FOUND, code="batch_not_found")
         counts = dict((await self.session.execute(
             select(Message.status, func.count()).where(Message.batch_id == batch.id)
             .group_by(Message.status))).tuples().all())

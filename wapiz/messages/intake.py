@@ -62,5 +62,5 @@ class Intake:
             elif (found := earlier.get((row["user_id"], row["idempotency_key"]))) is not None:
                 results.append(found)
             else:  # deleted since the request looked it up
-                results.append(NotFound(DEVICE_NOT_FOUND))
+                results.append(NotFound(DEVICE_NOT_FOUND, code="device_not_found"))
         return results

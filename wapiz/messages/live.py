@@ -14,7 +14,7 @@ from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.devices.reader import DEVICE_NOT_FOUND
+from wapiz.devices.reader import DEVICE_NOT_FOUND, NOT_LOGGED_IN
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.requests import DOWNLOAD_MEDIA, MARK_READ, RequestFailed, ask_session
 from wapiz.devices.status import current_status
@@ -32,8 +32,9 @@ from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageOut
 from wapiz.messages.service import MESSAGE_NOT_FOUND
 from wapiz.messages.views import to_out
+from wapiz.text import Text
 
-NO_FILE = "Pesan ini tidak membawa file"
+NO_FILE = Text("Pesan ini tidak membawa file", "This message carries no file")
 RETRY_AFTER_S = 2
 
 
@@ -46,14 +47,17 @@ class LiveMessages:
         self.wait_s = settings.engine_call_timeout_seconds + 10
 
     async def _ask(self, device: uuid.UUID, kind: str, payload: dict[str, Any],
-                   refused: str) -> None:
+                   refused: Text) -> None:
         try:
             await ask_session(self.database, device, kind, payload, self.wait_s)
         except RequestFailed as failure:
             if failure.reason == "not_connected":  # dropped, or moving to another runner
-                raise ServiceUnavailable("Device sedang tidak terhubung, coba lagi",
-                                         retry_after=RETRY_AFTER_S) from None
-            raise BadGateway(f"{refused}: {failure}") from None
+                raise ServiceUnavailable(Text("Device sedang tidak terhubung, coba lagi",
+                                              "The device is not connected right now; "
+                                              "try again"),
+                                         retry_after=RETRY_AFTER_S,
+                                         code="device_not_connected") from None
+            raise BadGateway(refused.format(reason=failure)) from None
 
     async def _load(self, raw_id: str) -> tuple[Message, Media | None]:
         message_id = parse_uuid(raw_id)
@@ -61,7 +65,7 @@ class LiveMessages:
             messages = MessageRepository(db, self.user.id)
             message = await messages.get(message_id) if message_id else None
             if message is None:
-                raise NotFound(MESSAGE_NOT_FOUND)
+                raise NotFound(MESSAGE_NOT_FOUND, code="message_not_found")
             file = await messages.media(message.media_id) if message.media_id else None
         return message, file
 
@@ -70,22 +74,25 @@ class LiveMessages:
         async with self.database.session_scope() as db:
             device = await MessageRepository(db, self.user.id).device(message.device_id)
             if device is None:
-                raise NotFound(DEVICE_NOT_FOUND)
+                raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
             _, view = await DeviceRepository(db, self.user.id).session_view(device.id)
         if not current_status(view, utc_now()).logged_in:
-            raise Conflict("Device belum terhubung ke WhatsApp")
+            raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
         return device.id
 
     async def mark_read(self, raw_id: str) -> MessageOut:
         message, _ = await self._load(raw_id)
         if message.direction != models.INBOUND:
-            raise Conflict("Hanya pesan masuk yang bisa ditandai dibaca")
+            raise Conflict(Text("Hanya pesan masuk yang bisa ditandai dibaca",
+                                "Only incoming messages can be marked read"),
+                           code="not_incoming")
         if message.read_at is None:
             device = await self._logged_in_device(message)
             sender = (message.body or {}).get("sender", {}).get("jid") or message.chat
             await self._ask(device, MARK_READ, {
                 "chat": message.chat, "sender": sender, "ids": [message.wa_message_id]},
-                "WhatsApp menolak tanda dibaca")
+                Text("WhatsApp menolak tanda dibaca: {reason}",
+                 "WhatsApp refused the read mark: {reason}"))
             async with self.database.session_scope() as db:
                 await db.execute(update(Message).where(Message.id == message.id)
                                  .values(read_at=utc_now()))
@@ -97,23 +104,33 @@ class LiveMessages:
         device's session the first time. Gone once retention dropped its bytes."""
         message, file = await self._load(raw_id)
         if file is None:
-            raise NotFound(NO_FILE)
+            raise NotFound(NO_FILE, code="no_file")
         if file.data is not None:
             return file
         if file.bytes_dropped_at is not None:
             days = self.settings.media_retention_days
             # 0 (kept for ever) now may follow a drop under an earlier setting.
-            raise Gone(f"File sudah dihapus (lebih dari {days} hari)" if days
-                       else "File sudah dihapus")
+            raise Gone(Text("File sudah dihapus (lebih dari {days} hari)",
+                            "The file was deleted (older than {days} days)").format(days=days)
+                       if days else Text("File sudah dihapus", "The file was deleted"),
+                       code="file_deleted")
         if file.ref is None:
-            raise NotFound("File ini tidak tersedia lagi")
+            raise NotFound(Text("File ini tidak tersedia lagi", "This file is no longer available"),
+                           code="file_unavailable")
         if file.size is not None and file.size > self.settings.media_max_bytes:
-            raise PayloadTooLarge(f"File lebih besar dari batas {self.settings.media_max_bytes} "
-                                  "byte (WAPIZ_MEDIA_MAX_BYTES)")
+            raise PayloadTooLarge(Text("File lebih besar dari batas {limit} byte "
+                                       "(WAPIZ_MEDIA_MAX_BYTES)",
+                                       "The file is larger than the limit of {limit} bytes "
+                                       "(WAPIZ_MEDIA_MAX_BYTES)")
+                                  .format(limit=self.settings.media_max_bytes),
+                                  code="file_too_large")
         device = await self._logged_in_device(message)
         await self._ask(device, DOWNLOAD_MEDIA, {"mediaId": str(file.id)},
-                        "File tidak bisa diunduh dari WhatsApp")
+                        Text("File tidak bisa diunduh dari WhatsApp: {reason}",
+                             "The file could not be downloaded from WhatsApp: {reason}"))
         _, file = await self._load(raw_id)
         if file is None or file.data is None:
-            raise BadGateway("File tidak bisa diunduh dari WhatsApp")
+            raise BadGateway(Text("File tidak bisa diunduh dari WhatsApp",
+                                  "The file could not be downloaded from WhatsApp"),
+                             code="download_failed")
         return file

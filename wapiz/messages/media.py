@@ -23,6 +23,7 @@ from wapiz.errors import InvalidInput, PayloadTooLarge
 from wapiz.messages.models import Media, described_safely
 from wapiz.messages.schemas import a_message
 from wapiz.net import outbound_client
+from wapiz.text import Text
 
 GENERIC = "application/octet-stream"
 # What each type's file must be (a document may be anything).
@@ -39,7 +40,9 @@ class IncomingFile:
 
 
 def too_large(settings: Settings) -> PayloadTooLarge:
-    return PayloadTooLarge(f"File lebih besar dari batas {settings.media_max_bytes} byte")
+    return PayloadTooLarge(Text("File lebih besar dari batas {limit} byte",
+                                "The file is larger than the limit of {limit} bytes")
+                           .format(limit=settings.media_max_bytes), code="file_too_large")
 
 
 def from_base64(text: str, settings: Settings) -> IncomingFile:
@@ -52,7 +55,8 @@ def from_base64(text: str, settings: Settings) -> IncomingFile:
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput("`media` is not valid base64") from None
+        raise InvalidInput(Text("`media` bukan base64 yang valid", "`media` is not valid base64"),
+                           code="invalid_media") from None
     if len(data) > settings.media_max_bytes:
         raise too_large(settings)
     return IncomingFile(data, declared)
@@ -69,7 +73,9 @@ async def fetch(url: str, settings: Settings) -> IncomingFile:
     try:
         async with client, asyncio.timeout(timeout), client.stream("GET", url) as response:
             if response.status_code != 200:
-                raise InvalidInput(f"mediaUrl answered HTTP {response.status_code}")
+                raise InvalidInput(Text("mediaUrl menjawab HTTP {status}",
+                                        "mediaUrl answered HTTP {status}")
+                                   .format(status=response.status_code), code="media_fetch_failed")
             if int(response.headers.get("content-length") or 0) > limit:
                 raise too_large(settings)
             chunks, size = [], 0
@@ -82,11 +88,18 @@ async def fetch(url: str, settings: Settings) -> IncomingFile:
             name = PurePosixPath(unquote(urlsplit(str(response.url)).path)).name
             return IncomingFile(b"".join(chunks), declared or None, name or None)
     except TimeoutError:
-        raise InvalidInput(f"mediaUrl took longer than {timeout:g}s") from None
+        raise InvalidInput(Text("mediaUrl butuh lebih dari {seconds} detik",
+                                "mediaUrl took longer than {seconds}s")
+                           .format(seconds=f"{timeout:g}"),
+                           code="media_fetch_failed") from None
     except httpx.TooManyRedirects:
-        raise InvalidInput(f"mediaUrl redirected more than {MAX_REDIRECTS} times") from None
+        raise InvalidInput(Text("mediaUrl dialihkan lebih dari {count} kali",
+                                "mediaUrl redirected more than {count} times")
+                           .format(count=MAX_REDIRECTS), code="media_fetch_failed") from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise InvalidInput(f"mediaUrl could not be fetched: {exc}") from None
+        raise InvalidInput(Text("mediaUrl tidak bisa diambil: {reason}",
+                                "mediaUrl could not be fetched: {reason}").format(reason=exc),
+                           code="media_fetch_failed") from None
 
 
 def mimetype_of(message_type: str, file: IncomingFile, given: str | None) -> str:
@@ -97,8 +110,11 @@ def mimetype_of(message_type: str, file: IncomingFile, given: str | None) -> str
         or file.declared_type or sniffed or GENERIC
     prefix = KIND_PREFIX.get(message_type)
     if prefix and not mimetype.startswith(prefix):
-        raise InvalidInput(f"{a_message(message_type)} needs a file of type {prefix}*, "
-                           f"not {mimetype}")
+        raise InvalidInput(Text("pesan {kind} butuh file bertipe {prefix}*, bukan {mimetype}",
+                                "{a_kind} needs a file of type {prefix}*, not {mimetype}")
+                           .format(kind=message_type, a_kind=a_message(message_type),
+                                   prefix=prefix, mimetype=mimetype),
+                           code="media_type_mismatch")
     return mimetype
 
 

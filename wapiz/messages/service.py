@@ -13,14 +13,16 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
-from wapiz.errors import BadRequest, Conflict, NotFound
+from wapiz.errors import INVALID_CURSOR, BadRequest, Conflict, NotFound
 from wapiz.messages import models
 from wapiz.messages.models import Message
 from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import EditIn, MessageOut
 from wapiz.messages.views import to_out
+from wapiz.text import Text
 
-MESSAGE_NOT_FOUND = "Pesan tidak ditemukan"
+MESSAGE_NOT_FOUND = Text("Pesan tidak ditemukan", "Message not found")
+ALREADY_REVOKED = Text("Pesan sudah ditarik", "The message was already revoked")
 SENT_STATES = (models.SENT, models.DELIVERED, models.READ)
 ACTIONS = (models.EDIT, models.REVOKE)
 EDIT_WINDOW = timedelta(minutes=15)  # WhatsApp's: later edits are refused
@@ -40,7 +42,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             moment = moment.replace(tzinfo=UTC)
         return moment, uuid.UUID(message_id)
     except Exception:
-        raise BadRequest("cursor tidak valid") from None
+        raise BadRequest(INVALID_CURSOR, code="invalid_cursor") from None
 
 
 class MessageService:
@@ -65,7 +67,7 @@ class MessageService:
         message_id = parse_uuid(raw_id)
         message = await self.messages.get(message_id, lock) if message_id else None
         if message is None:
-            raise NotFound(MESSAGE_NOT_FOUND)
+            raise NotFound(MESSAGE_NOT_FOUND, code="message_not_found")
         return message
 
     async def delete(self, raw_id: str) -> tuple[MessageOut, bool]:
@@ -78,11 +80,15 @@ class MessageService:
         # that revokes asked for at once queue one.
         target = await self._owned(raw_id, lock=True)
         if target.direction != models.OUTBOUND or target.type in ACTIONS:
-            raise Conflict("Hanya pesan keluar yang bisa ditarik")
+            raise Conflict(Text("Hanya pesan keluar yang bisa ditarik",
+                                "Only outgoing messages can be revoked"), code="not_outgoing")
         if target.status not in SENT_STATES:
-            raise Conflict(f"Pesan sudah {target.status}, tidak bisa dibatalkan atau ditarik")
+            raise Conflict(Text("Pesan sudah {status}, tidak bisa dibatalkan atau ditarik",
+                                "The message is already {status}: it cannot be cancelled "
+                                "or revoked").format(status=target.status),
+                           code="message_not_revocable")
         if target.revoked_at is not None:
-            raise Conflict("Pesan sudah ditarik")
+            raise Conflict(ALREADY_REVOKED, code="message_revoked")
         waiting = await self.messages.action_waiting(target, models.REVOKE)
         if waiting is not None:  # asked again before it went out: the same answer
             return to_out(waiting), True
@@ -92,14 +98,20 @@ class MessageService:
         """Queue an edit of a sent text; the message shows the new text once it went out."""
         target = await self._owned(raw_id)
         if target.direction != models.OUTBOUND or target.type != "text":
-            raise Conflict("Hanya pesan teks keluar yang bisa diedit")
+            raise Conflict(Text("Hanya pesan teks keluar yang bisa diedit",
+                                "Only outgoing text messages can be edited"),
+                           code="message_not_editable")
         if target.status not in SENT_STATES or target.sent_at is None:
-            raise Conflict(f"Pesan masih {target.status}: hanya pesan terkirim yang bisa "
-                           "diedit")
+            raise Conflict(Text("Pesan masih {status}: hanya pesan terkirim yang bisa diedit",
+                                "The message is still {status}: only sent messages can be "
+                                "edited").format(status=target.status),
+                           code="message_not_sent")
         if target.revoked_at is not None:
-            raise Conflict("Pesan sudah ditarik")
+            raise Conflict(ALREADY_REVOKED, code="message_revoked")
         if utc_now() - target.sent_at > EDIT_WINDOW:
-            raise Conflict("Batas waktu edit (15 menit setelah terkirim) sudah lewat")
+            raise Conflict(Text("Batas waktu edit (15 menit setelah terkirim) sudah lewat",
+                                "The edit window (15 minutes after sending) has passed"),
+                           code="edit_window_passed")
         return await self._act_on(target, models.EDIT, body.text)
 
     async def _act_on(self, target: Message, action: str, text: str | None) -> MessageOut:

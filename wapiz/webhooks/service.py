@@ -18,8 +18,9 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, device_uuid
 from wapiz.devices.repository import DeviceRepository, parse_uuid
-from wapiz.errors import BadRequest, Conflict, InvalidInput, NotFound
+from wapiz.errors import INVALID_CURSOR, BadRequest, Conflict, InvalidInput, NotFound
 from wapiz.net import UnsafeAddress, check_public_host
+from wapiz.text import Text
 from wapiz.webhooks import outbox
 from wapiz.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from wapiz.webhooks.repository import WebhookRepository
@@ -27,7 +28,7 @@ from wapiz.webhooks.schemas import AttemptOut, DeliveryOut, WebhookIn, WebhookOu
 from wapiz.webhooks.signing import new_secret
 
 ROTATION_OVERLAP = timedelta(hours=24)  # the old secret signs too, while receivers switch
-DELIVERY_NOT_FOUND = "Pengiriman webhook tidak ditemukan"
+DELIVERY_NOT_FOUND = Text("Pengiriman webhook tidak ditemukan", "Webhook delivery not found")
 
 
 def webhook_out(device: Device, endpoint: WebhookEndpoint) -> WebhookOut:
@@ -56,7 +57,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest("cursor tidak valid") from None
+        raise BadRequest(INVALID_CURSOR, code="invalid_cursor") from None
 
 
 class WebhookService:
@@ -69,7 +70,7 @@ class WebhookService:
     async def _device(self, raw_id: str) -> tuple[Device, WebhookEndpoint]:
         device = await self.devices.get(device_uuid(raw_id))
         if device is None:
-            raise NotFound(DEVICE_NOT_FOUND)
+            raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         return device, await self.webhooks.endpoint(device.id)
 
     async def get(self, raw_id: str) -> WebhookOut:
@@ -104,7 +105,9 @@ class WebhookService:
             await check_public_host(parts.hostname or "",
                                     parts.port or (443 if parts.scheme == "https" else 80))
         except UnsafeAddress as refused:
-            raise InvalidInput(f"webhookUrl is not allowed: {refused}") from None
+            raise InvalidInput(Text("webhookUrl tidak diizinkan: {reason}",
+                                    "webhookUrl is not allowed: {reason}").format(reason=refused),
+                               code="webhook_url_refused") from None
 
     async def rotate_secret(self, raw_id: str) -> WebhookOut:
         device, endpoint = await self._device(raw_id)
@@ -118,9 +121,11 @@ class WebhookService:
     async def test(self, raw_id: str) -> tuple[str, uuid.UUID]:
         device, endpoint = await self._device(raw_id)
         if not device.webhook_url:
-            raise Conflict("Device belum punya webhookUrl")
+            raise Conflict(Text("Device belum punya webhookUrl", "The device has no webhookUrl"),
+                           code="webhook_not_set")
         if not endpoint.enabled:
-            raise Conflict("Webhook device ini sedang nonaktif")
+            raise Conflict(Text("Webhook device ini sedang nonaktif",
+                                "This device's webhook is disabled"), code="webhook_disabled")
         written = await outbox.record(
             self.session, outbox.WEBHOOK_TEST,
             {"id": str(device.id), "deviceId": str(device.device_id),
@@ -146,7 +151,7 @@ class WebhookService:
         delivery_id = parse_uuid(raw_delivery_id)
         found = await self.webhooks.delivery(device.id, delivery_id) if delivery_id else None
         if found is None:
-            raise NotFound(DELIVERY_NOT_FOUND)
+            raise NotFound(DELIVERY_NOT_FOUND, code="delivery_not_found")
         delivery, event = found
         logs = await self.webhooks.attempts([delivery.id])
         return delivery_out(delivery, event,
@@ -156,16 +161,20 @@ class WebhookService:
     async def _sendable(self, raw_id: str) -> Device:
         device, endpoint = await self._device(raw_id)
         if not device.webhook_url or not endpoint.enabled:
-            raise Conflict("Webhook device ini tidak punya URL atau sedang nonaktif")
+            raise Conflict(Text("Webhook device ini tidak punya URL atau sedang nonaktif",
+                                "This device's webhook has no URL or is disabled"),
+                           code="webhook_not_set")
         return device
 
     async def redeliver(self, raw_id: str, raw_delivery_id: str) -> DeliveryOut:
         device = await self._sendable(raw_id)
         delivery_id = parse_uuid(raw_delivery_id)
         if delivery_id is None or await self.webhooks.delivery(device.id, delivery_id) is None:
-            raise NotFound(DELIVERY_NOT_FOUND)
+            raise NotFound(DELIVERY_NOT_FOUND, code="delivery_not_found")
         if not await self.webhooks.requeue(device.id, utc_now(), delivery_id=delivery_id):
-            raise Conflict("Pengiriman ini masih menunggu dikirim")
+            raise Conflict(Text("Pengiriman ini masih menunggu dikirim",
+                                "This delivery is still waiting to be sent"),
+                           code="delivery_pending")
         await wakeups.announce(self.session, wakeups.WEBHOOKS)
         return await self.delivery(raw_id, raw_delivery_id)
 

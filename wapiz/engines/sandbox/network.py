@@ -20,8 +20,11 @@ from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE
 from wapiz.engines.sandbox.models import SandboxMail, SandboxMessage, SandboxSession
 from wapiz.errors import Conflict
+from wapiz.text import Text
 
 JID_SERVER = "s.whatsapp.net"
+NOT_LINKED = Text("Device belum terhubung ke nomor WhatsApp",
+                  "The device is not linked to a WhatsApp number")
 PAIR_SUCCESS = "pair_success"
 LOGGED_OUT = "logged_out"
 MESSAGE = "message"
@@ -186,7 +189,8 @@ class SandboxPhone:
             else None
         )
         if target is None:
-            raise Conflict("QR code tidak valid atau sudah kedaluwarsa")
+            raise Conflict(Text("QR code tidak valid atau sudah kedaluwarsa",
+                                "The QR code is not valid or has expired"), code="qr_invalid")
         return await self._link(target, phone)
 
     async def enter_code(self, key: str, code: str, phone: str) -> str:
@@ -201,7 +205,9 @@ class SandboxPhone:
             )
         )
         if target is None:
-            raise Conflict("Kode pairing tidak valid untuk nomor ini")
+            raise Conflict(Text("Kode pairing tidak valid untuk nomor ini",
+                                "The pairing code is not valid for this number"),
+                           code="pairing_code_invalid")
         return await self._link(target, phone)
 
     async def _link(self, target: SandboxSession, phone: str) -> str:
@@ -230,6 +236,6 @@ class SandboxPhone:
             .values(revoked_at=utc_now())
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise Conflict("Device belum terhubung ke nomor WhatsApp")
+            raise Conflict(NOT_LINKED, code="device_not_linked")
         await post(self.session, [
             SandboxMail(session_key=key, kind=LOGGED_OUT, payload={"reason": REMOVED_FROM_PHONE})])

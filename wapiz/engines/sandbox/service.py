@@ -6,13 +6,13 @@ request holds no transaction while it waits for the runner's answer.
 """
 
 from wapiz.db.base import utc_now
-from wapiz.devices.reader import DeviceReader
+from wapiz.devices.reader import ALREADY_LINKED, DeviceReader
 from wapiz.devices.status import DeviceStatus, SessionView, current_status
 from wapiz.engines.base import OutboundMessage, new_message_id
 from wapiz.engines.events import phone_of
 from wapiz.engines.sandbox import network
 from wapiz.engines.sandbox.engine import outbound_payload
-from wapiz.engines.sandbox.network import SandboxPhone, SandboxStore
+from wapiz.engines.sandbox.network import NOT_LINKED, SandboxPhone, SandboxStore
 from wapiz.engines.sandbox.schemas import InboundIn
 from wapiz.errors import Conflict, InvalidInput
 from wapiz.messages import media
@@ -20,6 +20,7 @@ from wapiz.messages.accept import take_in_file
 from wapiz.messages.models import MEDIA_TYPES
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
+from wapiz.text import Text, same_in_both
 
 CONFIRM_WAIT_S = 10.0
 
@@ -52,7 +53,7 @@ class SandboxPhoneService:
         else:
             code = await self.devices.qr_or_status(raw_id)
             if isinstance(code, DeviceStatus):
-                raise Conflict("Device sudah terhubung")
+                raise Conflict(ALREADY_LINKED, code="device_already_linked")
             async with self.database.session_scope() as network:
                 jid = await SandboxPhone(network).scan(code, phone)
         confirmed = await self.devices.wait_for(raw_id, _logged_in, CONFIRM_WAIT_S)
@@ -62,20 +63,22 @@ class SandboxPhoneService:
         """Have someone send the device a message; returns the id it arrives with."""
         view = await self.devices.view(raw_id)
         if not current_status(view, utc_now()).logged_in or view is None:
-            raise Conflict("Device belum terhubung ke nomor WhatsApp")
+            raise Conflict(NOT_LINKED, code="device_not_linked")
         try:
             sender = recipient(body.sender, self.devices.settings.default_country_code)
         except InvalidRecipient as exc:
-            raise InvalidInput(str(exc)) from None
+            raise InvalidInput(same_in_both(str(exc)), code="invalid_phone") from None
         if sender.phone is None:
-            raise InvalidInput("`from` must be a phone number")
+            raise InvalidInput(Text("`from` harus nomor telepon", "`from` must be a phone number"),
+                               code="invalid_phone")
         target_id = None
         about = body.reaction or body.vote  # the message a reaction or a vote is about
         if about is not None:
             async with self.database.session_scope() as db:
                 target = await MessageRepository(db, self.devices.user.id).get(about.message_id)
             if target is None or target.wa_message_id is None:
-                raise InvalidInput(f"message {about.message_id} not found")
+                raise InvalidInput(Text("Pesan {id} tidak ditemukan", "Message {id} not found")
+                                   .format(id=about.message_id), code="message_not_found")
             target_id = target.wa_message_id
         file, mimetype = None, None
         if body.type in MEDIA_TYPES:
