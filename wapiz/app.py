@@ -10,13 +10,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 from starlette.routing import BaseRoute
 
 from wapiz import __version__
-from wapiz.accounts.deps import TOKEN_COOKIE, authenticate
+from wapiz.accounts.deps import SAFE_METHODS, TOKEN_COOKIE, authenticate
 from wapiz.accounts.router import router as auth_router
 from wapiz.cache import TTLCache
 from wapiz.config import Settings
@@ -88,6 +89,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.status_cache = TTLCache(settings.status_cache_seconds)
     app.state.device_refs = TTLCache(DEVICE_REF_CACHE_S)
     install_error_handlers(app)
+    if settings.cors_origins:
+        # Only the listed origins, each by name (never `*`), may read answers with the cookie.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
+                           "Accept-Language"],
+            expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
     app.include_router(devices_router)  # first: its status route is the most polled
     app.include_router(auth_router)
     app.include_router(messages_router)
@@ -127,14 +136,23 @@ def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
             yield from _api_routes(included.routes)
 
 
+CROSS_SITE_RESPONSE = {
+    "description": "A cross-site request with the cookie (code `cross_site_request`)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
 def _declare_token_auth(app: FastAPI, schema: dict[str, Any]) -> None:
-    """Every operation whose route authenticates the caller takes the token (either scheme)."""
+    """Every operation whose route authenticates the caller takes the token (either scheme);
+    one that changes something refuses the cookie from another site (403)."""
     schema["components"]["securitySchemes"] = SECURITY_SCHEMES
     for route in _api_routes(app.routes):
         if _authenticates(route.dependant):
             for method in route.methods:
                 operation = schema["paths"][route.path_format][method.lower()]
                 operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
+                if method not in SAFE_METHODS:
+                    operation["responses"].setdefault("403", CROSS_SITE_RESPONSE)
 
 
 def _drop_impossible_422(operation: dict[str, Any]) -> None:

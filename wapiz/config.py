@@ -9,12 +9,14 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from wapiz.net import proxy_url
+from wapiz.origins import web_origin
 
 ENV_PREFIX = "WAPIZ_"
 EngineName = Literal["whatsmeow", "sandbox"]
@@ -100,7 +102,15 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         None, description="Key for token hashing; generated into the data dir when absent."
     )
-    cookie_secure: bool = Field(False, description="Mark the wa_token cookie Secure (HTTPS).")
+    cookie_secure: bool = Field(
+        False, description="Mark the wa_token cookie Secure (HTTPS); it is whenever the "
+        "public URL is https.")
+    # NoDecode: the list may be written as people write it (comma-separated), not only JSON.
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins (https://dash.example.com) whose pages may "
+        "call the API with the cookie: CORS lets them read the answers, and their "
+        "state-changing calls pass the cross-site check. JSON or comma-separated; none by "
+        "default.")
     token_ttl_days: int = Field(30, ge=1, description="Lifetime of a login token.")
     plan_limits: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_PLAN_LIMITS),
@@ -139,6 +149,14 @@ class Settings(BaseSettings):
     def _proxy_url(cls, url: str | None) -> str | None:
         return proxy_url(url) if url else None
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_http(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        web_origin(url)  # ValueError unless http(s)://host
+        return url
+
     @field_validator("webhook_retry_schedule")
     @classmethod
     def _retries_sane(cls, delays: list[float]) -> list[float]:
@@ -146,6 +164,26 @@ class Settings(BaseSettings):
             raise ValueError("webhook_retry_schedule: at most 20 delays, each over 0 s and "
                              "at most a week")
         return delays
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_list(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [origin for origin in value.split(",") if origin.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_only(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            parts = urlsplit(origin.strip())
+            if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+                raise ValueError(f"cors_origins: {origin!r} is not an origin "
+                                 "(scheme://host[:port], no path)")
+        # web_origin refuses `*` too: any site at all, with the cookie, is what CSRF is.
+        return list(dict.fromkeys(web_origin(origin) for origin in origins))
 
     @field_validator("plan_limits")
     @classmethod
@@ -171,6 +209,20 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Where webhook receivers reach the API (for links in events)."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @cached_property
+    def own_origin(self) -> str | None:
+        """The origin of the public URL; None when unset (then a request's Host is ours)."""
+        return web_origin(self.public_url) if self.public_url else None
+
+    @cached_property
+    def trusted_origins(self) -> frozenset[str]:
+        return frozenset(self.cors_origins)
+
+    @property
+    def secure_cookie(self) -> bool:
+        """The token cookie is Secure when forced, or when the API is served over https."""
+        return self.cookie_secure or (self.own_origin or "").startswith("https:")
 
     @property
     def is_sqlite(self) -> bool:

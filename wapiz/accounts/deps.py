@@ -4,6 +4,10 @@ Every authenticated request passes through here, so it is kept to one dependency
 the token, settings and cache straight off the request (each FastAPI dependency has a cost),
 and needs no request transaction.
 The OpenAPI description declares both schemes (see `wapiz.app`).
+
+A browser sends the cookie with whatever another site's page makes it send; a Bearer token
+only when a script of ours sets it. So a state-changing request that authenticates by the
+cookie must come from our own origin (or a listed one): `refuse_cross_site`.
 """
 
 from typing import Annotated
@@ -15,17 +19,40 @@ from wapiz.accounts.security import hash_token
 from wapiz.accounts.service import AccountService
 from wapiz.cache import TTLCache
 from wapiz.db.base import utc_now
-from wapiz.errors import Unauthorized
+from wapiz.errors import Forbidden, Unauthorized
+from wapiz.origins import from_own_origin
+from wapiz.text import Text
 
 TOKEN_COOKIE = "wa_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CROSS_SITE = Text(
+    "Permintaan dari situs lain ditolak: kirim token sebagai header Authorization: Bearer, "
+    "atau panggil dari asal yang sama",
+    "Cross-site request refused: send the token as an Authorization: Bearer header, or call "
+    "from the same origin")
+
+
+def _credentials(request: Request) -> tuple[str, bool]:
+    """The token, and whether it came as the cookie."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    from_cookie = scheme.lower() != "bearer"
+    token = request.cookies.get(TOKEN_COOKIE) if from_cookie else credentials.strip()
+    if not token:
+        raise Unauthorized()
+    return token, from_cookie
 
 
 def request_token(request: Request) -> str:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    token = credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(TOKEN_COOKIE)
-    if not token:
-        raise Unauthorized()
-    return token
+    return _credentials(request)[0]
+
+
+def refuse_cross_site(request: Request) -> None:
+    """403 for a request another site's page made (see the module's docstring)."""
+    settings = request.app.state.settings
+    headers = request.headers
+    if not from_own_origin(headers.get("origin"), headers.get("sec-fetch-site"),
+                           headers.get("host"), settings.own_origin, settings.trusted_origins):
+        raise Forbidden(CROSS_SITE, code="cross_site_request")
 
 
 def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
@@ -36,7 +63,10 @@ def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
 async def authenticate(request: Request) -> Principal:
     """The caller, from this process's token cache or one read in a session of its own."""
     settings = request.app.state.settings
-    token_hash = hash_token(settings.secret, request_token(request))
+    token, from_cookie = _credentials(request)
+    if from_cookie and request.method not in SAFE_METHODS:
+        refuse_cross_site(request)
+    token_hash = hash_token(settings.secret, token)
 
     async def load() -> Principal | None:
         async with request.app.state.database.session_scope() as session:

@@ -1,6 +1,12 @@
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
-from wapiz.accounts.deps import TOKEN_COOKIE, CurrentUser, principal_cache, request_token
+from wapiz.accounts.deps import (
+    TOKEN_COOKIE,
+    CurrentUser,
+    principal_cache,
+    refuse_cross_site,
+    request_token,
+)
 from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
 from wapiz.accounts.service import AccountService
 from wapiz.accounts.throttle import LoginThrottle
@@ -10,6 +16,8 @@ from wapiz.deps import DatabaseDep, SessionDep, SettingsDep
 from wapiz.schemas import OkBody, error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+# Another site must not log a browser in (to an account of its choosing: login CSRF).
+SETS_THE_COOKIE = [Depends(refuse_cross_site)]
 
 
 def _set_token_cookie(response: Response, token: str, settings: Settings) -> None:
@@ -19,14 +27,15 @@ def _set_token_cookie(response: Response, token: str, settings: Settings) -> Non
         max_age=settings.token_ttl_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookie,
     )
 
 
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(409),
+    responses=error_responses(403, 409),
+    dependencies=SETS_THE_COOKIE,
     summary="Create an account (plan Free) and log in",
 )
 async def register(
@@ -40,7 +49,8 @@ async def register(
 
 @router.post(
     "/login",
-    responses=error_responses(401, 429),
+    responses=error_responses(401, 403, 429),
+    dependencies=SETS_THE_COOKIE,
     summary="Log in; repeated failures for one email are throttled (429 + Retry-After)",
 )
 async def login(
@@ -66,7 +76,8 @@ async def logout(
     token_hash = accounts.token_hash(request_token(request))
     await accounts.logout(token_hash)
     principal_cache(request).evict(token_hash)
-    response.delete_cookie(TOKEN_COOKIE, httponly=True, samesite="lax")
+    response.delete_cookie(TOKEN_COOKIE, httponly=True, samesite="lax",
+                           secure=settings.secure_cookie)
     return OkBody()
 
 
