@@ -197,6 +197,12 @@ class WapizProcess:
 # --- API factories ----------------------------------------------------------------------
 
 
+def unique_phone(prefix: str = "62812") -> str:
+    """A number no other test links (a sandbox number links one device at a time)."""
+    return prefix + str(uuid.uuid4().int)[:7]
+
+
+
 class Api:
     """A small HTTP client for one server, with the flows tests build on."""
 
@@ -232,10 +238,12 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def link(self, token: str, device_id: str, phone: str = "6281234567890",
+    def link(self, token: str, device_id: str, phone: str | None = None,
              timeout: float = 30.0) -> dict:
-        """Scan the device's QR code with a sandbox phone. Until a runner has taken the device
+        """Scan the device's QR code with a sandbox phone (a number of its own unless one is
+        given: a number links one device at a time). Until a runner has taken the device
         there is no code (503 with Retry-After): like a person, wait and scan again."""
+        phone = phone or unique_phone()
         deadline = time.monotonic() + timeout
         while True:
             response = self.http.post(f"/api/sandbox/devices/{device_id}/link",
@@ -246,7 +254,7 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def linked_device(self, token: str, phone: str = "6281234567890") -> dict:
+    def linked_device(self, token: str, phone: str | None = None) -> dict:
         device = self.create_device(token)
         self.link(token, device["id"], phone)
         return device

@@ -1,13 +1,14 @@
 """Migrations: they build exactly the schema the models describe, and run both ways."""
 
 import asyncio
+from datetime import UTC, datetime
 
 from alembic import command as alembic
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support import Deployment
+from tests.support import Deployment, db_rows
 from wapiz.db.migrate import alembic_config, script_heads
 from wapiz.db.models import metadata
 from wapiz.db.schema import SCHEMA_HEAD
@@ -52,3 +53,30 @@ def test_api_and_runner_refuse_an_unmigrated_database(deployment: Deployment) ->
 def test_the_schema_check_names_the_newest_migration() -> None:
     # Processes check the schema against SCHEMA_HEAD without loading Alembic.
     assert script_heads("sqlite+aiosqlite://") == {SCHEMA_HEAD}
+
+
+def test_sandbox_numbers_linked_before_go_to_the_first_device(deployment: Deployment) -> None:
+    """0007: a number links one device; of those linked before, the first keeps it."""
+    deployment.migrate()
+    config = alembic_config(deployment.database_url)
+    alembic.downgrade(config, "0006")
+    day = [datetime(2026, 1, n, tzinfo=UTC) for n in (1, 2, 3)]
+    sessions = [("second", "6281100:2@s.whatsapp.net", day[1], None),
+                ("first", "6281100:1@s.whatsapp.net", day[0], None),
+                ("revoked", "6282200:1@s.whatsapp.net", day[0], day[2]),
+                ("pending", None, None, None)]
+    for key, jid, paired_at, revoked_at in sessions:
+        db_rows(deployment.database_url,
+                "INSERT INTO sandbox_sessions (key, identity_key, noise_key, adv_secret, jid, "
+                "created_at, paired_at, revoked_at) VALUES (:key, 'i', 'n', 'a', :jid, "
+                ":created_at, :paired_at, :revoked_at)",
+                key=key, jid=jid, created_at=day[0], paired_at=paired_at, revoked_at=revoked_at)
+    alembic.upgrade(config, "head")
+    claimed = db_rows(deployment.database_url,
+                      "SELECT key, phone FROM sandbox_sessions ORDER BY key")
+    assert claimed == [("first", "6281100"), ("pending", None), ("revoked", None),
+                       ("second", None)]
+    alembic.downgrade(config, "0006")
+    assert len(db_rows(deployment.database_url, "SELECT * FROM sandbox_sessions")) == 4
+    alembic.upgrade(config, "head")
+    assert _differences(deployment.database_url) == []

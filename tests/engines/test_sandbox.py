@@ -1,6 +1,11 @@
 """The sandbox engine end to end: link by "scanning", unlink from the "phone", re-pair."""
 
-from tests.support import Api, Deployment, db_rows, wait_until
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from tests.messages.parties import inbox, linked_party, send
+from tests.support import Api, Deployment, db_rows, unique_phone, wait_until
 
 
 def _stored_keys(deployment: Deployment, device_id: str) -> list[tuple]:
@@ -67,13 +72,89 @@ def test_unlink_of_a_device_not_linked_is_409(api: Api) -> None:
                                "code": "device_not_linked"}
 
 
-def test_one_phone_links_several_devices(api: Api) -> None:
-    jids = set()
-    for _ in range(2):
-        token, _ = api.register()
-        device = api.create_device(token)
-        jids.add(api.link(token, device["id"], "6281111111111")["jid"])
-    assert len(jids) == 2
+NUMBER_IN_USE = {"error": "Nomor ini sudah tertaut ke device lain; lepaskan dulu di sana",
+                 "code": "number_in_use"}
+
+
+def _scan(api: Api, token: str, device_id: str, phone: str) -> httpx.Response:
+    return api.http.post(f"/api/sandbox/devices/{device_id}/link", json={"phone": phone},
+                         headers=api.auth(token))
+
+
+def _showing_qr(api: Api, token: str) -> dict:
+    """A new device of a new account, its QR code up (ready to be scanned)."""
+    device = api.create_device(token)
+    wait_until(lambda: api.status(token, device["id"])["status"] == "connected", timeout=15)
+    return device
+
+
+def test_a_number_links_one_device_at_a_time(api: Api) -> None:
+    """Another tenant cannot link a number that is linked (and so receive its messages)."""
+    alice = linked_party(api, unique_phone())
+    mallory, _ = api.register()
+    device = _showing_qr(api, mallory)
+    taken = _scan(api, mallory, device["id"], alice.phone)
+    assert taken.status_code == 409 and taken.json() == NUMBER_IN_USE
+    english = api.http.post(f"/api/sandbox/devices/{device['id']}/link",
+                            json={"phone": alice.phone},
+                            headers={**api.auth(mallory), "Accept-Language": "en"})
+    assert english.json() == {"error": "This number is already linked to another device; "
+                              "unlink it there first", "code": "number_in_use"}
+    # The pairing code way is refused the same.
+    code = api.http.post(f"/api/devices/{device['id']}/pair", json={"phone": alice.phone},
+                         headers=api.auth(mallory)).json()["code"]
+    entered = api.http.post(f"/api/sandbox/devices/{device['id']}/link",
+                            json={"phone": alice.phone, "code": code}, headers=api.auth(mallory))
+    assert entered.status_code == 409 and entered.json() == NUMBER_IN_USE
+    # Mallory's device stays unlinked.
+    assert api.status(mallory, device["id"])["loggedIn"] is False
+    # The first tenant still gets its messages, and nobody else does.
+    bob = linked_party(api, unique_phone())
+    send(api, bob, to=alice.phone, text="untuk Alice saja")
+    wait_until(lambda: [m["text"] for m in inbox(api, alice)] == ["untuk Alice saja"],
+               timeout=15)
+    assert api.http.get("/api/messages", headers=api.auth(mallory)).json()["items"] == []
+
+
+def test_a_number_is_free_again_once_unlinked_or_deleted(api: Api) -> None:
+    phone = unique_phone()
+    owner, _ = api.register()
+    device = api.linked_device(owner, phone)
+    other, _ = api.register()
+    second = _showing_qr(api, other)
+    assert _scan(api, other, second["id"], phone).status_code == 409
+    # Unlinked on the phone: the owner links the same device to it again.
+    unlink = api.http.post(f"/api/sandbox/devices/{device['id']}/unlink",
+                           headers=api.auth(owner))
+    assert unlink.status_code == 200
+    assert api.link(owner, device["id"], phone)["status"] == "logged_in"
+    # Deleted (the runner logs it out a moment later): another account links the number.
+    assert api.http.delete(f"/api/devices/{device['id']}",
+                           headers=api.auth(owner)).status_code == 200
+
+    def linked() -> bool:
+        answer = _scan(api, other, second["id"], phone)
+        assert answer.status_code in (200, 409), answer.text
+        return answer.status_code == 200
+
+    wait_until(linked, timeout=15, interval=0.5)
+    assert api.status(other, second["id"])["phone"] == phone
+
+
+def test_concurrent_links_of_one_number_leave_one_linked(api: Api) -> None:
+    for _ in range(3):
+        phone = unique_phone()
+        tokens = [api.register()[0] for _ in range(2)]
+        devices = [_showing_qr(api, token) for token in tokens]
+        with ThreadPoolExecutor(len(devices)) as pool:
+            answers = list(pool.map(_scan, [api] * 2, tokens, [d["id"] for d in devices],
+                                    [phone] * 2))
+        assert sorted(answer.status_code for answer in answers) == [200, 409], [
+            answer.text for answer in answers]
+        statuses = [api.status(token, device["id"]) for token, device in
+                    zip(tokens, devices, strict=True)]
+        assert sorted(status["loggedIn"] for status in statuses) == [False, True]
+        assert [status["phone"] for status in statuses if status["loggedIn"]] == [phone]
 
 
 def _png(api: Api, token: str, device_id: str) -> bytes | None:
@@ -86,7 +167,7 @@ def test_link_by_pairing_code(api: Api) -> None:
     device = api.create_device(token)
     wait_until(lambda: api.status(token, device["id"])["status"] == "connected", timeout=10)
     answer = api.http.post(f"/api/devices/{device['id']}/pair",
-                           json={"phone": "+62 812-3456-7890"}, headers=api.auth(token))
+                           json={"phone": "+62 813-3456-7890"}, headers=api.auth(token))
     assert answer.status_code == 200, answer.text
     code = answer.json()["code"]
     assert len(code) == 9 and code[4] == "-"
@@ -97,12 +178,12 @@ def test_link_by_pairing_code(api: Api) -> None:
 
     # The code is for that phone only, and must be typed right.
     assert enter("6281111111111", code).status_code == 409  # type: ignore[attr-defined]
-    assert enter("6281234567890", "AAAA-AAAA").status_code == 409  # type: ignore[attr-defined]
-    linked = enter("6281234567890", code.lower())
+    assert enter("6281334567890", "AAAA-AAAA").status_code == 409  # type: ignore[attr-defined]
+    linked = enter("6281334567890", code.lower())
     assert linked.status_code == 200 and linked.json()["status"] == "logged_in"  # type: ignore[attr-defined]
-    assert api.status(token, device["id"])["phone"] == "6281234567890"
+    assert api.status(token, device["id"])["phone"] == "6281334567890"
     # Linked now: no more codes.
-    again = api.http.post(f"/api/devices/{device['id']}/pair", json={"phone": "6281234567890"},
+    again = api.http.post(f"/api/devices/{device['id']}/pair", json={"phone": "6281334567890"},
                           headers=api.auth(token))
     assert again.status_code == 409 and again.json() == {"error": "Device sudah terhubung",
                                                           "code": "device_already_linked"}

@@ -1,9 +1,9 @@
 """Users with linked sandbox devices, and the message calls tests make with them."""
 
-import uuid
 from dataclasses import dataclass
 
 from tests.support import Api
+from tests.support import unique_phone as unique_phone  # where the message tests take it
 
 NO_PACING = {"minDelayMs": 0, "maxDelayMs": 0, "typing": False}
 
@@ -22,10 +22,6 @@ def linked_party(api: Api, phone: str) -> Party:
                             headers=api.auth(token))
     assert answer.status_code == 200
     return Party(token, device, phone)
-
-
-def unique_phone(prefix: str = "62812") -> str:
-    return prefix + str(uuid.uuid4().int)[:7]
 
 
 def send(api: Api, sender: Party, **body: object) -> dict:

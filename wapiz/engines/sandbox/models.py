@@ -24,6 +24,9 @@ class SandboxSession(Base):
     # A pairing code the session asked for (the phone with `pair_phone` may enter it).
     pair_code: Mapped[str | None] = mapped_column(String(16), nullable=True, unique=True)
     pair_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The number this session is linked (or being linked) to. A number links one device at a
+    # time: the unique index settles two links at once, on SQLite and PostgreSQL alike.
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True, index=True)
     # Set by the network when the phone removes the linked device.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db import wakeups
@@ -25,6 +26,8 @@ from wapiz.text import Text
 JID_SERVER = "s.whatsapp.net"
 NOT_LINKED = Text("Device belum terhubung ke nomor WhatsApp",
                   "The device is not linked to a WhatsApp number")
+NUMBER_IN_USE = Text("Nomor ini sudah tertaut ke device lain; lepaskan dulu di sana",
+                     "This number is already linked to another device; unlink it there first")
 PAIR_SUCCESS = "pair_success"
 LOGGED_OUT = "logged_out"
 MESSAGE = "message"
@@ -211,10 +214,23 @@ class SandboxPhone:
         return await self._link(target, phone)
 
     async def _link(self, target: SandboxSession, phone: str) -> str:
+        await self._claim(target.key, phone)
         jid = f"{phone}:{await self._next_device_number(phone)}@{JID_SERVER}"
         await post(self.session, [
             SandboxMail(session_key=target.key, kind=PAIR_SUCCESS, payload={"jid": jid})])
         return jid
+
+    async def _claim(self, key: str, phone: str) -> None:
+        """The number is this session's from now on, unless another device (of any account)
+        has it: otherwise that one could receive this number's messages. Released when the
+        session is unlinked, logged out or deleted."""
+        try:
+            await self.session.execute(
+                update(SandboxSession).where(SandboxSession.key == key).values(phone=phone))
+        except IntegrityError:
+            # Linked to another session, or being linked by one (committed first, or holding
+            # the number's index entry until it commits: then this waits for it).
+            raise Conflict(NUMBER_IN_USE, code="number_in_use") from None
 
     async def _next_device_number(self, phone: str) -> int:
         """Companion devices of one phone are numbered 1, 2, … like WhatsApp's."""
@@ -233,7 +249,7 @@ class SandboxPhone:
                 SandboxSession.jid.is_not(None),
                 SandboxSession.revoked_at.is_(None),
             )
-            .values(revoked_at=utc_now())
+            .values(revoked_at=utc_now(), phone=None)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise Conflict(NOT_LINKED, code="device_not_linked")
