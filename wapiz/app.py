@@ -39,8 +39,9 @@ DESCRIPTION = """\
 Self-hostable, multi-tenant WhatsApp API gateway.
 
 Authenticate with the `wa_token` cookie set by register/login, or send the same token as
-`Authorization: Bearer <token>`. Errors are `{"error": "<message>"}`; validation errors
-(422) add `details`.
+`Authorization: Bearer <token>`. A call that changes something with the cookie from another
+site's page (its `Origin` or `Sec-Fetch-Site`) is refused: 403 `cross_site_request`.
+Errors are `{"error": "<message>"}`; validation errors (422) add `details`.
 """
 
 
