@@ -4,16 +4,14 @@ import asyncio
 import gc
 import logging
 import socket
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
-from starlette.routing import BaseRoute
 
 from wapiz import __version__
 from wapiz.accounts.deps import TOKEN_COOKIE, authenticate
@@ -23,7 +21,7 @@ from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
 from wapiz.engines import engine_router
-from wapiz.error_handlers import install_error_handlers
+from wapiz.error_handlers import api_routes, install_error_handlers
 from wapiz.identity import process_identity
 from wapiz.messages.accept import DEVICE_REF_CACHE_S
 from wapiz.messages.intake import Intake
@@ -117,20 +115,10 @@ def _authenticates(dependant: Dependant) -> bool:
     )
 
 
-def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        # FastAPI keeps an included router as one entry; ours carry their prefix themselves.
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _api_routes(included.routes)
-
-
 def _declare_token_auth(app: FastAPI, schema: dict[str, Any]) -> None:
     """Every operation whose route authenticates the caller takes the token (either scheme)."""
     schema["components"]["securitySchemes"] = SECURITY_SCHEMES
-    for route in _api_routes(app.routes):
+    for route in api_routes(app.routes):
         if _authenticates(route.dependant):
             for method in route.methods:
                 operation = schema["paths"][route.path_format][method.lower()]
@@ -143,6 +131,19 @@ def _drop_impossible_422(operation: dict[str, Any]) -> None:
     parameters = operation.get("parameters", [])
     if "requestBody" not in operation and all(p["in"] == "path" for p in parameters):
         operation["responses"].pop("422", None)
+
+
+UNREADABLE_BODY = {
+    "description": "The body cannot be read: not JSON (`invalid_json`), or a broken "
+    "multipart body (`invalid_form`).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
+def _declare_unreadable_body(operation: dict[str, Any]) -> None:
+    """Every operation that takes a body answers 400 when it cannot even be parsed."""
+    if "requestBody" in operation:
+        operation["responses"].setdefault("400", UNREADABLE_BODY)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -160,6 +161,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for operations in schema["paths"].values():
         for operation in operations.values():
             _drop_impossible_422(operation)
+            _declare_unreadable_body(operation)
     _declare_token_auth(app, schema)
     app.openapi_schema = schema
     return schema
