@@ -36,8 +36,9 @@ DESCRIPTION = """\
 Self-hostable, multi-tenant WhatsApp API gateway.
 
 Authenticate with the `wa_token` cookie set by register/login, or send the same token as
-`Authorization: Bearer <token>`. Errors are `{"error": "<message>"}`; validation errors
-(422) add `details`.
+`Authorization: Bearer <token>`. Errors are `{"error": "<message>", "code": "<stable
+code>"}`, in Indonesian (or English with `Accept-Language: en`); validation errors (422) add
+`details`. A body that cannot be parsed is a 400 (`invalid_json`, `invalid_form`).
 """
 
 
