@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || (echo "WAPIZ needs Python 3.11 or newer on the PATH" >&2; exit 1)
@@ -25,6 +25,12 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Schemathesis over the live API, longer than the suite's run (WAPIZ_FUZZ_EXAMPLES per
+# operation; another seed with WAPIZ_FUZZ_SEED), on SQLite and, if configured, PostgreSQL.
+fuzz: install
+	WAPIZ_FUZZ_EXAMPLES=$${WAPIZ_FUZZ_EXAMPLES:-200} WAPIZ_FUZZ_TIMEOUT=$${WAPIZ_FUZZ_TIMEOUT:-3600} \
+		$(BIN)/pytest -p no:xdist tests/test_fuzz.py
 
 lint: install
 	$(BIN)/ruff check .

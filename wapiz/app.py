@@ -4,7 +4,7 @@ import asyncio
 import gc
 import logging
 import socket
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,9 +12,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
-from starlette.routing import BaseRoute
 
 from wapiz import __version__
 from wapiz.accounts.deps import SAFE_METHODS, TOKEN_COOKIE, authenticate
@@ -24,7 +22,7 @@ from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
 from wapiz.engines import engine_router
-from wapiz.error_handlers import install_error_handlers
+from wapiz.error_handlers import api_routes, install_error_handlers
 from wapiz.identity import process_identity
 from wapiz.messages.accept import DEVICE_REF_CACHE_S
 from wapiz.messages.intake import Intake
@@ -41,7 +39,9 @@ Self-hostable, multi-tenant WhatsApp API gateway.
 Authenticate with the `wa_token` cookie set by register/login, or send the same token as
 `Authorization: Bearer <token>`. A call that changes something with the cookie from another
 site's page (its `Origin` or `Sec-Fetch-Site`) is refused: 403 `cross_site_request`.
-Errors are `{"error": "<message>"}`; validation errors (422) add `details`.
+Errors are `{"error": "<message>", "code": "<stable code>"}`, in Indonesian (or English
+with `Accept-Language: en`); validation errors (422) add `details`. A body that cannot be
+parsed is a 400 (`invalid_json`, `invalid_form`).
 """
 
 
@@ -127,16 +127,6 @@ def _authenticates(dependant: Dependant) -> bool:
     )
 
 
-def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        # FastAPI keeps an included router as one entry; ours carry their prefix themselves.
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _api_routes(included.routes)
-
-
 CROSS_SITE_RESPONSE = {
     "description": "A cross-site request with the cookie (code `cross_site_request`)",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
@@ -147,7 +137,7 @@ def _declare_token_auth(app: FastAPI, schema: dict[str, Any]) -> None:
     """Every operation whose route authenticates the caller takes the token (either scheme);
     one that changes something refuses the cookie from another site (403)."""
     schema["components"]["securitySchemes"] = SECURITY_SCHEMES
-    for route in _api_routes(app.routes):
+    for route in api_routes(app.routes):
         if _authenticates(route.dependant):
             for method in route.methods:
                 operation = schema["paths"][route.path_format][method.lower()]
@@ -162,6 +152,19 @@ def _drop_impossible_422(operation: dict[str, Any]) -> None:
     parameters = operation.get("parameters", [])
     if "requestBody" not in operation and all(p["in"] == "path" for p in parameters):
         operation["responses"].pop("422", None)
+
+
+UNREADABLE_BODY = {
+    "description": "The body cannot be read: not JSON (`invalid_json`), or a broken "
+    "multipart body (`invalid_form`).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
+def _declare_unreadable_body(operation: dict[str, Any]) -> None:
+    """Every operation that takes a body answers 400 when it cannot even be parsed."""
+    if "requestBody" in operation:
+        operation["responses"].setdefault("400", UNREADABLE_BODY)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -179,6 +182,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for operations in schema["paths"].values():
         for operation in operations.values():
             _drop_impossible_422(operation)
+            _declare_unreadable_body(operation)
     _declare_token_auth(app, schema)
     app.openapi_schema = schema
     return schema

@@ -129,6 +129,3 @@ class ServiceUnavailable(WapizError):
     def __init__(self, text: Text, retry_after: int, *, code: str | None = None) -> None:
         super().__init__(text, code=code, headers={"Retry-After": str(retry_after)})
 
-
-VALIDATION_FAILED = Text("Data tidak valid", "Invalid data")
-INVALID_CURSOR = Text("cursor tidak valid", "Invalid cursor")

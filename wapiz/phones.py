@@ -5,6 +5,12 @@ from typing import Annotated
 import phonenumbers
 from pydantic import AfterValidator, Field
 
+from wapiz.text import Text
+from wapiz.validation import invalid
+
+INVALID_PHONE = Text("Nomor telepon harus nomor internasional yang valid, mis. 6281234567890",
+                     "phone must be a valid international number, e.g. 6281234567890")
+
 
 def valid_digits(international: str) -> str | None:
     """`+62 812-3456-7890` → `6281234567890` if it is a valid number, else None."""
@@ -22,7 +28,7 @@ def normalize_phone(raw: str) -> str:
     candidate = raw.strip()
     digits = valid_digits(candidate if candidate.startswith("+") else "+" + candidate)
     if digits is None:
-        raise ValueError("phone must be a valid international number, e.g. 6281234567890")
+        raise invalid("invalid_phone", INVALID_PHONE)
     return digits
 
 

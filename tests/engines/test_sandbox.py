@@ -206,11 +206,15 @@ def test_device_settings(api: Api) -> None:
     assert api.http.patch(url, json={}, headers=api.auth(token)).json() == set_.json()
     assert api.http.patch(url, json={"proxy": ""}, headers=api.auth(token)).json() == {
         "proxy": None, **pacing}
-    # Pacing: only the fields given change; min above max, negatives and nulls are refused.
-    paced = api.http.patch(url, json={"minDelayMs": 0, "perMinute": 20},
+    # Pacing: only the fields given change; min above max, negatives and non-booleans are
+    # refused; null sets a field back to its default.
+    paced = api.http.patch(url, json={"minDelayMs": 0, "perMinute": 20, "typing": False},
                            headers=api.auth(token)).json()
     assert paced["minDelayMs"] == 0 and paced["maxDelayMs"] == 3000 and paced["perMinute"] == 20
-    for bad in ({"minDelayMs": 5000}, {"maxDelayMs": -1}, {"typing": None}, {"perMinute": 0}):
+    for bad in ({"minDelayMs": 5000}, {"maxDelayMs": -1}, {"typing": 0}, {"perMinute": 0}):
         assert api.http.patch(url, json=bad, headers=api.auth(token)).status_code == 422, bad
+    reset = api.http.patch(url, json={"minDelayMs": None, "typing": None},
+                           headers=api.auth(token)).json()
+    assert reset["minDelayMs"] == 1000 and reset["typing"] is True and reset["perMinute"] == 20
     other, _ = api.register()
     assert api.http.get(url, headers=api.auth(other)).status_code == 404

@@ -166,7 +166,7 @@ def test_bad_requests(api: Api, pair: tuple[Party, Party]) -> None:
         "error": "Device tidak ditemukan", "code": "device_not_found"}
     assert api.http.get("/api/messages/nope", headers=headers).status_code == 404
     assert api.http.get("/api/messages", params={"cursor": "!!"},
-                        headers=headers).status_code == 400
+                        headers=headers).status_code == 422
     assert api.http.post(url, json={"to": bob.phone, "text": "x"}).status_code == 401
 
 

@@ -1,12 +1,12 @@
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from wapiz.schemas import ApiInput, ApiModel, Timestamp
+from wapiz.schemas import ApiInput, ApiModel, Timestamp, text
 
 Password = Annotated[str, Field(min_length=8, max_length=256)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = text(strip=True, min_length=1, max_length=100)
 
 
 class RegisterIn(ApiInput):

@@ -33,7 +33,8 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
     Connections come back to the pool with their transaction already ended (every unit of
     work commits or rolls back), so the pool's own reset-by-rollback would be a wasted round
     trip on every checkin. On SQLite, write transactions take turns with every other
-    process's (db/write_turns.py).
+    process's (db/write_turns.py). A statement's parameters (password hashes, tokens,
+    messages) never reach an error or a log, at any level.
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -41,6 +42,7 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
             pool_size=pool_size,
             pool_reset_on_return=None,
+            hide_parameters=True,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         take_turns(engine, SQLITE_BUSY_TIMEOUT_S)
@@ -51,6 +53,7 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_reset_on_return=None,
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
 

@@ -1,14 +1,21 @@
 import uuid
-from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from wapiz.devices.models import DEFAULT_LABEL
 from wapiz.net import proxy_url
 from wapiz.phones import PhoneNumber
-from wapiz.schemas import ApiInput, ApiModel, Timestamp
+from wapiz.schemas import ApiInput, ApiModel, Timestamp, text
+from wapiz.text import Text
+from wapiz.validation import invalid
 
-Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Label = text(strip=True, max_length=100)
+ProxyUrl = text(max_length=512)
+INVALID_PROXY = Text(
+    "proxy harus URL http://, https:// atau socks5:// dengan host dan port (1-65535), tanpa "
+    "path atau query, mis. socks5://127.0.0.1:1080",
+    "proxy must be an http://, https:// or socks5:// URL with a host and a port (1-65535), "
+    "without a path or query, e.g. socks5://127.0.0.1:1080")
 
 
 class DeviceOut(ApiModel):
@@ -36,29 +43,30 @@ class DeviceSettings(ApiModel):
 
 
 class DeviceSettingsIn(ApiInput):
-    """Only the fields given change."""
+    """Only the fields given change; null sets a field back to its default."""
 
-    proxy: str | None = Field(
-        None, max_length=512, description='http(s):// or socks5:// URL; null or "" clears it.',
+    proxy: ProxyUrl | None = Field(
+        None, description='http(s):// or socks5:// URL; null or "" clears it.',
         examples=["socks5://user:pass@127.0.0.1:1080"],
     )
 
-    min_delay_ms: int | None = Field(None, ge=0, le=3_600_000)
-    max_delay_ms: int | None = Field(None, ge=0, le=3_600_000)
-    typing: bool | None = None
-    per_minute: int | None = Field(None, ge=1, le=10_000, description="null removes the cap.")
+    min_delay_ms: StrictInt | None = Field(None, ge=0, le=3_600_000,
+                                           description="null: the default, 1000.")
+    max_delay_ms: StrictInt | None = Field(None, ge=0, le=3_600_000,
+                                           description="null: the default, 3000.")
+    typing: StrictBool | None = Field(None, description="null: the default, true.")
+    per_minute: StrictInt | None = Field(None, ge=1, le=10_000,
+                                         description="null removes the cap (the default).")
 
     @field_validator("proxy")
     @classmethod
     def _proxy(cls, url: str | None) -> str | None:
-        return proxy_url(url) if url and url.strip() else None
-
-    @field_validator("min_delay_ms", "max_delay_ms", "typing")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be left out, not null")
-        return value
+        if not url or not url.strip():
+            return None
+        try:
+            return proxy_url(url)
+        except ValueError:  # net.py says why in English: ours says it in both languages
+            raise invalid("invalid_proxy", INVALID_PROXY) from None
 
 
 class PairIn(ApiInput):

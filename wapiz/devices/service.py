@@ -16,6 +16,12 @@ from wapiz.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from wapiz.text import Text, same_in_both
 
 
+def setting_default(name: str) -> object:
+    """A device setting's default: its column's."""
+    default = Device.__table__.c[name].default
+    return default.arg if default is not None else None  # type: ignore[attr-defined]
+
+
 class PlanLimitReached(Forbidden):
     code = "plan_limit_reached"
     seed_exact = True  # the seed's 403, to the byte
@@ -69,7 +75,8 @@ class DeviceService:
         """Apply the given settings; the runner restarts the session when one it uses changed."""
         device = await self.get(raw_id)
         for name, value in changes.items():
-            setattr(device, name, value)
+            # null: the setting's default (for the proxy and the cap, none).
+            setattr(device, name, value if value is not None else setting_default(name))
         if device.min_delay_ms > device.max_delay_ms:
             raise InvalidInput(Text("minDelayMs tidak boleh lebih dari maxDelayMs",
                                     "minDelayMs must not be more than maxDelayMs"),

@@ -32,7 +32,7 @@ from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageContent, MessageIn, MessageOut, Vote
 from wapiz.messages.views import to_out
 from wapiz.schemas import ApiInput
-from wapiz.text import Text, same_in_both
+from wapiz.text import Text
 
 DEVICE_NOT_LOGGED_IN = "device_not_logged_in"
 SCHEDULED = "scheduled"
@@ -136,7 +136,7 @@ class SendService:
         try:
             to = recipient(body.to, self.settings.default_country_code)
         except InvalidRecipient as exc:
-            raise InvalidInput(same_in_both(str(exc)), code="invalid_recipient") from None
+            raise InvalidInput(exc.text, code="invalid_recipient") from None
         status = await DeviceReader(self.database, self.settings, self.user,
                                     self.statuses).status_of(device.id)
         if not body.queue and not status.logged_in:
@@ -192,8 +192,9 @@ class SendService:
                 content["mentions"] = [recipient(m, self.settings.default_country_code).chat
                                        for m in body.mentions]
             except InvalidRecipient as exc:
-                raise InvalidInput(same_in_both(f"mentions: {exc}"),
+                raise InvalidInput(Text(f"mentions: {exc.text.id}", f"mentions: {exc.text.en}"),
                                    code="invalid_recipient") from None
+
         return content
 
 

@@ -35,11 +35,13 @@ from wapiz.messages.models import Message, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
-from wapiz.text import Text, same_in_both
+from wapiz.text import Text
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = Text("Batch tidak ditemukan", "Batch not found")
 UNFINISHED = {models.QUEUED, models.SENDING}
+NO_VALUE = Text("recipients[{index}]: tidak ada nilai untuk {name}",
+                "recipients[{index}]: no value for {name}")
 
 
 def fill(template: str, variables: dict[str, str]) -> str:
@@ -72,12 +74,14 @@ class BulkService:
                 chats.append(recipient(target.to, self.settings.default_country_code))
                 texts.append(fill(body.text, target.variables) if body.text else None)
             except InvalidRecipient as exc:
-                problems.append(f"recipients[{index}]: {exc}")
+                problems.append(Text(f"recipients[{index}]: {exc.text.id}",
+                                     f"recipients[{index}]: {exc.text.en}"))
             except KeyError as missing:
-                problems.append(f"recipients[{index}]: no value for {missing.args[0]}")
+                problems.append(NO_VALUE.format(index=index, name=missing.args[0]))
         if problems:
-            raise InvalidInput(same_in_both("; ".join(problems[:20])
-                                            + (" …" if len(problems) > 20 else "")),
+            more = " …" if len(problems) > 20 else ""
+            raise InvalidInput(Text("; ".join(p.id for p in problems[:20]) + more,
+                                    "; ".join(p.en for p in problems[:20]) + more),
                                code="invalid_recipient")
 
         now = utc_now()

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from wapiz.phones import valid_digits
+from wapiz.text import Text
 
 PHONE_SERVER = "s.whatsapp.net"
 GROUP_SERVER = "g.us"
@@ -17,7 +18,17 @@ SEPARATORS = re.compile(r"[\s\-().]")
 
 
 class InvalidRecipient(ValueError):
-    pass
+    """Not someone a message can go to; `text` says why, in both languages."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
+
+
+NOT_A_GROUP = Text("{raw} bukan id grup WhatsApp (…@g.us)",
+                   "{raw} is not a WhatsApp group id (…@g.us)")
+NOT_A_PHONE = Text("{raw} bukan nomor telepon yang valid (mis. 081234567890 atau 6281234567890)",
+                   "{raw} is not a valid phone number (e.g. 081234567890 or 6281234567890)")
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,7 @@ def recipient(raw: str, default_country_code: str) -> Recipient:
     text = raw.strip()
     if text.endswith("@" + GROUP_SERVER):
         if not GROUP_ID.match(text):
-            raise InvalidRecipient(f"{raw!r} is not a WhatsApp group id (…@g.us)")
+            raise InvalidRecipient(NOT_A_GROUP.format(raw=repr(raw)))
         return Recipient(chat=text, phone=None)
     if text.endswith("@" + PHONE_SERVER):
         text = text.rsplit("@", 1)[0].split(":", 1)[0]
@@ -46,8 +57,7 @@ def recipient(raw: str, default_country_code: str) -> Recipient:
         candidate = "+" + digits
     phone = valid_digits(candidate)
     if phone is None:
-        raise InvalidRecipient(
-            f"{raw!r} is not a valid phone number (e.g. 081234567890 or 6281234567890)")
+        raise InvalidRecipient(NOT_A_PHONE.format(raw=repr(raw)))
     return Recipient(chat=f"{phone}@{PHONE_SERVER}", phone=phone)
 
 

@@ -1,5 +1,4 @@
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -24,18 +23,13 @@ from wapiz.messages.schemas import (
     MessageOut,
     MessagePage,
 )
-from wapiz.messages.service import MessageService
-from wapiz.schemas import error_responses
+from wapiz.messages.service import CURSOR_PATTERN, MessageService
+from wapiz.schemas import QueryMoment, error_responses, text
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
 INLINE_TYPES = ("image/", "audio/", "video/")
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A time from a query string; one without a zone is taken as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+StatusName = text(max_length=16)
+ChatId = text(max_length=128)
 
 
 async def message_service(request: Request, user: CurrentUser,
@@ -73,6 +67,10 @@ class MessageUpload(MessageIn):
     """A send whose file comes as a multipart upload."""
 
     file: UploadFile = Field(description="The file to send.")
+    # A form's fields are text: its booleans come as "true" and "false".
+    ptt: bool = Field(False, description="An audio message as a voice note.")
+    queue: bool = Field(True, description="false: fail with 409 if the device is not "
+                        "logged in, instead of waiting for it in the queue.")
 
     def media_sources(self) -> list[str]:
         return [*super().media_sources(), "file"]
@@ -126,19 +124,20 @@ async def bulk_progress(batch_id: str, bulk: Bulk) -> BatchOut:
     return await bulk.progress(batch_id)
 
 
-@router.get("", responses=error_responses(400, 401), summary="Messages, newest first")
+@router.get("", responses=error_responses(401), summary="Messages, newest first")
 async def list_messages(
     messages: Messages,
     device_id: Annotated[uuid.UUID | None, Query(alias="deviceId")] = None,
     direction: Literal["inbound", "outbound"] | None = None,
-    status: str | None = Query(None, max_length=16),
-    chat: str | None = Query(None, max_length=128, pattern=r"^[^\x00]*$"),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    cursor: str | None = Query(None, max_length=200),
+    status: Annotated[StatusName | None, Query()] = None,
+    chat: Annotated[ChatId | None, Query()] = None,
+    since: Annotated[QueryMoment | None, Query(description="(without a zone: UTC)")] = None,
+    until: Annotated[QueryMoment | None, Query(description="(without a zone: UTC)")] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=(
+        "`nextCursor` of the previous page."))] = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> MessagePage:
-    where = MessageFilter(device_id, direction, status, chat, as_utc(since), as_utc(until))
+    where = MessageFilter(device_id, direction, status, chat, since, until)
     items, next_cursor = await messages.page(where, cursor, limit)
     return MessagePage(items=items, next_cursor=next_cursor)
 

@@ -2,10 +2,20 @@ import uuid
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from wapiz.messages.models import MEDIA_TYPES
-from wapiz.schemas import ApiInput, ApiModel, Timestamp
+from wapiz.schemas import ApiInput, ApiModel, Moment, Timestamp, text
+from wapiz.text import Text as Words
+from wapiz.validation import invalid
 
 MessageType = Literal["text", "image", "video", "audio", "document", "sticker", "location",
                       "contact", "reaction", "poll", "poll_vote"]
@@ -18,55 +28,65 @@ def a_message(message_type: str) -> str:
     return ("an " if message_type[0] in "aeiou" else "a ") + message_type + " message"
 
 
+NOT_WEB_URL = Words("Harus URL http:// atau https://", "Must be an http:// or https:// URL")
+
+
 def _web_url(value: str) -> str:
     if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname:
-        raise ValueError("must be an http:// or https:// URL")
+        raise invalid("not_http_url", NOT_WEB_URL)
     return value
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL in text; no WhatsApp message needs one.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-Text = Annotated[str, StringConstraints(min_length=1, max_length=65536),
-                 AfterValidator(_no_nul)]
-ShortText = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_no_nul)]
-MediaUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_web_url)]
+Text = text(min_length=1, max_length=65536)
+ShortText = text(max_length=1024)
+MediaUrl = Annotated[text(max_length=2048), AfterValidator(_web_url)]
+Name = text(min_length=1, max_length=256)
+Option = text(min_length=1, max_length=100)
+Recipient = text(min_length=3, max_length=128)
+PlaceName = text(max_length=256)
+Address = text(max_length=512)
+VCard = text(min_length=1, max_length=16384)
+Emoji = text(max_length=16)
+FileName = text(max_length=255)
+MimeType = Annotated[str, StringConstraints(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$")]
 
 
 class Location(ApiInput):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    name: str | None = Field(None, max_length=256)
-    address: str | None = Field(None, max_length=512)
+    latitude: StrictFloat = Field(ge=-90, le=90)
+    longitude: StrictFloat = Field(ge=-180, le=180)
+    name: PlaceName | None = None
+    address: Address | None = None
 
 
 class Contact(ApiInput):
-    display_name: str = Field(min_length=1, max_length=256)
-    vcard: str = Field(min_length=1, max_length=16384,
-                       description="The contact as a vCard (BEGIN:VCARD … END:VCARD).")
+    display_name: Name
+    vcard: VCard = Field(description="The contact as a vCard (BEGIN:VCARD … END:VCARD).")
 
 
 class Reaction(ApiInput):
     message_id: uuid.UUID = Field(description="The message (its `id`) to react to.")
-    emoji: str = Field(max_length=16, description='The emoji; "" removes the reaction.')
+    emoji: Emoji = Field(description='The emoji; "" removes the reaction.')
 
 
 class Poll(ApiInput):
-    name: str = Field(min_length=1, max_length=256)
-    options: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        min_length=2, max_length=12)
-    selectable_count: int = Field(1, ge=1, le=12)
+    name: Name
+    options: list[Option] = Field(min_length=2, max_length=12)
+    selectable_count: StrictInt = Field(1, ge=1, le=12)
 
 
 class Vote(ApiInput):
     message_id: uuid.UUID = Field(description="The poll (its message `id`) to vote in.")
-    options: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+    options: list[Option] = Field(
         max_length=12, description="The chosen options' names; [] takes the vote back.")
 
+
+NEEDS_ONE_FILE = Words(
+    "pesan {kind} butuh tepat satu file: `mediaUrl`, `media` (base64) atau unggahan",
+    "{a_kind} needs exactly one file: `mediaUrl`, `media` (base64) or an upload")
+NEEDS_FIELD = Words("pesan {kind} butuh `{field}`", "{a_kind} needs `{field}`")
+NO_FILE = Words("pesan {kind} tidak membawa file", "{a_kind} carries no file")
+NOT_TAKEN = Words("pesan {kind} tidak menerima `{fields}`", "{a_kind} does not take `{fields}`")
+PTT_AUDIO_ONLY = Words("`ptt` hanya untuk pesan audio", "`ptt` is for audio messages")
 
 # Which field carries each type's content.
 CONTENT_FIELD = {"text": "text", "location": "location", "contact": "contact",
@@ -88,11 +108,10 @@ class MessageContent(ApiInput):
     media_url: MediaUrl | None = Field(
         None, description="A public http(s) URL the server fetches the file from.")
     media: str | None = Field(None, description="The file, base64-encoded.")
-    mimetype: str | None = Field(None, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$",
-                                 description="The file's type (default: told from its bytes).")
-    file_name: ShortText | None = Field(None, max_length=255,
-                                        description="A document's file name.")
-    ptt: bool = Field(False, description="An audio message as a voice note.")
+    mimetype: MimeType | None = Field(
+        None, description="The file's type (default: told from its bytes).")
+    file_name: FileName | None = Field(None, description="A document's file name.")
+    ptt: StrictBool = Field(False, description="An audio message as a voice note.")
 
     def media_sources(self) -> list[str]:
         """Which ways of giving the file this request uses."""
@@ -102,23 +121,25 @@ class MessageContent(ApiInput):
     @model_validator(mode="after")
     def _content_matches_type(self) -> "MessageContent":
         sources = self.media_sources()
+        kind = {"kind": self.type, "a_kind": a_message(self.type)}
         if self.type in MEDIA_TYPES:
             if len(sources) != 1:
-                raise ValueError(f"{a_message(self.type)} needs exactly one file: `mediaUrl`, "
-                                 "`media` (base64) or an upload")
+                raise invalid("file_required", NEEDS_ONE_FILE.format(**kind))
             carried = {"text"} if self.type in CAPTIONED else set()
         else:
-            carried = {CONTENT_FIELD[self.type]}
-            if getattr(self, CONTENT_FIELD[self.type]) is None:
-                raise ValueError(f"{a_message(self.type)} needs `{CONTENT_FIELD[self.type]}`")
+            field = CONTENT_FIELD[self.type]
+            carried = {field}
+            if getattr(self, field) is None:
+                raise invalid("content_required", NEEDS_FIELD.format(**kind, field=field))
             if sources or self.file_name or self.mimetype:
-                raise ValueError(f"{a_message(self.type)} carries no file")
+                raise invalid("file_not_allowed", NO_FILE.format(**kind))
         extra = [f for f in set(CONTENT_FIELD.values()) - carried
                  if getattr(self, f) is not None]
         if extra:
-            raise ValueError(f"{a_message(self.type)} does not take `{', '.join(sorted(extra))}`")
+            raise invalid("field_not_allowed", NOT_TAKEN.format(
+                **kind, fields=", ".join(sorted(extra))))
         if self.ptt and self.type != "audio":
-            raise ValueError("`ptt` is for audio messages")
+            raise invalid("ptt_not_audio", PTT_AUDIO_ONLY)
         return self
 
     def content(self) -> dict[str, Any]:
@@ -134,15 +155,15 @@ class MessageContent(ApiInput):
 
 class MessageIn(MessageContent):
     device_id: uuid.UUID = Field(description="The sending device's `deviceId`.")
-    to: str = Field(min_length=3, max_length=128, examples=["081234567890"],
+    to: Recipient = Field(examples=["081234567890"],
                     description="A phone number (0812…, +62 812-…, 62812…) or a group id "
                     "(…@g.us).")
     quoted_message_id: uuid.UUID | None = Field(None, description="Reply to this message.")
-    mentions: list[str] = Field(default_factory=list, max_length=256,
+    mentions: list[Recipient] = Field(default_factory=list, max_length=256,
                                 description="Phone numbers to mention (in groups).")
-    send_at: AwareDatetime | None = Field(
+    send_at: Moment | None = Field(
         None, description="Send at this time (with its zone), not at once.")
-    queue: bool = Field(True, description="false: fail with 409 if the device is not "
+    queue: StrictBool = Field(True, description="false: fail with 409 if the device is not "
                         "logged in, instead of waiting for it in the queue.")
 
 
@@ -211,27 +232,33 @@ class MessagePage(ApiModel):
 
 
 class BulkRecipient(ApiInput):
-    to: str = Field(min_length=3, max_length=128)
+    to: Recipient
     variables: dict[str, ShortText] = Field(
         default_factory=dict, description="Values for the template's {{name}} placeholders.")
+
+
+MIN_ABOVE_MAX = Words("minDelayMs tidak boleh lebih dari maxDelayMs",
+                      "minDelayMs must not be more than maxDelayMs")
+NO_BULK_REACTIONS = Words("Satu batch tidak bisa mengirim reaksi atau suara polling",
+                          "A batch cannot send reactions or votes")
 
 
 class BulkIn(MessageContent):
     device_id: uuid.UUID
     recipients: list[BulkRecipient] = Field(min_length=1, max_length=1000)
-    min_delay_ms: int = Field(15000, ge=0, le=3_600_000,
+    min_delay_ms: StrictInt = Field(15000, ge=0, le=3_600_000,
                               description="Shortest pause between two messages of the batch.")
-    max_delay_ms: int = Field(45000, ge=0, le=3_600_000,
+    max_delay_ms: StrictInt = Field(45000, ge=0, le=3_600_000,
                               description="Longest pause between two messages of the batch.")
-    send_at: AwareDatetime | None = Field(
+    send_at: Moment | None = Field(
         None, description="When the first message goes (with its zone).")
 
     @model_validator(mode="after")
     def _sane(self) -> "BulkIn":
         if self.min_delay_ms > self.max_delay_ms:
-            raise ValueError("minDelayMs must not be more than maxDelayMs")
+            raise invalid("min_delay_above_max", MIN_ABOVE_MAX)
         if self.type in ("reaction", "poll_vote"):
-            raise ValueError("a batch cannot send reactions or votes")
+            raise invalid("type_not_allowed", NO_BULK_REACTIONS)
         return self
 
 

@@ -1,7 +1,6 @@
 """Message rules: listing, cancelling, and edits and revokes of sent messages (accepting a
 send is messages/accept.py). Never commits (the request does)."""
 
-import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +12,7 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
-from wapiz.errors import INVALID_CURSOR, BadRequest, Conflict, NotFound
+from wapiz.errors import Conflict, NotFound
 from wapiz.messages import models
 from wapiz.messages.models import Message
 from wapiz.messages.repository import MessageFilter, MessageRepository
@@ -28,21 +27,21 @@ ACTIONS = (models.EDIT, models.REVOKE)
 EDIT_WINDOW = timedelta(minutes=15)  # WhatsApp's: later edits are refused
 
 
+# A page ends at a message: its creation (microseconds since 1970, UTC) and its id. The
+# pattern says exactly which cursors can be read, so the description tells every one apart.
+CURSOR_PATTERN = r"^[0-9]{1,16}-[0-9a-f]{32}$"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def encode_cursor(message: Message) -> str:
-    raw = f"{message.created_at.isoformat()}|{message.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return f"{(message.created_at - EPOCH) // MICROSECOND}-{message.id.hex}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, message_id = raw.split("|")
-        moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None:  # as a hand-made cursor might have it
-            moment = moment.replace(tzinfo=UTC)
-        return moment, uuid.UUID(message_id)
-    except Exception:
-        raise BadRequest(INVALID_CURSOR, code="invalid_cursor") from None
+    """A cursor the pattern admits (16 digits: before the year 2286)."""
+    micros, message_id = cursor.split("-")
+    return EPOCH + int(micros) * MICROSECOND, uuid.UUID(hex=message_id)
 
 
 class MessageService:

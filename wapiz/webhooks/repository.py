@@ -30,8 +30,9 @@ class WebhookRepository:
         return select(Device.id).where(Device.id == device_key, Device.user_id == self.user_id,
                                        Device.deleted_at.is_(None))
 
-    async def endpoint(self, device_key: uuid.UUID) -> WebhookEndpoint:
-        """The device's endpoint settings, made (with a fresh secret) the first time."""
+    async def endpoint(self, device_key: uuid.UUID) -> WebhookEndpoint | None:
+        """The device's endpoint settings, made (with a fresh secret) the first time; None
+        if the device is not (or no longer: deleted meanwhile) the user's."""
         await self.session.execute(
             insert_for(self.session, WebhookEndpoint)
             .values(device_id=device_key, secret=new_secret(), enabled=True,
@@ -40,7 +41,6 @@ class WebhookRepository:
         endpoint = await self.session.scalar(
             select(WebhookEndpoint).where(WebhookEndpoint.device_id.in_(self._owned(device_key)))
             .execution_options(populate_existing=True))
-        assert endpoint is not None  # the device was checked to be the user's
         return endpoint
 
     async def deliveries(self, device_key: uuid.UUID, status: str | None,

@@ -17,7 +17,7 @@ from wapiz.webhooks.schemas import (
     WebhookIn,
     WebhookOut,
 )
-from wapiz.webhooks.service import WebhookService
+from wapiz.webhooks.service import CURSOR_PATTERN, WebhookService
 
 router = APIRouter(prefix="/api/devices", tags=["webhooks"])
 
@@ -56,14 +56,15 @@ async def test_webhook(id: str, webhooks: Webhooks) -> TestOut:
     return TestOut(event_id=event_id, delivery_id=delivery_id)
 
 
-@router.get("/{id}/webhook/deliveries", responses=error_responses(400, 401, 404),
+@router.get("/{id}/webhook/deliveries", responses=error_responses(401, 404),
             summary="Deliveries, newest first, each with its attempts")
 async def list_deliveries(
     id: str,
     webhooks: Webhooks,
     delivery_status: Literal["pending", "succeeded", "failed"] | None = Query(
         None, alias="status"),
-    cursor: str | None = Query(None, max_length=100),
+    cursor: str | None = Query(None, pattern=CURSOR_PATTERN,
+                               description="`nextCursor` of the previous page."),
     limit: int = Query(50, ge=1, le=200),
 ) -> DeliveryPage:
     items, next_cursor = await webhooks.deliveries(id, delivery_status, cursor, limit)

@@ -2,30 +2,32 @@ import uuid
 from typing import Any, Literal
 
 import httpx
-from pydantic import AwareDatetime, Field, TypeAdapter, field_validator, model_validator
+from pydantic import Field, StrictBool, TypeAdapter, ValidationError, field_validator
 from pydantic import HttpUrl as _HttpUrl
 
-from wapiz.schemas import ApiInput, ApiModel, Timestamp
+from wapiz.schemas import ApiInput, ApiModel, Moment, Timestamp, text
+from wapiz.text import Text
+from wapiz.validation import invalid
 
 EventType = Literal["message.received", "message.updated", "device.status"]
 _http_url = TypeAdapter(_HttpUrl)
+WebhookUrl = text(max_length=2048)
+NOT_HTTP_URL = Text("webhookUrl harus URL http:// atau https://",
+                    "webhookUrl must be an http:// or https:// URL")
+UNUSABLE_URL = Text("webhookUrl bukan URL yang bisa dipakai", "webhookUrl is not a usable URL")
 
 
 class WebhookIn(ApiInput):
-    """The contract's body (`webhookUrl`), and optionally which events and whether on."""
+    """The contract's body (`webhookUrl`), and optionally which events and whether on.
+    Only the fields given change (`{}` changes nothing and answers the webhook)."""
 
-    webhook_url: str | None = Field(
-        None, max_length=2048, description='http(s) URL for events; null or "" clears it.')
+    webhook_url: WebhookUrl | None = Field(
+        None, description='http(s) URL for events; null or "" clears it.')
     events: list[EventType] | None = Field(
         None, description="Only these types (null: every type). A test is always sent.")
-    enabled: bool | None = Field(
-        None, description="Turn deliveries on or off (setting a URL turns them on).")
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> "WebhookIn":
-        if not self.model_fields_set:
-            raise ValueError("give webhookUrl (null or \"\" clears it), events or enabled")
-        return self
+    enabled: StrictBool | None = Field(
+        None, description="Turn deliveries on or off (setting a URL turns them on); null "
+        "leaves it as it is.")
 
     @field_validator("webhook_url")
     @classmethod
@@ -34,12 +36,12 @@ class WebhookIn(ApiInput):
             return None
         url = url.strip()
         if not url.lower().startswith(("http://", "https://")):
-            raise ValueError("webhookUrl must be an http:// or https:// URL")
-        _http_url.validate_python(url)
+            raise invalid("not_http_url", NOT_HTTP_URL)
         try:
+            _http_url.validate_python(url)
             httpx.URL(url)  # what the dispatcher will post to
-        except httpx.InvalidURL as exc:
-            raise ValueError(f"webhookUrl is not a usable URL: {exc}") from None
+        except (ValidationError, httpx.InvalidURL):
+            raise invalid("invalid_url", UNUSABLE_URL) from None
         return url
 
 
@@ -84,7 +86,7 @@ class DeliveryPage(ApiModel):
 
 
 class RecoverIn(ApiInput):
-    since: AwareDatetime = Field(description="Redeliver every failed delivery from then on.")
+    since: Moment = Field(description="Redeliver every failed delivery from then on.")
 
 
 class RecoverOut(ApiModel):

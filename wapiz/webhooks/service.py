@@ -2,8 +2,6 @@
 its secret and its rotation, its event filter, tests, and looking at and replaying
 deliveries. Never commits (the request does)."""
 
-import base64
-import binascii
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -18,7 +16,7 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, device_uuid
 from wapiz.devices.repository import DeviceRepository, parse_uuid
-from wapiz.errors import INVALID_CURSOR, BadRequest, Conflict, InvalidInput, NotFound
+from wapiz.errors import Conflict, InvalidInput, NotFound
 from wapiz.net import UnsafeAddress, check_public_host
 from wapiz.text import Text
 from wapiz.webhooks import outbox
@@ -49,15 +47,8 @@ def delivery_out(delivery: WebhookDelivery, event: WebhookEvent, log: list[Attem
         payload=json.loads(event.body) if with_payload else None)
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest(INVALID_CURSOR, code="invalid_cursor") from None
+# A page ends at an event's sequence number; any number the pattern admits can be read.
+CURSOR_PATTERN = r"^[0-9]{1,18}$"
 
 
 class WebhookService:
@@ -69,9 +60,10 @@ class WebhookService:
 
     async def _device(self, raw_id: str) -> tuple[Device, WebhookEndpoint]:
         device = await self.devices.get(device_uuid(raw_id))
-        if device is None:
+        endpoint = await self.webhooks.endpoint(device.id) if device is not None else None
+        if device is None or endpoint is None:  # a device deleted meanwhile is gone too
             raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
-        return device, await self.webhooks.endpoint(device.id)
+        return device, endpoint
 
     async def get(self, raw_id: str) -> WebhookOut:
         return webhook_out(*await self._device(raw_id))
@@ -137,14 +129,14 @@ class WebhookService:
     async def deliveries(self, raw_id: str, status: str | None, cursor: str | None,
                          limit: int) -> tuple[list[DeliveryOut], str | None]:
         device, _ = await self._device(raw_id)
-        before = decode_cursor(cursor) if cursor else None
+        before = int(cursor) if cursor else None
         rows = list(await self.webhooks.deliveries(device.id, status, before, limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
         logs = await self.webhooks.attempts([delivery.id for delivery, _ in rows])
         items = [delivery_out(d, e, [AttemptOut.model_validate(a) for a in logs[d.id]])
                  for d, e in rows]
-        return items, (encode_cursor(rows[-1][0].event_seq) if more else None)
+        return items, (str(rows[-1][0].event_seq) if more else None)
 
     async def delivery(self, raw_id: str, raw_delivery_id: str) -> DeliveryOut:
         device, _ = await self._device(raw_id)

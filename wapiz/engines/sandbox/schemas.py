@@ -2,12 +2,15 @@ from pydantic import Field
 
 from wapiz.messages.schemas import MessageContent
 from wapiz.phones import PhoneNumber
-from wapiz.schemas import ApiInput, ApiModel
+from wapiz.schemas import ApiInput, ApiModel, text
+
+PairingCode = text(max_length=32)
+Sender = text(min_length=3, max_length=64)
 
 
 class LinkIn(ApiInput):
     phone: PhoneNumber
-    code: str | None = Field(
+    code: PairingCode | None = Field(
         None,
         description="A pairing code from POST /api/devices/:id/pair: enter it on this phone "
         "instead of scanning the QR code.",
@@ -26,8 +29,8 @@ class LinkOut(ApiModel):
 class InboundIn(MessageContent):
     """A message to the device from any number, shaped like a send (`from` for `to`)."""
 
-    sender: str = Field(alias="from", min_length=3, max_length=64,
-                        examples=["081234567890"], description="Who it comes from.")
+    sender: Sender = Field(alias="from", examples=["081234567890"],
+                           description="Who it comes from.")
 
 
 class InboundOut(ApiModel):

@@ -20,7 +20,7 @@ from wapiz.messages.accept import take_in_file
 from wapiz.messages.models import MEDIA_TYPES
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
-from wapiz.text import Text, same_in_both
+from wapiz.text import Text
 
 CONFIRM_WAIT_S = 10.0
 
@@ -67,7 +67,7 @@ class SandboxPhoneService:
         try:
             sender = recipient(body.sender, self.devices.settings.default_country_code)
         except InvalidRecipient as exc:
-            raise InvalidInput(same_in_both(str(exc)), code="invalid_phone") from None
+            raise InvalidInput(exc.text, code="invalid_phone") from None
         if sender.phone is None:
             raise InvalidInput(Text("`from` harus nomor telepon", "`from` must be a phone number"),
                                code="invalid_phone")
