@@ -47,13 +47,15 @@ _FAILURE_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
-def failure_kind(error: str) -> str:
-    """The kind of a failed connect, from the Go library's error text (see events.py)."""
+def failure_kind(error: str, through_proxy: bool) -> str:
+    """The kind of a failed connect, from the Go library's error text (see events.py). Through
+    a proxy, an answer that is not WhatsApp's handshake is the proxy's doing (or that of
+    whatever listens where it points)."""
     lowered = error.lower()
     for words, kind in _FAILURE_WORDS:
         if any(word in lowered for word in words):
             return kind
-    return events.HANDSHAKE_FAILED
+    return events.PROXY_ERROR if through_proxy else events.HANDSHAKE_FAILED
 
 
 _REASON = neonize.ConnectFailureReason

@@ -148,7 +148,8 @@ class WhatsmeowSession(EngineSession):
         if attempt is None:
             raise EngineError(events.CONNECT_FAILED, "stopped before it started")
         if attempt.error is not None:
-            raise EngineError(events.CONNECT_FAILED, adapter.failure_kind(attempt.error))
+            raise EngineError(events.CONNECT_FAILED,
+                              adapter.failure_kind(attempt.error, attempt.proxy is not None))
 
     async def _checked_proxy(self) -> str | None:
         """The proxy for this attempt, checked now: Go dials it itself, so its host is
@@ -190,7 +191,7 @@ class WhatsmeowSession(EngineSession):
         # The connection ended without being asked to.
         reason = events.CONNECT_FAILED if error else events.CONNECTION_LOST
         self._hand_off(attempt, Disconnected(
-            reason, detail=adapter.failure_kind(error) if error else None))
+            reason, detail=adapter.failure_kind(error, proxy is not None) if error else None))
 
     async def stop(self) -> None:
         self._stopping = True
