@@ -73,9 +73,11 @@ def child_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, s
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAPIZ_")}
     env.update(WAPIZ_DATABASE_URL=database_url, WAPIZ_DATA_DIR=str(data_dir),
                WAPIZ_ENGINE="sandbox", PYTHONUNBUFFERED="1",
-               # Tests call receivers and file servers on loopback (and so never look a
-               # public name up); the refusal of such addresses is tested with these off.
-               WAPIZ_WEBHOOK_ALLOW_PRIVATE="true", WAPIZ_MEDIA_ALLOW_PRIVATE="true")
+               # Tests call receivers, file servers and proxies on loopback (and so never
+               # look a public name up); the refusal of such addresses is tested with these
+               # off.
+               WAPIZ_WEBHOOK_ALLOW_PRIVATE="true", WAPIZ_MEDIA_ALLOW_PRIVATE="true",
+               WAPIZ_PROXY_ALLOW_PRIVATE="true")
     env.update({f"WAPIZ_{k.upper()}": v for k, v in settings.items()})
     return env
 

@@ -1,21 +1,33 @@
-"""The `wapiz` command line."""
+"""The `wapiz` command line.
+
+What it says to a person (results, errors) is in Indonesian, or in English when
+WAPIZ_LANGUAGE or the locale asks for it (`wapiz.text.cli_language`); a problem is one line,
+`error: …`, with exit status 2 for settings and input, 1 for a refused operation.
+"""
 
 import asyncio
 import contextlib
 import getpass
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from wapiz.config import ConfigError, Settings, load_settings
+from wapiz.config import ENV_PREFIX, ConfigError, Settings, database_password, load_settings
+from wapiz.text import Text, cli_language
 
 app = typer.Typer(
     help="WAPIZ: a self-hostable, multi-tenant WhatsApp API gateway.\n\n"
     "Every option can also be set as a WAPIZ_* environment variable "
-    "(e.g. --data-dir is WAPIZ_DATA_DIR).",
+    "(e.g. --data-dir is WAPIZ_DATA_DIR). Secrets are never options (the process list "
+    "shows options to every local user): the secret key comes from WAPIZ_SECRET_KEY or "
+    "--secret-key-file, a database password from WAPIZ_DATABASE_URL or --database-url-file. "
+    "Messages are in Indonesian, or English with WAPIZ_LANGUAGE=en or an English locale.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -28,16 +40,23 @@ PortOpt = Annotated[int | None, typer.Option(help="HTTP port [WAPIZ_PORT; 8080].
 DataDirOpt = Annotated[Path | None, typer.Option(help="Data directory [WAPIZ_DATA_DIR; ./data].")]
 DatabaseOpt = Annotated[
     str | None,
-    typer.Option(help="Database URL [WAPIZ_DATABASE_URL; SQLite in the data dir]."),
+    typer.Option(help="Database URL, without a password [WAPIZ_DATABASE_URL; SQLite in the "
+                 "data dir]. A URL with a password goes in WAPIZ_DATABASE_URL or a file."),
+]
+DatabaseFileOpt = Annotated[
+    Path | None,
+    typer.Option(help="File holding the database URL (may hold its password) "
+                 "[WAPIZ_DATABASE_URL_FILE].", show_default=False),
 ]
 EngineOpt = Annotated[
     str | None,
     typer.Option(help="WhatsApp engine: whatsmeow or sandbox [WAPIZ_ENGINE; whatsmeow]."),
 ]
-SecretOpt = Annotated[
-    str | None,
+SecretFileOpt = Annotated[
+    Path | None,
     typer.Option(
-        help="Secret key [WAPIZ_SECRET_KEY; generated into the data dir].", show_default=False
+        help="File holding the secret key [WAPIZ_SECRET_KEY_FILE, or the key itself in "
+        "WAPIZ_SECRET_KEY; generated into the data dir].", show_default=False
     ),
 ]
 MigrateOpt = Annotated[
@@ -45,12 +64,61 @@ MigrateOpt = Annotated[
 ]
 
 
+# Settings that are also flags, to name both in a problem.
+FLAGS = {"host": "--host", "port": "--port", "data_dir": "--data-dir",
+         "database_url": "--database-url", "database_url_file": "--database-url-file",
+         "engine": "--engine", "secret_key_file": "--secret-key-file", "runner_name": "--name"}
+NOT_VALID = Text("{name} tidak valid: {problem}", "{name} is not valid: {problem}")
+PASSWORD_IN_FLAG = Text(
+    "--database-url berisi kata sandi, yang terlihat oleh semua pengguna di daftar proses: "
+    "pakai WAPIZ_DATABASE_URL atau --database-url-file",
+    "--database-url holds a password, which every local user sees in the process list: use "
+    "WAPIZ_DATABASE_URL or --database-url-file")
+
+
+def _say(text: Text) -> None:
+    typer.echo(text(cli_language()))
+
+
+def _fail(*problems: Text, status: int = 2) -> NoReturn:
+    for problem in problems:
+        typer.echo(f"error: {problem(cli_language())}", err=True)
+    raise typer.Exit(status)
+
+
+def _problems(exc: ValidationError, name_of: Callable[[str], str]) -> list[Text]:
+    """One line per problem pydantic found, naming the setting or option as the user gave it
+    (pydantic's own words stay English)."""
+    problems = []
+    for error in exc.errors():
+        problem = error["msg"].removeprefix("Value error, ")
+        if error.get("loc"):
+            problems.append(NOT_VALID.format(name=name_of(str(error["loc"][0])),
+                                             problem=problem))
+        else:
+            problems.append(Text(problem, problem))
+    return problems
+
+
+def _setting_name(field: str) -> str:
+    variable = ENV_PREFIX + field.upper()
+    return f"{variable} / {FLAGS[field]}" if field in FLAGS else variable
+
+
 def _settings(**overrides: object) -> Settings:
+    from wapiz.datadir import secure_data_dir
+
+    database_url = overrides.get("database_url")
+    if isinstance(database_url, str) and database_password(database_url):
+        _fail(PASSWORD_IN_FLAG)
     try:
         settings = load_settings(**overrides)
-    except (ConfigError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    except ConfigError as exc:
+        _fail(exc.text)
+    except ValidationError as exc:
+        _fail(*_problems(exc, _setting_name))
+    except (SettingsError, ValueError) as exc:  # a value the environment cannot give (JSON)
+        _fail(Text(str(exc), str(exc)))
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -58,6 +126,12 @@ def _settings(**overrides: object) -> Settings:
     # httpx logs every request at INFO: a line per webhook attempt (each is in the
     # deliveries' log already). Its warnings still show.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        secure_data_dir(settings)
+    except OSError as exc:
+        _fail(Text("folder data {path} tidak bisa dipakai: {error}",
+                   "the data dir {path} cannot be used: {error}")
+              .format(path=settings.data_dir, error=exc.strerror or exc))
     return settings
 
 
@@ -67,8 +141,24 @@ def _config_errors() -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        _fail(exc.text)
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        try:
+            typer.echo(f"wapiz {version('wapiz')}")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            typer.echo("wapiz (unknown version)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    show_version: Annotated[bool, typer.Option(
+        "--version", help="Show the version and exit.", is_eager=True, callback=_version)] = False,
+) -> None:
+    """The options common to every command (--version); the commands do the work."""
 
 
 def _migrate(settings: Settings) -> None:
@@ -100,8 +190,9 @@ def serve(
     port: PortOpt = None,
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
+    database_url_file: DatabaseFileOpt = None,
     engine: EngineOpt = None,
-    secret_key: SecretOpt = None,
+    secret_key_file: SecretFileOpt = None,
     migrate: MigrateOpt = True,
 ) -> None:
     """Run everything on this machine: the HTTP API and a supervised runner."""
@@ -112,8 +203,9 @@ def serve(
         port=port,
         data_dir=data_dir,
         database_url=database_url,
+        database_url_file=database_url_file,
         engine=engine,
-        secret_key=secret_key,
+        secret_key_file=secret_key_file,
     )
     if migrate and not _schema_is_current(settings):
         _migrate(settings)  # Alembic is loaded only when there is something to do
@@ -128,8 +220,9 @@ def api(
     port: PortOpt = None,
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
+    database_url_file: DatabaseFileOpt = None,
     engine: EngineOpt = None,
-    secret_key: SecretOpt = None,
+    secret_key_file: SecretFileOpt = None,
 ) -> None:
     """Run only the HTTP API (scale out: several `api` and `runner` processes, one database)."""
     from wapiz.server import serve as serve_all
@@ -139,8 +232,9 @@ def api(
         port=port,
         data_dir=data_dir,
         database_url=database_url,
+        database_url_file=database_url_file,
         engine=engine,
-        secret_key=secret_key,
+        secret_key_file=secret_key_file,
     )
     _require_migrated(settings)
     serve_all(settings, with_runner=False)
@@ -151,6 +245,7 @@ def runner(
     name: Annotated[str | None, typer.Option(help="Runner name [WAPIZ_RUNNER_NAME; host].")] = None,
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
+    database_url_file: DatabaseFileOpt = None,
     engine: EngineOpt = None,
     identity: Annotated[str | None, typer.Option(hidden=True)] = None,
     parent_pid: Annotated[int | None, typer.Option(hidden=True)] = None,
@@ -161,9 +256,8 @@ def runner(
     it dies (an engine can abort the process) or asks to be recycled."""
     from wapiz.runner.process import run_runner_process, supervise_runner
 
-    settings = _settings(
-        runner_name=name, data_dir=data_dir, database_url=database_url, engine=engine
-    )
+    settings = _settings(runner_name=name, data_dir=data_dir, database_url=database_url,
+                         database_url_file=database_url_file, engine=engine)
     with _config_errors():
         if identity is None:
             supervise_runner(settings)
@@ -172,10 +266,12 @@ def runner(
 
 
 @app.command()
-def migrate(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+def migrate(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+            database_url_file: DatabaseFileOpt = None) -> None:
     """Apply database migrations (bring the schema to the newest version)."""
-    _migrate(_settings(data_dir=data_dir, database_url=database_url))
-    typer.echo("database is up to date")
+    _migrate(_settings(data_dir=data_dir, database_url=database_url,
+                       database_url_file=database_url_file))
+    _say(Text("database sudah versi terbaru", "database is up to date"))
 
 
 def _run_in_session(settings: Settings, work):  # type: ignore[no-untyped-def]
@@ -194,8 +290,10 @@ def _run_in_session(settings: Settings, work):  # type: ignore[no-untyped-def]
     try:
         return asyncio.run(main())
     except WapizError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        _fail(exc.text, status=1)
+
+
+OPTION_OF = {"email": "--email", "password": "--password", "name": "--name"}
 
 
 @users_app.command("create")
@@ -208,23 +306,30 @@ def users_create(
     plan: Annotated[str, typer.Option(help="Plan: free, lite, regular, pro, business.")] = "free",
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
+    database_url_file: DatabaseFileOpt = None,
 ) -> None:
-    """Create a user."""
-    settings = _settings(data_dir=data_dir, database_url=database_url)
-    password = password or getpass.getpass("Password: ")
-    if len(password) < 8:
-        typer.echo("error: password must have at least 8 characters", err=True)
-        raise typer.Exit(2)
-    user = _run_in_session(
-        settings, lambda accounts: accounts.create_user(email, password, name, plan)
-    )
-    typer.echo(f"created {user.email} ({user.plan}) id={user.id}")
+    """Create a user (the same checks as signing up through the API)."""
+    from wapiz.accounts.schemas import RegisterIn
+
+    settings = _settings(data_dir=data_dir, database_url=database_url,
+                         database_url_file=database_url_file)
+    password = password or getpass.getpass(Text("Kata sandi: ", "Password: ")(cli_language()))
+    try:
+        account = RegisterIn(email=email, password=password, name=name)
+    except ValidationError as exc:
+        _fail(*_problems(exc, lambda field: OPTION_OF.get(field, field)))
+    user = _run_in_session(settings, lambda accounts: accounts.create_user(
+        account.email, account.password, account.name, plan))
+    _say(Text("dibuat {email} ({plan}) id={id}", "created {email} ({plan}) id={id}")
+         .format(email=user.email, plan=user.plan, id=user.id))
 
 
 @users_app.command("list")
-def users_list(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+def users_list(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+               database_url_file: DatabaseFileOpt = None) -> None:
     """List users with their plans."""
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    settings = _settings(data_dir=data_dir, database_url=database_url,
+                         database_url_file=database_url_file)
     for user in _run_in_session(settings, lambda accounts: accounts.list_users()):
         typer.echo(f"{user.id}  {user.email}  {user.plan}  {user.name}")
 
@@ -235,11 +340,14 @@ def users_set_plan(
     plan: Annotated[str, typer.Argument(help="free, lite, regular, pro or business.")],
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
+    database_url_file: DatabaseFileOpt = None,
 ) -> None:
     """Move a user to another plan."""
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    settings = _settings(data_dir=data_dir, database_url=database_url,
+                         database_url_file=database_url_file)
     user = _run_in_session(settings, lambda accounts: accounts.set_plan(email, plan))
-    typer.echo(f"{user.email} is now on {user.plan}")
+    _say(Text("{email} sekarang di paket {plan}", "{email} is now on {plan}")
+         .format(email=user.email, plan=user.plan))
 
 
 def main() -> None:

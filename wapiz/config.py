@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-from wapiz.net import proxy_url
+from wapiz.net import not_allowed, proxy_host_port, proxy_url, refusal
 from wapiz.origins import web_origin
+from wapiz.text import Language, Text, same_in_both
 
 ENV_PREFIX = "WAPIZ_"
 EngineName = Literal["whatsmeow", "sandbox"]
@@ -28,6 +30,21 @@ DEFAULT_PLAN_LIMITS = {"free": 1, "lite": 1, "regular": 3, "pro": 3, "business":
 class ConfigError(Exception):
     """Settings that cannot work (an unknown variable, an unusable data dir)."""
 
+    def __init__(self, text: Text | str) -> None:
+        self.text = text if isinstance(text, Text) else same_in_both(text)
+        super().__init__(self.text.en)
+
+
+def _read_secret_file(path: object, setting: str) -> str:
+    """The one line of a secret's file (`WAPIZ_SECRET_KEY_FILE`, `WAPIZ_DATABASE_URL_FILE`)."""
+    try:
+        value = Path(str(path)).expanduser().read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+    if not value:
+        raise ValueError(f"{setting}: {path} is empty")
+    return value
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
@@ -38,11 +55,20 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy async URL; default: SQLite file in the data dir."
     )
+    database_url_file: Path | None = Field(
+        None, description="A file holding the database URL (keeps its password out of the "
+        "environment and the process list)."
+    )
     engine: EngineName = Field(
         "whatsmeow", description="WhatsApp engine: whatsmeow (real WhatsApp) or sandbox."
     )
     proxy: str | None = Field(
         None, description="http(s):// or socks5:// proxy for every whatsmeow connection."
+    )
+    proxy_allow_private: bool = Field(
+        False, description="Let proxies (WAPIZ_PROXY and devices' own) be loopback or private "
+        "addresses (local development and tests only: otherwise refused, as a way into the "
+        "server's network).",
     )
     reconnect_max_seconds: float = Field(
         60.0, gt=0, description="Longest wait between reconnect attempts (backoff cap)."
@@ -102,6 +128,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         None, description="Key for token hashing; generated into the data dir when absent."
     )
+    secret_key_file: Path | None = Field(
+        None, description="A file holding the secret key (instead of WAPIZ_SECRET_KEY)."
+    )
+    language: Language | None = Field(
+        None, description="Language of the command line's messages, id or en (default: the "
+        "locale's, else id). The API answers in the language each request asks for."
+    )
     cookie_secure: bool = Field(
         False, description="Mark the wa_token cookie Secure (HTTPS); it is whenever the "
         "public URL is https.")
@@ -130,6 +163,23 @@ class Settings(BaseSettings):
     )
     qr_wait_seconds: float = Field(5.0, ge=0, description="How long /qr waits for a first QR.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: object) -> object:
+        """`*_FILE` settings stand for their setting, read from the file (not both)."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        for name in ("secret_key", "database_url"):
+            path = values.get(f"{name}_file")
+            if path in (None, ""):
+                continue
+            setting = ENV_PREFIX + name.upper()
+            if values.get(name) not in (None, ""):
+                raise ValueError(f"set {setting} or {setting}_FILE, not both")
+            values[name] = _read_secret_file(path, f"{setting}_FILE")
+        return values
 
     @field_validator("database_url")
     @classmethod
@@ -236,8 +286,10 @@ class Settings(BaseSettings):
         return load_or_create_secret(self.data_dir).encode()
 
     def env(self) -> dict[str, str]:
-        """These settings as `WAPIZ_*` variables, for a child process."""
-        values = self.model_dump(mode="json", exclude_none=True)
+        """These settings as `WAPIZ_*` variables, for a child process: secrets travel here,
+        never in its command line (which every local user can read)."""
+        values = self.model_dump(mode="json", exclude_none=True,
+                                 exclude={"secret_key_file", "database_url_file"})
         env = {}
         for name, value in values.items():
             if name == "secret_key":
@@ -270,7 +322,9 @@ def load_or_create_secret(data_dir: Path) -> str:
             temporary.unlink()
     secret = path.read_text().strip()
     if not secret:
-        raise ConfigError(f"{path} is empty: delete it or set WAPIZ_SECRET_KEY")
+        raise ConfigError(Text("{path} kosong: hapus file itu atau isi WAPIZ_SECRET_KEY",
+                               "{path} is empty: delete it or set WAPIZ_SECRET_KEY")
+                          .format(path=path))
     return secret
 
 
@@ -281,10 +335,37 @@ def unknown_env_vars(environ: dict[str, str] | None = None) -> list[str]:
     return sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in known)
 
 
+def database_password(url: str) -> bool:
+    """Whether a database URL holds a password."""
+    try:
+        return bool(make_url(url).password)
+    except Exception:  # not a URL SQLAlchemy reads: its own error says so later
+        return False
+
+
+def _refused_proxy(settings: Settings) -> Text | None:
+    """Why WAPIZ_PROXY, given as an address, may not be used. A name is checked where the
+    runner dials it (it may resolve differently by then)."""
+    if settings.proxy is None or settings.proxy_allow_private:
+        return None
+    host, _ = proxy_host_port(settings.proxy)
+    try:
+        reason = refusal(host)
+    except ValueError:  # a name, not an address
+        return None
+    return not_allowed("WAPIZ_PROXY", reason, "WAPIZ_PROXY_ALLOW_PRIVATE") if reason else None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with CLI flags (non-None overrides) on top."""
     unknown = unknown_env_vars()
     if unknown:
-        raise ConfigError("unknown settings in the environment: " + ", ".join(unknown))
+        raise ConfigError(Text("pengaturan tidak dikenal di environment: {names}",
+                               "unknown settings in the environment: {names}")
+                          .format(names=", ".join(unknown)))
     values = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**values)
+    settings = Settings(**values)
+    refused = _refused_proxy(settings)
+    if refused is not None:
+        raise ConfigError(refused)
+    return settings

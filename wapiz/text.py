@@ -4,6 +4,8 @@ Every message that reaches a user — an error, a validation detail, a CLI line 
 holding both; the language is chosen where it is shown (an HTTP answer: `Accept-Language`).
 """
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,3 +58,18 @@ def preferred_language(accept_language: str | None) -> Language:
         if quality > 0 and (best is None or quality > best[0]):
             best = (quality, language)
     return best[1] if best else DEFAULT_LANGUAGE
+
+
+def cli_language(environ: Mapping[str, str] | None = None) -> Language:
+    """The command line's language: `WAPIZ_LANGUAGE` (id or en), else the locale's messages
+    language (the first set of LC_ALL, LC_MESSAGES, LANG; `en…` is English), else Indonesian.
+    """
+    environ = os.environ if environ is None else environ
+    chosen = environ.get("WAPIZ_LANGUAGE", "").strip().lower()
+    if chosen in ("id", "en"):
+        return "en" if chosen == "en" else "id"
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        locale = environ.get(name)
+        if locale:
+            return "en" if locale.lower().startswith("en") else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE

@@ -47,7 +47,7 @@ def test_api_and_runner_refuse_an_unmigrated_database(deployment: Deployment) ->
     for command in (["runner"], ["api"], ["serve", "--no-migrate"]):
         result = deployment.cli(*command, check=False)
         assert result.returncode == 2, result.stderr
-        assert "run `wapiz migrate`" in result.stderr
+        assert "jalankan `wapiz migrate`" in result.stderr  # Indonesian by default
 
 
 def test_the_schema_check_names_the_newest_migration() -> None:

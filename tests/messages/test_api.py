@@ -175,16 +175,28 @@ def test_media_urls_into_the_servers_own_network_are_refused(
     """By default (no WAPIZ_MEDIA_ALLOW_PRIVATE) the server fetches only from public
     addresses: a name resolving to loopback is refused as surely as the address itself."""
     alice, bob = pair
-    for url, reason in (("http://127.0.0.1:9/foto.png", "127.0.0.1 is a loopback address"),
-                        ("http://localhost:9/foto.png", "is a loopback address"),
-                        ("http://[::1]:9/foto.png", "::1 is a loopback address"),
-                        ("http://169.254.169.254/latest", "is a link-local address"),
-                        ("http://10.0.0.1/foto.png", "10.0.0.1 is a private address")):
-        answer = api.http.post("/api/messages", headers=api.auth(alice.token), json={
-            "deviceId": alice.device["deviceId"], "to": bob.phone, "type": "image",
-            "mediaUrl": url})
+    for url, reason, reason_en in (
+            ("http://127.0.0.1:9/foto.png", "127.0.0.1 adalah alamat loopback",
+             "127.0.0.1 is a loopback address"),
+            ("http://localhost:9/foto.png", "alamat loopback", "a loopback address"),
+            ("http://[::1]:9/foto.png", "::1 adalah alamat loopback", "::1 is a loopback address"),
+            ("http://[fec0::1]:9/foto.png", "fec0::1 adalah alamat site-local",
+             "fec0::1 is a site-local address"),
+            ("http://169.254.169.254/latest", "alamat link-local", "a link-local address"),
+            ("http://10.0.0.1/foto.png", "10.0.0.1 adalah alamat privat",
+             "10.0.0.1 is a private address")):
+        body = {"deviceId": alice.device["deviceId"], "to": bob.phone, "type": "image",
+                "mediaUrl": url}
+        answer = api.http.post("/api/messages", headers=api.auth(alice.token), json=body)
         assert answer.status_code == 422, answer.text
-        assert reason in answer.json()["error"], answer.text
+        error = answer.json()["error"]
+        assert answer.json()["code"] == "media_url_refused", answer.text
+        assert error.startswith("mediaUrl tidak diizinkan: ") and reason in error, answer.text
+        assert error.endswith("(hanya bisa dengan WAPIZ_MEDIA_ALLOW_PRIVATE=true)"), error
+        english = api.http.post("/api/messages", json=body, headers={
+            **api.auth(alice.token), "Accept-Language": "en"}).json()["error"]
+        assert english.startswith("mediaUrl is not allowed: ") and reason_en in english
+        assert english.endswith("(only with WAPIZ_MEDIA_ALLOW_PRIVATE=true)"), english
 
 
 def test_a_device_not_logged_in_queues_or_refuses(api: Api) -> None:

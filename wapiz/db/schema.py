@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from wapiz.config import ConfigError, Settings
 from wapiz.db.database import Database
+from wapiz.text import Text
 
 # The newest migration; tests/db/test_migrations.py checks it against the scripts.
 SCHEMA_HEAD = "0007"
@@ -23,10 +24,10 @@ async def require_current_schema(database: Database) -> None:
     """Refuse to start against a database that `wapiz migrate` has not brought to head."""
     current = await current_revisions(database)
     if current != {SCHEMA_HEAD}:
-        raise ConfigError(
-            f"the database schema is at {', '.join(sorted(current)) or 'nothing'} but this "
-            f"version needs {SCHEMA_HEAD}: run `wapiz migrate`"
-        )
+        raise ConfigError(Text(
+            "skema database ada di {current}, versi ini butuh {head}: jalankan `wapiz migrate`",
+            "the database schema is at {current} but this version needs {head}: run "
+            "`wapiz migrate`").format(current=", ".join(sorted(current)) or "-", head=SCHEMA_HEAD))
 
 
 async def check_schema(settings: Settings) -> None:

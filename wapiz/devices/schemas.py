@@ -1,9 +1,9 @@
 import uuid
 
-from pydantic import Field, StrictBool, StrictInt, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_serializer, field_validator
 
 from wapiz.devices.models import DEFAULT_LABEL
-from wapiz.net import proxy_url
+from wapiz.net import mask_credentials, proxy_url
 from wapiz.phones import PhoneNumber
 from wapiz.schemas import ApiInput, ApiModel, Timestamp, text
 from wapiz.text import Text
@@ -34,20 +34,29 @@ class DeviceCreate(ApiInput):
 class DeviceSettings(ApiModel):
     proxy: str | None = Field(
         description="Proxy for this device's WhatsApp connection (null: the server's "
-        "WAPIZ_PROXY, if any)."
+        "WAPIZ_PROXY, if any); its password shown as ***.",
+        examples=["socks5://user:***@proxy.example.com:1080"]
     )
     min_delay_ms: int = Field(description="Shortest pause between two sends.")
     max_delay_ms: int = Field(description="Longest pause between two sends (random between).")
     typing: bool = Field(description='Show "typing…" before sending a text.')
     per_minute: int | None = Field(description="At most this many sends a minute (null: no cap).")
 
+    @field_serializer("proxy")
+    def _password_masked(self, proxy: str | None) -> str | None:
+        # Never shown back; sending the masked URL back unchanged keeps the stored password.
+        return mask_credentials(proxy) if proxy else None
+
 
 class DeviceSettingsIn(ApiInput):
     """Only the fields given change; null sets a field back to its default."""
 
     proxy: ProxyUrl | None = Field(
-        None, description='http(s):// or socks5:// URL; null or "" clears it.',
-        examples=["socks5://user:pass@127.0.0.1:1080"],
+        None, description='http(s):// or socks5:// URL; null or "" clears it. '
+        "Loopback, private, link-local and similar addresses are refused (422 proxy_refused) "
+        "unless the server sets WAPIZ_PROXY_ALLOW_PRIVATE. The URL as GET shows it (password "
+        "masked) keeps the stored password.",
+        examples=["socks5://user:pass@proxy.example.com:1080"],
     )
 
     min_delay_ms: StrictInt | None = Field(None, ge=0, le=3_600_000,

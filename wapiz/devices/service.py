@@ -13,6 +13,13 @@ from wapiz.devices.models import DEFAULT_LABEL, Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, StatusCache, device_uuid
 from wapiz.devices.repository import DeviceRepository
 from wapiz.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from wapiz.net import (
+    UnsafeAddress,
+    check_public_host,
+    mask_credentials,
+    not_allowed,
+    proxy_host_port,
+)
 from wapiz.text import Text, same_in_both
 
 
@@ -74,6 +81,12 @@ class DeviceService:
     async def update_settings(self, raw_id: str, changes: dict[str, object]) -> Device:
         """Apply the given settings; the runner restarts the session when one it uses changed."""
         device = await self.get(raw_id)
+        proxy = changes.get("proxy")
+        if isinstance(proxy, str):
+            if device.proxy and proxy == mask_credentials(device.proxy):
+                changes["proxy"] = device.proxy  # as shown (password masked): unchanged
+            else:
+                await self._check_proxy(proxy)
         for name, value in changes.items():
             # null: the setting's default (for the proxy and the cap, none).
             setattr(device, name, value if value is not None else setting_default(name))
@@ -83,3 +96,15 @@ class DeviceService:
                                code="invalid_settings")
         await self.session.flush()
         return device
+
+    async def _check_proxy(self, url: str) -> None:
+        """A proxy whose host is, or resolves to, a non-public address is refused now (and
+        checked again by the runner before every connect, as a name may resolve differently
+        later)."""
+        if self.settings.proxy_allow_private:
+            return
+        try:
+            await check_public_host(*proxy_host_port(url))
+        except UnsafeAddress as refused:
+            raise InvalidInput(not_allowed("proxy", refused.reason, "WAPIZ_PROXY_ALLOW_PRIVATE"),
+                               code="proxy_refused") from None

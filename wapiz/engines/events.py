@@ -22,6 +22,18 @@ PAIRING_FAILED = "pairing_failed"
 QR_TIMEOUT = "qr_timeout"
 WATCHDOG_SILENT = "watchdog_silent"
 
+# What kind of failure a connect attempt met (the `detail` of `connect_failed`). Only the
+# kind: the text of the failure can hold what another service answered (a proxy pointed at
+# an internal service would otherwise hand its reply to the tenant), so it goes to the log.
+CONNECTION_REFUSED = "connection_refused"
+TIMEOUT = "timeout"
+DNS_FAILED = "dns_failed"
+NETWORK_UNREACHABLE = "network_unreachable"
+PROXY_ERROR = "proxy_error"
+PROXY_REFUSED = "proxy_refused"  # the proxy's address is not public (WAPIZ_PROXY_ALLOW_PRIVATE)
+CONNECTION_CLOSED = "connection_closed"
+HANDSHAKE_FAILED = "handshake_failed"
+
 
 def phone_of(jid: str | None) -> str | None:
     """`6281234567890:3@s.whatsapp.net` → `6281234567890`."""

@@ -22,7 +22,7 @@ from wapiz.config import Settings
 from wapiz.errors import InvalidInput, PayloadTooLarge
 from wapiz.messages.models import Media, described_safely
 from wapiz.messages.schemas import a_message
-from wapiz.net import outbound_client
+from wapiz.net import not_allowed, outbound_client, refusal_behind
 from wapiz.text import Text
 
 GENERIC = "application/octet-stream"
@@ -97,6 +97,10 @@ async def fetch(url: str, settings: Settings) -> IncomingFile:
                                 "mediaUrl redirected more than {count} times")
                            .format(count=MAX_REDIRECTS), code="media_fetch_failed") from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        refused = refusal_behind(exc)
+        if refused is not None:
+            raise InvalidInput(not_allowed("mediaUrl", refused, "WAPIZ_MEDIA_ALLOW_PRIVATE"),
+                               code="media_url_refused") from None
         raise InvalidInput(Text("mediaUrl tidak bisa diambil: {reason}",
                                 "mediaUrl could not be fetched: {reason}").format(reason=exc),
                            code="media_fetch_failed") from None

@@ -17,7 +17,7 @@ from wapiz.devices.models import Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, device_uuid
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.errors import Conflict, InvalidInput, NotFound
-from wapiz.net import UnsafeAddress, check_public_host
+from wapiz.net import UnsafeAddress, check_public_host, not_allowed
 from wapiz.text import Text
 from wapiz.webhooks import outbox
 from wapiz.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -97,8 +97,8 @@ class WebhookService:
             await check_public_host(parts.hostname or "",
                                     parts.port or (443 if parts.scheme == "https" else 80))
         except UnsafeAddress as refused:
-            raise InvalidInput(Text("webhookUrl tidak diizinkan: {reason}",
-                                    "webhookUrl is not allowed: {reason}").format(reason=refused),
+            raise InvalidInput(not_allowed("webhookUrl", refused.reason,
+                                           "WAPIZ_WEBHOOK_ALLOW_PRIVATE"),
                                code="webhook_url_refused") from None
 
     async def rotate_secret(self, raw_id: str) -> WebhookOut:

@@ -3,6 +3,7 @@
 import hashlib
 from datetime import UTC, datetime
 
+import pytest
 from neonize.proto import Neonize_pb2 as neonize
 from neonize.proto.waCommon import WACommon_pb2 as common
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
@@ -194,3 +195,27 @@ def test_session_events_get_their_own_reasons() -> None:
     refused = neonize.PairStatus(ID=neonize.JID(), BusinessName="", Platform="",
                                  Status=neonize.PairStatus.ERROR, Error="bad code")
     assert adapter.pair_status(refused) == Disconnected(events.PAIRING_FAILED, detail="bad code")
+
+
+GO_DIAL = 'failed to dial whatsapp web websocket: failed to WebSocket dial: failed to send ' \
+    'handshake request: Get "https://web.whatsapp.com/ws/chat": '
+
+
+@pytest.mark.parametrize(("error", "through_proxy", "kind"), [
+    (GO_DIAL + "socks connect tcp 127.0.0.1:1->web.whatsapp.com:443: dial tcp 127.0.0.1:1: "
+     "connect: connection refused", True, "connection_refused"),
+    (GO_DIAL + "proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused", True,
+     "connection_refused"),
+    (GO_DIAL + "socks connect tcp 127.0.0.1:9->web.whatsapp.com:443: read tcp "
+     "127.0.0.1:5->127.0.0.1:9: read: connection reset by peer", True, "proxy_error"),
+    (GO_DIAL + 'malformed HTTP status code "internal-db-7"', True, "proxy_error"),
+    (GO_DIAL + "dial tcp: lookup proxy.invalid on 10.0.0.53:53: no such host", True,
+     "dns_failed"),
+    (GO_DIAL + "dial tcp 157.240.1.1:443: i/o timeout", False, "timeout"),
+    (GO_DIAL + "dial tcp 157.240.1.1:443: connect: network is unreachable", False,
+     "network_unreachable"),
+    ("expected handshake response status code 101 but got 403", False, "handshake_failed"),
+])
+def test_a_failed_connect_is_reported_by_its_kind(error: str, through_proxy: bool,
+                                                   kind: str) -> None:
+    assert adapter.failure_kind(error, through_proxy) == kind

@@ -50,6 +50,8 @@ def site(deployment: Deployment) -> Iterator[tuple[Deployment, Api, str]]:
 
 
 def runner_settings(deployment: Deployment, **settings: Any) -> Settings:
+    # Proxies here are on loopback (the fake Go library dials nothing).
+    settings = {"proxy_allow_private": True, **settings}
     return Settings(database_url=deployment.database_url, data_dir=deployment.data_dir,
                     engine="whatsmeow", lease_ttl_seconds=3, runner_poll_seconds=0.2,
                     **settings)

@@ -34,6 +34,30 @@ STREAM_REPLACED_PAUSE_S = 60.0
 
 log = logging.getLogger(__name__)
 
+# Go's words for a failed dial, most specific first (a refused proxy dial also names the
+# proxy), mapped to the kind of failure /status reports.
+_FAILURE_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("connection refused",), events.CONNECTION_REFUSED),
+    (("i/o timeout", "deadline exceeded", "timed out", "timeout"), events.TIMEOUT),
+    (("no such host", "server misbehaving", "lookup "), events.DNS_FAILED),
+    (("network is unreachable", "no route to host", "host is unreachable"),
+     events.NETWORK_UNREACHABLE),
+    (("proxyconnect", "socks", "proxy"), events.PROXY_ERROR),
+    (("connection reset", "eof", "broken pipe", "ended at once"), events.CONNECTION_CLOSED),
+)
+
+
+def failure_kind(error: str, through_proxy: bool) -> str:
+    """The kind of a failed connect, from the Go library's error text (see events.py). Through
+    a proxy, an answer that is not WhatsApp's handshake is the proxy's doing (or that of
+    whatever listens where it points)."""
+    lowered = error.lower()
+    for words, kind in _FAILURE_WORDS:
+        if any(word in lowered for word in words):
+            return kind
+    return events.PROXY_ERROR if through_proxy else events.HANDSHAKE_FAILED
+
+
 _REASON = neonize.ConnectFailureReason
 LOGOUT_REASONS = {
     _REASON.LOGGED_OUT: events.REMOVED_FROM_PHONE,

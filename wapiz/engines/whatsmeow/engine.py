@@ -47,6 +47,7 @@ from wapiz.engines.events import (
 from wapiz.engines.whatsmeow import adapter, outbound
 from wapiz.engines.whatsmeow.gocalls import GoCalls
 from wapiz.engines.whatsmeow.store import SessionStores
+from wapiz.net import UnsafeAddress, mask_credentials, pinned_proxy
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class Attempt:
 
     client: Any
     client_id: str
+    proxy: str | None  # checked and pinned to an address (see _checked_proxy)
     registered: threading.Event = field(default_factory=threading.Event)
     started: bool = False  # start() has returned; later failures are reported as events
     error: str | None = None  # connect failed before that
@@ -114,6 +116,7 @@ class WhatsmeowSession(EngineSession):
     async def start(self) -> None:
         from neonize.client import NewClient
 
+        proxy = await self._checked_proxy()
         await self.engine.stores.prepare(self.key)
         self._starts += 1
         if self._starts > 1:
@@ -129,7 +132,7 @@ class WhatsmeowSession(EngineSession):
             client = NewClient(self.engine.stores.name(self.key), uuid=client_id)
             # neonize would call Go's Stop from the garbage collector, on any thread.
             client._stop_finalizer.detach()
-            attempt = Attempt(client, client_id)
+            attempt = Attempt(client, client_id, proxy)
             self._subscribe(attempt)
             self._attempt = attempt
             threading.Thread(target=self._connect, args=(attempt,), name=f"wa-{self.key[:8]}",
@@ -145,18 +148,41 @@ class WhatsmeowSession(EngineSession):
         if attempt is None:
             raise EngineError(events.CONNECT_FAILED, "stopped before it started")
         if attempt.error is not None:
-            raise EngineError(events.CONNECT_FAILED, attempt.error)
+            raise EngineError(events.CONNECT_FAILED,
+                              adapter.failure_kind(attempt.error, attempt.proxy is not None))
+
+    async def _checked_proxy(self) -> str | None:
+        """The proxy for this attempt, checked now: Go dials it itself, so its host is
+        resolved here, refused if not public (unless WAPIZ_PROXY_ALLOW_PRIVATE), and handed to
+        Go as the checked address (net.pinned_proxy)."""
+        proxy = self.config.proxy or self.engine.settings.proxy
+        if proxy is None:
+            return None
+        try:
+            return await pinned_proxy(proxy, self.engine.settings.proxy_allow_private)
+        except UnsafeAddress as refused:
+            log.warning("device %s: proxy %s refused: %s (only with "
+                        "WAPIZ_PROXY_ALLOW_PRIVATE=true)", self.key, mask_credentials(proxy),
+                        refused.reason.en)
+            raise EngineError(events.CONNECT_FAILED, events.PROXY_REFUSED) from None
+        except (OSError, UnicodeError) as exc:
+            log.info("device %s: proxy %s does not resolve: %s", self.key,
+                     mask_credentials(proxy), exc)
+            raise EngineError(events.CONNECT_FAILED, events.DNS_FAILED) from None
 
     def _connect(self, attempt: Attempt) -> None:
         """The connect thread: neonize's `connect` blocks for the life of the connection."""
         from neonize._binder import ProxySettings
 
-        proxy = self.config.proxy or self.engine.settings.proxy
+        proxy = attempt.proxy
         error = ""
         try:
             attempt.client.connect(ProxySettings(proxy_address=proxy) if proxy else None)
         except Exception as exc:
             error = str(exc) or type(exc).__name__
+        if error:
+            # The whole text for the operator; the device's status gets only its kind.
+            log.info("device %s: connect failed: %s", self.key, mask_credentials(error))
         with self._lock:
             if not attempt.started:
                 attempt.error = error or "the connection ended at once"
@@ -164,7 +190,8 @@ class WhatsmeowSession(EngineSession):
                 return
         # The connection ended without being asked to.
         reason = events.CONNECT_FAILED if error else events.CONNECTION_LOST
-        self._hand_off(attempt, Disconnected(reason, detail=error or None))
+        self._hand_off(attempt, Disconnected(
+            reason, detail=adapter.failure_kind(error, proxy is not None) if error else None))
 
     async def stop(self) -> None:
         self._stopping = True
