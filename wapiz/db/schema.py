@@ -7,7 +7,7 @@ from wapiz.config import ConfigError, Settings
 from wapiz.db.database import Database
 
 # The newest migration; tests/db/test_migrations.py checks it against the scripts.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 async def current_revisions(database: Database) -> set[str]:
