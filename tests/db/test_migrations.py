@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support import Deployment
+from tests.support import Deployment, db_rows
 from wapiz.db.migrate import alembic_config, script_heads
 from wapiz.db.models import metadata
 from wapiz.db.schema import SCHEMA_HEAD
@@ -52,3 +52,18 @@ def test_api_and_runner_refuse_an_unmigrated_database(deployment: Deployment) ->
 def test_the_schema_check_names_the_newest_migration() -> None:
     # Processes check the schema against SCHEMA_HEAD without loading Alembic.
     assert script_heads("sqlite+aiosqlite://") == {SCHEMA_HEAD}
+
+
+def test_the_per_email_throttle_survives_0007_both_ways(deployment: Deployment) -> None:
+    deployment.migrate()
+    config = alembic_config(deployment.database_url)
+    db_rows(deployment.database_url,
+            "INSERT INTO throttle (kind, subject, attempts, last_attempt_at) VALUES "
+            "('login_email', 'budi@example.com', 4, CURRENT_TIMESTAMP), "
+            "('login_address', '192.0.2.1', 9, CURRENT_TIMESTAMP)")
+    alembic.downgrade(config, "0006")
+    assert db_rows(deployment.database_url, "SELECT email, failures FROM login_throttle") == [
+        ("budi@example.com", 4)]
+    alembic.upgrade(config, "head")
+    assert db_rows(deployment.database_url, "SELECT kind, subject, attempts FROM throttle") == [
+        ("login_email", "budi@example.com", 4)]
