@@ -146,7 +146,8 @@ def test_parallel_guesses_cannot_pass_the_throttle(api: Api) -> None:
 
     with ThreadPoolExecutor(max_workers=15) as pool:
         codes = Counter(pool.map(guess, range(15)))
-    assert codes[401] <= 5 and codes[401] + codes[429] == 15, codes
+    # Those the password hashing cannot take at once are told to come back (503).
+    assert codes[401] <= 5 and codes[401] + codes[429] + codes[503] == 15, codes
 
 
 def test_many_simultaneous_logins_all_get_an_answer(api: Api) -> None:

@@ -134,5 +134,6 @@ class Throttle:
 async def login_succeeded(session: AsyncSession, email: str, address: str) -> None:
     """A right password: the email's count starts again, and the address's loses this one."""
     throttle = ThrottleRepository(session)
-    await throttle.clear(LOGIN_EMAIL, email)
+    # The rows in the order admissions take them (address, then email): no deadlock.
     await throttle.forgive_one(LOGIN_ADDRESS, address)
+    await throttle.clear(LOGIN_EMAIL, email)
