@@ -148,30 +148,58 @@ async def _answer(error: WapizError, scope: Scope, receive: Receive, send: Send)
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing (431, then hanging up) a request whose line and
-    headers pass `HEADER_BYTES_MAX` bytes before they end."""
+    headers pass `HEADER_BYTES_MAX` bytes.
+
+    Counted twice, as each misses what the other sees: the pieces the parser hands over
+    (exact, but a header comes only once it has ended, and httptools keeps it whole until
+    then) and the bytes received while the headers have not ended (a bound on what is kept
+    meanwhile, give or take the one read that also held the end of a previous body).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_headers = True
         self._header_bytes = 0
+        self._unfinished_bytes = 0
+        self._refused = False
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_headers = True
-        self._header_bytes = 0
+        self._header_bytes = self._unfinished_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value))
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._in_headers = False
         super().on_headers_complete()
 
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > HEADER_BYTES_MAX:
+            self._refused = True
+            # Stops the parser; uvicorn then answers through `send_400_response`.
+            raise HeadersTooLarge()
+
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        # Counted after parsing: a chunk that also finished the headers is not held against
-        # them. A chunk's tail of a previous body may count: the bound moves by one chunk.
-        if self._in_headers and not self.transport.is_closing():
-            self._header_bytes += len(data)
-            if self._header_bytes > HEADER_BYTES_MAX:
+        if self._in_headers and not self._refused and not self.transport.is_closing():
+            self._unfinished_bytes += len(data)
+            if self._unfinished_bytes > HEADER_BYTES_MAX:
+                self._refused = True
                 self._refuse_headers()
+
+    def send_400_response(self, msg: str) -> None:
+        if self._refused:
+            self._refuse_headers()
+        else:
+            super().send_400_response(msg)
 
     def _refuse_headers(self) -> None:
         # The headers never ended, so there is no Accept-Language to follow: the default.
