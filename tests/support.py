@@ -77,7 +77,11 @@ def child_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, s
                # look a public name up); the refusal of such addresses is tested with these
                # off.
                WAPIZ_WEBHOOK_ALLOW_PRIVATE="true", WAPIZ_MEDIA_ALLOW_PRIVATE="true",
-               WAPIZ_PROXY_ALLOW_PRIVATE="true")
+               WAPIZ_PROXY_ALLOW_PRIVATE="true",
+               # Every test signs up and logs in from 127.0.0.1: the per-address throttle
+               # is tested with its own allowances (tests/accounts/test_abuse.py).
+               WAPIZ_SIGNUP_MAX_PER_ADDRESS="1000000",
+               WAPIZ_LOGIN_MAX_FAILURES_PER_ADDRESS="1000000")
     env.update({f"WAPIZ_{k.upper()}": v for k, v in settings.items()})
     return env
 

@@ -7,16 +7,16 @@ from tests.support import Api
 # Every route that changes something and takes the cookie may answer 403 (a cross-site
 # request), and so may register and login.
 EXPECTED = {
-    ("post", "/api/auth/register"): {"201", "400", "403", "409", "422"},
-    ("post", "/api/auth/login"): {"200", "400", "401", "403", "422", "429"},
+    ("post", "/api/auth/register"): {"201", "400", "403", "409", "413", "422", "429", "503"},
+    ("post", "/api/auth/login"): {"200", "400", "401", "403", "413", "422", "429", "503"},
     ("post", "/api/auth/logout"): {"200", "401", "403"},
     ("get", "/api/auth/me"): {"200", "401"},
     ("get", "/api/devices"): {"200", "401"},
-    ("post", "/api/devices"): {"201", "400", "401", "403", "422"},
+    ("post", "/api/devices"): {"201", "400", "401", "403", "413", "422"},
     ("delete", "/api/devices/{id}"): {"200", "401", "403", "404"},
     ("get", "/api/devices/{id}/qr"): {"200", "401", "404", "503"},
     ("get", "/api/devices/{id}/status"): {"200", "401", "404"},
-    ("patch", "/api/devices/{id}/webhook"): {"200", "400", "401", "403", "404", "422"},
+    ("patch", "/api/devices/{id}/webhook"): {"200", "400", "401", "403", "404", "413", "422"},
     ("get", "/api/devices/{id}/webhook"): {"200", "401", "404"},
     ("post", "/api/devices/{id}/webhook/secret"): {"200", "401", "403", "404"},
     ("post", "/api/devices/{id}/webhook/test"): {"202", "401", "403", "404", "409"},
@@ -25,14 +25,16 @@ EXPECTED = {
     ("post", "/api/devices/{id}/webhook/deliveries/{delivery_id}/redeliver"): {
         "202", "401", "403", "404", "409"},
     ("post", "/api/devices/{id}/webhook/recover"): {
-        "202", "400", "401", "403", "404", "409", "422"},
-    ("post", "/api/devices/{id}/pair"): {"200", "400", "401", "403", "404", "409", "422", "503"},
+        "202", "400", "401", "403", "404", "409", "413", "422"},
+    ("post", "/api/devices/{id}/pair"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "503"},
     ("get", "/api/devices/{id}/settings"): {"200", "401", "404"},
-    ("patch", "/api/devices/{id}/settings"): {"200", "400", "401", "403", "404", "422"},
+    ("patch", "/api/devices/{id}/settings"): {"200", "400", "401", "403", "404", "413", "422"},
     ("post", "/api/sandbox/devices/{id}/link"): {
-        "200", "202", "400", "401", "403", "404", "409", "422", "503"},
+        "200", "202", "400", "401", "403", "404", "409", "413", "422", "503"},
     ("post", "/api/sandbox/devices/{id}/unlink"): {"200", "401", "403", "404", "409"},
-    ("post", "/api/devices/{id}/check"): {"200", "400", "401", "403", "404", "409", "422", "503"},
+    ("post", "/api/devices/{id}/check"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "503"},
     ("post", "/api/sandbox/devices/{id}/inbound"): {
         "202", "400", "401", "403", "404", "409", "413", "422"},
     ("post", "/api/messages"): {"202", "400", "401", "403", "404", "409", "413", "422"},
@@ -41,7 +43,7 @@ EXPECTED = {
     ("get", "/api/messages/bulk/{batch_id}"): {"200", "401", "404"},
     ("get", "/api/messages"): {"200", "401", "422"},
     ("get", "/api/messages/{id}"): {"200", "401", "404"},
-    ("patch", "/api/messages/{id}"): {"202", "400", "401", "403", "404", "409", "422"},
+    ("patch", "/api/messages/{id}"): {"202", "400", "401", "403", "404", "409", "413", "422"},
     ("delete", "/api/messages/{id}"): {"200", "202", "401", "403", "404", "409"},
     ("post", "/api/messages/{id}/read"): {"200", "401", "403", "404", "409", "502", "503"},
     ("get", "/api/messages/{id}/media"): {

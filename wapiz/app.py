@@ -8,15 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
+from fastapi import FastAPI, params
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
 from wapiz import __version__
-from wapiz.accounts.deps import SAFE_METHODS, TOKEN_COOKIE, authenticate
+from wapiz.accounts.deps import SAFE_METHODS, TOKEN_COOKIE, authenticates
 from wapiz.accounts.router import router as auth_router
+from wapiz.accounts.security import PasswordHashing
+from wapiz.accounts.throttle import Throttle
 from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.database import Database
@@ -24,9 +25,12 @@ from wapiz.devices.router import router as devices_router
 from wapiz.engines import engine_router
 from wapiz.error_handlers import api_routes, install_error_handlers
 from wapiz.identity import process_identity
+from wapiz.limits import BodyLimit, RouteBodyLimit
 from wapiz.messages.accept import DEVICE_REF_CACHE_S
 from wapiz.messages.intake import Intake
+from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
+from wapiz.messages.schemas import MessageContent
 from wapiz.schemas import ValidationErrorBody
 from wapiz.webhooks.dispatcher import Dispatcher
 from wapiz.webhooks.router import router as webhooks_router
@@ -56,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings, "wapiz-api")
+        app.state.throttle = Throttle(app.state.database, settings)
         app.state.intake = Intake(app.state.database)
         # Webhooks are delivered from the API processes, away from the WhatsApp sessions.
         dispatcher = Dispatcher(settings, app.state.database,
@@ -89,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.principal_cache = TTLCache(settings.auth_cache_seconds)
     app.state.status_cache = TTLCache(settings.status_cache_seconds)
     app.state.device_refs = TTLCache(DEVICE_REF_CACHE_S)
+    app.state.passwords = PasswordHashing(settings.password_hash_slots)
     install_error_handlers(app)
     if settings.cors_origins:
         # Only the listed origins, each by name (never `*`), may read answers with the cookie.
@@ -110,21 +116,34 @@ def create_app(settings: Settings) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok", "engine": settings.engine}
 
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes,
+                       routes=_file_body_limits(app, settings))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _file_body_limits(app: FastAPI, settings: Settings) -> list[RouteBodyLimit]:
+    """Bodies that may carry a file may be that file larger than the default: an upload by
+    `WAPIZ_MEDIA_MAX_BYTES`, JSON by its base64 (a third more)."""
+    limits = []
+    for route in api_routes(app.routes):
+        body = route.body_field
+        model = body.field_info.annotation if body is not None else None
+        if not (isinstance(model, type) and issubclass(model, MessageContent)):
+            continue
+        assert body is not None
+        uploaded = isinstance(body.field_info, params.Form)
+        file_bytes = settings.media_max_bytes if uploaded else base64_length(
+            settings.media_max_bytes)
+        limits += [RouteBodyLimit(method, route.path_regex, settings.max_body_bytes + file_bytes)
+                   for method in route.methods]
+    return limits
 
 
 SECURITY_SCHEMES = {
     "cookieAuth": {"type": "apiKey", "in": "cookie", "name": TOKEN_COOKIE},
     "bearerAuth": {"type": "http", "scheme": "bearer"},
 }
-
-
-def _authenticates(dependant: Dependant) -> bool:
-    return any(
-        dependency.call is authenticate or _authenticates(dependency)
-        for dependency in dependant.dependencies
-    )
 
 
 CROSS_SITE_RESPONSE = {
@@ -138,12 +157,21 @@ def _declare_token_auth(app: FastAPI, schema: dict[str, Any]) -> None:
     one that changes something refuses the cookie from another site (403)."""
     schema["components"]["securitySchemes"] = SECURITY_SCHEMES
     for route in api_routes(app.routes):
-        if _authenticates(route.dependant):
+        if authenticates(route.dependant):
             for method in route.methods:
                 operation = schema["paths"][route.path_format][method.lower()]
                 operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
                 if method not in SAFE_METHODS:
                     operation["responses"].setdefault("403", CROSS_SITE_RESPONSE)
+
+
+def _declare_body_limit(operation: dict[str, Any]) -> None:
+    """Any body may be refused as too large (`wapiz.limits`)."""
+    if "requestBody" in operation:
+        operation["responses"].setdefault("413", {
+            "description": "Request Entity Too Large",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        })
 
 
 def _drop_impossible_422(operation: dict[str, Any]) -> None:
@@ -183,6 +211,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         for operation in operations.values():
             _drop_impossible_422(operation)
             _declare_unreadable_body(operation)
+            _declare_body_limit(operation)
     _declare_token_auth(app, schema)
     app.openapi_schema = schema
     return schema

@@ -4,6 +4,7 @@ Every process (API, runner) builds the same `Settings`; `wapiz serve` hands its 
 runner it starts through the environment, so both always agree.
 """
 
+import ipaddress
 import json
 import os
 import secrets
@@ -151,6 +152,27 @@ class Settings(BaseSettings):
     )
     login_max_failures: int = Field(5, ge=1, description="Failed logins before throttling.")
     login_lockout_seconds: int = Field(30, ge=1, description="First lockout; doubles after.")
+    login_max_failures_per_address: int = Field(
+        20, ge=1, description="Failed logins from one client address (any emails) before it "
+        "is throttled like an email.",
+    )
+    signup_max_per_address: int = Field(
+        10, ge=1, description="Sign-ups from one client address before it is throttled.",
+    )
+    password_hash_slots: int = Field(
+        default_factory=lambda: len(os.sched_getaffinity(0)), ge=1, le=256,
+        description="Password hashes (Argon2, 64 MiB each) one API process runs at once "
+        "(default: its cores); a few more per slot wait, beyond that 503.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses or networks of reverse proxies whose "
+        "X-Forwarded-For names the client (as JSON); none by default: the client is the "
+        "connection's peer.",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest request body; a "
+        "body that may carry a file (a send, a batch, an upload) may be that file larger.",
+    )
     lease_ttl_seconds: float = Field(10.0, gt=0, description="How long a runner's lease lasts.")
     runner_poll_seconds: float = Field(1.0, gt=0, description="Runner's look for new devices.")
     runner_name: str | None = Field(None, description="Name of this runner (default: host).")
@@ -243,6 +265,17 @@ class Settings(BaseSettings):
         if any(limit < 0 for limit in limits.values()):
             raise ValueError("plan limits cannot be negative")
         return {name.lower(): limit for name, limit in limits.items()}
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {proxy!r} is not an address or a network "
+                                 "(e.g. 10.0.0.5 or 10.0.0.0/8)") from None
+        return proxies
 
     @field_validator("data_dir")
     @classmethod

@@ -105,6 +105,13 @@ class TooManyRequests(WapizError):
         super().__init__(text, code=code, headers={"Retry-After": str(retry_after)})
 
 
+class HeadersTooLarge(WapizError):
+    status_code = 431
+    code = "headers_too_large"
+    text = Text("Header permintaan terlalu besar atau terlalu banyak",
+                "The request's headers are too large or too many")
+
+
 class NotSupportedByEngine(WapizError):
     """The device's engine (its library) has no such call: said, never faked."""
 

@@ -12,6 +12,7 @@ from wapiz import loop
 from wapiz.app import create_app
 from wapiz.config import Settings
 from wapiz.db.database import Database
+from wapiz.limits import BoundedHttpToolsProtocol
 from wapiz.runner.supervisor import CONFIG_ERROR_EXIT, RunnerSupervisor
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,12 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
         log_level=settings.log_level,
         server_header=False,
         timeout_graceful_shutdown=3,
+        # Headers are bounded (431): uvicorn's httptools protocol alone holds any amount.
+        http=BoundedHttpToolsProtocol,
+        # The client address (the login throttle's) is the connection's peer, unless the peer
+        # is a trusted proxy: then its X-Forwarded-For. uvicorn would trust loopback by default.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
     )
     server = _Server(config)
     stop = asyncio.Event()

@@ -80,3 +80,18 @@ def test_sandbox_numbers_linked_before_go_to_the_first_device(deployment: Deploy
     assert len(db_rows(deployment.database_url, "SELECT * FROM sandbox_sessions")) == 4
     alembic.upgrade(config, "head")
     assert _differences(deployment.database_url) == []
+
+
+def test_the_per_email_throttle_survives_0008_both_ways(deployment: Deployment) -> None:
+    deployment.migrate()
+    config = alembic_config(deployment.database_url)
+    db_rows(deployment.database_url,
+            "INSERT INTO throttle (kind, subject, attempts, last_attempt_at) VALUES "
+            "('login_email', 'budi@example.com', 4, CURRENT_TIMESTAMP), "
+            "('login_address', '192.0.2.1', 9, CURRENT_TIMESTAMP)")
+    alembic.downgrade(config, "0007")
+    assert db_rows(deployment.database_url, "SELECT email, failures FROM login_throttle") == [
+        ("budi@example.com", 4)]
+    alembic.upgrade(config, "head")
+    assert db_rows(deployment.database_url, "SELECT kind, subject, attempts FROM throttle") == [
+        ("login_email", "budi@example.com", 4)]

@@ -8,11 +8,19 @@ The OpenAPI description declares both schemes (see `wapiz.app`).
 A browser sends the cookie with whatever another site's page makes it send; a Bearer token
 only when a script of ours sets it. So a state-changing request that authenticates by the
 cookie must come from our own origin (or a listed one): `refuse_cross_site`.
+
+A route that takes both a body and the token checks the token first (`TokenFirstRoute`):
+FastAPI reads and parses the body before it solves dependencies, which let a caller without
+a token make the API read a large body, or get a 422 about it instead of the seed's 401.
 """
 
-from typing import Annotated
+import ipaddress
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from wapiz.accounts.principal import Principal
 from wapiz.accounts.security import hash_token
@@ -41,6 +49,10 @@ def _credentials(request: Request) -> tuple[str, bool]:
         raise Unauthorized()
     return token, from_cookie
 
+# The caller, once checked, for the rest of the request (the token-first check and then the
+# route's own dependency).
+PRINCIPAL_SCOPE_KEY = "wapiz.principal"
+
 
 def request_token(request: Request) -> str:
     return _credentials(request)[0]
@@ -55,6 +67,22 @@ def refuse_cross_site(request: Request) -> None:
         raise Forbidden(CROSS_SITE, code="cross_site_request")
 
 
+def client_address(request: Request) -> str:
+    """Who is asking, for the throttle: the connection's peer (which uvicorn takes from
+    X-Forwarded-For only when the peer is one of `WAPIZ_TRUSTED_PROXIES`). An IPv6 client
+    counts by its /64, which one holder usually has whole."""
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
     """token hash → principal, for `WAPIZ_AUTH_CACHE_SECONDS`; logout here evicts at once."""
     return request.app.state.principal_cache
@@ -62,6 +90,9 @@ def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
 
 async def authenticate(request: Request) -> Principal:
     """The caller, from this process's token cache or one read in a session of its own."""
+    checked = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if checked is not None:
+        return checked
     settings = request.app.state.settings
     token, from_cookie = _credentials(request)
     if from_cookie and request.method not in SAFE_METHODS:
@@ -75,7 +106,32 @@ async def authenticate(request: Request) -> Principal:
     principal = await principal_cache(request).get_or_load(token_hash, load)
     if principal is None or principal.token_expires_at <= utc_now():
         raise Unauthorized()
+    request.scope[PRINCIPAL_SCOPE_KEY] = principal
     return principal
+
+
+def authenticates(dependant: Dependant) -> bool:
+    """Whether a route (or one of its dependencies, at any depth) wants the caller's token."""
+    return any(
+        dependency.call is authenticate or authenticates(dependency)
+        for dependency in dependant.dependencies
+    )
+
+
+class TokenFirstRoute(APIRoute):
+    """A route that takes a body and the token checks the token before reading the body: a
+    caller without a valid one gets the seed's 401 whatever it sent, and none of it is read."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        if self.body_field is None or not authenticates(self.dependant):
+            return handle
+
+        async def token_first(request: Request) -> Response:
+            await authenticate(request)
+            return await handle(request)
+
+        return token_first
 
 
 CurrentUser = Annotated[Principal, Depends(authenticate)]

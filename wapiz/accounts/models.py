@@ -33,12 +33,15 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class LoginThrottle(Base):
-    """Failed logins per email (known or not, so the throttle reveals nothing)."""
+class Throttle(Base):
+    """Counted attempts at something guessable or costly, per subject: logins per email and
+    per client address, sign-ups per client address (see `wapiz.accounts.throttle`)."""
 
-    __tablename__ = "login_throttle"
+    __tablename__ = "throttle"
 
-    email: Mapped[str] = mapped_column(String(320), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(320), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Indexed for pruning: rows whose window and lock are long past are deleted.
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,13 +1,13 @@
-"""Every query on users, tokens and the login throttle."""
+"""Every query on users, tokens and the throttle."""
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.accounts.models import ApiToken, LoginThrottle, User
+from wapiz.accounts.models import ApiToken, Throttle, User
 from wapiz.db.upsert import insert_for
 
 
@@ -69,46 +69,75 @@ class TokenRepository:
         await self.session.execute(delete(ApiToken).where(ApiToken.token_hash == token_hash))
 
 
-class LoginThrottleRepository:
+class ThrottleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def locked_until(self, email: str) -> datetime | None:
+    @staticmethod
+    def _row(kind: str, subject: str) -> ColumnElement[bool]:
+        return and_(Throttle.kind == kind, Throttle.subject == subject)
+
+    async def locked_until(self, kind: str, subject: str) -> datetime | None:
         return await self.session.scalar(
-            select(LoginThrottle.locked_until).where(LoginThrottle.email == email)
+            select(Throttle.locked_until).where(self._row(kind, subject))
         )
 
-    async def count_attempt(self, email: str, now: datetime, window: timedelta) -> int:
+    async def count_attempt(self, kind: str, subject: str, now: datetime,
+                            window: timedelta) -> int:
         """Count one attempt (restarting the count after a quiet window); returns the count."""
-        table = LoginThrottle.__table__
+        table = Throttle.__table__
         statement = insert_for(self.session, table).values(
-            email=email, failures=1, last_failure_at=now
+            kind=kind, subject=subject, attempts=1, last_attempt_at=now
         )
         statement = statement.on_conflict_do_update(
-            index_elements=[table.c.email],
+            index_elements=[table.c.kind, table.c.subject],
             set_={
-                "failures": case(
-                    (table.c.last_failure_at < now - window, 1),
-                    else_=table.c.failures + 1,
+                "attempts": case(
+                    (table.c.last_attempt_at < now - window, 1),
+                    else_=table.c.attempts + 1,
                 ),
-                "last_failure_at": now,
+                "last_attempt_at": now,
             },
-        ).returning(table.c.failures)
+        ).returning(table.c.attempts)
         return (await self.session.execute(statement)).scalar_one()
 
-    async def lock_unless_locked(self, email: str, now: datetime, until: datetime) -> bool:
+    async def lock_unless_locked(self, kind: str, subject: str, now: datetime,
+                                 until: datetime) -> bool:
         """Lock until `until` if no lock is in force; False if another attempt holds one.
 
         One conditional UPDATE, so of simultaneous attempts exactly one gets through."""
         result = await self.session.execute(
-            update(LoginThrottle)
+            update(Throttle)
             .where(
-                LoginThrottle.email == email,
-                or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+                self._row(kind, subject),
+                or_(Throttle.locked_until.is_(None), Throttle.locked_until <= now),
             )
             .values(locked_until=until)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def clear(self, email: str) -> None:
-        await self.session.execute(delete(LoginThrottle).where(LoginThrottle.email == email))
+    async def clear(self, kind: str, subject: str) -> None:
+        await self.session.execute(delete(Throttle).where(self._row(kind, subject)))
+
+    async def forgive_one(self, kind: str, subject: str) -> None:
+        """Take one attempt back off the count (one that turned out to be no failure)."""
+        await self.session.execute(
+            update(Throttle)
+            .where(self._row(kind, subject), Throttle.attempts > 0)
+            .values(attempts=Throttle.attempts - 1)
+        )
+
+    async def prune(self, quiet_since: datetime, now: datetime, at_most: int) -> None:
+        """Delete up to `at_most` rows with no attempt since `quiet_since` and no lock.
+
+        Rows another transaction holds are skipped (PostgreSQL), never waited for."""
+        stale = (
+            select(Throttle.kind, Throttle.subject)
+            .where(Throttle.last_attempt_at < quiet_since,
+                   or_(Throttle.locked_until.is_(None), Throttle.locked_until <= now))
+            .limit(at_most)
+            .with_for_update(skip_locked=True)
+        )
+        await self.session.execute(
+            delete(Throttle).where(tuple_(Throttle.kind, Throttle.subject).in_(stale))
+        )

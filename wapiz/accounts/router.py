@@ -3,19 +3,21 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from wapiz.accounts.deps import (
     TOKEN_COOKIE,
     CurrentUser,
+    TokenFirstRoute,
+    client_address,
     principal_cache,
     refuse_cross_site,
     request_token,
 )
 from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
 from wapiz.accounts.service import AccountService
-from wapiz.accounts.throttle import LoginThrottle
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
-from wapiz.deps import DatabaseDep, SessionDep, SettingsDep
+from wapiz.deps import SessionDep, SettingsDep
 from wapiz.schemas import OkBody, error_responses
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+# Token-first: a caller without a token gets 401 before any of its body is read.
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=TokenFirstRoute)
 # Another site must not log a browser in (to an account of its choosing: login CSRF).
 SETS_THE_COOKIE = [Depends(refuse_cross_site)]
 
@@ -34,35 +36,41 @@ def _set_token_cookie(response: Response, token: str, settings: Settings) -> Non
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(403, 409),
+    responses=error_responses(403, 409, 429, 503),
     dependencies=SETS_THE_COOKIE,
-    summary="Create an account (plan Free) and log in",
+    summary="Create an account (plan Free) and log in; sign-ups from one client address "
+    "are throttled (429 + Retry-After)",
 )
 async def register(
-    body: RegisterIn, response: Response, session: SessionDep, settings: SettingsDep
+    body: RegisterIn, request: Request, response: Response, session: SessionDep,
+    settings: SettingsDep,
 ) -> AuthOut:
-    service = AccountService(session, settings)
-    user, token = await service.register(body.email, body.password, body.name)
+    state = request.app.state
+    service = AccountService(session, settings, state.passwords)
+    async with state.passwords.turn():
+        await state.throttle.admit_signup(client_address(request), utc_now())
+        user, token = await service.register(body.email, body.password, body.name)
     _set_token_cookie(response, token, settings)
     return AuthOut(user=await service.describe(user), token=token)
 
 
 @router.post(
     "/login",
-    responses=error_responses(401, 403, 429),
+    responses=error_responses(401, 403, 429, 503),
     dependencies=SETS_THE_COOKIE,
-    summary="Log in; repeated failures for one email are throttled (429 + Retry-After)",
+    summary="Log in; repeated failures for one email or from one client address are "
+    "throttled (429 + Retry-After)",
 )
 async def login(
-    body: LoginIn,
-    response: Response,
-    session: SessionDep,
+    body: LoginIn, request: Request, response: Response, session: SessionDep,
     settings: SettingsDep,
-    database: DatabaseDep,
 ) -> AuthOut:
-    credentials = await LoginThrottle(database, settings).admit(body.email, utc_now())
-    service = AccountService(session, settings)
-    user, token = await service.login(body.email, body.password, credentials)
+    state = request.app.state
+    address = client_address(request)
+    service = AccountService(session, settings, state.passwords)
+    async with state.passwords.turn():
+        credentials = await state.throttle.admit_login(body.email, address, utc_now())
+        user, token = await service.login(body.email, body.password, credentials, address)
     _set_token_cookie(response, token, settings)
     return AuthOut(user=await service.describe(user), token=token)
 

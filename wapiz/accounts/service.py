@@ -10,9 +10,10 @@ from wapiz.accounts import security
 from wapiz.accounts.models import User
 from wapiz.accounts.plans import DEFAULT_PLAN, device_limit, require_known_plan
 from wapiz.accounts.principal import Principal
-from wapiz.accounts.repository import LoginThrottleRepository, TokenRepository, UserRepository
+from wapiz.accounts.repository import TokenRepository, UserRepository
 from wapiz.accounts.schemas import UserOut
-from wapiz.accounts.throttle import Credentials
+from wapiz.accounts.security import PasswordHashing
+from wapiz.accounts.throttle import Credentials, login_succeeded
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import DeviceRepository
@@ -24,9 +25,12 @@ BAD_CREDENTIALS = Text("Email atau password salah", "Wrong email or password")
 
 
 class AccountService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings,
+                 passwords: PasswordHashing | None = None) -> None:
+        """`passwords`: the API process's (bounded) hashing; a command line's hashes one."""
         self.session = session
         self.settings = settings
+        self.passwords = passwords or PasswordHashing(slots=1)
         self.users = UserRepository(session)
         self.tokens = TokenRepository(session)
 
@@ -36,7 +40,7 @@ class AccountService:
         plan = require_known_plan(self.settings, plan)
         email = email.lower()
         # Hash first: no pooled connection is held through the deliberately slow Argon2.
-        password_hash = await security.hash_password(password)
+        password_hash = await self.passwords.hash(password)
         if await self.users.get_by_email(email) is not None:
             raise Conflict(EMAIL_TAKEN, code="email_taken")
         user = User(email=email, name=name, plan=plan, password_hash=password_hash)
@@ -57,16 +61,16 @@ class AccountService:
         return user, await self.issue_token(user)
 
     async def login(
-        self, email: str, password: str, credentials: Credentials
+        self, email: str, password: str, credentials: Credentials, address: str
     ) -> tuple[User, str]:
-        """Check the password against what `LoginThrottle.admit` read (and counted)."""
-        if not await security.verify_password(credentials.password_hash, password):
+        """Check the password against what `Throttle.admit_login` read (and counted)."""
+        if not await self.passwords.verify(credentials.password_hash, password):
             raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
         assert credentials.user_id is not None
         user = await self.users.get(credentials.user_id)
         if user is None:  # deleted in the meantime
             raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
-        await LoginThrottleRepository(self.session).clear(email)
+        await login_succeeded(self.session, email, address)
         return user, await self.issue_token(user)
 
     def token_hash(self, token: str) -> str:

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Body, Request, Response, status
 
-from wapiz.accounts.deps import CurrentUser
+from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
 from wapiz.devices.deps import DeviceReads, Devices, reader_for
 from wapiz.devices.live import numbers_on_whatsapp, pairing_code
 from wapiz.devices.qr import qr_png
@@ -19,7 +19,9 @@ from wapiz.devices.status import DeviceStatus
 from wapiz.messages.recipients import normalized_phone
 from wapiz.schemas import ErrorBody, OkBody, error_responses
 
-router = APIRouter(prefix="/api/devices", tags=["devices"])
+# Token-first: a caller without a token gets 401 before any of its body is read.
+router = APIRouter(prefix="/api/devices", tags=["devices"],
+                   route_class=TokenFirstRoute)
 
 
 # The status route comes first: clients poll it, and routes are matched in order.

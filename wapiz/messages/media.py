@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -45,8 +46,13 @@ def too_large(settings: Settings) -> PayloadTooLarge:
                            .format(limit=settings.media_max_bytes), code="file_too_large")
 
 
+def base64_length(size: int) -> int:
+    """Characters of `size` bytes in base64 (with padding)."""
+    return 4 * math.ceil(size / 3)
+
+
 def from_base64(text: str, settings: Settings) -> IncomingFile:
-    if len(text) > (settings.media_max_bytes * 4) // 3 + 4:
+    if len(text) > base64_length(settings.media_max_bytes):
         raise too_large(settings)
     declared, payload = None, text
     if text.startswith("data:"):  # data:image/png;base64,<data>

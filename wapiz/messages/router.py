@@ -5,7 +5,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, UploadFile, status
 from pydantic import Field
 
-from wapiz.accounts.deps import CurrentUser
+from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
 from wapiz.accounts.principal import Principal
 from wapiz.deps import SessionDep
 from wapiz.messages import media
@@ -26,7 +26,9 @@ from wapiz.messages.schemas import (
 from wapiz.messages.service import CURSOR_PATTERN, MessageService
 from wapiz.schemas import QueryMoment, error_responses, text
 
-router = APIRouter(prefix="/api/messages", tags=["messages"])
+# Token-first: a caller without a token gets 401 before any of its body is read.
+router = APIRouter(prefix="/api/messages", tags=["messages"],
+                   route_class=TokenFirstRoute)
 INLINE_TYPES = ("image/", "audio/", "video/")
 StatusName = text(max_length=16)
 ChatId = text(max_length=128)

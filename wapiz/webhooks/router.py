@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from wapiz.accounts.deps import CurrentUser
+from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
 from wapiz.deps import SessionDep
 from wapiz.schemas import error_responses
 from wapiz.webhooks.schemas import (
@@ -19,7 +19,9 @@ from wapiz.webhooks.schemas import (
 )
 from wapiz.webhooks.service import CURSOR_PATTERN, WebhookService
 
-router = APIRouter(prefix="/api/devices", tags=["webhooks"])
+# Token-first: a caller without a token gets 401 before any of its body is read.
+router = APIRouter(prefix="/api/devices", tags=["webhooks"],
+                   route_class=TokenFirstRoute)
 
 
 async def webhook_service(request: Request, user: CurrentUser,

@@ -3,13 +3,16 @@ linked device on the handset. Mounted only when the sandbox engine is configured
 
 from fastapi import APIRouter, Response, status
 
+from wapiz.accounts.deps import TokenFirstRoute
 from wapiz.devices.deps import DeviceReads
 from wapiz.devices.status import DeviceStatus
 from wapiz.engines.sandbox.schemas import InboundIn, InboundOut, LinkIn, LinkOut
 from wapiz.engines.sandbox.service import SandboxPhoneService
 from wapiz.schemas import ErrorBody, error_responses
 
-router = APIRouter(prefix="/api/sandbox", tags=["sandbox"])
+# Token-first: a caller without a token gets 401 before any of its body is read.
+router = APIRouter(prefix="/api/sandbox", tags=["sandbox"],
+                   route_class=TokenFirstRoute)
 
 
 @router.post(
