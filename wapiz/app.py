@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from wapiz import __version__
 from wapiz.accounts.deps import TOKEN_COOKIE, authenticate
 from wapiz.accounts.router import router as auth_router
+from wapiz.apidocs import router as docs_router
 from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.database import Database
@@ -76,7 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Swagger UI and ReDoc are served from installed packages, not FastAPI's CDN pages.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         # FastAPI's OpenTelemetry hooks: WAPIZ configures no provider, and asking on every
@@ -92,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(docs_router)
     extra = engine_router(settings)
     if extra is not None:
         app.include_router(extra)
