@@ -6,6 +6,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The web front end's packages (the API docs' Swagger UI and ReDoc), from the npm registry.
+WEB_STAMP := web/node_modules/.installed-stamp
 
 .PHONY: install run test lint format bench fuzz clean
 
@@ -16,7 +18,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Static files only: no package's install scripts run (one would report the install home).
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (echo "WAPIZ needs npm (Node.js) to install the API docs' assets: apt-get install -y nodejs npm" >&2; exit 1)
+	cd web && npm ci --ignore-scripts --omit=peer --no-audit --no-fund
+	@touch $(WEB_STAMP)
+
+install: $(STAMP) $(WEB_STAMP)
 
 run: install
 	$(BIN)/wapiz migrate
@@ -44,4 +52,4 @@ bench: install
 	$(BIN)/python bench/status_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache web/node_modules

@@ -18,6 +18,7 @@ from wapiz.accounts.deps import SAFE_METHODS, TOKEN_COOKIE, authenticates
 from wapiz.accounts.router import router as auth_router
 from wapiz.accounts.security import PasswordHashing
 from wapiz.accounts.throttle import Throttle
+from wapiz.apidocs import router as docs_router
 from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.database import Database
@@ -83,7 +84,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Swagger UI and ReDoc are served from installed packages, not FastAPI's CDN pages.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         # FastAPI's OpenTelemetry hooks: WAPIZ configures no provider, and asking on every
@@ -108,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(docs_router)
     extra = engine_router(settings)
     if extra is not None:
         app.include_router(extra)

@@ -1,6 +1,8 @@
 """QR codes: real PNGs that decode to the code the device shows, rotating like WhatsApp's."""
 
 
+import time
+
 from tests.support import Api, Deployment, db_rows, decode_qr, wait_until
 
 
@@ -84,3 +86,22 @@ def test_qr_without_a_runner_is_503_with_retry_after(deployment: Deployment) -> 
 def _qr_or_none(api: Api, token: str, device_id: str) -> bytes | None:
     response = api.http.get(f"/api/devices/{device_id}/qr", headers=api.auth(token))
     return response.content if response.status_code == 200 else None
+
+
+def test_qr_answers_at_once_when_no_runner_holds_the_device(deployment: Deployment) -> None:
+    server = deployment.serve()
+    api = Api(server.url)
+    token, _ = api.register()
+    device = api.create_device(token)
+    _qr(api, token, device["id"])
+    api.close()
+    server.stop()  # the runner hands its lease back: no code can come now
+
+    api = Api(deployment.api().url)  # the default wait for a first code (5 s) stands
+    started = time.monotonic()
+    response = api.http.get(f"/api/devices/{device['id']}/qr", headers=api.auth(token))
+    answered_in = time.monotonic() - started
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 1
+    assert response.json()["code"] == "qr_not_ready"
+    assert answered_in < 1.0, answered_in
+    api.close()

@@ -9,6 +9,7 @@ import base64
 import contextlib
 import hashlib
 import io
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,14 @@ def picture(fmt: str = "PNG") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 30, 30)).save(out, fmt)
     return out.getvalue()
+
+
+def ogg_opus() -> bytes:
+    """The first page of an Ogg Opus stream (a voice note's format): its identification
+    header, which is what libmagic reads."""
+    header = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", 312, 48000, 0, 0)
+    return (b"OggS" + bytes([0, 2]) + bytes(8) + struct.pack("<I", 1) + bytes(8)
+            + bytes([1, len(header)]) + header)
 
 
 PNG = picture()
@@ -102,7 +111,7 @@ def test_every_kind_of_file_arrives_whole(api: Api, pair: tuple[Party, Party],
                       text="Lihat ini"),
         "document": send(api, alice, to=bob.phone, type="document", media=b64(b"%PDF-1.4 x"),
                          fileName="faktur.pdf", text="Fakturnya"),
-        "audio": send(api, alice, to=bob.phone, type="audio", media=b64(b"OggS voice"),
+        "audio": send(api, alice, to=bob.phone, type="audio", media=b64(ogg_opus()),
                       mimetype="audio/ogg", ptt=True),
         "video": send(api, alice, to=bob.phone, type="video", media=b64(b"\0\0\0 ftypmp42"),
                       mimetype="video/mp4"),
@@ -146,6 +155,58 @@ def test_every_kind_of_file_arrives_whole(api: Api, pair: tuple[Party, Party],
     text_only = send(api, alice, to=bob.phone, text="tanpa file")
     assert download(api, alice, text_only["id"]).json() == {
         "error": "Pesan ini tidak membawa file", "code": "no_file"}
+
+
+def test_the_bytes_decide_the_type(api: Api, pair: tuple[Party, Party]) -> None:
+    """libmagic reads the type from the bytes; a declared type they contradict is refused
+    (naming both), one they agree with or cannot judge stands."""
+    alice, bob = pair
+    fields = {"deviceId": alice.device["deviceId"], "to": bob.phone, "type": "image"}
+
+    def upload(data: bytes, declared: str, english: bool = False,
+               **more: str):  # type: ignore[no-untyped-def]
+        language = {"Accept-Language": "en"} if english else {}
+        return api.http.post("/api/messages/upload", headers=api.auth(alice.token) | language,
+                             data={**fields, **more}, files={"file": ("foto.jpg", data, declared)})
+
+    def post(body: dict):  # type: ignore[no-untyped-def]
+        return api.http.post("/api/messages", json=body, headers=api.auth(alice.token))
+
+    text = b"ini bukan foto, hanya teks"
+    for answer, words in [
+        (upload(text, "image/jpeg"), "file dinyatakan image/jpeg, tetapi isinya text/plain"),
+        (upload(text, "image/jpeg", english=True),
+         "declared image/jpeg, but the bytes are text/plain"),
+        # The caller's own `mimetype` is held to the bytes the same way.
+        (upload(text, "application/octet-stream", english=True, mimetype="image/jpeg"),
+         "declared image/jpeg, but the bytes are text/plain"),
+        (post({**fields, "media": b64(text), "mimetype": "image/png"}),
+         "file dinyatakan image/png, tetapi isinya text/plain"),
+        (post({**fields, "type": "document", "media": b64(b"%PDF-1.4 x"),
+               "mimetype": "image/png"}),
+         "file dinyatakan image/png, tetapi isinya application/pdf"),
+    ]:
+        assert answer.status_code == 422, answer.text
+        assert answer.json() == {"error": words, "code": "media_content_mismatch"}
+
+    # The bytes win within a family: a PNG called a JPEG is sent as the PNG it is.
+    renamed = upload(PNG, "image/jpeg")
+    assert renamed.status_code == 202, renamed.text
+    assert renamed.json()["media"]["mimetype"] == "image/png"
+    # Names libmagic gives differently: Ogg as application/ogg, MP4 audio as video/mp4.
+    voice = send(api, alice, to=bob.phone, type="audio", media=b64(ogg_opus()),
+                 mimetype="application/ogg", ptt=True)
+    assert voice["media"]["mimetype"] == "audio/ogg"
+    song = send(api, alice, to=bob.phone, type="audio", media=b64(b"\0\0\0 ftypmp42"))
+    assert song["media"]["mimetype"] == "audio/mp4"
+    # Documents keep their declared names: a CSV (text/plain to libmagic), a .docx (a zip).
+    sheet = send(api, alice, to=bob.phone, type="document", media=b64(b"a,b\n1,2\n"),
+                 mimetype="text/csv", fileName="data.csv")
+    assert sheet["media"]["mimetype"] == "text/csv"
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    word = send(api, alice, to=bob.phone, type="document", media=b64(b"PK\x03\x04" + bytes(30)),
+                mimetype=docx, fileName="surat.docx")
+    assert word["media"]["mimetype"] == docx
 
 
 def test_a_batch_shares_one_file(api: Api, pair: tuple[Party, Party], files: str) -> None:

@@ -1,15 +1,19 @@
 """Crashes, restarts and shutdowns: logged-in devices come back without a new scan."""
 
+import fcntl
 import os
 import signal
 import time
 
 import httpx
+import pytest
 
-from tests.support import Api, Deployment, alive, db_rows, wait_until
+from tests.support import Api, Deployment, WapizProcess, alive, db_rows, wait_until
+from wapiz.runner.process import STOP_DEADLINE_S
 
 RECOVERY_LIMIT_S = 15.0
 SHUTDOWN_LIMIT_S = 5.0
+KILL_ROUNDS = 3
 
 
 def _logged_in(api: Api, token: str, device_id: str) -> bool:
@@ -83,6 +87,60 @@ def test_killed_server_leaves_no_orphan_runner(deployment: Deployment) -> None:
     server.signal(signal.SIGKILL)
     server.wait(timeout=5)
     wait_until(lambda: not alive(runner), timeout=SHUTDOWN_LIMIT_S)
+
+
+def _resumed_by(deployment: Deployment, server: WapizProcess, api: Api, token: str,
+                device_id: str) -> bool:
+    """Logged in, and held by the runner of this `serve` (a runner names itself after its
+    supervisor's pid): not a stale row of a runner that is gone."""
+    [(runner,)] = db_rows(deployment.database_url, "SELECT runner FROM device_sessions")
+    return f":{server.pid}:" in (runner or "") and _logged_in(api, token, device_id)
+
+
+def _killed(server: WapizProcess) -> float:
+    server.signal(signal.SIGKILL)
+    server.wait(timeout=5)
+    return time.monotonic()
+
+
+def test_a_new_serve_resumes_the_devices_of_a_killed_one(deployment: Deployment) -> None:
+    """SIGKILL `wapiz serve` and start another: the devices are logged in again within
+    RECOVERY_LIMIT_S, round after round (its runner, orphaned, must not hold them up)."""
+    server, api, token, device = deployment.serve_with_linked_device()
+    api.close()
+    figures = []
+    for _ in range(KILL_ROUNDS):
+        wait_until(server.runner_pids, timeout=10)
+        killed_at = _killed(server)
+        server = deployment.serve()
+        api = Api(server.url)
+        wait_until(lambda s=server, a=api: _resumed_by(deployment, s, a, token, device["id"]),
+                   timeout=RECOVERY_LIMIT_S - (time.monotonic() - killed_at), interval=0.2)
+        figures.append(time.monotonic() - killed_at)
+        api.close()
+    print("resumed after", ", ".join(f"{seconds:.1f}s" for seconds in figures))
+
+
+def test_a_killed_serves_runner_does_not_linger_when_its_stop_must_wait(
+    deployment: Deployment,
+) -> None:
+    """The orphaned runner's stop writes (it hands its leases back), and may have to wait for
+    SQLite's write lock: not past its own deadline, for no supervisor is left to kill it."""
+    if deployment.backend != "sqlite":
+        pytest.skip("the write lock's files are SQLite's")
+    server, api, token, device = deployment.serve_with_linked_device()
+    api.close()
+    [runner] = wait_until(server.runner_pids, timeout=10)
+    with (deployment.data_dir / "wapiz.db-writer.lock").open("ab") as write_lock:
+        fcntl.flock(write_lock, fcntl.LOCK_EX)  # a long write of another process's
+        killed_at = _killed(server)
+        wait_until(lambda: not alive(runner), timeout=STOP_DEADLINE_S + 3)
+        print(f"the orphaned runner exited after {time.monotonic() - killed_at:.1f}s")
+    server = deployment.serve()
+    api = Api(server.url)
+    wait_until(lambda: _resumed_by(deployment, server, api, token, device["id"]),
+               timeout=RECOVERY_LIMIT_S, interval=0.2)
+    api.close()
 
 
 def test_deleting_a_device_logs_it_out_and_removes_its_keys(deployment: Deployment) -> None:

@@ -17,7 +17,13 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import Device
 from wapiz.devices.repository import DeviceRepository, parse_uuid
-from wapiz.devices.status import DeviceStatus, SessionView, current_qr, current_status
+from wapiz.devices.status import (
+    DeviceStatus,
+    SessionView,
+    current_qr,
+    current_status,
+    qr_coming,
+)
 from wapiz.errors import NotFound, ServiceUnavailable
 from wapiz.text import Text
 
@@ -81,28 +87,34 @@ class DeviceReader:
         return current_status(view, utc_now())
 
     async def wait_for(
-        self, raw_id: str, read: Callable[[SessionView | None], T | None], within: float
+        self, raw_id: str, read: Callable[[SessionView | None], T | None], within: float,
+        worth_waiting: Callable[[SessionView | None], bool] = lambda _: True,
     ) -> T | None:
-        """Poll the session row until `read` returns something, or time runs out."""
+        """Poll the session row until `read` returns something, time runs out, or the row
+        says that nothing is coming (`worth_waiting` false)."""
         deadline = asyncio.get_running_loop().time() + within
         while True:
-            found = read(await self.view(raw_id))
-            if found is not None or asyncio.get_running_loop().time() >= deadline:
+            view = await self.view(raw_id)
+            found = read(view)
+            if (found is not None or not worth_waiting(view)
+                    or asyncio.get_running_loop().time() >= deadline):
                 return found
             await asyncio.sleep(POLL_INTERVAL_S)
 
     async def qr_or_status(self, raw_id: str) -> str | DeviceStatus:
         """The QR code to show, or the status once the device is logged in (else 503).
 
-        Right after a device is created the runner needs a moment to present a first QR:
-        wait a little for it rather than send the client away at once.
+        Right after a device is created, or while it connects, the runner needs a moment to
+        present a QR: wait a little for it rather than send the client away at once. When no
+        code can come soon (connecting failed, no runner holds the device) answer at once.
         """
 
         def qr_or_logged_in(view: SessionView | None) -> str | DeviceStatus | None:
             status = current_status(view, utc_now())
             return status if status.logged_in else current_qr(view, utc_now())
 
-        found = await self.wait_for(raw_id, qr_or_logged_in, self.settings.qr_wait_seconds)
+        found = await self.wait_for(raw_id, qr_or_logged_in, self.settings.qr_wait_seconds,
+                                    lambda view: qr_coming(view, utc_now()))
         if found is None:
             status = current_status(await self.view(raw_id), utc_now())
             raise ServiceUnavailable(

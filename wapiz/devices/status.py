@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from wapiz.engines.events import phone_of
+from wapiz.engines.events import CONNECTING, phone_of
 from wapiz.schemas import ApiModel, Timestamp
 
 StatusName = Literal["logged_in", "connected", "disconnected"]
@@ -37,6 +37,7 @@ class SessionView:
     jid: str | None
     qr_code: str | None
     qr_expires_at: datetime | None
+    failures: int
 
 
 class LastDisconnect(ApiModel):
@@ -109,3 +110,15 @@ def current_qr(row: SessionView | None, now: datetime) -> str | None:
     if row.qr_expires_at is not None and row.qr_expires_at <= now:
         return None
     return row.qr_code
+
+
+def qr_coming(row: SessionView | None, now: datetime) -> bool:
+    """Whether a QR code can be expected within moments: the device was just added (a runner
+    takes it within its poll), or a runner holds it and is connecting, or showing codes,
+    with no failure behind it. A device that failed to connect, waits out a backoff, or that
+    no runner holds any more shows no code soon: nobody should wait for one."""
+    if row is None or row.epoch == 0:
+        return True
+    if not lease_alive(row, now) or row.logged_in:
+        return False
+    return row.connected or (row.failures == 0 and row.reason in (None, CONNECTING))

@@ -27,6 +27,23 @@ from wapiz.net import not_allowed, outbound_client, refusal_behind
 from wapiz.text import Text
 
 GENERIC = "application/octet-stream"
+# Types that say only "some bytes" (S3 serves files as binary/octet-stream, say).
+GENERIC_TYPES = {GENERIC, "binary/octet-stream", "application/unknown", "application/binary",
+                 "application/x-download", "application/force-download"}
+MEDIA_FAMILIES = ("image", "video", "audio")
+# One format under several names: containers that hold audio or video (libmagic says
+# application/ogg or video/mp4 where a sender says audio/ogg or audio/mp4), the first name of
+# each the usual one.
+CONTAINERS = (
+    ("audio/ogg", "video/ogg", "application/ogg", "audio/opus"),
+    ("video/mp4", "audio/mp4", "audio/x-m4a", "audio/m4a", "application/mp4", "video/x-m4v"),
+    ("video/webm", "audio/webm"),
+    ("video/3gpp", "audio/3gpp"),
+    ("video/3gpp2", "audio/3gpp2"),
+    ("video/x-matroska", "audio/x-matroska"),
+)
+# SVG is text: libmagic may call it XML, or plain text.
+SVG = ("image/svg+xml", "text/xml", "application/xml", "text/plain")
 # What each type's file must be (a document may be anything).
 KIND_PREFIX = {"image": "image/", "video": "video/", "audio": "audio/", "sticker": "image/"}
 MAX_REDIRECTS = 5
@@ -112,12 +129,66 @@ async def fetch(url: str, settings: Settings) -> IncomingFile:
                            code="media_fetch_failed") from None
 
 
+def _base(mimetype: str) -> str:
+    return mimetype.split(";", 1)[0].strip().lower()
+
+
+def _declared(file: IncomingFile, given: str | None) -> str | None:
+    """The type the caller gave, else the one the file came with; generic ones say nothing."""
+    for mimetype in (given, file.declared_type):
+        if mimetype and _base(mimetype) not in GENERIC_TYPES:
+            return mimetype
+    return None
+
+
+def _sniffed(data: bytes) -> str | None:
+    """The type libmagic reads in the bytes; None where it cannot tell."""
+    sniffed = magic.from_buffer(data[:SNIFF_BYTES], mime=True) if data else None
+    return None if sniffed in (None, GENERIC) else sniffed
+
+
+def _family(mimetype: str) -> str:
+    """image, video or audio; anything else is a document (text, PDF, archives …)."""
+    top = _base(mimetype).split("/", 1)[0]
+    return top if top in MEDIA_FAMILIES else "document"
+
+
+def _same_format(one: str, other: str) -> bool:
+    a, b = _base(one), _base(other)
+    return a == b or any(a in names and b in names for names in (*CONTAINERS, SVG))
+
+
+def _as_kind(message_type: str, mimetype: str) -> str:
+    """A format's name that fits the message (application/ogg is audio/ogg in a voice note)."""
+    prefix = KIND_PREFIX.get(message_type)
+    if prefix is None or mimetype.startswith(prefix):
+        return mimetype
+    for names in CONTAINERS:
+        if _base(mimetype) in names:
+            return next((name for name in names if name.startswith(prefix)), mimetype)
+    return mimetype
+
+
 def mimetype_of(message_type: str, file: IncomingFile, given: str | None) -> str:
-    """The file's type: as the caller gave it, else as its bytes show, else as declared; a
-    422 if it does not fit the message type (a text file sent as an image)."""
-    sniffed = magic.from_buffer(file.data[:SNIFF_BYTES], mime=True) if file.data else None
-    mimetype = given or (sniffed if sniffed not in (None, GENERIC, "text/plain") else None) \
-        or file.declared_type or sniffed or GENERIC
+    """The file's type, which its bytes decide (libmagic). A type the caller gave (or the file
+    came with: an upload's, a URL's) stands where the bytes agree with it and it says more
+    ("audio/ogg; codecs=opus" for bytes libmagic calls application/ogg), where libmagic
+    cannot tell, and among documents (libmagic calls a CSV text/plain, a .docx a zip). A
+    type the bytes contradict (text declared as image/jpeg) is a 422 naming both, and so is
+    a type that does not fit the message (a PDF sent as an image)."""
+    sniffed, declared = _sniffed(file.data), _declared(file, given)
+    if sniffed is None or declared is None:
+        mimetype = declared or sniffed or GENERIC
+    elif _same_format(declared, sniffed):
+        mimetype = declared
+    elif _family(declared) != _family(sniffed):
+        raise InvalidInput(Text("file dinyatakan {declared}, tetapi isinya {sniffed}",
+                                "declared {declared}, but the bytes are {sniffed}")
+                           .format(declared=_base(declared), sniffed=sniffed),
+                           code="media_content_mismatch")
+    else:  # one family: image/png for bytes that are a JPEG is a JPEG; a document keeps its name
+        mimetype = declared if _family(sniffed) == "document" else sniffed
+    mimetype = _as_kind(message_type, mimetype)
     prefix = KIND_PREFIX.get(message_type)
     if prefix and not mimetype.startswith(prefix):
         raise InvalidInput(Text("pesan {kind} butuh file bertipe {prefix}*, bukan {mimetype}",
