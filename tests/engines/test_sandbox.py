@@ -202,7 +202,8 @@ def test_device_settings(api: Api) -> None:
     assert api.http.patch(url, json={"other": 1}, headers=api.auth(token)).status_code == 422
     set_ = api.http.patch(url, json={"proxy": "http://user:pw@proxy.example.com:3128"},
                           headers=api.auth(token))
-    assert set_.json() == {"proxy": "http://user:pw@proxy.example.com:3128", **pacing}
+    # The password is never shown back.
+    assert set_.json() == {"proxy": "http://user:***@proxy.example.com:3128", **pacing}
     assert api.http.patch(url, json={}, headers=api.auth(token)).json() == set_.json()
     assert api.http.patch(url, json={"proxy": ""}, headers=api.auth(token)).json() == {
         "proxy": None, **pacing}

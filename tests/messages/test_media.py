@@ -230,15 +230,15 @@ def test_bad_files_are_refused(api: Api, pair: tuple[Party, Party], files: str) 
 
     def post(**body: object):  # type: ignore[no-untyped-def]
         return api.http.post("/api/messages", json={**base, **body},
-                             headers=api.auth(alice.token))
+                             headers={**api.auth(alice.token), "Accept-Language": "en"})
 
     cases = [
         (post(mediaUrl=f"{files}/hilang.png"), 422, "HTTP 404"),
-        (post(mediaUrl=f"{files}/catatan.txt"), 422, "bertipe image/*, bukan text/plain"),
+        (post(mediaUrl=f"{files}/catatan.txt"), 422, "a file of type image/*, not text/plain"),
         (post(mediaUrl=f"{files}/besar.bin"), 413, str(MAX_BYTES)),
         (post(media=b64(b"\0" * (MAX_BYTES + 1))), 413, str(MAX_BYTES)),
         (post(media="bukan base64!"), 422, "base64"),
-        (post(mediaUrl=f"{files}/lambat"), 422, f"lebih dari {FETCH_TIMEOUT_S} detik"),
+        (post(mediaUrl=f"{files}/lambat"), 422, f"longer than {FETCH_TIMEOUT_S}s"),
         (post(mediaUrl="ftp://127.0.0.1/foto.png"), 422, "http://"),
         (post(), 422, "needs exactly one file"),
         (post(media=b64(PNG), mediaUrl=f"{files}/foto.png"), 422, "needs exactly one file"),
