@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from wapiz.cache import TTLCache
+from wapiz.kit.cache import TTLCache
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

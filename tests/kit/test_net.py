@@ -5,8 +5,8 @@ import asyncio
 import httpx
 import pytest
 
-from wapiz import net
-from wapiz.net import (
+from wapiz.kit import net
+from wapiz.kit.net import (
     UnsafeAddress,
     check_public_host,
     mask_credentials,

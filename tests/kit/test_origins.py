@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from wapiz.config import Settings
-from wapiz.origins import from_own_origin, web_origin
+from wapiz.kit.origins import from_own_origin, web_origin
 
 
 @pytest.mark.parametrize("written", [

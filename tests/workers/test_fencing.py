@@ -20,7 +20,7 @@ from wapiz.db.database import Database
 from wapiz.devices.models import DeviceSession
 from wapiz.engines.base import Engine, EngineSession, EventSink, SessionConfig
 from wapiz.engines.events import QrCode
-from wapiz.runner.runner import Runner
+from wapiz.workers.runner.runner import Runner
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

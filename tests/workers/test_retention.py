@@ -13,9 +13,9 @@ from wapiz.db.database import Database
 from wapiz.engines import create_engine
 from wapiz.messages import models
 from wapiz.messages.models import Media
-from wapiz.runner import retention
-from wapiz.runner.runner import Runner
 from wapiz.webhooks.models import PENDING, SUCCEEDED, WebhookDelivery
+from wapiz.workers.retention import prune as retention
+from wapiz.workers.runner.runner import Runner
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

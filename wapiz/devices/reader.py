@@ -11,15 +11,15 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from wapiz.accounts.principal import Principal
-from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import Device
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.status import DeviceStatus, SessionView, current_qr, current_status
-from wapiz.errors import NotFound, ServiceUnavailable
-from wapiz.text import Text
+from wapiz.kit.cache import TTLCache
+from wapiz.kit.errors import NotFound, ServiceUnavailable
+from wapiz.kit.text import Text
 
 DEVICE_NOT_FOUND = Text("Device tidak ditemukan", "Device not found")
 NOT_LOGGED_IN = Text("Device belum terhubung ke WhatsApp",

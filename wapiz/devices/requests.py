@@ -20,8 +20,8 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import DeviceRequest
-from wapiz.errors import ServiceUnavailable
-from wapiz.text import Text
+from wapiz.kit.errors import ServiceUnavailable
+from wapiz.kit.text import Text
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 # What can be asked.

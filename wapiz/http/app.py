@@ -18,22 +18,21 @@ from wapiz.accounts.deps import SAFE_METHODS, TOKEN_COOKIE, authenticates
 from wapiz.accounts.router import router as auth_router
 from wapiz.accounts.security import PasswordHashing
 from wapiz.accounts.throttle import Throttle
-from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
-from wapiz.engines import engine_router
-from wapiz.error_handlers import api_routes, install_error_handlers
-from wapiz.identity import process_identity
-from wapiz.limits import BodyLimit, RouteBodyLimit
+from wapiz.http.error_handlers import api_routes, install_error_handlers
+from wapiz.http.limits import BodyLimit, RouteBodyLimit
+from wapiz.kit.cache import TTLCache
+from wapiz.kit.identity import process_identity
+from wapiz.kit.schemas import ValidationErrorBody
 from wapiz.messages.accept import DEVICE_REF_CACHE_S
 from wapiz.messages.intake import Intake
 from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
 from wapiz.messages.schemas import MessageContent
-from wapiz.schemas import ValidationErrorBody
-from wapiz.webhooks.dispatcher import Dispatcher
 from wapiz.webhooks.router import router as webhooks_router
+from wapiz.workers.dispatcher.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +107,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(messages_router)
     app.include_router(webhooks_router)
-    extra = engine_router(settings)
-    if extra is not None:
-        app.include_router(extra)
+    if settings.engine == "sandbox":  # the simulated phone, only beside the simulated network
+        from wapiz.sandbox.router import router as sandbox_router
+
+        app.include_router(sandbox_router)
 
     @app.get("/api/health", tags=["meta"], summary="Liveness of the API process")
     async def health() -> dict[str, str]:
@@ -166,7 +166,7 @@ def _declare_token_auth(app: FastAPI, schema: dict[str, Any]) -> None:
 
 
 def _declare_body_limit(operation: dict[str, Any]) -> None:
-    """Any body may be refused as too large (`wapiz.limits`)."""
+    """Any body may be refused as too large (`wapiz.http.limits`)."""
     if "requestBody" in operation:
         operation["responses"].setdefault("413", {
             "description": "Request Entity Too Large",

@@ -15,9 +15,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
-from wapiz import validation
-from wapiz.errors import BadRequest, InvalidInput, WapizError
-from wapiz.text import Language, Text, preferred_language
+from wapiz.kit import validation
+from wapiz.kit.errors import BadRequest, InvalidInput, WapizError
+from wapiz.kit.text import Language, Text, preferred_language
 
 NOT_FOUND = Text("Tidak ditemukan", "Not found")
 METHOD_NOT_ALLOWED = Text("Metode tidak diizinkan", "Method not allowed")

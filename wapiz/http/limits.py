@@ -25,9 +25,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from wapiz.error_handlers import error_body, error_response
-from wapiz.errors import HeadersTooLarge, PayloadTooLarge, WapizError
-from wapiz.text import DEFAULT_LANGUAGE, Text, preferred_language
+from wapiz.http.error_handlers import error_body, error_response
+from wapiz.kit.errors import HeadersTooLarge, PayloadTooLarge, WapizError
+from wapiz.kit.text import DEFAULT_LANGUAGE, Text, preferred_language
 
 HEADER_BYTES_MAX = 64 * 1024  # the request line and headers together
 HEADERS_MAX = 100

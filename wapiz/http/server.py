@@ -8,12 +8,11 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from wapiz import loop
-from wapiz.app import create_app
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.limits import BoundedHttpToolsProtocol
-from wapiz.runner.supervisor import CONFIG_ERROR_EXIT, RunnerSupervisor
+from wapiz.http.app import create_app
+from wapiz.http.limits import BoundedHttpToolsProtocol
+from wapiz.kit import loop
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +50,13 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, request_stop)
-    database = Database(settings, "wapiz-supervisor", pool_size=1) if with_runner else None
-    supervisor = (
-        asyncio.create_task(RunnerSupervisor(settings, database).run(stop)) if database else None
-    )
+    database = supervisor = None
+    if with_runner:
+        # Only `serve` supervises a runner: `wapiz api` loads nothing of the workers.
+        from wapiz.workers.runner.supervisor import RunnerSupervisor
+
+        database = Database(settings, "wapiz-supervisor", pool_size=1)
+        supervisor = asyncio.create_task(RunnerSupervisor(settings, database).run(stop))
     runner_gave_up = False
 
     def supervisor_ended(_: object) -> None:
@@ -74,6 +76,8 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
             await supervisor
             await database.dispose()
     if runner_gave_up:
+        from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT
+
         raise SystemExit(CONFIG_ERROR_EXIT)
     if not server.started:
         raise SystemExit(1)

@@ -1,5 +1,5 @@
 """One error base for the whole gateway. Services raise `WapizError` subclasses;
-`wapiz.error_handlers` is the one place that turns them (and every other error) into
+`wapiz.http.error_handlers` is the one place that turns them (and every other error) into
 responses. No web framework here: runners raise these too and never load one.
 
 Every error has a stable `code` (for programs) and a `Text` (for people, in both languages).
@@ -9,7 +9,7 @@ A raise names its own code where the class's is too broad to act on
 
 from typing import Any
 
-from wapiz.text import Text
+from wapiz.kit.text import Text
 
 
 class WapizError(Exception):

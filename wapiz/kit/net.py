@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpcore
 import httpx
 
-from wapiz.text import Text
+from wapiz.kit.text import Text
 
 PROXY_SCHEMES = ("http", "https", "socks5")
 

@@ -5,8 +5,8 @@ from typing import Annotated
 import phonenumbers
 from pydantic import AfterValidator, Field
 
-from wapiz.text import Text
-from wapiz.validation import invalid
+from wapiz.kit.text import Text
+from wapiz.kit.validation import invalid
 
 INVALID_PHONE = Text("Nomor telepon harus nomor internasional yang valid, mis. 6281234567890",
                      "phone must be a valid international number, e.g. 6281234567890")

@@ -21,8 +21,8 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from wapiz.text import Text
-from wapiz.validation import invalid
+from wapiz.kit.text import Text
+from wapiz.kit.validation import invalid
 
 
 def format_timestamp(value: datetime) -> str:

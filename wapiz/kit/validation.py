@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-from wapiz.text import Language, Text
+from wapiz.kit.text import Language, Text
 
 # pydantic's failure types → the Indonesian words, with `{ctx}` placeholders. English is
 # pydantic's own message. A type not listed falls back to `GENERIC` in Indonesian.

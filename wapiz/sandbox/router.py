@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response, status
 from wapiz.accounts.deps import TokenFirstRoute
 from wapiz.devices.deps import DeviceReads
 from wapiz.devices.status import DeviceStatus
-from wapiz.engines.sandbox.schemas import InboundIn, InboundOut, LinkIn, LinkOut
-from wapiz.engines.sandbox.service import SandboxPhoneService
-from wapiz.schemas import ErrorBody, error_responses
+from wapiz.kit.schemas import ErrorBody, error_responses
+from wapiz.sandbox.schemas import InboundIn, InboundOut, LinkIn, LinkOut
+from wapiz.sandbox.service import SandboxPhoneService
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
 router = APIRouter(prefix="/api/sandbox", tags=["sandbox"],

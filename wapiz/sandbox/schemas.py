@@ -1,8 +1,8 @@
 from pydantic import Field
 
+from wapiz.kit.phones import PhoneNumber
+from wapiz.kit.schemas import ApiInput, ApiModel, text
 from wapiz.messages.schemas import MessageContent
-from wapiz.phones import PhoneNumber
-from wapiz.schemas import ApiInput, ApiModel, text
 
 PairingCode = text(max_length=32)
 Sender = text(min_length=3, max_length=64)

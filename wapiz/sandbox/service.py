@@ -13,14 +13,14 @@ from wapiz.engines.events import phone_of
 from wapiz.engines.sandbox import network
 from wapiz.engines.sandbox.engine import outbound_payload
 from wapiz.engines.sandbox.network import NOT_LINKED, SandboxPhone, SandboxStore
-from wapiz.engines.sandbox.schemas import InboundIn
-from wapiz.errors import Conflict, InvalidInput
+from wapiz.kit.errors import Conflict, InvalidInput
+from wapiz.kit.text import Text
 from wapiz.messages import media
 from wapiz.messages.accept import take_in_file
 from wapiz.messages.models import MEDIA_TYPES
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
-from wapiz.text import Text
+from wapiz.sandbox.schemas import InboundIn
 
 CONFIRM_WAIT_S = 10.0
 

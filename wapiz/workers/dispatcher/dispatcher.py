@@ -1,7 +1,7 @@
 """The webhook dispatcher: posts due events to their devices' URLs. One runs in every API
 process, away from the runners, so that delivering a burst of events never slows the
 WhatsApp sessions down (and on one machine, the two use both cores); the database decides
-who delivers what (webhooks/queue.py). Events are announced when they are written, from
+who delivers what (queue.py). Events are announced when they are written, from
 any process (db/wakeups.py), and looked for anyway every second (four times a second
 while announcements cannot be heard).
 
@@ -30,9 +30,9 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
-from wapiz.net import outbound_client
-from wapiz.webhooks.queue import DeliveryQueue, DeviceBatch, DueDelivery, Outcome
+from wapiz.kit.net import outbound_client
 from wapiz.webhooks.signing import signed_headers
+from wapiz.workers.dispatcher.queue import DeliveryQueue, DeviceBatch, DueDelivery, Outcome
 
 log = logging.getLogger(__name__)
 

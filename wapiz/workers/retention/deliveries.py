@@ -1,6 +1,6 @@
 """Webhook retention: deliveries that finished (succeeded or failed) before a time are deleted
 with their attempt logs, and so are the events left with no delivery. Pending deliveries are
-never touched, however old. The runner calls this now and then (runner/runner.py); it spans
+never touched, however old. The runner calls this now and then (prune.py); it spans
 every tenant, as the dispatcher does.
 
 Deletes are idempotent, so several runners may prune one database at once: on PostgreSQL

@@ -1,7 +1,7 @@
 """Media retention: the bytes of an old file (`data`, and for an inbound file the engine's
 `ref` to download it) are dropped; the row stays, with its description (type, name, size,
 sha256), and `bytes_dropped_at` makes a download a 410 rather than a 404. The runner calls
-this now and then (runner/retention.py); it spans every tenant.
+this now and then (prune.py); it spans every tenant.
 
 A file is old when it and every message carrying it were accepted or received before the
 cutoff, and none went out since. A file a message still waits to send with is never dropped

@@ -1,6 +1,6 @@
 """Retention, run by every runner: webhook deliveries finished more than
 WAPIZ_WEBHOOK_RETENTION_DAYS ago are deleted, and the bytes of files older than
-WAPIZ_MEDIA_RETENTION_DAYS dropped (webhooks/tasks.py, messages/tasks.py). Shortly after start,
+WAPIZ_MEDIA_RETENTION_DAYS dropped (deliveries.py, media.py). Shortly after start,
 then every ten minutes; several runners doing it at once is harmless.
 """
 
@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.messages.tasks import drop_media_bytes
-from wapiz.webhooks.tasks import prune_deliveries
+from wapiz.workers.retention.deliveries import prune_deliveries
+from wapiz.workers.retention.media import drop_media_bytes
 
 log = logging.getLogger(__name__)
 

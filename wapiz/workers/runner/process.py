@@ -1,6 +1,6 @@
 """Runner processes: `wapiz runner` supervises one, which holds the WhatsApp sessions.
 
-Kept apart from `wapiz.server` so that a runner never loads the web framework.
+Kept apart from `wapiz.http.server` so that a runner never loads the web framework.
 """
 
 import asyncio
@@ -9,10 +9,10 @@ import os
 import signal
 import sys
 
-from wapiz import loop
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.runner.supervisor import CONFIG_ERROR_EXIT, RunnerSupervisor
+from wapiz.kit import loop
+from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT, RunnerSupervisor
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -39,8 +39,8 @@ def supervise_runner(settings: Settings) -> None:
 
 def run_runner_process(settings: Settings, identity: str, parent_pid: int | None) -> None:
     """The runner itself (started by a supervisor)."""
-    from wapiz.runner.runner import run_runner
-    from wapiz.runner.supervisor import die_with_parent
+    from wapiz.workers.runner.runner import run_runner
+    from wapiz.workers.runner.supervisor import die_with_parent
 
     if parent_pid is not None and not die_with_parent(parent_pid):
         return

@@ -7,7 +7,7 @@ out by the device's session. On shutdown every session is stopped (keys kept) an
 lease handed back, so the next runner resumes them at once; after a crash the leases simply
 expire and another runner takes over. An engine that leaks per connection asks for its
 process to be replaced: the runner then stops the same way and exits with RECYCLE_EXIT.
-Every runner also prunes old rows now and then (runner/retention.py).
+Every runner also prunes old rows now and then (workers/retention/).
 """
 
 import asyncio
@@ -29,13 +29,13 @@ from wapiz.db.wakeups import Listener
 from wapiz.devices.requests import DeviceRequests
 from wapiz.engines import create_engine
 from wapiz.engines.base import Engine, EngineError
-from wapiz.identity import process_identity
-from wapiz.messages.queue import devices_with_due
-from wapiz.runner.repository import DeviceStart, Lease, LeaseRepository
-from wapiz.runner.retention import prune_forever
-from wapiz.runner.sender import DeviceMessages
-from wapiz.runner.worker import DeviceWorker
+from wapiz.kit.identity import process_identity
 from wapiz.webhooks import outbox
+from wapiz.workers.retention.prune import prune_forever
+from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseRepository
+from wapiz.workers.runner.messages import devices_with_due
+from wapiz.workers.runner.sender import DeviceMessages
+from wapiz.workers.runner.worker import DeviceWorker
 
 log = logging.getLogger(__name__)
 

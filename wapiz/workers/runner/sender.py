@@ -22,9 +22,9 @@ from wapiz.db.database import Database
 from wapiz.db.groups import GroupCommit
 from wapiz.engines.base import EngineError, EngineSession, NotConnected, OutboundMessage
 from wapiz.engines.events import InboundMessage, Receipt
+from wapiz.kit.backoff import Backoff
 from wapiz.messages.models import Media, Message
-from wapiz.messages.queue import Pacing, SendQueue
-from wapiz.runner.backoff import Backoff
+from wapiz.workers.runner.messages import Pacing, SendQueue
 
 log = logging.getLogger(__name__)
 

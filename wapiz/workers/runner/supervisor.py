@@ -17,9 +17,9 @@ import sys
 
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.identity import process_identity
-from wapiz.runner.backoff import Backoff
-from wapiz.runner.runner import RECYCLE_EXIT, release_leases_of
+from wapiz.kit.backoff import Backoff
+from wapiz.kit.identity import process_identity
+from wapiz.workers.runner.runner import RECYCLE_EXIT, release_leases_of
 
 log = logging.getLogger(__name__)
 

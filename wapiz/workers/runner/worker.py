@@ -6,7 +6,7 @@ after a drop, and watches a logged-in session that has gone quiet: after `watchd
 without an event it makes the session prove itself with a round trip, and reconnects if it
 cannot. All lifecycle calls for a device go through this one task, one at a time.
 
-While the device is logged in the worker runs its sender (runner/sender.py). Messages and
+While the device is logged in the worker runs its sender (sender.py). Messages and
 receipts the engine reports are stored before the engine's call returns, so the engine
 acknowledges nothing the database does not hold yet.
 """
@@ -31,10 +31,10 @@ from wapiz.engines.events import (
     QrCode,
     Receipt,
 )
-from wapiz.messages.queue import LeaseGone
-from wapiz.runner.backoff import Backoff
-from wapiz.runner.repository import DeviceStart, Lease
-from wapiz.runner.sender import DeviceMessages, Sender
+from wapiz.kit.backoff import Backoff
+from wapiz.workers.runner.leases import DeviceStart, Lease
+from wapiz.workers.runner.messages import LeaseGone
+from wapiz.workers.runner.sender import DeviceMessages, Sender
 
 log = logging.getLogger(__name__)
 
