@@ -26,12 +26,12 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.schema import require_current_schema
 from wapiz.db.wakeups import Listener
-from wapiz.devices.requests import DeviceRequests
 from wapiz.engines import create_engine
 from wapiz.engines.base import Engine, EngineError
 from wapiz.kit.identity import process_identity
 from wapiz.webhooks import outbox
 from wapiz.workers.retention.prune import prune_forever
+from wapiz.workers.runner.device_requests import PendingRequests
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseRepository
 from wapiz.workers.runner.messages import devices_with_due
 from wapiz.workers.runner.sender import DeviceMessages
@@ -210,7 +210,7 @@ class Runner:
         while True:
             try:
                 async with self.database.session_scope() as db:
-                    requests = DeviceRequests(db)
+                    requests = PendingRequests(db)
                     if loop.time() - expired_checked >= EXPIRED_REQUESTS_EVERY_S:
                         expired_checked = loop.time()
                         await requests.delete_expired(utc_now())
@@ -236,14 +236,14 @@ class Runner:
                 result = await worker.handle(kind, payload)
             except EngineError as exc:
                 async with self.database.session_scope() as db:
-                    await DeviceRequests(db).refuse(request_id, exc.reason, exc.detail)
+                    await PendingRequests(db).refuse(request_id, exc.reason, exc.detail)
             except Exception as exc:
                 log.exception("device %s: %s request failed", device_id, kind)
                 async with self.database.session_scope() as db:
-                    await DeviceRequests(db).refuse(request_id, "engine_error", str(exc))
+                    await PendingRequests(db).refuse(request_id, "engine_error", str(exc))
             else:
                 async with self.database.session_scope() as db:
-                    await DeviceRequests(db).answer(request_id, result)
+                    await PendingRequests(db).answer(request_id, result)
         finally:
             self._requests_in_flight.discard(request_id)
 

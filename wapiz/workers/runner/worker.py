@@ -302,7 +302,7 @@ class DeviceWorker:
         return self._backoff.attempt
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Carry out a request from the API (devices/requests.py)."""
+        """Carry out a request from the API (device_requests.py)."""
         if kind == PAIR_PHONE:
             return {"code": await self.session.pair_phone(str(payload["phone"]))}
         if kind == CHECK_NUMBERS:
