@@ -3,7 +3,7 @@
 Every authenticated request passes through here, so it is kept to one dependency that reads
 the token, settings and cache straight off the request (each FastAPI dependency has a cost),
 and needs no request transaction.
-The OpenAPI description declares both schemes (see `wapiz.http.app`).
+The OpenAPI description declares both schemes (see `wapiz.http.openapi`).
 
 A browser sends the cookie with whatever another site's page makes it send; a Bearer token
 only when a script of ours sets it. So a state-changing request that authenticates by the
