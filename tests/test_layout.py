@@ -8,7 +8,6 @@ device, each list the modules they have loaded.
 
 import ast
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
+from tests.support import child_env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "wapiz"
@@ -206,9 +205,9 @@ main()
 
 
 def _run(args: list[str], data_dir: Path) -> None:
-    done = subprocess.run(args, cwd=ROOT, timeout=300, capture_output=True, text=True,
-                          env={**os.environ, "WAPIZ_DATA_DIR": str(data_dir),
-                               "WAPIZ_LOG_LEVEL": "warning"})
+    env = child_env(f"sqlite+aiosqlite:///{data_dir / 'wapiz.db'}", data_dir,
+                    log_level="warning")
+    done = subprocess.run(args, cwd=ROOT, timeout=300, capture_output=True, text=True, env=env)
     assert done.returncode == 0, f"{args[:3]} exited {done.returncode}:\n{done.stderr}"
 
 
