@@ -158,7 +158,7 @@ def measure(backend: str, events: int, samples: int) -> dict[str, float]:
             span = max(first_arrival.values()) - min(created.values())
             wapiz_rate = events / span
             sample_body = arrived[0][1]
-            # On the event loop WAPIZ's processes use (wapiz/loop.py), so that only the
+            # On the event loop WAPIZ's processes use (wapiz/kit/loop.py), so that only the
             # work around the posts differs.
             bare_rate = loop.run(bare_loop(receiver_url, sample_body, events))
             results(receiver_url)
