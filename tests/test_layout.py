@@ -74,6 +74,19 @@ def _offences(rule: str, broken: list[Import]) -> str:
     return f"{rule}:\n" + "\n".join(f"  {i}" for i in broken)
 
 
+# What may sit at the top of the package: the entry points and what every process reads
+# first. Anything else has a folder that says where it runs (http, kit, a domain, workers).
+TOP_LEVEL = {"__init__.py", "__main__.py", "cli.py", "config.py", "datadir.py"}
+FOLDERS = {"http", "kit", "db", "engines", "workers", "migrations", *DOMAINS}
+
+
+def test_every_module_has_a_folder_that_says_where_it_runs() -> None:
+    loose = sorted(p.name for p in PACKAGE.glob("*.py") if p.name not in TOP_LEVEL)
+    assert not loose, f"modules at the top of wapiz/ (move each into a folder): {loose}"
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders <= FOLDERS, f"a folder the layout does not name: {sorted(folders - FOLDERS)}"
+
+
 def test_no_domain_imports_the_workers() -> None:
     """Workers import domains (to read and write their rows), never the other way round."""
     domains = [f"wapiz.{d}" for d in DOMAINS]
