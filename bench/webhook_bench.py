@@ -10,7 +10,7 @@ offline messages do when it reconnects — and reads, for every `message.receive
 the time from the event (the message's `createdAt`: when the runner stored the engine's
 event) to its arrival at the receiver.
 The rate is the messages over the time from the first event to the last arrival.
-Beside it, in the same run: a bare loop of the same HTTP client (`wapiz.net.outbound_client`)
+Beside it, in the same run: a bare loop of the same HTTP client (`wapiz.kit.net.outbound_client`)
 posting the same signed bodies to the same receiver, one after another. The ratio of the
 two rates is the figure.
 
@@ -37,14 +37,14 @@ sys.path.insert(0, str(ROOT))
 from bench.status_bench import DEFAULT_PG, postgres_reachable  # noqa: E402
 from tests.messages.parties import linked_party, unique_phone  # noqa: E402
 from tests.support import PG_ENV, Api, Deployment, free_port  # noqa: E402
-from wapiz import loop  # noqa: E402
 from wapiz.config import Settings  # noqa: E402
 from wapiz.db.base import utc_now  # noqa: E402
 from wapiz.db.database import Database  # noqa: E402
 from wapiz.engines.base import OutboundMessage, new_message_id  # noqa: E402
 from wapiz.engines.sandbox.engine import outbound_payload  # noqa: E402
 from wapiz.engines.sandbox.network import SandboxStore  # noqa: E402
-from wapiz.net import outbound_client  # noqa: E402
+from wapiz.kit import loop  # noqa: E402
+from wapiz.kit.net import outbound_client  # noqa: E402
 from wapiz.webhooks.signing import new_secret, signed_headers  # noqa: E402
 
 SENDER = "6281300000000@s.whatsapp.net"
@@ -158,7 +158,7 @@ def measure(backend: str, events: int, samples: int) -> dict[str, float]:
             span = max(first_arrival.values()) - min(created.values())
             wapiz_rate = events / span
             sample_body = arrived[0][1]
-            # On the event loop WAPIZ's processes use (wapiz/loop.py), so that only the
+            # On the event loop WAPIZ's processes use (wapiz/kit/loop.py), so that only the
             # work around the posts differs.
             bare_rate = loop.run(bare_loop(receiver_url, sample_body, events))
             results(receiver_url)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support import Api
-from wapiz import apidocs
+from wapiz.http import apidocs
 
 PAGES = {"/api/docs": ("swagger-ui-bundle.js", "swagger-ui.css"),
          "/api/redoc": ("redoc.standalone.js",)}

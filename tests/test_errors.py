@@ -3,7 +3,7 @@
 import httpx
 from fastapi import FastAPI
 
-from wapiz.error_handlers import install_error_handlers
+from wapiz.http.error_handlers import install_error_handlers
 
 
 async def test_an_unexpected_error_is_a_json_500() -> None:

@@ -1,7 +1,7 @@
 """The `wapiz` command line.
 
 What it says to a person (results, errors) is in Indonesian, or in English when
-WAPIZ_LANGUAGE or the locale asks for it (`wapiz.text.cli_language`); a problem is one line,
+WAPIZ_LANGUAGE or the locale asks for it (`wapiz.kit.text.cli_language`); a problem is one line,
 `error: …`, with exit status 2 for settings and input, 1 for a refused operation.
 """
 
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from wapiz.config import ENV_PREFIX, ConfigError, Settings, database_password, load_settings
-from wapiz.text import Text, cli_language
+from wapiz.kit.text import Text, cli_language
 
 app = typer.Typer(
     help="WAPIZ: a self-hostable, multi-tenant WhatsApp API gateway.\n\n"
@@ -196,7 +196,7 @@ def serve(
     migrate: MigrateOpt = True,
 ) -> None:
     """Run everything on this machine: the HTTP API and a supervised runner."""
-    from wapiz.server import serve as serve_all
+    from wapiz.http.server import serve as serve_all
 
     settings = _settings(
         host=host,
@@ -225,7 +225,7 @@ def api(
     secret_key_file: SecretFileOpt = None,
 ) -> None:
     """Run only the HTTP API (scale out: several `api` and `runner` processes, one database)."""
-    from wapiz.server import serve as serve_all
+    from wapiz.http.server import serve as serve_all
 
     settings = _settings(
         host=host,
@@ -254,7 +254,7 @@ def runner(
 
     The command supervises the runner process that holds the sessions, restarting it when
     it dies (an engine can abort the process) or asks to be recycled."""
-    from wapiz.runner.process import run_runner_process, supervise_runner
+    from wapiz.workers.runner.process import run_runner_process, supervise_runner
 
     settings = _settings(runner_name=name, data_dir=data_dir, database_url=database_url,
                          database_url_file=database_url_file, engine=engine)
@@ -277,7 +277,7 @@ def migrate(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
 def _run_in_session(settings: Settings, work):  # type: ignore[no-untyped-def]
     from wapiz.accounts.service import AccountService
     from wapiz.db.database import Database
-    from wapiz.errors import WapizError
+    from wapiz.kit.errors import WapizError
 
     async def main():  # type: ignore[no-untyped-def]
         database = Database(settings, "wapiz-cli")

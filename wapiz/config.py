@@ -17,9 +17,9 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from wapiz.net import not_allowed, proxy_host_port, proxy_url, refusal
-from wapiz.origins import web_origin
-from wapiz.text import Language, Text, same_in_both
+from wapiz.kit.net import not_allowed, proxy_host_port, proxy_url, refusal
+from wapiz.kit.origins import web_origin
+from wapiz.kit.text import Language, Text, same_in_both
 
 ENV_PREFIX = "WAPIZ_"
 EngineName = Literal["whatsmeow", "sandbox"]

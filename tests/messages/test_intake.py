@@ -12,7 +12,7 @@ from tests.rows import opened, user_with_device
 from tests.support import Deployment
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
-from wapiz.errors import NotFound
+from wapiz.kit.errors import NotFound
 from wapiz.messages.accept import outbound_row
 from wapiz.messages.intake import Intake, Send
 from wapiz.messages.models import Message

@@ -19,8 +19,8 @@ from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
-from wapiz.messages.tasks import drop_media_bytes
-from wapiz.runner.retention import prune_once
+from wapiz.workers.retention.media import drop_media_bytes
+from wapiz.workers.retention.prune import prune_once
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

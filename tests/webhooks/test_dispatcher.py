@@ -15,10 +15,10 @@ from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.webhooks import dispatcher as dispatching
-from wapiz.webhooks.dispatcher import Dispatcher
 from wapiz.webhooks.models import PENDING, SUCCEEDED, WebhookDelivery, WebhookEndpoint
-from wapiz.webhooks.queue import DueDelivery, Outcome
+from wapiz.workers.dispatcher import dispatcher as dispatching
+from wapiz.workers.dispatcher.dispatcher import Dispatcher
+from wapiz.workers.dispatcher.queue import DueDelivery, Outcome
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

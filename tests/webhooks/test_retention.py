@@ -21,7 +21,7 @@ from wapiz.webhooks.models import (
     WebhookDelivery,
     WebhookEvent,
 )
-from wapiz.webhooks.tasks import prune_deliveries
+from wapiz.workers.retention.deliveries import prune_deliveries
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

@@ -3,7 +3,7 @@
 Every authenticated request passes through here, so it is kept to one dependency that reads
 the token, settings and cache straight off the request (each FastAPI dependency has a cost),
 and needs no request transaction.
-The OpenAPI description declares both schemes (see `wapiz.app`).
+The OpenAPI description declares both schemes (see `wapiz.http.openapi`).
 
 A browser sends the cookie with whatever another site's page makes it send; a Bearer token
 only when a script of ours sets it. So a state-changing request that authenticates by the
@@ -25,11 +25,11 @@ from fastapi.routing import APIRoute
 from wapiz.accounts.principal import Principal
 from wapiz.accounts.security import hash_token
 from wapiz.accounts.service import AccountService
-from wapiz.cache import TTLCache
 from wapiz.db.base import utc_now
-from wapiz.errors import Forbidden, Unauthorized
-from wapiz.origins import from_own_origin
-from wapiz.text import Text
+from wapiz.kit.cache import TTLCache
+from wapiz.kit.errors import Forbidden, Unauthorized
+from wapiz.kit.origins import from_own_origin
+from wapiz.kit.text import Text
 
 TOKEN_COOKIE = "wa_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -1,8 +1,8 @@
 """Plans and their device limits (configurable through `WAPIZ_PLAN_LIMITS`)."""
 
 from wapiz.config import Settings
-from wapiz.errors import BadRequest
-from wapiz.text import Text
+from wapiz.kit.errors import BadRequest
+from wapiz.kit.text import Text
 
 DEFAULT_PLAN = "free"
 

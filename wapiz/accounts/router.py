@@ -13,8 +13,8 @@ from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
 from wapiz.accounts.service import AccountService
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
-from wapiz.deps import SessionDep, SettingsDep
-from wapiz.schemas import OkBody, error_responses
+from wapiz.http.deps import SessionDep, SettingsDep
+from wapiz.kit.schemas import OkBody, error_responses
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=TokenFirstRoute)

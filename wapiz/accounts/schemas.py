@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from wapiz.schemas import ApiInput, ApiModel, Timestamp, text
+from wapiz.kit.schemas import ApiInput, ApiModel, Timestamp, text
 
 Password = Annotated[str, Field(min_length=8, max_length=256)]
 Name = text(strip=True, min_length=1, max_length=100)

@@ -12,8 +12,8 @@ import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from wapiz.errors import ServiceUnavailable
-from wapiz.text import Text
+from wapiz.kit.errors import ServiceUnavailable
+from wapiz.kit.text import Text
 
 TOKEN_PREFIX = "wapiz_"
 _hasher = PasswordHasher()

@@ -17,8 +17,8 @@ from wapiz.accounts.throttle import Credentials, login_succeeded
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import DeviceRepository
-from wapiz.errors import Conflict, NotFound, Unauthorized
-from wapiz.text import Text
+from wapiz.kit.errors import Conflict, NotFound, Unauthorized
+from wapiz.kit.text import Text
 
 EMAIL_TAKEN = Text("Email sudah terdaftar", "This email is already registered")
 BAD_CREDENTIALS = Text("Email atau password salah", "Wrong email or password")

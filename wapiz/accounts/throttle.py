@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.accounts.repository import ThrottleRepository, UserRepository
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.errors import TooManyRequests
-from wapiz.text import Text
+from wapiz.kit.errors import TooManyRequests
+from wapiz.kit.text import Text
 
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_LOCKOUT = timedelta(minutes=15)

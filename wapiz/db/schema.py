@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from wapiz.config import ConfigError, Settings
 from wapiz.db.database import Database
-from wapiz.text import Text
+from wapiz.kit.text import Text
 
 # The newest migration; tests/db/test_migrations.py checks it against the scripts.
 SCHEMA_HEAD = "0008"

@@ -4,9 +4,9 @@ from fastapi import Depends, Request
 
 from wapiz.accounts.deps import CurrentUser
 from wapiz.accounts.principal import Principal
-from wapiz.deps import SessionDep
 from wapiz.devices.reader import DeviceReader
 from wapiz.devices.service import DeviceService
+from wapiz.http.deps import SessionDep
 
 
 async def device_service(request: Request, user: CurrentUser, session: SessionDep) -> DeviceService:

@@ -6,8 +6,8 @@ from wapiz.db.base import utc_now
 from wapiz.devices.reader import ALREADY_LINKED, NOT_LOGGED_IN, DeviceReader
 from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE, RequestFailed, ask_session
 from wapiz.devices.status import current_status
-from wapiz.errors import Conflict, ServiceUnavailable
-from wapiz.text import Text
+from wapiz.kit.errors import Conflict, ServiceUnavailable
+from wapiz.kit.text import Text
 
 # Longer than the engine's own limit on asking WhatsApp (20 s): a code that comes late must
 # still reach the user, whose phone has already been told to expect it.

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from wapiz.accounts.principal import Principal
-from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
@@ -24,8 +23,9 @@ from wapiz.devices.status import (
     current_status,
     qr_coming,
 )
-from wapiz.errors import NotFound, ServiceUnavailable
-from wapiz.text import Text
+from wapiz.kit.cache import TTLCache
+from wapiz.kit.errors import NotFound, ServiceUnavailable
+from wapiz.kit.text import Text
 
 DEVICE_NOT_FOUND = Text("Device tidak ditemukan", "Device not found")
 NOT_LOGGED_IN = Text("Device belum terhubung ke WhatsApp",

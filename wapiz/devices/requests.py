@@ -4,24 +4,24 @@ receipt, an inbound file).
 API processes hold no connections (the database is the bus): the API writes a request row,
 the runner holding the device carries it out and writes the answer, and the API, which has
 been polling the row with short reads, returns it. A request nobody answers in time is a 503
-with Retry-After, and its row expires so a late runner does not act on it.
+with Retry-After, and its row expires so a late runner does not act on it. This is the API's
+side (asking, polling); the runner's is `wapiz.workers.runner.device_requests`.
 """
 
 import asyncio
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import DeviceRequest
-from wapiz.errors import ServiceUnavailable
-from wapiz.text import Text
+from wapiz.kit.errors import ServiceUnavailable
+from wapiz.kit.text import Text
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 # What can be asked.
@@ -65,38 +65,6 @@ class DeviceRequests:
 
     async def forget(self, request_id: uuid.UUID) -> None:
         await self.session.execute(delete(DeviceRequest).where(DeviceRequest.id == request_id))
-
-    # --- the runner's side ----------------------------------------------------------------
-
-    async def pending_for(self, device_ids: Sequence[uuid.UUID], now: datetime,
-                          limit: int = 100) -> Sequence[DeviceRequest]:
-        if not device_ids:
-            return []
-        statement = (
-            select(DeviceRequest)
-            .where(DeviceRequest.device_id.in_(device_ids), DeviceRequest.status == PENDING,
-                   DeviceRequest.expires_at > now)
-            .order_by(DeviceRequest.created_at)
-            .limit(limit)
-        )
-        return (await self.session.scalars(statement)).all()
-
-    async def answer(self, request_id: uuid.UUID, result: dict[str, Any]) -> None:
-        await self._close(request_id, DONE, result=result)
-
-    async def refuse(self, request_id: uuid.UUID, reason: str, detail: str | None) -> None:
-        await self._close(request_id, FAILED, error=reason[:500],
-                          result={"detail": (detail or "")[:500]})
-
-    async def _close(self, request_id: uuid.UUID, status: str, **values: Any) -> None:
-        await self.session.execute(
-            update(DeviceRequest)
-            .where(DeviceRequest.id == request_id, DeviceRequest.status == PENDING)
-            .values(status=status, **values)
-        )
-
-    async def delete_expired(self, now: datetime) -> None:
-        await self.session.execute(delete(DeviceRequest).where(DeviceRequest.expires_at < now))
 
 
 async def ask_session(database: Database, device_id: uuid.UUID, kind: str,

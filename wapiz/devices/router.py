@@ -16,8 +16,8 @@ from wapiz.devices.schemas import (
     PairOut,
 )
 from wapiz.devices.status import DeviceStatus
+from wapiz.kit.schemas import ErrorBody, OkBody, error_responses
 from wapiz.messages.recipients import normalized_phone
-from wapiz.schemas import ErrorBody, OkBody, error_responses
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
 router = APIRouter(prefix="/api/devices", tags=["devices"],

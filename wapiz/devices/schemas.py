@@ -3,11 +3,11 @@ import uuid
 from pydantic import Field, StrictBool, StrictInt, field_serializer, field_validator
 
 from wapiz.devices.models import DEFAULT_LABEL
-from wapiz.net import mask_credentials, proxy_url
-from wapiz.phones import PhoneNumber
-from wapiz.schemas import ApiInput, ApiModel, Timestamp, text
-from wapiz.text import Text
-from wapiz.validation import invalid
+from wapiz.kit.net import mask_credentials, proxy_url
+from wapiz.kit.phones import PhoneNumber
+from wapiz.kit.schemas import ApiInput, ApiModel, Timestamp, text
+from wapiz.kit.text import Text
+from wapiz.kit.validation import invalid
 
 Label = text(strip=True, max_length=100)
 ProxyUrl = text(max_length=512)

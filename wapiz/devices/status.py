@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from wapiz.engines.events import CONNECTING, phone_of
-from wapiz.schemas import ApiModel, Timestamp
+from wapiz.kit.schemas import ApiModel, Timestamp
 
 StatusName = Literal["logged_in", "connected", "disconnected"]
 

@@ -4,14 +4,9 @@ Gateway code asks this module for "the configured engine" by name and never impo
 engine package directly, so engines stay swappable and their imports stay lazy.
 """
 
-from typing import TYPE_CHECKING
-
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.engines.base import Engine
-
-if TYPE_CHECKING:  # runners never load the web framework
-    from fastapi import APIRouter
 
 
 def create_engine(settings: Settings, database: Database) -> Engine:
@@ -25,11 +20,3 @@ def create_engine(settings: Settings, database: Database) -> Engine:
         return WhatsmeowEngine(settings, database)
     raise ValueError(f"unknown engine: {settings.engine}")
 
-
-def engine_router(settings: Settings) -> "APIRouter | None":
-    """Routes only the configured engine has (the sandbox's simulated phone)."""
-    if settings.engine == "sandbox":
-        from wapiz.engines.sandbox.router import router
-
-        return router
-    return None

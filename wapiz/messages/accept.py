@@ -15,14 +15,16 @@ from datetime import datetime
 from typing import Any
 
 from wapiz.accounts.principal import Principal
-from wapiz.cache import TTLCache
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.upsert import column_values
 from wapiz.devices.reader import DEVICE_NOT_FOUND, NOT_LOGGED_IN, DeviceReader, StatusCache
 from wapiz.engines.base import new_message_id
-from wapiz.errors import Conflict, InvalidInput, NotFound, WapizError
+from wapiz.kit.cache import TTLCache
+from wapiz.kit.errors import Conflict, InvalidInput, NotFound, WapizError
+from wapiz.kit.schemas import ApiInput
+from wapiz.kit.text import Text
 from wapiz.messages import media, models
 from wapiz.messages.intake import Intake, Send
 from wapiz.messages.media import IncomingFile
@@ -31,8 +33,6 @@ from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageContent, MessageIn, MessageOut, Vote
 from wapiz.messages.views import to_out
-from wapiz.schemas import ApiInput
-from wapiz.text import Text
 
 DEVICE_NOT_LOGGED_IN = "device_not_logged_in"
 SCHEDULED = "scheduled"

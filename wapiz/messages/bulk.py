@@ -22,7 +22,8 @@ from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
-from wapiz.errors import Conflict, InvalidInput, NotFound
+from wapiz.kit.errors import Conflict, InvalidInput, NotFound
+from wapiz.kit.text import Text
 from wapiz.messages import models
 from wapiz.messages.accept import (
     IDEMPOTENCY_KEY_REUSED,
@@ -35,7 +36,6 @@ from wapiz.messages.models import Message, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
-from wapiz.text import Text
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = Text("Batch tidak ditemukan", "Batch not found")

@@ -18,7 +18,7 @@ from wapiz.devices.reader import DEVICE_NOT_FOUND, NOT_LOGGED_IN
 from wapiz.devices.repository import DeviceRepository, parse_uuid
 from wapiz.devices.requests import DOWNLOAD_MEDIA, MARK_READ, RequestFailed, ask_session
 from wapiz.devices.status import current_status
-from wapiz.errors import (
+from wapiz.kit.errors import (
     BadGateway,
     Conflict,
     Gone,
@@ -26,13 +26,13 @@ from wapiz.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
 )
+from wapiz.kit.text import Text
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageOut
 from wapiz.messages.service import MESSAGE_NOT_FOUND
 from wapiz.messages.views import to_out
-from wapiz.text import Text
 
 NO_FILE = Text("Pesan ini tidak membawa file", "This message carries no file")
 RETRY_AFTER_S = 2

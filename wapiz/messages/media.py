@@ -20,11 +20,11 @@ import httpx
 import magic
 
 from wapiz.config import Settings
-from wapiz.errors import InvalidInput, PayloadTooLarge
+from wapiz.kit.errors import InvalidInput, PayloadTooLarge
+from wapiz.kit.net import not_allowed, outbound_client, refusal_behind
+from wapiz.kit.text import Text
 from wapiz.messages.models import Media, described_safely
 from wapiz.messages.schemas import a_message
-from wapiz.net import not_allowed, outbound_client, refusal_behind
-from wapiz.text import Text
 
 GENERIC = "application/octet-stream"
 # Types that say only "some bytes" (S3 serves files as binary/octet-stream, say).

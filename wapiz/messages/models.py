@@ -55,7 +55,7 @@ class Media(Base):
     (a batch's messages share one row). Inbound, the engine's reference to download it is
     stored with the message; the bytes are fetched through the device's session when first
     asked for, and kept. After WAPIZ_MEDIA_RETENTION_DAYS the bytes and the reference are
-    dropped (messages/tasks.py); the description stays."""
+    dropped (workers/retention/media.py); the description stays."""
 
     __tablename__ = "media"
     __table_args__ = (

@@ -8,8 +8,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from wapiz.phones import valid_digits
-from wapiz.text import Text
+from wapiz.kit.phones import valid_digits
+from wapiz.kit.text import Text
 
 PHONE_SERVER = "s.whatsapp.net"
 GROUP_SERVER = "g.us"

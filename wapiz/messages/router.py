@@ -7,7 +7,8 @@ from pydantic import Field
 
 from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
 from wapiz.accounts.principal import Principal
-from wapiz.deps import SessionDep
+from wapiz.http.deps import SessionDep
+from wapiz.kit.schemas import QueryMoment, error_responses, text
 from wapiz.messages import media
 from wapiz.messages.accept import SendService
 from wapiz.messages.bulk import BulkService
@@ -24,7 +25,6 @@ from wapiz.messages.schemas import (
     MessagePage,
 )
 from wapiz.messages.service import CURSOR_PATTERN, MessageService
-from wapiz.schemas import QueryMoment, error_responses, text
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
 router = APIRouter(prefix="/api/messages", tags=["messages"],

@@ -12,10 +12,10 @@ from pydantic import (
     model_validator,
 )
 
+from wapiz.kit.schemas import ApiInput, ApiModel, Moment, Timestamp, text
+from wapiz.kit.text import Text as Words
+from wapiz.kit.validation import invalid
 from wapiz.messages.models import MEDIA_TYPES
-from wapiz.schemas import ApiInput, ApiModel, Moment, Timestamp, text
-from wapiz.text import Text as Words
-from wapiz.validation import invalid
 
 MessageType = Literal["text", "image", "video", "audio", "document", "sticker", "location",
                       "contact", "reaction", "poll", "poll_vote"]

@@ -12,13 +12,13 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
-from wapiz.errors import Conflict, NotFound
+from wapiz.kit.errors import Conflict, NotFound
+from wapiz.kit.text import Text
 from wapiz.messages import models
 from wapiz.messages.models import Message
 from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import EditIn, MessageOut
 from wapiz.messages.views import to_out
-from wapiz.text import Text
 
 MESSAGE_NOT_FOUND = Text("Pesan tidak ditemukan", "Message not found")
 ALREADY_REVOKED = Text("Pesan sudah ditarik", "The message was already revoked")

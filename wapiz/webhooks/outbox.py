@@ -1,7 +1,7 @@
 """Writing events, in the transaction of the change they report (the outbox pattern): an
 event is stored if and only if its change is, and its delivery is due at once. Nothing is
 sent here; the transaction announces them when it commits (db/wakeups.py) and the
-dispatchers (webhooks/dispatcher.py, in the API processes) claim due deliveries afterwards,
+dispatchers (workers/dispatcher/, in the API processes) claim due deliveries afterwards,
 so a crash anywhere can delay a delivery but never lose it.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
-from wapiz.schemas import format_timestamp
+from wapiz.kit.schemas import format_timestamp
 from wapiz.webhooks.models import PENDING, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 MESSAGE_RECEIVED = "message.received"

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
-from wapiz.deps import SessionDep
-from wapiz.schemas import error_responses
+from wapiz.http.deps import SessionDep
+from wapiz.kit.schemas import error_responses
 from wapiz.webhooks.schemas import (
     DeliveryOut,
     DeliveryPage,

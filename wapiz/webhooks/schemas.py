@@ -5,9 +5,9 @@ import httpx
 from pydantic import Field, StrictBool, TypeAdapter, ValidationError, field_validator
 from pydantic import HttpUrl as _HttpUrl
 
-from wapiz.schemas import ApiInput, ApiModel, Moment, Timestamp, text
-from wapiz.text import Text
-from wapiz.validation import invalid
+from wapiz.kit.schemas import ApiInput, ApiModel, Moment, Timestamp, text
+from wapiz.kit.text import Text
+from wapiz.kit.validation import invalid
 
 EventType = Literal["message.received", "message.updated", "device.status"]
 _http_url = TypeAdapter(_HttpUrl)

@@ -16,9 +16,9 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, device_uuid
 from wapiz.devices.repository import DeviceRepository, parse_uuid
-from wapiz.errors import Conflict, InvalidInput, NotFound
-from wapiz.net import UnsafeAddress, check_public_host, not_allowed
-from wapiz.text import Text
+from wapiz.kit.errors import Conflict, InvalidInput, NotFound
+from wapiz.kit.net import UnsafeAddress, check_public_host, not_allowed
+from wapiz.kit.text import Text
 from wapiz.webhooks import outbox
 from wapiz.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from wapiz.webhooks.repository import WebhookRepository

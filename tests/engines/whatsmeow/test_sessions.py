@@ -23,7 +23,7 @@ from wapiz.engines.base import OutboundMessage, SessionConfig
 from wapiz.engines.events import EngineEvent, InboundMessage, LoggedIn, QrCode
 from wapiz.engines.whatsmeow import outbound
 from wapiz.engines.whatsmeow.engine import WhatsmeowEngine
-from wapiz.runner.runner import Runner
+from wapiz.workers.runner.runner import Runner
 
 FIRST_QR = "2@first,noise,identity,adv"
 NEXT_QR = "2@again,noise,identity,adv"

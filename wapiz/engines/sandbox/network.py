@@ -20,8 +20,8 @@ from wapiz.db.base import utc_now
 from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE
 from wapiz.engines.sandbox.models import SandboxMail, SandboxMessage, SandboxSession
-from wapiz.errors import Conflict
-from wapiz.text import Text
+from wapiz.kit.errors import Conflict
+from wapiz.kit.text import Text
 
 JID_SERVER = "s.whatsapp.net"
 NOT_LINKED = Text("Device belum terhubung ke nomor WhatsApp",

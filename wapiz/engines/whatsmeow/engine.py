@@ -47,7 +47,7 @@ from wapiz.engines.events import (
 from wapiz.engines.whatsmeow import adapter, outbound
 from wapiz.engines.whatsmeow.gocalls import GoCalls
 from wapiz.engines.whatsmeow.store import SessionStores
-from wapiz.net import UnsafeAddress, mask_credentials, pinned_proxy
+from wapiz.kit.net import UnsafeAddress, mask_credentials, pinned_proxy
 
 log = logging.getLogger(__name__)
 

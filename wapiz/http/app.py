@@ -1,0 +1,139 @@
+"""The HTTP API application (and the webhook dispatcher that runs beside it)."""
+
+import asyncio
+import gc
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, params
+from fastapi.middleware.cors import CORSMiddleware
+
+from wapiz import __version__
+from wapiz.accounts.router import router as auth_router
+from wapiz.accounts.security import PasswordHashing
+from wapiz.accounts.throttle import Throttle
+from wapiz.config import Settings
+from wapiz.db.database import Database
+from wapiz.devices.router import router as devices_router
+from wapiz.http.apidocs import router as docs_router
+from wapiz.http.error_handlers import api_routes, install_error_handlers
+from wapiz.http.limits import BodyLimit, RouteBodyLimit
+from wapiz.http.openapi import openapi_document
+from wapiz.kit.cache import TTLCache
+from wapiz.kit.identity import process_identity
+from wapiz.messages.accept import DEVICE_REF_CACHE_S
+from wapiz.messages.intake import Intake
+from wapiz.messages.media import base64_length
+from wapiz.messages.router import router as messages_router
+from wapiz.messages.schemas import MessageContent
+from wapiz.webhooks.router import router as webhooks_router
+from wapiz.workers.dispatcher.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Self-hostable, multi-tenant WhatsApp API gateway.
+
+Authenticate with the `wa_token` cookie set by register/login, or send the same token as
+`Authorization: Bearer <token>`. A call that changes something with the cookie from another
+site's page (its `Origin` or `Sec-Fetch-Site`) is refused: 403 `cross_site_request`.
+Errors are `{"error": "<message>", "code": "<stable code>"}`, in Indonesian (or English
+with `Accept-Language: en`); validation errors (422) add `details`. A body that cannot be
+parsed is a 400 (`invalid_json`, `invalid_form`).
+"""
+
+
+def _log_if_stopped(task: asyncio.Task[None]) -> None:
+    """The dispatcher runs until the process stops: anything else is an error to see."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("webhooks: the dispatcher stopped; no webhooks are delivered by this "
+                  "process", exc_info=task.exception())
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database(settings, "wapiz-api")
+        app.state.throttle = Throttle(app.state.database, settings)
+        app.state.intake = Intake(app.state.database)
+        # Webhooks are delivered from the API processes, away from the WhatsApp sessions.
+        dispatcher = Dispatcher(settings, app.state.database,
+                                process_identity(f"api@{socket.gethostname()}"))
+        delivering = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+        delivering.add_done_callback(_log_if_stopped)
+        # Everything built so far lives as long as the process: keep it out of the garbage
+        # collector's scans, which otherwise grow with every imported module.
+        gc.freeze()
+        try:
+            yield
+        finally:
+            delivering.cancel()
+            await asyncio.gather(delivering, return_exceptions=True)
+            await app.state.database.dispose()
+
+    settings.secret  # noqa: B018 - create the data dir's secret now, not on the first login
+    app = FastAPI(
+        title="WAPIZ",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        # Swagger UI and ReDoc are served from installed packages, not FastAPI's CDN pages.
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks: WAPIZ configures no provider, and asking on every
+        # request whether one appeared costs the hottest routes a few per cent.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
+    app.state.settings = settings
+    app.state.principal_cache = TTLCache(settings.auth_cache_seconds)
+    app.state.status_cache = TTLCache(settings.status_cache_seconds)
+    app.state.device_refs = TTLCache(DEVICE_REF_CACHE_S)
+    app.state.passwords = PasswordHashing(settings.password_hash_slots)
+    install_error_handlers(app)
+    if settings.cors_origins:
+        # Only the listed origins, each by name (never `*`), may read answers with the cookie.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
+                           "Accept-Language"],
+            expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
+    app.include_router(devices_router)  # first: its status route is the most polled
+    app.include_router(auth_router)
+    app.include_router(messages_router)
+    app.include_router(webhooks_router)
+    app.include_router(docs_router)
+    if settings.engine == "sandbox":  # the simulated phone, only beside the simulated network
+        from wapiz.sandbox.router import router as sandbox_router
+
+        app.include_router(sandbox_router)
+
+    @app.get("/api/health", tags=["meta"], summary="Liveness of the API process")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "engine": settings.engine}
+
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes,
+                       routes=_file_body_limits(app, settings))
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    return app
+
+
+def _file_body_limits(app: FastAPI, settings: Settings) -> list[RouteBodyLimit]:
+    """Bodies that may carry a file may be that file larger than the default: an upload by
+    `WAPIZ_MEDIA_MAX_BYTES`, JSON by its base64 (a third more)."""
+    limits = []
+    for route in api_routes(app.routes):
+        body = route.body_field
+        model = body.field_info.annotation if body is not None else None
+        if not (isinstance(model, type) and issubclass(model, MessageContent)):
+            continue
+        assert body is not None
+        uploaded = isinstance(body.field_info, params.Form)
+        file_bytes = settings.media_max_bytes if uploaded else base64_length(
+            settings.media_max_bytes)
+        limits += [RouteBodyLimit(method, route.path_regex, settings.max_body_bytes + file_bytes)
+                   for method in route.methods]
+    return limits

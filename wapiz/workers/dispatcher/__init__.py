@@ -1,0 +1,1 @@
+"""The webhook dispatcher: runs in every API process, beside the app, never in a runner."""

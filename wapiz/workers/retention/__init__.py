@@ -1,0 +1,1 @@
+"""Retention, run by every runner: old webhook deliveries and old files' bytes."""

@@ -1,0 +1,37 @@
+"""Retention, run by every runner: webhook deliveries finished more than
+WAPIZ_WEBHOOK_RETENTION_DAYS ago are deleted, and the bytes of files older than
+WAPIZ_MEDIA_RETENTION_DAYS dropped (deliveries.py, media.py). Shortly after start,
+then every ten minutes; several runners doing it at once is harmless.
+"""
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from wapiz.config import Settings
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.workers.retention.deliveries import prune_deliveries
+from wapiz.workers.retention.media import drop_media_bytes
+
+log = logging.getLogger(__name__)
+
+FIRST_AFTER_S = 30.0  # after start: not in the way of the first connects
+EVERY_S = 600.0
+
+
+async def prune_once(settings: Settings, database: Database, now: datetime) -> None:
+    await prune_deliveries(database, now - timedelta(days=settings.webhook_retention_days))
+    if settings.media_retention_days:  # 0: kept for ever
+        await drop_media_bytes(database, now - timedelta(days=settings.media_retention_days))
+
+
+async def prune_forever(settings: Settings, database: Database) -> None:
+    """Until cancelled; a failed pass is logged and tried again at the next."""
+    await asyncio.sleep(FIRST_AFTER_S)
+    while True:
+        try:
+            await prune_once(settings, database, utc_now())
+        except Exception:
+            log.exception("retention: pruning failed; trying again in %d s", EVERY_S)
+        await asyncio.sleep(EVERY_S)

@@ -1,0 +1,247 @@
+"""A logged-in device's send loop: takes its due messages in order and sends them, paced.
+
+Pacing (per device): a random pause of `min_delay_ms` to `max_delay_ms` between sends,
+"typing…" shown before a text, and at most `per_minute` sends in any minute. A send that
+fails where retrying can help goes back in the queue with backoff; WhatsApp's rate limits
+pause the whole queue instead of burning through retries.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from wapiz.db.base import utc_now
+from wapiz.db.database import Database
+from wapiz.db.groups import GroupCommit
+from wapiz.engines.base import EngineError, EngineSession, NotConnected, OutboundMessage
+from wapiz.engines.events import InboundMessage, Receipt
+from wapiz.kit.backoff import Backoff
+from wapiz.messages.models import Media, Message
+from wapiz.workers.runner.messages import Pacing, SendQueue
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL_S = 1.0  # the runner wakes a sender sooner when a message is due
+MAX_ATTEMPTS = 5
+SETTLE_ATTEMPTS = 12
+STORE_BATCH = 50  # inbound messages stored in one transaction, at most
+RECENT_SENDS = 10_000  # kept for the per-minute cap (a cap is at most this)
+TYPING_S = (0.5, 1.5)
+# WhatsApp's answers that mean "slow down": pause the device's queue, do not fail messages.
+RATE_LIMITED = re.compile(r"\b(429|463)\b|rate-overlimit|reachout", re.IGNORECASE)
+
+
+def outbound(message: Message, file: Media | None) -> OutboundMessage:
+    body = message.body or {}
+    reaction = body.get("reaction") or {}
+    return OutboundMessage(
+        id=message.wa_message_id, to=message.chat, type=message.type, text=message.text,
+        location=body.get("location"), contact=body.get("contact"), poll=body.get("poll"),
+        target_id=body.get("targetWaMessageId"), target_sender=body.get("targetSender"),
+        reaction=reaction.get("emoji"), vote=tuple((body.get("vote") or {}).get("options", ())),
+        quoted_id=body.get("quotedWaMessageId"), mentions=tuple(body.get("mentions", ())),
+        media=file.data if file else None, mimetype=file.mimetype if file else None,
+        file_name=file.file_name if file else None, ptt=bool(body.get("ptt")),
+    )
+
+
+def _pause(min_ms: int, max_ms: int) -> float:
+    """A random pause between two sends, in seconds."""
+    return random.uniform(min_ms, max(min_ms, max_ms)) / 1000
+
+
+class DeviceMessages:
+    """One device's messages as its runner handles them: its queue (fenced by the lease),
+    inbound messages and receipts, and what pacing must remember across reconnects (the
+    last sends, a rate-limit pause)."""
+
+    def __init__(self, database: Database, runner: str, lease: tuple[uuid.UUID, int],
+                 device_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool,
+                 base_url: str = "") -> None:
+        self.database = database
+        self.base_url = base_url
+        self.runner = runner
+        self.lease = lease
+        self.device_id = device_id
+        self.user_id = user_id
+        self.resends_keep_ids = resends_keep_ids
+        self.last_send = 0.0
+        self.recent: deque[float] = deque(maxlen=RECENT_SENDS)
+        self.last_batch_send: dict[uuid.UUID, float] = {}
+        self.rate_limit_backoff = Backoff(base=5.0, cap=300.0)
+        # Bounded groups: a long transaction would hold SQLite's one write lock from the
+        # other writers (lease renewals, webhook records) for its whole length.
+        self._arrived = GroupCommit(self._store, STORE_BATCH, f"inbound-{device_id}")
+        # Set by the runner when it sees a message due for this device (see Runner).
+        self.wake = asyncio.Event()
+
+    def queue(self, db: Any) -> SendQueue:
+        return SendQueue(db, self.runner, self.lease, self.device_id, self.base_url)
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[SendQueue]:
+        """The queue in a transaction of its own (its webhook events are announced to the
+        dispatchers when it commits: webhooks/outbox.py)."""
+        async with self.database.session_scope() as db:
+            yield self.queue(db)
+
+    async def recover(self) -> None:
+        """Settle what a previous runner left `sending` (see SendQueue.recover_interrupted)."""
+        async with self.writing() as queue:
+            recovered = await queue.recover_interrupted(self.resends_keep_ids)
+        if recovered:
+            log.warning("device %s: %d message(s) were interrupted mid-send", self.device_id,
+                        recovered)
+
+    async def inbound(self, event: InboundMessage) -> None:
+        """Store an inbound message (with its webhook event); returns once committed.
+        Messages that arrive while a commit is under way are stored together in the next
+        one, in the order they arrived (db/groups.py)."""
+        await self._arrived.submit(event)
+
+    async def _store(self, arrived: list[InboundMessage]) -> list[None]:
+        async with self.writing() as queue:
+            await queue.record_inbound(self.user_id, arrived)
+        return [None] * len(arrived)
+
+    async def download(self, session: EngineSession, media_id: uuid.UUID) -> int:
+        """Fetch an inbound file through the session and keep it; its size."""
+        async with self.database.session_scope() as db:
+            file = await self.queue(db).file(media_id)
+        if file is None or (file.data is None and file.ref is None):
+            raise EngineError("not_found", "no such file on this device")
+        data = file.data if file.data is not None else await session.download(file.ref or b"")
+        async with self.database.session_scope() as db:
+            await self.queue(db).keep_download(media_id, data)
+        return len(data)
+
+    async def receipt(self, event: Receipt) -> None:
+        async with self.writing() as queue:
+            await queue.apply_receipt(event)
+
+
+class Sender:
+    """Sends a logged-in device's queue; ends when the device is no longer logged in."""
+
+    def __init__(self, messages: DeviceMessages, session: EngineSession) -> None:
+        self.messages = messages
+        self.database = messages.database
+        self.device_id = messages.device_id
+        self.session = session
+
+    async def run(self) -> None:
+        while True:
+            try:
+                async with self.database.session_scope() as db:
+                    queue = self.messages.queue(db)
+                    message = await queue.next_due(utc_now())
+                    # Read for every message: a settings change counts from the next send.
+                    pacing = await queue.pacing() if message is not None else None
+                if message is None or pacing is None:
+                    self.messages.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.messages.wake.wait(), IDLE_POLL_S)
+                    continue
+                # Wait first, take after: a message is `sending` only while it is sent.
+                await self._pace(message, pacing)
+                async with self.database.session_scope() as db:
+                    queue = self.messages.queue(db)
+                    taken = await queue.take(message.id)
+                    file = await queue.file(message.media_id) if message.media_id else None
+                if taken:
+                    await self._send(message, file)
+            except (NotConnected, asyncio.CancelledError):
+                raise
+            except Exception:
+                log.exception("device %s: send loop failed; going on", self.device_id)
+                await asyncio.sleep(1)
+
+    async def _pace(self, message: Message, pacing: Pacing) -> None:
+        state = self.messages
+        if pacing.per_minute and len(state.recent) >= pacing.per_minute:
+            # The cap-th latest send must be a minute old before the next one.
+            wait = 60.0 - (time.monotonic() - state.recent[-pacing.per_minute])
+            if wait > 0:
+                await asyncio.sleep(wait)
+        ready_at = state.last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
+        batch_pacing = (message.body or {}).get("batchPacing")
+        if message.batch_id is not None and batch_pacing:
+            # A batch keeps its own (slower) spacing, even when its messages fell due together.
+            last = state.last_batch_send.get(message.batch_id, 0.0)
+            ready_at = max(ready_at, last + _pause(*batch_pacing))
+        remaining = ready_at - time.monotonic()
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+        if pacing.typing and message.type == "text":
+            with contextlib.suppress(EngineError):
+                await self.session.send_presence(message.chat, True)
+                await asyncio.sleep(random.uniform(*TYPING_S))
+
+    async def _send(self, message: Message, file: Media | None) -> None:
+        state = self.messages
+        try:
+            if message.media_id is not None and (file is None or file.data is None):
+                raise EngineError("unsupported", "the message's file is gone")
+            result = await self.session.send(outbound(message, file))
+        except NotConnected:
+            # The device dropped before the send: it waits in the queue for the reconnect.
+            await self._settle(lambda queue: queue.requeue(message.id, None, False))
+            raise
+        except EngineError as exc:
+            await self._failed_send(message, exc)
+            return
+        finally:
+            state.last_send = time.monotonic()
+            state.recent.append(state.last_send)
+            if message.batch_id is not None:
+                if len(state.last_batch_send) > RECENT_SENDS:
+                    state.last_batch_send.clear()
+                state.last_batch_send[message.batch_id] = state.last_send
+        state.rate_limit_backoff.reset()
+        await self._settle(lambda queue: queue.sent(message, result.message_id,
+                                                    result.timestamp))
+
+    async def _failed_send(self, message: Message, exc: EngineError) -> None:
+        """Retry where it can help; the message keeps its place (and the whole queue waits),
+        so sends still go out in order of acceptance."""
+        error = (f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason)[:500]
+        if exc.reason == "unsupported":
+            await self._fail(message, error)
+            return
+        if exc.reason == "timeout" and not self.messages.resends_keep_ids:
+            # It may have gone out; resending would show the recipient a second message.
+            await self._fail(message, "unknown: WhatsApp did not answer in time; it may "
+                                      "have been sent")
+            return
+        rate_limited = RATE_LIMITED.search(error) is not None
+        if not rate_limited and message.attempts + 1 >= MAX_ATTEMPTS:
+            await self._fail(message, error)
+            return
+        await self._settle(lambda queue: queue.requeue(message.id, error, not rate_limited))
+        delay = (self.messages.rate_limit_backoff.next_delay() if rate_limited
+                 else Backoff(base=2.0, cap=120.0, attempt=message.attempts).next_delay())
+        log.warning("device %s: send of %s failed (%s); the queue waits %.0fs",
+                    self.device_id, message.id, error, delay)
+        await asyncio.sleep(delay)
+
+    async def _fail(self, message: Message, error: str) -> None:
+        log.warning("device %s: message %s failed (%s)", self.device_id, message.id, error)
+        await self._settle(lambda queue: queue.failed(message.id, error))
+
+    async def _settle(self, write: Callable[[SendQueue], Awaitable[bool]]) -> None:
+        """Record a send's outcome; retried, as a message must not stay `sending`."""
+        for attempt in range(SETTLE_ATTEMPTS):
+            try:
+                async with self.messages.writing() as queue:
+                    await write(queue)
+                return
+            except Exception:
+                log.exception("device %s: could not record a send; retrying", self.device_id)
+                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
