@@ -124,6 +124,12 @@ def test_validation_speaks_the_requests_language(api: Api) -> None:
         assert answer["details"][0]["type"] == "file_required"
         assert answer["details"][0]["msg"].startswith(words)
         assert words in answer["error"]
+    # A choice of values is said in one language too ("atau", not pydantic's "or").
+    device = api.create_device(token)
+    choice = _problem(api.http.get(f"/api/devices/{device['id']}/webhook/deliveries",
+                                   params={"status": "x"}, headers=api.auth(token)))
+    assert choice["details"][0]["msg"] == (
+        "Harus salah satu dari: 'pending', 'succeeded' atau 'failed'")
 
 
 def test_booleans_are_json_booleans(api: Api) -> None:

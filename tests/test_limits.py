@@ -179,3 +179,36 @@ def test_a_chunked_body_within_the_limit_is_read_whole(server: WapizProcess) -> 
         sock.sendall(b"0\r\n\r\n")
         status, _, _ = _read_answer(sock)
     assert status == 401
+
+
+def test_a_request_pipelined_after_a_large_body_is_answered(server: WapizProcess) -> None:
+    # A 100 KB body (well within the limit) and the start of the next request arrive in one
+    # read: that read is not a header that never ends.
+    body = json.dumps({"email": "pipa@example.com", "password": "a" * 100_000}).encode()
+    sock = _start_request(server, "POST", "/api/auth/login",
+                          {"Content-Type": "application/json",
+                           "Content-Length": str(len(body))},
+                          body + b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    with sock:
+        time.sleep(0.5)  # the second request's headers end in a later read
+        sock.sendall(b"\r\n")
+        first, _, answer = _read_answer(sock)
+        assert first == 422 and json.loads(answer)["code"] == "validation_failed"
+        assert _read_answer(sock)[0] == 200
+
+
+def test_a_header_that_never_ends_is_431_before_it_is_all_sent(server: WapizProcess) -> None:
+    sock = _connect(server)
+    with sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Lama: ")
+        sent = 0
+        while sent < 10 * 1024 * 1024 and not select.select([sock], [], [], 0)[0]:
+            try:
+                sock.sendall(b"a" * 8192)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += 8192
+            time.sleep(0.001)
+        status, _, body = _read_answer(sock)
+    assert status == 431 and json.loads(body)["code"] == "headers_too_large"
+    assert sent < 10 * 1024 * 1024

@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from wapiz import validation
 from wapiz.config import ENV_PREFIX, ConfigError, Settings, database_password, load_settings
 from wapiz.kit.text import Text, cli_language
 
@@ -87,16 +88,17 @@ def _fail(*problems: Text, status: int = 2) -> NoReturn:
 
 
 def _problems(exc: ValidationError, name_of: Callable[[str], str]) -> list[Text]:
-    """One line per problem pydantic found, naming the setting or option as the user gave it
-    (pydantic's own words stay English)."""
+    """One line per problem pydantic found, naming the setting or option as the user gave it,
+    in the words the API uses for the same problem."""
     problems = []
     for error in exc.errors():
-        problem = error["msg"].removeprefix("Value error, ")
+        problem = validation.reason(error)
         if error.get("loc"):
-            problems.append(NOT_VALID.format(name=name_of(str(error["loc"][0])),
-                                             problem=problem))
+            name = name_of(str(error["loc"][0]))
+            problems.append(Text(NOT_VALID.id.format(name=name, problem=problem.id),
+                                 NOT_VALID.en.format(name=name, problem=problem.en)))
         else:
-            problems.append(Text(problem, problem))
+            problems.append(problem)
     return problems
 
 

@@ -164,10 +164,10 @@ class Settings(BaseSettings):
         description="Password hashes (Argon2, 64 MiB each) one API process runs at once "
         "(default: its cores); a few more per slot wait, beyond that 503.",
     )
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Addresses or networks of reverse proxies whose "
-        "X-Forwarded-For names the client (as JSON); none by default: the client is the "
-        "connection's peer.",
+        "X-Forwarded-For names the client (JSON or comma-separated); none by default: the "
+        "client is the connection's peer.",
     )
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest request body; a "
@@ -237,14 +237,14 @@ class Settings(BaseSettings):
                              "at most a week")
         return delays
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _origins_list(cls, value: object) -> object:
+    def _written_list(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
         if value.lstrip().startswith("["):
             return json.loads(value)
-        return [origin for origin in value.split(",") if origin.strip()]
+        return [item.strip() for item in value.split(",") if item.strip()]
 
     @field_validator("cors_origins")
     @classmethod

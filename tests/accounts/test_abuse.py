@@ -47,7 +47,7 @@ def test_x_forwarded_for_counts_only_from_a_trusted_proxy(deployment: Deployment
     api.close()
 
     behind_proxy = deployment.serve(login_max_failures_per_address="2",
-                                    trusted_proxies='["127.0.0.1"]')
+                                    trusted_proxies="127.0.0.1, 10.0.0.0/8")  # as people write it
     api = Api(behind_proxy.url)
     many = [_login(api, _email(), headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
             for n in range(4)]

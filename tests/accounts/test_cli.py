@@ -86,8 +86,9 @@ def test_version_and_one_line_per_bad_setting(deployment: Deployment) -> None:
     bad = wapiz("serve", "--engine", "sandbx", env=env, check=False)
     assert bad.returncode == 2
     assert bad.stderr.splitlines() == [
-        "error: WAPIZ_PORT / --port tidak valid: Input should be less than or equal to 65535",
-        "error: WAPIZ_ENGINE / --engine tidak valid: Input should be 'whatsmeow' or 'sandbox'",
+        "error: WAPIZ_PORT / --port tidak valid: Harus kurang dari atau sama dengan 65535",
+        "error: WAPIZ_ENGINE / --engine tidak valid: Harus salah satu dari: 'whatsmeow' atau "
+        "'sandbox'",
     ]
     english = wapiz("migrate", env={**deployment.env(), "WAPIZ_ENGINE": "sandbx",
                                     "LANG": "en_US.UTF-8"}, check=False)

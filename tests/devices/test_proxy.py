@@ -70,3 +70,8 @@ def test_a_proxys_password_is_never_shown(api: Api, server: WapizProcess,
     assert again.status_code == 200 and again.json()["proxy"] == masked
     assert stored() == proxy
     assert "Rahasia-Proxy-77" not in server.log()
+    # A password with an `@` in it (unencoded, as people paste it) is masked whole too.
+    changed = api.http.patch(path, json={"proxy": "socks5://budi:Rahasia@Proxy-78@1.1.1.1:1080"},
+                             headers=api.auth(token))
+    assert changed.status_code == 200 and changed.json()["proxy"] == masked
+    assert "Proxy-78" not in server.log()

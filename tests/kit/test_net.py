@@ -64,6 +64,9 @@ def test_proxy_passwords_are_masked() -> None:
     assert mask_credentials("socks5://user:pass@host:1080") == "socks5://user:***@host:1080"
     assert mask_credentials("dial socks5://u:p%40w@h:1 via http://h:3128") == \
         "dial socks5://u:***@h:1 via http://h:3128"
+    # An `@` in the password, as people paste it (unencoded): the host is after the last one.
+    assert mask_credentials("socks5://u:p@ss@host:1080 failed") == \
+        "socks5://u:***@host:1080 failed"
 
 
 def test_a_proxy_is_pinned_to_the_address_it_was_checked_at() -> None:

@@ -153,7 +153,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     Counted twice, as each misses what the other sees: the pieces the parser hands over
     (exact, but a header comes only once it has ended, and httptools keeps it whole until
     then) and the bytes received while the headers have not ended (a bound on what is kept
-    meanwhile, give or take the one read that also held the end of a previous body).
+    meanwhile). The read in which a request begins is left to the first count: it may also
+    hold the end of the previous request's body (a pipelining client), which is no header.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -162,10 +163,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._header_bytes = 0
         self._unfinished_bytes = 0
         self._refused = False
+        self._began_in_this_read = False
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_headers = True
+        self._began_in_this_read = True
         self._header_bytes = self._unfinished_bytes = 0
 
     def on_url(self, url: bytes) -> None:
@@ -188,8 +191,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             raise HeadersTooLarge()
 
     def data_received(self, data: bytes) -> None:
+        self._began_in_this_read = False
         super().data_received(data)
-        if self._in_headers and not self._refused and not self.transport.is_closing():
+        if (self._in_headers and not self._began_in_this_read and not self._refused
+                and not self.transport.is_closing()):
             self._unfinished_bytes += len(data)
             if self._unfinished_bytes > HEADER_BYTES_MAX:
                 self._refused = True

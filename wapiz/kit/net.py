@@ -33,7 +33,9 @@ def proxy_url(url: str) -> str:
     return url.strip()
 
 
-_CREDENTIALS = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]*@", re.I)
+# The password runs to the authority's last `@` (URL parsers read the host after it, so an
+# unencoded `@` in a password belongs to the password).
+_CREDENTIALS = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/?#]*@", re.I)
 
 
 def mask_credentials(text: str) -> str:

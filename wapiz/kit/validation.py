@@ -90,6 +90,9 @@ def message(error: dict[str, Any], language: Language) -> str:
     if language == "en":
         return str(error.get("msg", ""))
     template = INDONESIAN.get(str(error.get("type", "")), GENERIC)
+    expected = context.get("expected")
+    if isinstance(expected, str):  # pydantic's list of choices: "'a', 'b' or 'c'"
+        context = {**context, "expected": expected.replace(" or ", " atau ")}
     try:
         return template.format(**context)
     except (KeyError, IndexError, ValueError):  # a ctx without the expected value
@@ -108,6 +111,15 @@ def where(location: tuple[Any, ...] | list[Any]) -> str:
         else:
             shown += ("." if shown else "") + str(part)
     return shown
+
+
+def reason(error: dict[str, Any]) -> Text:
+    """One pydantic failure in both languages. Our settings' own checks (`value_error`) say
+    their reason in English only, which Indonesian keeps rather than losing it."""
+    if error.get("type") in ("value_error", "assertion_error"):
+        return Text(str(error.get("msg", "")).removeprefix("Value error, "),
+                    str(error.get("msg", "")).removeprefix("Value error, "))
+    return Text(message(error, "id"), message(error, "en"))
 
 
 def details(errors: list[dict[str, Any]], language: Language) -> list[dict[str, Any]]:
