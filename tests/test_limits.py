@@ -25,17 +25,18 @@ def _connect(server: WapizProcess) -> socket.socket:
 
 
 def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of one answer (the server may then hang up)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"connection closed before an answer: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin1").split("\r\n")
+    """Status, headers and body of one answer (the server may then hang up); no byte of a
+    next, pipelined answer is taken."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        byte = sock.recv(1)  # one at a time: the head's end is the answer's body's start
+        assert byte, f"connection closed before an answer: {head!r}"
+        head += byte
+    lines = head[:-4].decode("latin1").split("\r\n")
     headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+    body = b""
     while len(body) < int(headers.get("content-length", 0)):
-        chunk = sock.recv(65536)
+        chunk = sock.recv(int(headers["content-length"]) - len(body))
         if not chunk:
             break
         body += chunk

@@ -18,8 +18,8 @@ import typer
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from wapiz import validation
 from wapiz.config import ENV_PREFIX, ConfigError, Settings, database_password, load_settings
+from wapiz.kit import validation
 from wapiz.kit.text import Text, cli_language
 
 app = typer.Typer(
