@@ -15,7 +15,7 @@ from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import Device
-from wapiz.devices.repository import DeviceRepository, parse_uuid
+from wapiz.devices.repository import DeviceRepository
 from wapiz.devices.status import (
     DeviceStatus,
     SessionView,
@@ -25,6 +25,7 @@ from wapiz.devices.status import (
 )
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.errors import NotFound, ServiceUnavailable
+from wapiz.kit.ids import parse_uuid
 from wapiz.kit.text import Text
 
 DEVICE_NOT_FOUND = Text("Device tidak ditemukan", "Device not found")

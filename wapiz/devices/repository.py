@@ -12,13 +12,6 @@ from wapiz.devices.models import Device, DeviceSession
 from wapiz.devices.status import SessionView
 
 
-def parse_uuid(raw: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        return None
-
-
 class DeviceRepository:
     def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         self.session = session

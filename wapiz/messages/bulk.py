@@ -20,9 +20,9 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
-from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
 from wapiz.kit.errors import Conflict, InvalidInput, NotFound
+from wapiz.kit.ids import parse_uuid
 from wapiz.kit.text import Text
 from wapiz.messages import models
 from wapiz.messages.accept import (

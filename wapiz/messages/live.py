@@ -15,7 +15,7 @@ from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.reader import DEVICE_NOT_FOUND, NOT_LOGGED_IN
-from wapiz.devices.repository import DeviceRepository, parse_uuid
+from wapiz.devices.repository import DeviceRepository
 from wapiz.devices.requests import DOWNLOAD_MEDIA, MARK_READ, RequestFailed, ask_session
 from wapiz.devices.status import current_status
 from wapiz.kit.errors import (
@@ -26,6 +26,7 @@ from wapiz.kit.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
 )
+from wapiz.kit.ids import parse_uuid
 from wapiz.kit.text import Text
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message

@@ -8,11 +8,10 @@ import functools
 import re
 from dataclasses import dataclass
 
+from wapiz.kit.jids import GROUP_SERVER, PHONE_SERVER, phone_jid
 from wapiz.kit.phones import valid_digits
 from wapiz.kit.text import Text
 
-PHONE_SERVER = "s.whatsapp.net"
-GROUP_SERVER = "g.us"
 GROUP_ID = re.compile(r"^\d{5,32}(-\d{5,16})?@g\.us$")
 SEPARATORS = re.compile(r"[\s\-().]")
 
@@ -58,7 +57,7 @@ def recipient(raw: str, default_country_code: str) -> Recipient:
     phone = valid_digits(candidate)
     if phone is None:
         raise InvalidRecipient(NOT_A_PHONE.format(raw=repr(raw)))
-    return Recipient(chat=f"{phone}@{PHONE_SERVER}", phone=phone)
+    return Recipient(chat=phone_jid(phone), phone=phone)
 
 
 def normalized_phone(raw: str, default_country_code: str) -> str | None:

@@ -10,9 +10,10 @@ from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
-from wapiz.devices.repository import parse_uuid
 from wapiz.engines.base import new_message_id
 from wapiz.kit.errors import Conflict, NotFound
+from wapiz.kit.ids import parse_uuid
+from wapiz.kit.paging import fetch_page
 from wapiz.kit.text import Text
 from wapiz.messages import models
 from wapiz.messages.models import Message
@@ -57,10 +58,9 @@ class MessageService:
     async def page(self, where: MessageFilter, cursor: str | None, limit: int
                    ) -> tuple[list[MessageOut], str | None]:
         after = decode_cursor(cursor) if cursor else None
-        rows = await self.messages.page(where, after, limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return [to_out(row) for row in rows], (encode_cursor(rows[-1]) if more else None)
+        rows, next_cursor = await fetch_page(
+            lambda count: self.messages.page(where, after, count), limit, encode_cursor)
+        return [to_out(row) for row in rows], next_cursor
 
     async def _owned(self, raw_id: str, lock: bool = False) -> Message:
         message_id = parse_uuid(raw_id)

@@ -10,10 +10,10 @@ from wapiz.devices.reader import ALREADY_LINKED, DeviceReader
 from wapiz.devices.status import DeviceStatus, SessionView, current_status
 from wapiz.engines.base import OutboundMessage, new_message_id
 from wapiz.engines.events import phone_of
-from wapiz.engines.sandbox import network
 from wapiz.engines.sandbox.engine import outbound_payload
 from wapiz.engines.sandbox.network import NOT_LINKED, SandboxPhone, SandboxStore
 from wapiz.kit.errors import Conflict, InvalidInput
+from wapiz.kit.jids import phone_jid
 from wapiz.kit.text import Text
 from wapiz.messages import media
 from wapiz.messages.accept import take_in_file
@@ -84,7 +84,7 @@ class SandboxPhoneService:
         if body.type in MEDIA_TYPES:
             file = await take_in_file(body, None, self.devices.settings)
             mimetype = media.mimetype_of(body.type, file, body.mimetype)
-        own_chat = f"{phone_of(view.jid)}@{network.JID_SERVER}"
+        own_chat = phone_jid(phone_of(view.jid))
         content = body.content()
         message = OutboundMessage(
             to=own_chat, type=body.type, text=body.text, location=content.get("location"),

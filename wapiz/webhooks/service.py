@@ -15,9 +15,11 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, device_uuid
-from wapiz.devices.repository import DeviceRepository, parse_uuid
+from wapiz.devices.repository import DeviceRepository
 from wapiz.kit.errors import Conflict, InvalidInput, NotFound
+from wapiz.kit.ids import parse_uuid
 from wapiz.kit.net import UnsafeAddress, check_public_host, not_allowed
+from wapiz.kit.paging import fetch_page
 from wapiz.kit.text import Text
 from wapiz.webhooks import outbox
 from wapiz.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -130,13 +132,13 @@ class WebhookService:
                          limit: int) -> tuple[list[DeliveryOut], str | None]:
         device, _ = await self._device(raw_id)
         before = int(cursor) if cursor else None
-        rows = list(await self.webhooks.deliveries(device.id, status, before, limit + 1))
-        more = len(rows) > limit
-        rows = rows[:limit]
+        rows, next_cursor = await fetch_page(
+            lambda count: self.webhooks.deliveries(device.id, status, before, count), limit,
+            lambda row: str(row[0].event_seq))
         logs = await self.webhooks.attempts([delivery.id for delivery, _ in rows])
         items = [delivery_out(d, e, [AttemptOut.model_validate(a) for a in logs[d.id]])
                  for d, e in rows]
-        return items, (str(rows[-1][0].event_seq) if more else None)
+        return items, next_cursor
 
     async def delivery(self, raw_id: str, raw_delivery_id: str) -> DeliveryOut:
         device, _ = await self._device(raw_id)

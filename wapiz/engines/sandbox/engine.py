@@ -39,6 +39,7 @@ from wapiz.engines.events import (
 from wapiz.engines.sandbox import network
 from wapiz.engines.sandbox.models import SandboxMail
 from wapiz.engines.sandbox.network import SandboxStore
+from wapiz.kit.jids import PHONE_SERVER, phone_jid
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def _media(payload: dict[str, Any]) -> Media | None:
 def inbound_message(payload: dict[str, Any]) -> InboundMessage:
     """What the recipient's session sees; in a one-to-one chat the chat is the sender."""
     sender = Party(jid=payload["from"], phone=phone_of(payload["from"]))
-    chat = sender if payload["chat"].endswith(f"@{network.JID_SERVER}") else Party(
+    chat = sender if payload["chat"].endswith(f"@{PHONE_SERVER}") else Party(
         jid=payload["chat"])
     return InboundMessage(
         id=payload["id"], chat=chat, sender=sender, from_me=False,
@@ -201,7 +202,7 @@ class SandboxSession(EngineSession):
     def _own_jid(self) -> str:
         if self.jid is None or self.engine._live.get(self.key) is not self:
             raise NotConnected("not logged in")
-        return f"{phone_of(self.jid)}@{network.JID_SERVER}"
+        return phone_jid(phone_of(self.jid))
 
     async def send(self, message: OutboundMessage) -> SendResult:
         sender = self._own_jid()
@@ -217,7 +218,7 @@ class SandboxSession(EngineSession):
             store = SandboxStore(db)
             for phone in phones:
                 linked = await store.linked_sessions(phone)
-                found[phone] = f"{phone}@{network.JID_SERVER}" if linked else None
+                found[phone] = phone_jid(phone) if linked else None
         return found
 
     async def send_presence(self, chat: str, typing: bool) -> None:

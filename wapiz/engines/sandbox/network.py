@@ -21,9 +21,9 @@ from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE
 from wapiz.engines.sandbox.models import SandboxMail, SandboxMessage, SandboxSession
 from wapiz.kit.errors import Conflict
+from wapiz.kit.jids import PHONE_SERVER
 from wapiz.kit.text import Text
 
-JID_SERVER = "s.whatsapp.net"
 NOT_LINKED = Text("Device belum terhubung ke nomor WhatsApp",
                   "The device is not linked to a WhatsApp number")
 NUMBER_IN_USE = Text("Nomor ini sudah tertaut ke device lain; lepaskan dulu di sana",
@@ -215,7 +215,7 @@ class SandboxPhone:
 
     async def _link(self, target: SandboxSession, phone: str) -> str:
         await self._claim(target.key, phone)
-        jid = f"{phone}:{await self._next_device_number(phone)}@{JID_SERVER}"
+        jid = f"{phone}:{await self._next_device_number(phone)}@{PHONE_SERVER}"
         await post(self.session, [
             SandboxMail(session_key=target.key, kind=PAIR_SUCCESS, payload={"jid": jid})])
         return jid

@@ -23,10 +23,7 @@ from wapiz.engines.events import (
     Receipt,
     SessionEvent,
 )
-
-PHONE_SERVER = "s.whatsapp.net"
-LID_SERVER = "lid"
-GROUP_SERVER = "g.us"
+from wapiz.kit.jids import LID_SERVER, PHONE_SERVER
 
 LidResolver = Callable[[str], str | None]
 VoteDecrypter = Callable[[neonize.Message], list[bytes]]

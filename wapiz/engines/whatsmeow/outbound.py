@@ -10,13 +10,14 @@ from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 from neonize.utils.enum import VoteType
 
 from wapiz.engines.base import EngineError, OutboundMessage
+from wapiz.kit.jids import GROUP_SERVER, PHONE_SERVER, phone_jid
 
 
 def to_jid(text: str) -> neonize.JID:
     """`628…@s.whatsapp.net`, `…@g.us`, `…@lid` (a device suffix `:3` is kept)."""
     user, _, server = text.partition("@")
     user, _, device = user.partition(":")
-    return neonize.JID(User=user, Server=server or "s.whatsapp.net", RawAgent=0,
+    return neonize.JID(User=user, Server=server or PHONE_SERVER, RawAgent=0,
                        Device=int(device or 0), Integrator=0, IsEmpty=False)
 
 
@@ -27,7 +28,7 @@ def quoted_stub(chat: str, sender: str | None, message_id: str) -> neonize.Messa
     empty = neonize.JID(User="", Server="", RawAgent=0, Device=0, Integrator=0, IsEmpty=True)
     source = neonize.MessageSource(
         Chat=chat_jid, Sender=to_jid(sender) if sender else chat_jid, IsFromMe=sender is None,
-        IsGroup=chat_jid.Server == "g.us", SenderAlt=empty, RecipientAlt=empty,
+        IsGroup=chat_jid.Server == GROUP_SERVER, SenderAlt=empty, RecipientAlt=empty,
         BroadcastListOwner=empty,
     )
     info = neonize.MessageInfo(MessageSource=source, ID=message_id, ServerID=0, Type="",
@@ -45,7 +46,7 @@ def build(client: NewClient, message: OutboundMessage) -> wa.Message:
             context = wa.ContextInfo(mentionedJID=list(message.mentions))
             if quoted is not None:
                 context.stanzaID = quoted.Info.ID
-                context.participant = quoted.Info.MessageSource.Sender.User + "@s.whatsapp.net"
+                context.participant = phone_jid(quoted.Info.MessageSource.Sender.User)
                 context.quotedMessage.CopyFrom(quoted.Message)
             if not message.mentions and quoted is None:
                 return wa.Message(conversation=message.text or "")
