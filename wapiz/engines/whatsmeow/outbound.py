@@ -4,6 +4,8 @@ Media builders upload the file through the live session, so `send` runs these on
 reading thread (see gocalls) and never on the event loop.
 """
 
+from collections.abc import Callable
+
 from neonize.client import NewClient
 from neonize.proto import Neonize_pb2 as neonize
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
@@ -37,54 +39,89 @@ def quoted_stub(chat: str, sender: str | None, message_id: str) -> neonize.Messa
     return neonize.Message(Info=info, Message=wa.Message(conversation=""))
 
 
+Quoted = neonize.Message | None
+Builder = Callable[[NewClient, OutboundMessage, Quoted], wa.Message]
+
+
+def _text(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    if not message.mentions and quoted is None:
+        return wa.Message(conversation=message.text or "")
+    context = wa.ContextInfo(mentionedJID=list(message.mentions))
+    if quoted is not None:
+        context.stanzaID = quoted.Info.ID
+        context.participant = phone_jid(quoted.Info.MessageSource.Sender.User)
+        context.quotedMessage.CopyFrom(quoted.Message)
+    return wa.Message(extendedTextMessage=wa.ExtendedTextMessage(
+        text=message.text or "", contextInfo=context))
+
+
+def _image(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    return client.build_image_message(message.media or b"", caption=message.text, quoted=quoted)
+
+
+def _video(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    return client.build_video_message(message.media or b"", caption=message.text, quoted=quoted)
+
+
+def _audio(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    return client.build_audio_message(message.media or b"", ptt=message.ptt, quoted=quoted)
+
+
+def _document(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    return client.build_document_message(
+        message.media or b"", caption=message.text, filename=message.file_name,
+        title=message.file_name, mimetype=message.mimetype, quoted=quoted)
+
+
+def _sticker(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    return client.build_sticker_message(message.media or b"", quoted=quoted)
+
+
+def _location(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    place = message.location or {}
+    return wa.Message(locationMessage=wa.LocationMessage(
+        degreesLatitude=float(place["latitude"] or 0),
+        degreesLongitude=float(place["longitude"] or 0),
+        name=str(place.get("name") or ""), address=str(place.get("address") or "")))
+
+
+def _contact(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    card = message.contact or {}
+    return wa.Message(contactMessage=wa.ContactMessage(
+        displayName=card.get("displayName", ""), vcard=card.get("vcard", "")))
+
+
+def _reaction(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    sender = message.target_sender or message.to
+    return client.build_reaction(to_jid(message.to), to_jid(sender), message.target_id or "",
+                                 message.reaction or "")
+
+
+def _poll(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    poll = message.poll or {}
+    single = int(poll.get("selectableCount", 1) or 1) == 1  # type: ignore[call-overload]
+    return client.build_poll_vote_creation(
+        str(poll.get("name", "")), [str(option) for option in poll.get("options", [])],  # type: ignore[attr-defined]
+        VoteType.SINGLE if single else VoteType.MULTIPLE, quoted=quoted)
+
+
+def _poll_vote(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    poll = quoted_stub(message.to, message.target_sender, message.target_id or "")
+    return client.build_poll_vote(poll.Info, list(message.vote))
+
+
+# One builder per message type: a new type is one function and one line here.
+BUILDERS: dict[str, Builder] = {
+    "text": _text, "image": _image, "video": _video, "audio": _audio, "document": _document,
+    "sticker": _sticker, "location": _location, "contact": _contact, "reaction": _reaction,
+    "poll": _poll, "poll_vote": _poll_vote,
+}
+
+
 def build(client: NewClient, message: OutboundMessage) -> wa.Message:
+    builder = BUILDERS.get(message.type)
+    if builder is None:
+        raise EngineError("unsupported", f"cannot send a {message.type} message")
     quoted = (quoted_stub(message.to, message.quoted_sender, message.quoted_id)
               if message.quoted_id else None)
-    media = message.media or b""
-    match message.type:
-        case "text":
-            context = wa.ContextInfo(mentionedJID=list(message.mentions))
-            if quoted is not None:
-                context.stanzaID = quoted.Info.ID
-                context.participant = phone_jid(quoted.Info.MessageSource.Sender.User)
-                context.quotedMessage.CopyFrom(quoted.Message)
-            if not message.mentions and quoted is None:
-                return wa.Message(conversation=message.text or "")
-            return wa.Message(extendedTextMessage=wa.ExtendedTextMessage(
-                text=message.text or "", contextInfo=context))
-        case "image":
-            return client.build_image_message(media, caption=message.text, quoted=quoted)
-        case "video":
-            return client.build_video_message(media, caption=message.text, quoted=quoted)
-        case "audio":
-            return client.build_audio_message(media, ptt=message.ptt, quoted=quoted)
-        case "document":
-            return client.build_document_message(
-                media, caption=message.text, filename=message.file_name,
-                title=message.file_name, mimetype=message.mimetype, quoted=quoted)
-        case "sticker":
-            return client.build_sticker_message(media, quoted=quoted)
-        case "location":
-            place = message.location or {}
-            return wa.Message(locationMessage=wa.LocationMessage(
-                degreesLatitude=float(place["latitude"] or 0),
-                degreesLongitude=float(place["longitude"] or 0),
-                name=str(place.get("name") or ""), address=str(place.get("address") or "")))
-        case "contact":
-            card = message.contact or {}
-            return wa.Message(contactMessage=wa.ContactMessage(
-                displayName=card.get("displayName", ""), vcard=card.get("vcard", "")))
-        case "reaction":
-            sender = message.target_sender or message.to
-            return client.build_reaction(to_jid(message.to), to_jid(sender),
-                                         message.target_id or "", message.reaction or "")
-        case "poll":
-            poll = message.poll or {}
-            single = int(poll.get("selectableCount", 1) or 1) == 1  # type: ignore[call-overload]
-            return client.build_poll_vote_creation(
-                str(poll.get("name", "")), [str(option) for option in poll.get("options", [])],  # type: ignore[attr-defined]
-                VoteType.SINGLE if single else VoteType.MULTIPLE, quoted=quoted)
-        case "poll_vote":
-            poll = quoted_stub(message.to, message.target_sender, message.target_id or "")
-            return client.build_poll_vote(poll.Info, list(message.vote))
-    raise EngineError("unsupported", f"cannot send a {message.type} message")
+    return builder(client, message, quoted)
