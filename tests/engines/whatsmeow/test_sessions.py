@@ -455,9 +455,10 @@ async def test_failing_neighbours_never_restart_a_logged_in_session(fake_go: Fak
         while (done := await asyncio.to_thread(attempts)) < 2000:
             number += 1
             message_id = await asyncio.to_thread(send, number)
-            await until(lambda: sent(message_id), within=15)
+            await until(lambda m=message_id: sent(m), within=15)  # type: ignore[misc]
             assert fake_go.connections_of(healthy["id"]) == [connection], "restarted"
-            assert connection.uuid in fake_go.live and connection.uuid not in fake_go.stopped
+            assert connection.uuid in fake_go.live
+            assert connection.uuid not in fake_go.stopped
             assert not runner.engine.needs_recycle, f"recycling after {done} attempts"
         assert number >= 3 and len(fake_go.sent) == number
         # The failing devices never reached Go: their attempts cost it nothing.
