@@ -14,8 +14,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from wapiz.net import proxy_url
-
 ENV_PREFIX = "WAPIZ_"
 EngineName = Literal["whatsmeow", "sandbox"]
 SECRET_KEY_FILE = "secret_key"
@@ -137,6 +135,8 @@ class Settings(BaseSettings):
     @field_validator("proxy")
     @classmethod
     def _proxy_url(cls, url: str | None) -> str | None:
+        from wapiz.net import proxy_url  # here: runners need no HTTP client library
+
         return proxy_url(url) if url else None
 
     @field_validator("webhook_retry_schedule")
