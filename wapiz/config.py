@@ -92,8 +92,9 @@ class Settings(BaseSettings):
     whatsmeow_recycle_after: int | None = Field(
         None,
         ge=1,
-        description="Reconnect attempts after which a runner restarts itself to free what the "
-        "Go library leaks (default 200, or 20 with the PostgreSQL key store).",
+        description="Connects that reached the Go library (a route that is down never does) "
+        "after which a runner restarts itself to free what the library leaks (default 200, or "
+        "20 with the PostgreSQL key store).",
     )
     secret_key: SecretStr | None = Field(
         None, description="Key for token hashing; generated into the data dir when absent."
