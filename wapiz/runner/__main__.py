@@ -5,19 +5,13 @@ An entry point of its own so that the process holding the sessions does not load
 line's framework (typer, rich) for the few arguments a supervisor passes.
 """
 
+import argparse
+import logging
 import sys
 
-# httpx, which neonize imports, loads its own command line when `rich` and `click` are
-# installed (typer brings them): about 5 MB a runner never uses. Without it httpx works the
-# same.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-
-import argparse  # noqa: E402
-import logging  # noqa: E402
-
-from wapiz.config import ConfigError, load_settings  # noqa: E402
-from wapiz.runner.process import run_runner_process  # noqa: E402
-from wapiz.runner.supervisor import CONFIG_ERROR_EXIT  # noqa: E402
+from wapiz.config import ConfigError, load_settings
+from wapiz.runner.process import run_runner_process
+from wapiz.runner.supervisor import CONFIG_ERROR_EXIT
 
 
 def main() -> None:
