@@ -2,7 +2,7 @@
 retrying its connection (through the given proxy) with the same capped backoff as WAPIZ,
 one connect at a time (neonize aborts on concurrent ones). No database, no API.
 
-    python bench/bare_neonize.py COUNT PROXY_URL STORE_DIR
+    python bench/bare_neonize.py COUNT PROXY_URL STORE_DIR [BACKOFF_CAP_SECONDS]
 """
 
 import contextlib
@@ -15,6 +15,7 @@ from neonize._binder import ProxySettings
 from neonize.client import NewClient
 
 count, proxy, store_dir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+cap = float(sys.argv[4]) if len(sys.argv) > 4 else 60.0
 one_at_a_time = threading.Lock()
 
 
@@ -26,7 +27,7 @@ def keep_trying(index: int) -> None:
             with contextlib.suppress(Exception):
                 client.connect(ProxySettings(proxy_address=proxy))
             client.stop()
-        ceiling = min(60.0, 0.5 * 2**failures)
+        ceiling = min(cap, 0.5 * 2**failures)
         failures += 1
         time.sleep(random.uniform(ceiling / 2, ceiling))
 

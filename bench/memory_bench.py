@@ -1,18 +1,20 @@
-"""Benchmark: memory of all WAPIZ processes with 1, 50 and 200 whatsmeow devices.
+"""Benchmark: memory of all WAPIZ processes with 1, 30 and 200 whatsmeow devices, over time.
 
 The devices are not linked and cannot reach WhatsApp: every dial goes to a loopback proxy
 that drops it, so each device keeps retrying with backoff, as on a machine without a route
 to WhatsApp. For each count it starts a real `wapiz serve` (API + supervised runner,
 whatsmeow engine, SQLite), adds the devices over HTTP, lets them retry for a while, and
-samples the memory of the serve process and its runner. Beside it, in the same run:
-bench/bare_neonize.py, the same number of neonize clients retrying through the same proxy
-in one bare Python process (the library's own cost, and a floor for ours).
+samples the memory of the serve process and its runner every few seconds for ten minutes:
+after a warm-up it must stay flat however many dials are made, with no recycle. Beside it,
+in the same run: bench/bare_neonize.py, the same number of neonize clients retrying through
+the same proxy in one bare Python process (the library's own cost and its leak per dial),
+for a shorter while, since it grows without bound.
 
 Memory is PSS (proportional set size, from /proc/<pid>/smaps_rollup): pages shared between
 the processes (the Python binary, libraries) are counted once in the sum, so the sum is what
 the processes cost together. RSS is printed too.
 
-    .venv/bin/python bench/memory_bench.py [--counts 1 50 200] [--settle 45]
+    nice -n 19 .venv/bin/python bench/memory_bench.py [--counts 1 30 200] [--seconds 600]
 """
 
 import argparse
@@ -42,32 +44,52 @@ def memory_kb(pid: int) -> tuple[int, int]:
     return fields["Pss"], fields["Rss"]
 
 
-def sample(pids: Callable[[], list[int]], seconds: float) -> dict[str, float]:
-    """Median and peak of the processes' summed memory, once a second."""
-    pss, rss = [], []
-    for _ in range(int(seconds)):
-        readings = [memory_kb(pid) for pid in pids()]
-        pss.append(sum(r[0] for r in readings) / 1024)
-        rss.append(sum(r[1] for r in readings) / 1024)
-        time.sleep(1)
-    return {"pss": statistics.median(pss), "pss_peak": max(pss),
-            "rss": statistics.median(rss)}
-
-
 def wait_for_attempts(proxy: LoopbackProxy, count: int) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(proxy.accepted) < count:
         time.sleep(0.5)
 
 
-def measure_wapiz(count: int, settle: float, window: float) -> dict[str, object]:
+def pss_mb(pids: list[int]) -> float:
+    return sum(memory_kb(pid)[0] for pid in pids) / 1024
+
+
+def watch(pids: Callable[[], list[int]], proxy: LoopbackProxy, seconds: float,
+          every: float, ceiling_mb: float = 3000.0) -> list[tuple[float, float, int]]:
+    """(seconds since start, PSS in MB, dials so far) every `every` seconds; stops early
+    past `ceiling_mb` (the bare library's leak must not exhaust a shared machine)."""
+    readings: list[tuple[float, float, int]] = []
+    started = time.monotonic()
+    while (now := time.monotonic() - started) < seconds:
+        readings.append((now, pss_mb(pids()), len(proxy.accepted)))
+        if readings[-1][1] > ceiling_mb:
+            break
+        time.sleep(every)
+    return readings
+
+
+def growth(readings: list[tuple[float, float, int]], warm_up: float) -> dict[str, float]:
+    """PSS after warm-up: median, peak, the fitted growth over the window and per 1,000
+    dials (least squares of PSS against the dial count)."""
+    steady = [r for r in readings if r[0] >= warm_up] or readings[-2:]
+    mb = [r[1] for r in steady]
+    dials = [float(r[2]) for r in steady]
+    per_dial = (statistics.linear_regression(dials, mb).slope
+                if len(set(dials)) > 1 else 0.0)
+    return {"pss": statistics.median(mb), "peak": max(mb), "first": mb[0], "last": mb[-1],
+            "dials": dials[-1] - dials[0], "per_1000_dials": per_dial * 1000}
+
+
+def measure_wapiz(count: int, seconds: float, every: float, warm_up: float,
+                  backoff_cap: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as root:
         proxy = LoopbackProxy()
         deployment = Deployment("sqlite", Path(root))
         try:
             deployment.migrate()
             server = deployment.serve(engine="whatsmeow", proxy=proxy.url, log_level="warning",
-                                      plan_limits=json.dumps({"free": count}))
+                                      plan_limits=json.dumps({"free": count}),
+                                      reconnect_max_seconds=str(backoff_cap))
             api = Api(server.url)
             token, _ = api.register()
             devices = [api.create_device(token)["id"] for _ in range(count)]
@@ -76,32 +98,31 @@ def measure_wapiz(count: int, settle: float, window: float) -> dict[str, object]
                 return [server.pid, *children_of(server.pid)]
 
             wait_for_attempts(proxy, count)
-            early = sample(pids, 5)  # every device has dialled once
-            time.sleep(settle)
-            steady = sample(pids, window)  # retrying for a while, recycles included
+            runners = set(server.runner_pids())
+            readings = watch(pids, proxy, seconds, every)
+            runners |= set(server.runner_pids())
             statuses = {api.status(token, d)["reason"] for d in devices}
             api.close()
-            return {"early": early, "steady": steady, "attempts": len(proxy.accepted),
-                    "reasons": sorted(statuses),
+            return {"readings": readings, "growth": growth(readings, warm_up),
+                    "reasons": sorted(statuses), "runner_processes": len(runners),
                     "recycles": server.log_path.read_text().count("asks to be recycled")}
         finally:
             deployment.close()
             proxy.close()
 
 
-def measure_bare(count: int, settle: float, window: float) -> dict[str, object]:
+def measure_bare(count: int, seconds: float, every: float, warm_up: float,
+                 backoff_cap: float) -> dict[str, object]:
     proxy = LoopbackProxy()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAPIZ_")}
     with tempfile.TemporaryDirectory() as root:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "bare_neonize.py"), str(count), proxy.url, root],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, str(ROOT / "bench" / "bare_neonize.py"), str(count), proxy.url, root,
+             str(backoff_cap)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_attempts(proxy, count)
-            early = sample(lambda: [process.pid], 5)
-            time.sleep(settle)
-            steady = sample(lambda: [process.pid], window)
-            return {"early": early, "steady": steady, "attempts": len(proxy.accepted)}
+            readings = watch(lambda: [process.pid], proxy, seconds, every)
+            return {"readings": readings, "growth": growth(readings, warm_up)}
         finally:
             process.kill()
             process.wait()
@@ -110,32 +131,40 @@ def measure_bare(count: int, settle: float, window: float) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--counts", type=int, nargs="+", default=[1, 50, 200])
-    parser.add_argument("--settle", type=float, default=60.0,
-                        help="seconds of retrying between the early and the steady samples")
-    parser.add_argument("--window", type=float, default=10.0, help="seconds of steady sampling")
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 30, 200])
+    parser.add_argument("--seconds", type=float, default=600.0,
+                        help="how long WAPIZ's devices retry while sampled")
+    parser.add_argument("--bare-seconds", type=float, default=180.0,
+                        help="how long the bare library retries (it leaks: keep it short)")
+    parser.add_argument("--every", type=float, default=5.0, help="seconds between samples")
+    parser.add_argument("--warm-up", type=float, default=120.0,
+                        help="seconds left out of the growth fit")
+    parser.add_argument("--backoff-cap", type=float, default=5.0,
+                        help="WAPIZ_RECONNECT_MAX_SECONDS (and the bare loop's cap)")
+    parser.add_argument("--json", type=Path, help="write every reading here")
     args = parser.parse_args()
     results = {}
     for count in args.counts:
-        wapiz = measure_wapiz(count, args.settle, args.window)
-        bare = measure_bare(count, args.settle, args.window)
-        results[count] = (wapiz, bare)
-        we, ws, be, bs = wapiz["early"], wapiz["steady"], bare["early"], bare["steady"]
-        print(f"{count:>4} devices | wapiz PSS early {we['pss']:.0f} MB, steady {ws['pss']:.0f} "
-              f"MB (peak {ws['pss_peak']:.0f}; RSS {ws['rss']:.0f}); {wapiz['attempts']} dials, "
-              f"{wapiz['recycles']} recycles, reasons {wapiz['reasons']} | bare neonize PSS "
-              f"early {be['pss']:.0f} MB, steady {bs['pss']:.0f} MB (peak {bs['pss_peak']:.0f});"
-              f" {bare['attempts']} dials | steady ratio {ws['pss'] / bs['pss']:.2f}", flush=True)
+        wapiz = measure_wapiz(count, args.seconds, args.every, args.warm_up, args.backoff_cap)
+        bare = measure_bare(count, args.bare_seconds, args.every,
+                            min(args.warm_up, args.bare_seconds / 3), args.backoff_cap)
+        results[count] = {"wapiz": wapiz, "bare": bare}
+        w, b = wapiz["growth"], bare["growth"]
+        print(f"{count:>4} devices, {args.seconds:.0f} s | wapiz PSS after warm-up median "
+              f"{w['pss']:.1f} MB (first {w['first']:.1f}, last {w['last']:.1f}, peak "
+              f"{w['peak']:.1f}); {w['dials']:.0f} dials; {w['per_1000_dials']:+.3f} MB per "
+              f"1,000 dials; {wapiz['recycles']} recycles, {wapiz['runner_processes']} runner "
+              f"process(es); reasons {wapiz['reasons']} | bare neonize {args.bare_seconds:.0f} "
+              f"s: PSS {b['first']:.1f} -> {b['last']:.1f} MB over {b['dials']:.0f} dials, "
+              f"{b['per_1000_dials']:+.1f} MB per 1,000 dials", flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1))
     counts = sorted(results)
     if len(counts) > 1:
         low, high = counts[0], counts[-1]
-        for phase in ("early", "steady"):
-            per_wapiz = (results[high][0][phase]["pss"] - results[low][0][phase]["pss"]) / (
-                high - low)
-            per_bare = (results[high][1][phase]["pss"] - results[low][1][phase]["pss"]) / (
-                high - low)
-            print(f"per additional device ({phase}): wapiz {per_wapiz:.2f} MB, "
-                  f"bare neonize {per_bare:.2f} MB")
+        per_device = (results[high]["wapiz"]["growth"]["pss"]
+                      - results[low]["wapiz"]["growth"]["pss"]) / (high - low)
+        print(f"per additional device after warm-up: wapiz {per_device:.2f} MB")
 
 
 if __name__ == "__main__":

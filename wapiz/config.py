@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from wapiz.kit.net import not_allowed, proxy_host_port, proxy_url, refusal
+from wapiz.kit.addresses import not_allowed, proxy_host_port, proxy_url, refusal
 from wapiz.kit.origins import web_origin
 from wapiz.kit.text import Language, Text, same_in_both
 
@@ -123,8 +123,9 @@ class Settings(BaseSettings):
     whatsmeow_recycle_after: int | None = Field(
         None,
         ge=1,
-        description="Reconnect attempts after which a runner restarts itself to free what the "
-        "Go library leaks (default 200, or 20 with the PostgreSQL key store).",
+        description="Connects that reached the Go library (a route that is down never does) "
+        "after which a runner restarts itself to free what the library leaks (default 200, or "
+        "20 with the PostgreSQL key store).",
     )
     secret_key: SecretStr | None = Field(
         None, description="Key for token hashing; generated into the data dir when absent."

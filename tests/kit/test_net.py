@@ -5,15 +5,15 @@ import asyncio
 import httpx
 import pytest
 
-from wapiz.kit import net
-from wapiz.kit.net import (
+from wapiz.kit import addresses
+from wapiz.kit.addresses import (
     UnsafeAddress,
     check_public_host,
     mask_credentials,
-    outbound_client,
     pinned_proxy,
     refusal,
 )
+from wapiz.kit.net import outbound_client
 
 
 @pytest.mark.parametrize(("address", "kind"), [
@@ -44,7 +44,7 @@ def test_a_name_is_judged_by_what_it_resolves_to(monkeypatch: pytest.MonkeyPatch
     async def unresolvable(host: str, port: int) -> list[str]:
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(net, "resolve", unresolvable)
+    monkeypatch.setattr(addresses, "resolve", unresolvable)
     asyncio.run(check_public_host("not-yet.example", 80))
 
 

@@ -3,7 +3,7 @@ import uuid
 from pydantic import Field, StrictBool, StrictInt, field_serializer, field_validator
 
 from wapiz.devices.models import DEFAULT_LABEL
-from wapiz.kit.net import mask_credentials, proxy_url
+from wapiz.kit.addresses import mask_credentials, proxy_url
 from wapiz.kit.phones import PhoneNumber
 from wapiz.kit.schemas import ApiInput, ApiModel, Timestamp, text
 from wapiz.kit.text import Text

@@ -12,14 +12,14 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import DEFAULT_LABEL, Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, StatusCache, device_uuid
 from wapiz.devices.repository import DeviceRepository
-from wapiz.kit.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from wapiz.kit.net import (
+from wapiz.kit.addresses import (
     UnsafeAddress,
     check_public_host,
     mask_credentials,
     not_allowed,
     proxy_host_port,
 )
+from wapiz.kit.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from wapiz.kit.text import Text, same_in_both
 
 

@@ -20,8 +20,9 @@ import httpx
 import magic
 
 from wapiz.config import Settings
+from wapiz.kit.addresses import not_allowed
 from wapiz.kit.errors import InvalidInput, PayloadTooLarge
-from wapiz.kit.net import not_allowed, outbound_client, refusal_behind
+from wapiz.kit.net import outbound_client, refusal_behind
 from wapiz.kit.text import Text
 from wapiz.messages.models import Media, described_safely
 from wapiz.messages.schemas import a_message

@@ -16,9 +16,9 @@ from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
 from wapiz.devices.reader import DEVICE_NOT_FOUND, device_uuid
 from wapiz.devices.repository import DeviceRepository
+from wapiz.kit.addresses import UnsafeAddress, check_public_host, not_allowed
 from wapiz.kit.errors import Conflict, InvalidInput, NotFound
 from wapiz.kit.ids import parse_uuid
-from wapiz.kit.net import UnsafeAddress, check_public_host, not_allowed
 from wapiz.kit.paging import fetch_page
 from wapiz.kit.text import Text
 from wapiz.webhooks import outbox

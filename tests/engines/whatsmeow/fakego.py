@@ -12,6 +12,7 @@ that writes the library's client maps never overlaps any other call.
 import ctypes
 import hashlib
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +46,16 @@ class FakeConnection:
     event_callback: Callable[..., None]
     inbox: "queue.Queue[object]" = field(default_factory=queue.Queue)
     keep: list[object] = field(default_factory=list)  # buffers Go would own
+    dialling: threading.Event = field(default_factory=threading.Event)
+    dial_over: threading.Event = field(default_factory=threading.Event)
+
+    def hang(self, seconds: float) -> bytes:
+        """A script step: the dial hangs (a silent route) until it times out. Meanwhile
+        Go's Stop waits for it, as whatsmeow's Disconnect waits for its socket lock."""
+        self.dialling.set()
+        time.sleep(seconds)
+        self.dial_over.set()
+        return b"dial tcp: i/o timeout"
 
     def qr(self, code: str) -> None:
         self.inbox.put(("qr", code.encode()))
@@ -69,6 +80,26 @@ class FakeConnection:
                 self.event_callback(self.uuid, ctypes.addressof(buffer), len(data), kind)
 
 
+@contextmanager
+def reachable_whatsapp() -> Iterator[tuple[str, int]]:
+    """A loopback port that takes connections, to stand for WhatsApp's address in the
+    engine's route check (wapiz/engines/whatsmeow/route.py) while Go itself is faked."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                server.accept()[0].close()
+            except OSError:
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield server.getsockname()[:2]
+    finally:
+        server.close()
+
+
 class FakeGo:
     def __init__(self, script: Script | None = None) -> None:
         self.script: Script = script or (lambda connection: None)
@@ -77,6 +108,7 @@ class FakeGo:
         self._readers = 0
         self.overlaps: list[str] = []
         self.connections: list[FakeConnection] = []
+        self.stopped: list[bytes] = []  # the clients Stop was called for, in order
         self.live: dict[bytes, FakeConnection] = {}
         self.connected = True
         self.calls: list[str] = []
@@ -131,6 +163,10 @@ class FakeGo:
 
     def Stop(self, uuid):
         with self._call("Stop", writes=True):
+            connection = self.live.get(uuid)
+            if connection is not None and connection.dialling.is_set():
+                connection.dial_over.wait()
+            self.stopped.append(uuid)
             connection = self.live.pop(uuid, None)
             if connection is not None:
                 connection.inbox.put(STOPPED)

@@ -5,6 +5,7 @@ and a real API process answering the user's questions."""
 import asyncio
 import contextlib
 import hashlib
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -14,14 +15,15 @@ from neonize.proto import Neonize_pb2 as neonize
 from neonize.proto.waCommon import WACommon_pb2 as common
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
-from tests.engines.whatsmeow.fakego import FakeGo, jid
-from tests.support import Api, Deployment, decode_qr
+from tests.engines.whatsmeow.fakego import FakeGo, jid, reachable_whatsapp
+from tests.engines.whatsmeow.test_processes import LoopbackProxy
+from tests.support import Api, Deployment, db_rows, decode_qr
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.engines import create_engine
 from wapiz.engines.base import OutboundMessage, SessionConfig
 from wapiz.engines.events import EngineEvent, InboundMessage, LoggedIn, QrCode
-from wapiz.engines.whatsmeow import outbound
+from wapiz.engines.whatsmeow import outbound, route
 from wapiz.engines.whatsmeow.engine import WhatsmeowEngine
 from wapiz.workers.runner.runner import Runner
 
@@ -35,7 +37,9 @@ def fake_go(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGo]:
 
     fake = FakeGo(script=lambda connection: connection.qr(FIRST_QR))
     monkeypatch.setattr(neonize.client, "gocode", fake)
-    yield fake
+    with reachable_whatsapp() as address:
+        monkeypatch.setattr(route, "WHATSAPP_ADDRESS", address)
+        yield fake
     assert fake.overlaps == [], "a Go call that writes the client maps overlapped another"
 
 
@@ -340,7 +344,8 @@ async def session(fake_go: FakeGo, deployment: Deployment):  # type: ignore[no-u
         seen.append(event)
 
     key = str(uuid.uuid4())
-    session = engine.session(key, SessionConfig(proxy="socks5://127.0.0.1:9"), collect)
+    proxy = LoopbackProxy(tunnels=True)
+    session = engine.session(key, SessionConfig(proxy=proxy.url), collect)
     await session.start()
     [connection] = fake_go.connections_of(key)
     connection.logged_in("6281234567890")
@@ -352,6 +357,7 @@ async def session(fake_go: FakeGo, deployment: Deployment):  # type: ignore[no-u
         await session.stop()
         await engine.close()
         await database.dispose()
+        proxy.close()
 
 
 async def test_sends_checks_and_inbound_messages(session, fake_go: FakeGo) -> None:  # type: ignore[no-untyped-def]
@@ -405,3 +411,89 @@ async def test_sends_checks_and_inbound_messages(session, fake_go: FakeGo) -> No
     voted = await until(lambda: next((e for e in seen if isinstance(e, InboundMessage)
                                       and e.type == "poll_vote"), None))
     assert voted.vote == (hashlib.sha256(b"Mie").hexdigest(),)
+
+
+async def test_failing_neighbours_never_restart_a_logged_in_session(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    """Fifty devices whose proxy refuses every dial retry thousands of times beside a
+    logged-in device: its session is never stopped or replaced (no recycling), and its
+    sends keep going out."""
+    deployment, api, token = site
+    refused = socket.create_server(("127.0.0.1", 0))
+    refused_url = f"socks5://127.0.0.1:{refused.getsockname()[1]}"
+    refused.close()  # nothing listens there now: every dial is refused
+    # Were a failing device's dial to reach Go, it would fail there too.
+    fake_go.script = lambda connection: (b"dial tcp: connection refused" if connection.proxy
+                                         else connection.qr(FIRST_QR))
+    server = deployment.api(plan_limits='{"free": 60}')
+    api = Api(server.url)
+    healthy = api.create_device(token)
+    api.http.patch(f"/api/devices/{healthy['id']}/settings", headers=api.auth(token),
+                   json={"minDelayMs": 0, "maxDelayMs": 0, "typing": False})
+    failing = [api.create_device(token)["id"] for _ in range(50)]
+    for device_id in failing:
+        api.http.patch(f"/api/devices/{device_id}/settings", headers=api.auth(token),
+                       json={"proxy": refused_url})
+
+    def attempts() -> int:
+        return sum(row[0] for row in db_rows(deployment.database_url,
+                                             "SELECT failures FROM device_sessions"))
+
+    def send(number: int) -> str:
+        accepted = api.http.post("/api/messages", headers=api.auth(token), json={
+            "deviceId": healthy["deviceId"], "to": "081111111110", "text": f"Halo {number}"})
+        assert accepted.status_code == 202
+        return accepted.json()["id"]
+
+    def sent(message_id: str) -> bool:
+        return api.http.get(f"/api/messages/{message_id}",
+                            headers=api.auth(token)).json()["status"] == "sent"
+
+    async with running(deployment, reconnect_max_seconds=0.01,
+                       whatsmeow_recycle_after=200) as runner:
+        [connection] = await until(lambda: fake_go.connections_of(healthy["id"]))
+        connection.logged_in("6281234567890")
+        await until(status_is(api, token, healthy["id"], status="logged_in"))
+        number = 0
+        while (done := await asyncio.to_thread(attempts)) < 2000:
+            number += 1
+            message_id = await asyncio.to_thread(send, number)
+            await until(lambda m=message_id: sent(m), within=15)  # type: ignore[misc]
+            assert fake_go.connections_of(healthy["id"]) == [connection], "restarted"
+            assert connection.uuid in fake_go.live
+            assert connection.uuid not in fake_go.stopped
+            assert not runner.engine.needs_recycle, f"recycling after {done} attempts"
+        assert number >= 3 and len(fake_go.sent) == number
+        # The failing devices never reached Go: their attempts cost it nothing.
+        assert all(not fake_go.connections_of(device_id) for device_id in failing)
+        # Between attempts a failing device says why (a moment of "connecting" aside).
+        status = await until(status_is(api, token, failing[0], reason="connect_failed"),
+                             within=30)
+        assert f"127.0.0.1:{refused_url.rsplit(':', 1)[1]}" in status["detail"]
+    api.close()
+
+
+async def test_a_stop_during_a_hanging_dial_holds_back_no_send(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    """Stopping a device whose dial hangs (Go's Stop would wait for the dial to time out)
+    does not hold back another device's sends, and the client is still stopped once the
+    dial is over."""
+    deployment, api, token = site
+    healthy, hanging = api.create_device(token), api.create_device(token)
+    fake_go.script = lambda connection: (
+        connection.hang(8) if connection.uuid.startswith(f"wapiz-{hanging['id']}".encode())
+        else connection.qr(FIRST_QR))
+    async with running(deployment) as runner:
+        [connection] = await until(lambda: fake_go.connections_of(healthy["id"]))
+        connection.logged_in("6281234567890")
+        [dial] = await until(lambda: fake_go.connections_of(hanging["id"]))
+        await until(lambda: dial.dialling.is_set()
+                    and runner.workers[uuid.UUID(hanging["id"])].session._attempt is not None)
+        await until(lambda: runner.workers[uuid.UUID(healthy["id"])]._logged_in)
+        stopping = asyncio.create_task(runner.workers[uuid.UUID(hanging["id"])].session.stop())
+        await asyncio.sleep(0.2)  # the stop has its turn now
+        text = OutboundMessage(to="6281111111110@s.whatsapp.net", type="text", text="Halo")
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(runner.workers[uuid.UUID(healthy["id"])].session.send(text), 5)
+        assert asyncio.get_running_loop().time() - started < 2
+        await asyncio.wait_for(stopping, 5)
+        assert dial.uuid not in fake_go.stopped  # not yet: the dial is still on
+        await until(lambda: dial.uuid in fake_go.stopped, within=15)

@@ -8,8 +8,10 @@ of piling events up in memory). Every call into Go goes through `GoCalls` (gocal
 
 What neonize does not do, the session does: it notices a connection that ended (connect
 returned) or a QR sequence that ran out, and reports it; the runner then reconnects with
-backoff. Because neonize leaks a store handle per connect, the engine counts reconnects and
-asks for its process to be replaced after `whatsmeow_recycle_after` of them.
+backoff. neonize leaks a store handle per connect, which nothing can close (route.py): so a
+start first checks that WhatsApp is reachable on the device's route, and a device whose route
+is down never reaches Go. The connects that do reach it are counted, and past
+`whatsmeow_recycle_after` of them the engine asks for its process to be replaced.
 """
 
 import asyncio
@@ -44,10 +46,10 @@ from wapiz.engines.events import (
     Receipt,
     phone_of,
 )
-from wapiz.engines.whatsmeow import adapter, outbound
+from wapiz.engines.whatsmeow import adapter, outbound, route
 from wapiz.engines.whatsmeow.gocalls import GoCalls
 from wapiz.engines.whatsmeow.store import SessionStores
-from wapiz.kit.net import UnsafeAddress, mask_credentials, pinned_proxy
+from wapiz.kit.addresses import UnsafeAddress, mask_credentials, pinned_proxy
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,10 @@ class Attempt:
     client: Any
     client_id: str
     proxy: str | None  # checked and pinned to an address (see _checked_proxy)
+    # Set once Go is past the dial (a QR code, an event, or connect returned): only then is
+    # Go's Stop prompt; before, it waits for the dial to time out (up to a minute).
     registered: threading.Event = field(default_factory=threading.Event)
+    stop_deferred: bool = False  # stopped while dialling: Go's Stop waits for the dial
     started: bool = False  # start() has returned; later failures are reported as events
     error: str | None = None  # connect failed before that
     stopped: bool = False
@@ -117,6 +122,14 @@ class WhatsmeowSession(EngineSession):
         from neonize.client import NewClient
 
         proxy = await self._checked_proxy()
+        try:
+            await route.check_route(proxy)
+        except route.RouteDown as down:
+            # Only the kind reaches /status; the words (host and port, never a password)
+            # the log.
+            log.info("device %s: %s", self.key, down)
+            raise EngineError(events.CONNECT_FAILED,
+                              adapter.failure_kind(str(down), proxy is not None)) from None
         await self.engine.stores.prepare(self.key)
         self._starts += 1
         if self._starts > 1:
@@ -188,6 +201,7 @@ class WhatsmeowSession(EngineSession):
                 attempt.error = error or "the connection ended at once"
                 attempt.registered.set()
                 return
+        self._past_dial(attempt)
         # The connection ended without being asked to.
         reason = events.CONNECT_FAILED if error else events.CONNECTION_LOST
         self._hand_off(attempt, Disconnected(
@@ -204,20 +218,34 @@ class WhatsmeowSession(EngineSession):
                 return
             with self._lock:
                 attempt.stopped = True
+                # Go's Stop during a dial would hold every other call back until the dial
+                # times out; the connect thread stops the client once the dial is over.
+                attempt.stop_deferred = not attempt.registered.is_set()
             self.engine.go.forget(attempt.client_id)
-            attempt.client.stop()  # safe even if Go never registered it (it checks)
+            if not attempt.stop_deferred:
+                attempt.client.stop()  # safe even if Go never registered it (it checks)
 
         await self.engine.go.lifecycle(end, LIFECYCLE_TIMEOUT_S)
 
-    async def logout(self) -> None:
-        def log_out() -> None:
-            attempt = self._attempt
-            if (attempt is not None and attempt.logged_in and not attempt.stopped
-                    and self.engine.go.is_registered(attempt.client_id)):
-                with contextlib.suppress(Exception):  # a dead connection cannot log out
-                    attempt.client.logout()
+    def _past_dial(self, attempt: Attempt) -> None:
+        """On the connect thread, as Go gets past the dial: a stop that was put off until
+        now is carried out (in turn, like any stop)."""
+        attempt.registered.set()
+        with self._lock:
+            deferred, attempt.stop_deferred = attempt.stop_deferred, False
+        if deferred:
+            with contextlib.suppress(RuntimeError):  # the runner is shutting down
+                asyncio.run_coroutine_threadsafe(
+                    self.engine.go.lifecycle(attempt.client.stop, LIFECYCLE_TIMEOUT_S),
+                    self._loop)
 
-        await self.engine.go.lifecycle(log_out, LIFECYCLE_TIMEOUT_S)
+    async def logout(self) -> None:
+        attempt = self._attempt
+        if attempt is not None and attempt.logged_in and not attempt.stopped:
+            # Logging out only looks the client up in Go's maps: it is a reading call, so a
+            # slow WhatsApp holds back no one else's sends.
+            with contextlib.suppress(Exception):  # a dead connection cannot log out
+                await self._call(attempt, attempt.client.logout, LIFECYCLE_TIMEOUT_S)
         await self.stop()
         await self.engine.stores.delete(self.key)
 
@@ -353,7 +381,7 @@ class WhatsmeowSession(EngineSession):
     def _handler(self, attempt: Attempt,
                  translate: Callable[[Any], EngineEvent | None]) -> Callable[..., None]:
         def handle(_client: Any, event: Any) -> None:
-            attempt.registered.set()
+            self._past_dial(attempt)
             if not self._is_current(attempt):  # before any work on a stale event
                 return
             try:
@@ -376,7 +404,7 @@ class WhatsmeowSession(EngineSession):
         return LoggedIn(jid) if jid else None
 
     def _on_qr(self, attempt: Attempt, code: bytes) -> None:
-        attempt.registered.set()
+        self._past_dial(attempt)
         if not self._is_current(attempt):
             return
         attempt.qr_count += 1

@@ -5,11 +5,14 @@ stopping it write those maps, every other call reads them, and Go aborts the who
 on a write that overlaps anything else (`concurrent map writes`, exit 134). A call naming a
 client the maps no longer hold dereferences nil and aborts too. So:
 
-- lifecycle calls (start, stop, logout) run one at a time, on one thread, with none of our
-  other calls in flight;
-- other calls (send, download, number checks, pairing codes) only read the maps and may
-  overlap each other; each names its client, and runs only while that client is registered
-  here (registration changes only inside lifecycle calls, so it cannot change under a call);
+- lifecycle calls (start, stop) run one at a time, on one thread, with none of our other
+  calls in flight; so none may take long: a start holds them only until Go has registered
+  its client, and a stop of a client whose dial is still on (Go's Stop would wait for the
+  dial to time out, up to a minute) is carried out once the dial is over (engine.py);
+- other calls (send, download, number checks, pairing codes, logout) only read the maps and
+  may overlap each other; each names its client, and runs only while that client is
+  registered here (registration changes only inside lifecycle calls, so it cannot change
+  under a call);
 - all of them run on threads, so the runner's event loop never blocks on Go, and each has a
   timeout (a Go call cannot be cancelled: a timed-out call's thread is left to finish).
 

@@ -40,7 +40,7 @@ def die_with_parent(parent_pid: int) -> bool:
 
 
 def runner_command(settings: Settings, identity: str) -> list[str]:
-    command = [sys.executable, "-m", "wapiz", "runner", "--identity", identity,
+    command = [sys.executable, "-m", "wapiz.workers.runner", "--identity", identity,
                "--parent-pid", str(os.getpid())]
     if settings.runner_name:
         command += ["--name", settings.runner_name]
