@@ -245,7 +245,7 @@ def test_a_failing_proxy_shows_the_kind_of_failure_not_what_answered(
                         == "proxy_error" and s, timeout=30)
     assert "internal-db" not in str(status) and "SSH" not in str(status)
     # The operator's log has the whole story, without the proxy's password.
-    assert "connection refused" in server.log() and "pw-9f3" not in server.log()
+    assert f"127.0.0.1:{closed}" in server.log() and "pw-9f3" not in server.log()
     api.close()
 
 

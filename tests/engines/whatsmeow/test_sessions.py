@@ -468,7 +468,7 @@ async def test_failing_neighbours_never_restart_a_logged_in_session(fake_go: Fak
         # Between attempts a failing device says why (a moment of "connecting" aside).
         status = await until(status_is(api, token, failing[0], reason="connect_failed"),
                              within=30)
-        assert f"127.0.0.1:{refused_url.rsplit(':', 1)[1]}" in status["detail"]
+        assert status["detail"] == "connection_refused"  # the kind; where, in the log
     api.close()
 
 

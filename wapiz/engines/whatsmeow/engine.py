@@ -127,9 +127,8 @@ class WhatsmeowSession(EngineSession):
         except route.RouteDown as down:
             # Only the kind reaches /status; the words (host and port, never a password)
             # the log.
-            log.info("device %s: %s", self.key, down)
-            raise EngineError(events.CONNECT_FAILED,
-                              adapter.failure_kind(str(down), proxy is not None)) from None
+            log.info("device %s: %s (%s)", self.key, down, down.kind)
+            raise EngineError(events.CONNECT_FAILED, down.kind) from None
         await self.engine.stores.prepare(self.key)
         self._starts += 1
         if self._starts > 1:

@@ -11,8 +11,12 @@ socket for a moment and nothing more.
 """
 
 import asyncio
+import errno
+import socket
 import ssl
 from urllib.parse import urlsplit, urlunsplit
+
+from wapiz.engines import events
 
 # What whatsmeow dials (wss://web.whatsapp.com/ws/chat); tests point it at a loopback port.
 WHATSAPP_ADDRESS = ("web.whatsapp.com", 443)
@@ -21,7 +25,12 @@ ROUTE_TIMEOUT_S = 10.0
 
 
 class RouteDown(Exception):
-    """WhatsApp's address cannot be reached on the route; the words say where it failed."""
+    """WhatsApp's address cannot be reached on the route; the words say where it failed
+    (for the log), `kind` how (for /status: one of events' connect-failure kinds)."""
+
+    def __init__(self, words: str, kind: str) -> None:
+        super().__init__(words)
+        self.kind = kind
 
 
 async def check_route(proxy: str | None, timeout_s: float = ROUTE_TIMEOUT_S) -> None:
@@ -45,7 +54,7 @@ async def check_route(proxy: str | None, timeout_s: float = ROUTE_TIMEOUT_S) -> 
             host, port, timeout=timeout_s)
         await stream.close()
     except Exception as exc:  # OSError, a timeout, python-socks' errors, a malformed URL
-        raise RouteDown(_describe(exc, given)) from None
+        raise RouteDown(_describe(exc, given), failure_kind(exc, given is not None)) from None
 
 
 def _describe(exc: BaseException, proxy: str | None) -> str:
@@ -54,3 +63,20 @@ def _describe(exc: BaseException, proxy: str | None) -> str:
         parts = urlsplit(proxy)  # host and port only: never the credentials
         where = f"through the proxy {parts.hostname}:{parts.port}"
     return f"WhatsApp is not reachable {where}: {str(exc) or type(exc).__name__}"
+
+
+def failure_kind(exc: BaseException, through_proxy: bool) -> str:
+    """How the route failed, from the error itself (not its words)."""
+    from python_socks import ProxyError
+
+    if isinstance(exc, TimeoutError):  # python-socks' ProxyTimeoutError too
+        return events.TIMEOUT
+    if isinstance(exc, socket.gaierror):
+        return events.DNS_FAILED
+    if isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED:
+        return events.CONNECTION_REFUSED
+    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return events.NETWORK_UNREACHABLE
+    if isinstance(exc, ProxyError) or through_proxy:  # the proxy refused or garbled it
+        return events.PROXY_ERROR
+    return events.CONNECTION_CLOSED
