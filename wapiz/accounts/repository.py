@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, or_, select, tuple_, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.models import ApiToken, Throttle, User
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 
 
@@ -114,7 +115,7 @@ class ThrottleRepository:
             )
             .values(locked_until=until)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(result) == 1
 
     async def clear(self, kind: str, subject: str) -> None:
         await self.session.execute(delete(Throttle).where(self._row(kind, subject)))

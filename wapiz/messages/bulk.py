@@ -18,6 +18,7 @@ from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.engines.base import new_message_id
@@ -116,7 +117,7 @@ class BulkService:
             insert_for(self.session, MessageBatch)
             .values(column_values(batch))
             .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
-        if created.rowcount != 1:  # type: ignore[attr-defined]
+        if rows_changed(created) != 1:
             if file is not None:
                 await self.messages.forget_media(file.id)
             earlier = await self._batch_by_key(idempotency_key or "")

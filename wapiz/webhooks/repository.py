@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 from wapiz.devices.models import Device
 from wapiz.webhooks.models import (
@@ -94,4 +95,4 @@ class WebhookRepository:
                                         WebhookDelivery.created_at >= failed_since)
         result = await self.session.execute(statement.values(
             status=PENDING, retries=0, next_attempt_at=now, finished_at=None))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return rows_changed(result)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db.results import rows_changed
 from wapiz.devices.models import Device
 from wapiz.webhooks.models import (
     FAILED,
@@ -110,7 +111,7 @@ class DeliveryQueue:
             .where(WebhookEndpoint.device_id == device_key, self._free(now))
             .values(dispatcher=self.dispatcher,
                     dispatch_expires_at=now + timedelta(seconds=lease_s)))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(result) == 1
 
     async def let_go(self, device_key: uuid.UUID) -> None:
         await self.session.execute(
