@@ -44,7 +44,7 @@ class MessageRepository:
         self.session = session
         self.user_id = user_id
 
-    def _owned(self) -> Select[tuple[Message]]:
+    def _owned(self) -> Select[Message]:
         return select(Message).where(Message.user_id == self.user_id)
 
     async def device(self, device_id: uuid.UUID) -> Device | None:

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
@@ -27,7 +27,7 @@ class WebhookRepository:
         self.session = session
         self.user_id = user_id
 
-    def _owned(self, device_key: uuid.UUID):  # type: ignore[no-untyped-def]
+    def _owned(self, device_key: uuid.UUID) -> Select[uuid.UUID]:
         return select(Device.id).where(Device.id == device_key, Device.user_id == self.user_id,
                                        Device.deleted_at.is_(None))
 
