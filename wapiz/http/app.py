@@ -135,5 +135,5 @@ def _file_body_limits(app: FastAPI, settings: Settings) -> list[RouteBodyLimit]:
         file_bytes = settings.media_max_bytes if uploaded else base64_length(
             settings.media_max_bytes)
         limits += [RouteBodyLimit(method, route.path_regex, settings.max_body_bytes + file_bytes)
-                   for method in route.methods]
+                   for method in route.methods or ()]
     return limits
