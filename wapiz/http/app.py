@@ -117,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,
                        routes=_file_body_limits(app, settings))
+    # FastAPI's way to supply the document is to replace the method on the instance.
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 

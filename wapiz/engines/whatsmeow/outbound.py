@@ -79,6 +79,8 @@ def build(client: NewClient, message: OutboundMessage) -> wa.Message:
             return client.build_reaction(to_jid(message.to), to_jid(sender),
                                          message.target_id or "", message.reaction or "")
         case "poll":
+            # The engine interface carries the API's dict (values typed object) until its
+            # content is typed dataclasses.
             poll = message.poll or {}
             single = int(poll.get("selectableCount", 1) or 1) == 1  # type: ignore[call-overload]
             return client.build_poll_vote_creation(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.results import rows_changed
@@ -86,7 +86,7 @@ class DeliveryQueue:
         self.session = session
         self.dispatcher = dispatcher
 
-    def _free(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _free(self, now: datetime) -> ColumnElement[bool]:
         return or_(WebhookEndpoint.dispatcher.is_(None),
                    WebhookEndpoint.dispatcher == self.dispatcher,
                    WebhookEndpoint.dispatch_expires_at < now)
