@@ -90,7 +90,7 @@ class ThrottleRepository:
         statement = insert_for(self.session, table).values(
             kind=kind, subject=subject, attempts=1, last_attempt_at=now
         )
-        statement = statement.on_conflict_do_update(
+        counting = statement.on_conflict_do_update(
             index_elements=[table.c.kind, table.c.subject],
             set_={
                 "attempts": case(
@@ -100,7 +100,8 @@ class ThrottleRepository:
                 "last_attempt_at": now,
             },
         ).returning(table.c.attempts)
-        return (await self.session.execute(statement)).scalar_one()
+        attempts: int = (await self.session.execute(counting)).scalar_one()
+        return attempts
 
     async def lock_unless_locked(self, kind: str, subject: str, now: datetime,
                                  until: datetime) -> bool:
