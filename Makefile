@@ -32,6 +32,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # Schemathesis over the live API, longer than the suite's run (WAPIZ_FUZZ_EXAMPLES per
@@ -42,6 +43,7 @@ fuzz: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/ruff format --check .
 
 format: install

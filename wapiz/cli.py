@@ -9,10 +9,10 @@ import asyncio
 import contextlib
 import getpass
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +21,9 @@ from pydantic_settings import SettingsError
 from wapiz.config import ENV_PREFIX, ConfigError, Settings, database_password, load_settings
 from wapiz.kit import validation
 from wapiz.kit.text import Text, cli_language
+
+if TYPE_CHECKING:  # imported where used: each command loads only what it runs
+    from wapiz.accounts.service import AccountService
 
 app = typer.Typer(
     help="WAPIZ: a self-hostable, multi-tenant WhatsApp API gateway.\n\n"
@@ -276,12 +279,16 @@ def migrate(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
     _say(Text("database sudah versi terbaru", "database is up to date"))
 
 
-def _run_in_session(settings: Settings, work):  # type: ignore[no-untyped-def]
+Result = TypeVar("Result")
+
+
+def _run_in_session(settings: Settings,
+                    work: "Callable[[AccountService], Awaitable[Result]]") -> Result:
     from wapiz.accounts.service import AccountService
     from wapiz.db.database import Database
     from wapiz.kit.errors import WapizError
 
-    async def main():  # type: ignore[no-untyped-def]
+    async def main() -> Result:
         database = Database(settings, "wapiz-cli")
         try:
             async with database.session_scope() as session:

@@ -10,7 +10,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         15.0, gt=0, le=60, description="Limit on one webhook delivery attempt."
     )
     webhook_retry_schedule: list[float] = Field(
-        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000, 36000],
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
         description="Seconds before each retry of a failed webhook delivery (±20 % "
         "jitter), after an immediate first attempt, as JSON.",
     )
@@ -390,7 +390,7 @@ def _refused_proxy(settings: Settings) -> Text | None:
     return not_allowed("WAPIZ_PROXY", reason, "WAPIZ_PROXY_ALLOW_PRIVATE") if reason else None
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with CLI flags (non-None overrides) on top."""
     unknown = unknown_env_vars()
     if unknown:

@@ -85,12 +85,13 @@ def client_address(request: Request) -> str:
 
 def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
     """token hash → principal, for `WAPIZ_AUTH_CACHE_SECONDS`; logout here evicts at once."""
-    return request.app.state.principal_cache
+    cache: TTLCache[str, Principal | None] = request.app.state.principal_cache
+    return cache
 
 
 async def authenticate(request: Request) -> Principal:
     """The caller, from this process's token cache or one read in a session of its own."""
-    checked = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    checked: Principal | None = request.scope.get(PRINCIPAL_SCOPE_KEY)
     if checked is not None:
         return checked
     settings = request.app.state.settings

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, or_, select, tuple_, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.models import ApiToken, Throttle, User
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 
 
@@ -89,7 +90,7 @@ class ThrottleRepository:
         statement = insert_for(self.session, table).values(
             kind=kind, subject=subject, attempts=1, last_attempt_at=now
         )
-        statement = statement.on_conflict_do_update(
+        counting = statement.on_conflict_do_update(
             index_elements=[table.c.kind, table.c.subject],
             set_={
                 "attempts": case(
@@ -99,7 +100,8 @@ class ThrottleRepository:
                 "last_attempt_at": now,
             },
         ).returning(table.c.attempts)
-        return (await self.session.execute(statement)).scalar_one()
+        attempts: int = (await self.session.execute(counting)).scalar_one()
+        return attempts
 
     async def lock_unless_locked(self, kind: str, subject: str, now: datetime,
                                  until: datetime) -> bool:
@@ -114,7 +116,7 @@ class ThrottleRepository:
             )
             .values(locked_until=until)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(result) == 1
 
     async def clear(self, kind: str, subject: str) -> None:
         await self.session.execute(delete(Throttle).where(self._row(kind, subject)))

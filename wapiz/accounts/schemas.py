@@ -6,7 +6,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from wapiz.kit.schemas import ApiInput, ApiModel, Timestamp, text
 
 Password = Annotated[str, Field(min_length=8, max_length=256)]
-Name = text(strip=True, min_length=1, max_length=100)
+Name = Annotated[str, text(strip=True, min_length=1, max_length=100)]
 
 
 class RegisterIn(ApiInput):

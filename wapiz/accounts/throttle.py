@@ -123,7 +123,8 @@ class Throttle:
 
     def _lockout(self, over: int) -> timedelta:
         first = timedelta(seconds=self.settings.login_lockout_seconds)
-        return min(first * 2 ** min(over, MAX_DOUBLINGS), MAX_LOCKOUT)
+        factor: int = 2 ** min(over, MAX_DOUBLINGS)  # typeshed: int ** int is Any
+        return min(first * factor, MAX_LOCKOUT)
 
     @staticmethod
     def _locked(locked: Text, code: str, until: datetime, now: datetime) -> TooManyRequests:

@@ -1,8 +1,9 @@
 """Declarative base and column types shared by every domain's models."""
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -43,3 +44,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model maps one table (none a join or a select): typed so, `Model.__table__` goes
+    # where a Table is expected, as in `insert(Model.__table__)`.
+    __table__: ClassVar[Table]

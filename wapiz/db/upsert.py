@@ -4,16 +4,24 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import TableClause
+
+from wapiz.db.base import Base
+
+# Either dialect's INSERT: each has `on_conflict_do_update` and `on_conflict_do_nothing`.
+DialectInsert = postgresql.Insert | sqlite.Insert
 
 
-def insert_for(session: AsyncSession, table: Any) -> Any:
+def insert_for(session: AsyncSession, table: TableClause | type[Base]) -> DialectInsert:
     """A dialect `insert()` that has `on_conflict_do_update` / `on_conflict_do_nothing`."""
     return insert_for_dialect(session.get_bind().dialect.name, table)
 
 
-def insert_for_dialect(dialect: str, table: Any) -> Any:
+def insert_for_dialect(dialect: str, table: TableClause | type[Base]) -> DialectInsert:
     """`insert_for`, by the database kind's name (`postgresql` or `sqlite`)."""
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def column_values(row: Any) -> dict[str, Any]:

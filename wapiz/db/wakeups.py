@@ -56,7 +56,7 @@ async def announce(session: AsyncSession, topic: str) -> None:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         await session.execute(select(func.pg_notify(CHANNEL, topic)))
-    elif (folder := local_folder(bind.url)) is not None:
+    elif (folder := local_folder(bind.engine.url)) is not None:
         await session.connection()  # a transaction, so that a commit comes to tell it
         session.sync_session.info.setdefault(TO_TELL, (folder, set()))[1].add(topic)
 
@@ -160,6 +160,7 @@ class Listener:
 
         async with self.engine.connect() as connection:
             raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None, "a live connection has its driver's (asyncpg's)"
             raw.add_termination_listener(lambda _connection: lost.set())
             await raw.add_listener(CHANNEL, on_notify)
             self.live = True

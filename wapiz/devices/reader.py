@@ -114,8 +114,9 @@ class DeviceReader:
             status = current_status(view, utc_now())
             return status if status.logged_in else current_qr(view, utc_now())
 
-        found = await self.wait_for(raw_id, qr_or_logged_in, self.settings.qr_wait_seconds,
-                                    lambda view: qr_coming(view, utc_now()))
+        found: str | DeviceStatus | None = await self.wait_for(
+            raw_id, qr_or_logged_in, self.settings.qr_wait_seconds,
+            lambda view: qr_coming(view, utc_now()))
         if found is None:
             status = current_status(await self.view(raw_id), utc_now())
             raise ServiceUnavailable(

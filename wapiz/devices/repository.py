@@ -17,7 +17,7 @@ class DeviceRepository:
         self.session = session
         self.user_id = user_id
 
-    def _owned(self) -> Select[tuple[Device]]:
+    def _owned(self) -> Select[Device]:
         """The user's live devices; every query here starts from this."""
         return select(Device).where(Device.user_id == self.user_id, Device.deleted_at.is_(None))
 

@@ -1,4 +1,5 @@
 import uuid
+from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictInt, field_serializer, field_validator
 
@@ -9,8 +10,8 @@ from wapiz.kit.schemas import ApiInput, ApiModel, Timestamp, text
 from wapiz.kit.text import Text
 from wapiz.kit.validation import invalid
 
-Label = text(strip=True, max_length=100)
-ProxyUrl = text(max_length=512)
+Label = Annotated[str, text(strip=True, max_length=100)]
+ProxyUrl = Annotated[str, text(max_length=512)]
 INVALID_PROXY = Text(
     "proxy harus URL http://, https:// atau socks5:// dengan host dan port (1-65535), tanpa "
     "path atau query, mis. socks5://127.0.0.1:1080",

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from sqlalchemy import ColumnDefault
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.plans import device_limit, plan_display_name
@@ -26,7 +27,7 @@ from wapiz.kit.text import Text, same_in_both
 def setting_default(name: str) -> object:
     """A device setting's default: its column's."""
     default = Device.__table__.c[name].default
-    return default.arg if default is not None else None  # type: ignore[attr-defined]
+    return default.arg if isinstance(default, ColumnDefault) else None
 
 
 class PlanLimitReached(Forbidden):

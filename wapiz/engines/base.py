@@ -7,13 +7,16 @@ its stored keys, so a session resumes after any restart without a new scan.
 
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from wapiz.engines.events import EngineEvent
 
-EventSink = Callable[[EngineEvent], Awaitable[None]]
+# A coroutine function: an engine on its own threads hands events over with
+# `asyncio.run_coroutine_threadsafe`.
+EventSink = Callable[[EngineEvent], Coroutine[Any, Any, None]]
 
 
 def new_message_id() -> str:

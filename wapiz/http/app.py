@@ -117,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,
                        routes=_file_body_limits(app, settings))
+    # FastAPI's way to supply the document is to replace the method on the instance.
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 
@@ -135,5 +136,5 @@ def _file_body_limits(app: FastAPI, settings: Settings) -> list[RouteBodyLimit]:
         file_bytes = settings.media_max_bytes if uploaded else base64_length(
             settings.media_max_bytes)
         limits += [RouteBodyLimit(method, route.path_regex, settings.max_body_bytes + file_bytes)
-                   for method in route.methods]
+                   for method in route.methods or ()]
     return limits

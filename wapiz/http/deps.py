@@ -14,11 +14,13 @@ from wapiz.db.database import Database
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings  # Starlette's state is untyped
+    return settings
 
 
 async def get_database(request: Request) -> Database:
-    return request.app.state.database
+    database: Database = request.app.state.database
+    return database
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -61,7 +61,7 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     routing), across all its routes: what the OpenAPI description lists for it."""
     routes = list(api_routes(app.routes))
     template = next((r.path_format for r in routes if r.path_regex.match(path)), None)
-    methods = {m for r in routes if r.path_format == template for m in r.methods}
+    methods = {m for r in routes if r.path_format == template for m in r.methods or ()}
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)

@@ -30,7 +30,7 @@ def _declare_token_auth(app: FastAPI, schema: dict[str, Any]) -> None:
     schema["components"]["securitySchemes"] = SECURITY_SCHEMES
     for route in api_routes(app.routes):
         if authenticates(route.dependant):
-            for method in route.methods:
+            for method in route.methods or ():
                 operation = schema["paths"][route.path_format][method.lower()]
                 operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
                 if method not in SAFE_METHODS:

@@ -6,6 +6,7 @@ about (`ctx`): the Indonesian words come from a table keyed by that type, filled
 itself; its `type` is our code.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic_core import PydanticCustomError
@@ -81,7 +82,7 @@ def invalid(code: str, text: Text) -> PydanticCustomError:
     return PydanticCustomError(code, "{text}", {"text": text})
 
 
-def message(error: dict[str, Any], language: Language) -> str:
+def message(error: Mapping[str, Any], language: Language) -> str:
     """One pydantic failure in the given language."""
     context = error.get("ctx") or {}
     ours = context.get("text")
@@ -113,7 +114,7 @@ def where(location: tuple[Any, ...] | list[Any]) -> str:
     return shown
 
 
-def reason(error: dict[str, Any]) -> Text:
+def reason(error: Mapping[str, Any]) -> Text:
     """One pydantic failure in both languages. Our settings' own checks (`value_error`) say
     their reason in English only, which Indonesian keeps rather than losing it."""
     if error.get("type") in ("value_error", "assertion_error"):

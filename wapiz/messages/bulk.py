@@ -10,6 +10,7 @@ import random
 import re
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.engines.base import new_message_id
@@ -98,7 +100,7 @@ class BulkService:
                 file_row(body, incoming, self.user.id, device.device_id))
             content["media"] = file.describe()
         send_at = due_at(body.send_at, now)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for to, text in zip(chats, texts, strict=True):
             rows.append({
                 "id": uuid.uuid4(), "user_id": self.user.id, "device_id": device.device_id,
@@ -116,7 +118,7 @@ class BulkService:
             insert_for(self.session, MessageBatch)
             .values(column_values(batch))
             .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
-        if created.rowcount != 1:  # type: ignore[attr-defined]
+        if rows_changed(created) != 1:
             if file is not None:
                 await self.messages.forget_media(file.id)
             earlier = await self._batch_by_key(idempotency_key or "")
@@ -141,9 +143,11 @@ class BulkService:
             .order_by(Message.send_at, Message.id))).all()
         if rows and rows[0].request_hash != fingerprint:
             raise InvalidInput(IDEMPOTENCY_KEY_REUSED, code="idempotency_key_reused")
+        first_send_at, last_send_at = rows[0].send_at, rows[-1].send_at
+        assert first_send_at is not None and last_send_at is not None, "a batch is scheduled"
         return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
-                       message_ids=[row.id for row in rows], first_send_at=rows[0].send_at,
-                       last_send_at=rows[-1].send_at)
+                       message_ids=[row.id for row in rows], first_send_at=first_send_at,
+                       last_send_at=last_send_at)
 
     async def progress(self, raw_id: str) -> BatchOut:
         batch_id = parse_uuid(raw_id)

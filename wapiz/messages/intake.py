@@ -39,7 +39,8 @@ Accepted = InsertedRow | Message
 class Intake:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._commits = GroupCommit(self._write, MAX_GROUP, "accepted-sends")
+        self._commits: GroupCommit[Send, Accepted] = GroupCommit(
+            self._write, MAX_GROUP, "accepted-sends")
 
     async def accept(self, send: Send) -> Accepted:
         """Store the send; returns once committed. NotFound if its device is gone."""

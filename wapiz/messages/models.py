@@ -1,7 +1,7 @@
 import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +33,10 @@ MIMETYPE = re.compile(r"[\w.+-]{1,100}/[\w.+-]{1,150}")
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
+@overload
+def no_nul(text: str) -> str: ...
+@overload
+def no_nul(text: str | None) -> str | None: ...
 def no_nul(text: str | None) -> str | None:
     """PostgreSQL cannot store NUL in text; a sender's text may carry one."""
     return text.replace("\x00", "\ufffd") if text else text
@@ -45,7 +49,7 @@ def described_safely(mimetype: str | None, file_name: str | None,
     return {
         "mimetype": mimetype if mimetype and MIMETYPE.fullmatch(mimetype)
         else "application/octet-stream",
-        "file_name": no_nul(file_name)[:255] if file_name else None,  # type: ignore[index]
+        "file_name": no_nul(file_name)[:255] if file_name else None,
         "sha256": sha256 if sha256 and SHA256_HEX.fullmatch(sha256) else None,
     }
 

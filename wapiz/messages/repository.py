@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import column_values, insert_for, insert_for_dialect
 from wapiz.devices.models import Device
 from wapiz.messages.models import CANCELLED, QUEUED, SENDING, Media, Message
@@ -43,7 +44,7 @@ class MessageRepository:
         self.session = session
         self.user_id = user_id
 
-    def _owned(self) -> Select[tuple[Message]]:
+    def _owned(self) -> Select[Message]:
         return select(Message).where(Message.user_id == self.user_id)
 
     async def device(self, device_id: uuid.UUID) -> Device | None:
@@ -77,7 +78,7 @@ class MessageRepository:
         inserted = await self.session.execute(
             insert_for(self.session, Message).values(column_values(message))
             .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
-        return inserted.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(inserted) == 1
 
     async def add_media(self, media: Media) -> Media:
         self.session.add(media)
@@ -100,7 +101,7 @@ class MessageRepository:
             .where(Message.id == message_id, Message.user_id == self.user_id,
                    Message.status == QUEUED)
             .values(status=CANCELLED))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(result) == 1
 
     async def page(self, where: MessageFilter, after: tuple[datetime, uuid.UUID] | None,
                    limit: int) -> Sequence[Message]:
@@ -149,7 +150,7 @@ async def insert_accepted(session: AsyncSession, rows: list[dict[str, Any]],
     dialect = session.get_bind().dialect
     result = await session.execute(_accept_statement(dialect.name), rows)
     ids = [row["id"] for row in rows]
-    if dialect.supports_sane_multi_rowcount and result.rowcount == len(rows):  # type: ignore[attr-defined]
+    if dialect.supports_sane_multi_rowcount and rows_changed(result) == len(rows):
         return set(ids)  # all of them, as nearly always: nothing to look up
     inserted = set(await session.scalars(select(Message.id).where(Message.id.in_(ids))))
     unused = [row["media_id"] for row in rows if row["id"] not in inserted and row["media_id"]]

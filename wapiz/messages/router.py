@@ -30,8 +30,8 @@ from wapiz.messages.service import CURSOR_PATTERN, MessageService
 router = APIRouter(prefix="/api/messages", tags=["messages"],
                    route_class=TokenFirstRoute)
 INLINE_TYPES = ("image/", "audio/", "video/")
-StatusName = text(max_length=16)
-ChatId = text(max_length=128)
+StatusName = Annotated[str, text(max_length=16)]
+ChatId = Annotated[str, text(max_length=128)]
 
 
 async def message_service(request: Request, user: CurrentUser,

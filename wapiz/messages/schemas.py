@@ -37,17 +37,17 @@ def _web_url(value: str) -> str:
     return value
 
 
-Text = text(min_length=1, max_length=65536)
-ShortText = text(max_length=1024)
-MediaUrl = Annotated[text(max_length=2048), AfterValidator(_web_url)]
-Name = text(min_length=1, max_length=256)
-Option = text(min_length=1, max_length=100)
-Recipient = text(min_length=3, max_length=128)
-PlaceName = text(max_length=256)
-Address = text(max_length=512)
-VCard = text(min_length=1, max_length=16384)
-Emoji = text(max_length=16)
-FileName = text(max_length=255)
+Text = Annotated[str, text(min_length=1, max_length=65536)]
+ShortText = Annotated[str, text(max_length=1024)]
+MediaUrl = Annotated[str, text(max_length=2048), AfterValidator(_web_url)]
+Name = Annotated[str, text(min_length=1, max_length=256)]
+Option = Annotated[str, text(min_length=1, max_length=100)]
+Recipient = Annotated[str, text(min_length=3, max_length=128)]
+PlaceName = Annotated[str, text(max_length=256)]
+Address = Annotated[str, text(max_length=512)]
+VCard = Annotated[str, text(min_length=1, max_length=16384)]
+Emoji = Annotated[str, text(max_length=16)]
+FileName = Annotated[str, text(max_length=255)]
 MimeType = Annotated[str, StringConstraints(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$")]
 
 

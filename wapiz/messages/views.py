@@ -29,6 +29,7 @@ def to_out(message: Shown, waiting: str | None = None, base_url: str = "") -> Me
     body = message.body or {}
     target = body.get("targetId")
     sender = body.get("sender") or {}
+    # The column is a str, the field a Literal (pydantic checks it): until statuses are enums.
     return MessageOut(
         id=message.id, device_id=message.device_id, direction=message.direction,  # type: ignore[arg-type]
         to=(message.peer or message.chat) if outbound else None,

@@ -1,11 +1,13 @@
+from typing import Annotated
+
 from pydantic import Field
 
 from wapiz.kit.phones import PhoneNumber
 from wapiz.kit.schemas import ApiInput, ApiModel, text
 from wapiz.messages.schemas import MessageContent
 
-PairingCode = text(max_length=32)
-Sender = text(min_length=3, max_length=64)
+PairingCode = Annotated[str, text(max_length=32)]
+Sender = Annotated[str, text(min_length=3, max_length=64)]
 
 
 class LinkIn(ApiInput):

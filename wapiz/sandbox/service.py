@@ -62,7 +62,8 @@ class SandboxPhoneService:
     async def inject(self, raw_id: str, body: InboundIn) -> str:
         """Have someone send the device a message; returns the id it arrives with."""
         view = await self.devices.view(raw_id)
-        if not current_status(view, utc_now()).logged_in or view is None:
+        own_phone = phone_of(view.jid) if view is not None else None
+        if not current_status(view, utc_now()).logged_in or own_phone is None:
             raise Conflict(NOT_LINKED, code="device_not_linked")
         try:
             sender = recipient(body.sender, self.devices.settings.default_country_code)
@@ -84,7 +85,7 @@ class SandboxPhoneService:
         if body.type in MEDIA_TYPES:
             file = await take_in_file(body, None, self.devices.settings)
             mimetype = media.mimetype_of(body.type, file, body.mimetype)
-        own_chat = phone_jid(phone_of(view.jid))
+        own_chat = phone_jid(own_phone)
         content = body.content()
         message = OutboundMessage(
             to=own_chat, type=body.type, text=body.text, location=content.get("location"),

@@ -4,10 +4,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 from wapiz.devices.models import Device
 from wapiz.webhooks.models import (
@@ -26,7 +27,7 @@ class WebhookRepository:
         self.session = session
         self.user_id = user_id
 
-    def _owned(self, device_key: uuid.UUID):  # type: ignore[no-untyped-def]
+    def _owned(self, device_key: uuid.UUID) -> Select[uuid.UUID]:
         return select(Device.id).where(Device.id == device_key, Device.user_id == self.user_id,
                                        Device.deleted_at.is_(None))
 
@@ -94,4 +95,4 @@ class WebhookRepository:
                                         WebhookDelivery.created_at >= failed_since)
         result = await self.session.execute(statement.values(
             status=PENDING, retries=0, next_attempt_at=now, finished_at=None))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return rows_changed(result)

@@ -1,5 +1,5 @@
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 from pydantic import Field, StrictBool, TypeAdapter, ValidationError, field_validator
@@ -11,7 +11,7 @@ from wapiz.kit.validation import invalid
 
 EventType = Literal["message.received", "message.updated", "device.status"]
 _http_url = TypeAdapter(_HttpUrl)
-WebhookUrl = text(max_length=2048)
+WebhookUrl = Annotated[str, text(max_length=2048)]
 NOT_HTTP_URL = Text("webhookUrl harus URL http:// atau https://",
                     "webhookUrl must be an http:// or https:// URL")
 UNUSABLE_URL = Text("webhookUrl bukan URL yang bisa dipakai", "webhookUrl is not a usable URL")

@@ -41,6 +41,7 @@ def webhook_out(device: Device, endpoint: WebhookEndpoint) -> WebhookOut:
 
 def delivery_out(delivery: WebhookDelivery, event: WebhookEvent, log: list[AttemptOut],
                  with_payload: bool = False) -> DeliveryOut:
+    # The columns are str, the fields Literals (pydantic checks them): until statuses are enums.
     return DeliveryOut(
         id=delivery.id, event_id=event.id, type=event.type, status=delivery.status,  # type: ignore[arg-type]
         attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,

@@ -200,9 +200,10 @@ class SandboxSession(EngineSession):
                 return await SandboxStore(db).request_pair_code(self.key, phone)
 
     def _own_jid(self) -> str:
-        if self.jid is None or self.engine._live.get(self.key) is not self:
+        phone = phone_of(self.jid)
+        if phone is None or self.engine._live.get(self.key) is not self:
             raise NotConnected("not logged in")
-        return phone_jid(phone_of(self.jid))
+        return phone_jid(phone)
 
     async def send(self, message: OutboundMessage) -> SendResult:
         sender = self._own_jid()

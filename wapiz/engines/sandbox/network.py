@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE
 from wapiz.engines.sandbox.models import SandboxMail, SandboxMessage, SandboxSession
@@ -138,7 +139,7 @@ class SandboxStore:
             insert_for(self.session, SandboxMessage)
             .values(id=message_id, sender=sender, chat=chat, created_at=utc_now())
             .on_conflict_do_nothing())
-        if carried.rowcount == 0:  # type: ignore[attr-defined]
+        if rows_changed(carried) == 0:
             return False
         phone = chat.split("@", 1)[0]
         await post(self.session, [
@@ -251,7 +252,7 @@ class SandboxPhone:
             )
             .values(revoked_at=utc_now(), phone=None)
         )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if rows_changed(result) == 0:
             raise Conflict(NOT_LINKED, code="device_not_linked")
         await post(self.session, [
             SandboxMail(session_key=key, kind=LOGGED_OUT, payload={"reason": REMOVED_FROM_PHONE})])

@@ -255,6 +255,7 @@ def inbound_message(event: neonize.Message, resolve_lid: LidResolver,
         from_me=source.IsFromMe,
         timestamp=_timestamp(info.Timestamp),
         push_name=info.Pushname or None,
+        # `content` gives a dict (values typed object) until engine events are typed dataclasses.
         **fields,  # type: ignore[arg-type]
     )
 

@@ -426,9 +426,12 @@ class WhatsmeowSession(EngineSession):
     def _decrypt_vote(self, attempt: Attempt, event: Any) -> list[bytes]:
         """A poll vote's chosen options (their SHA-256), decrypted with the poll's key from
         the session's store."""
-        return list(self.engine.go.call_now(
+        chosen = self.engine.go.call_now(
             attempt.client_id, lambda: attempt.client.decrypt_poll_vote(event).selectedOptions,
-            LID_WAIT_S))
+            LID_WAIT_S)
+        if chosen is None:
+            raise RuntimeError("the session did not answer (stopped, or busy too long)")
+        return list(chosen)
 
     def _hand_off(self, attempt: Attempt, event: EngineEvent) -> None:
         """Give the event to the runner and wait until it has been taken; an event of an

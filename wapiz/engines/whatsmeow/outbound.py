@@ -5,6 +5,7 @@ reading thread (see gocalls) and never on the event loop.
 """
 
 from collections.abc import Callable
+from typing import TypeAlias
 
 from neonize.client import NewClient
 from neonize.proto import Neonize_pb2 as neonize
@@ -39,8 +40,8 @@ def quoted_stub(chat: str, sender: str | None, message_id: str) -> neonize.Messa
     return neonize.Message(Info=info, Message=wa.Message(conversation=""))
 
 
-Quoted = neonize.Message | None
-Builder = Callable[[NewClient, OutboundMessage, Quoted], wa.Message]
+Quoted: TypeAlias = neonize.Message | None
+Builder: TypeAlias = Callable[[NewClient, OutboundMessage, Quoted], wa.Message]
 
 
 def _text(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
@@ -98,6 +99,8 @@ def _reaction(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa
 
 
 def _poll(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+    # The engine interface carries the API's dict (values typed object) until its content is
+    # typed dataclasses.
     poll = message.poll or {}
     single = int(poll.get("selectableCount", 1) or 1) == 1  # type: ignore[call-overload]
     return client.build_poll_vote_creation(

@@ -18,6 +18,7 @@ time limit, and is logged with its status, duration and the first 2 KB of the an
 import asyncio
 import contextlib
 import email.utils
+import functools
 import logging
 import time
 import uuid
@@ -109,7 +110,10 @@ class Dispatcher:
                 task = asyncio.create_task(self._deliver_device(device_key),
                                            name=f"webhooks-{device_key}")
                 self._devices[device_key] = task
-                task.add_done_callback(lambda _, key=device_key: self._devices.pop(key, None))
+                task.add_done_callback(functools.partial(self._forget_device, device_key))
+
+    def _forget_device(self, device_key: uuid.UUID, _finished: asyncio.Task[None]) -> None:
+        self._devices.pop(device_key, None)
 
     async def _deliver_device(self, device_key: uuid.UUID) -> None:
         """The device's due deliveries, in event order, until none is due for a while."""

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.db.results import rows_changed
 from wapiz.devices.models import Device
 from wapiz.webhooks.models import (
     FAILED,
@@ -85,7 +86,7 @@ class DeliveryQueue:
         self.session = session
         self.dispatcher = dispatcher
 
-    def _free(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _free(self, now: datetime) -> ColumnElement[bool]:
         return or_(WebhookEndpoint.dispatcher.is_(None),
                    WebhookEndpoint.dispatcher == self.dispatcher,
                    WebhookEndpoint.dispatch_expires_at < now)
@@ -110,7 +111,7 @@ class DeliveryQueue:
             .where(WebhookEndpoint.device_id == device_key, self._free(now))
             .values(dispatcher=self.dispatcher,
                     dispatch_expires_at=now + timedelta(seconds=lease_s)))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(result) == 1
 
     async def let_go(self, device_key: uuid.UUID) -> None:
         await self.session.execute(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.batches import in_batches, skipping_locked
 from wapiz.db.database import Database
+from wapiz.db.results import rows_changed
 from wapiz.webhooks.models import (
     FAILED,
     SUCCEEDED,
@@ -56,8 +57,8 @@ async def prune_batch(session: AsyncSession, finished_before: datetime,
         .where(WebhookEvent.seq.in_(set(event_seqs)),
                ~exists().where(WebhookDelivery.event_seq == WebhookEvent.seq)))
     return len(ids) < limit, Counter(deliveries=len(event_seqs),
-                                     attempts=attempts.rowcount,  # type: ignore[attr-defined]
-                                     events=events.rowcount)  # type: ignore[attr-defined]
+                                     attempts=rows_changed(attempts),
+                                     events=rows_changed(events))
 
 
 async def prune_deliveries(database: Database, finished_before: datetime,

@@ -16,6 +16,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
+from wapiz.db.results import rows_changed
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.base import SessionConfig
 from wapiz.engines.events import CONNECTING
@@ -107,7 +108,7 @@ class LeaseRepository:
             )
             .values(updated_at=now, **values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(result) == 1
 
     async def release_all(self, now: datetime, reason: str) -> None:
         """Hand every lease back at once, so the next runner need not wait for expiry."""

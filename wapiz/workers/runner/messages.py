@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, case, delete, exists, insert, select, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
+from wapiz.db.results import rows_changed
 from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines import events
@@ -111,7 +112,7 @@ class SendQueue:
             update(Message)
             .where(Message.id == message_id, Message.status == models.QUEUED, self._held)
             .values(status=models.SENDING))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(result) == 1
 
     async def pacing(self) -> Pacing | None:
         """The device's pacing settings as they are now (None: the device is gone)."""
@@ -125,7 +126,7 @@ class SendQueue:
             update(Message)
             .where(Message.id == message_id, Message.status == models.SENDING, self._held)
             .values(**values))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_changed(result) == 1
 
     async def _announce(self, message_ids: list[uuid.UUID]) -> None:
         """message.updated events for these messages, as they are now."""
@@ -176,7 +177,7 @@ class SendQueue:
             .values(status=case((Message.status == models.SENDING, models.SENT),
                                 else_=Message.status),
                     wa_message_id=wa_message_id, sent_at=at, error=None))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rows_changed(result) != 1:
             return False
         target = (message.body or {}).get("targetId")
         if target and message.type in (models.EDIT, models.REVOKE):

@@ -217,9 +217,10 @@ class Runner:
                     pending = await requests.pending_for(list(self.workers), utc_now())
                     taken = [(r.id, r.device_id, r.kind, dict(r.payload)) for r in pending
                              if r.id not in self._requests_in_flight]
-                for request_id, *work in taken:
+                for request_id, device_id, kind, payload in taken:
                     self._requests_in_flight.add(request_id)
-                    task = asyncio.create_task(self._answer(request_id, *work))
+                    task = asyncio.create_task(
+                        self._answer(request_id, device_id, kind, payload))
                     self._request_tasks.add(task)
                     task.add_done_callback(self._request_tasks.discard)
             except Exception:

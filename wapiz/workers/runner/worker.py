@@ -13,6 +13,7 @@ acknowledges nothing the database does not hold yet.
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -164,7 +165,7 @@ class DeviceWorker:
         if not await self._write_state(self.lease, values, told):
             raise LeaseLost(self.key)
         if told is not None:
-            self._announced = (told["status"], told["reason"])
+            self._announced = (status, reason)
 
     async def _run(self) -> None:
         try:
@@ -224,12 +225,13 @@ class DeviceWorker:
         engine acknowledges nothing that is not in the database yet; session events are
         applied in order by the worker's task."""
         if isinstance(event, InboundMessage | Receipt):
-            store = (self.messages.inbound if isinstance(event, InboundMessage)
-                     else self.messages.receipt)
+            store = (functools.partial(self.messages.inbound, event)
+                     if isinstance(event, InboundMessage)
+                     else functools.partial(self.messages.receipt, event))
             delay = STORE_RETRY_S
             while True:  # until stored: the engine holds WhatsApp's acknowledgement till then
                 try:
-                    await store(event)  # type: ignore[arg-type]
+                    await store()
                     return
                 except LeaseGone:
                     raise
