@@ -16,7 +16,7 @@ from wapiz.db.database import Database
 from wapiz.devices.models import Device
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
-from wapiz.webhooks.models import PENDING, WebhookAttempt, WebhookDelivery, WebhookEvent
+from wapiz.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
 from wapiz.webhooks.outbox import new_event_id
 
 SHA256 = "ab" * 32
@@ -59,7 +59,7 @@ async def delivery(db: AsyncSession, device: Device, status: str, *, created: da
     row = WebhookDelivery(id=uuid.uuid4(), event_seq=event.seq, device_id=device.id,
                           status=status, attempts=attempts, retries=0, created_at=created,
                           finished_at=finished,
-                          next_attempt_at=created if status == PENDING else None)
+                          next_attempt_at=created if status == DeliveryStatus.PENDING else None)
     db.add(row)
     await db.flush()
     db.add_all(WebhookAttempt(delivery_id=row.id, attempted_at=created, status_code=500,

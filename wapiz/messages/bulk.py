@@ -32,14 +32,13 @@ from wapiz.messages.accept import (
     request_hash,
     take_in_file,
 )
-from wapiz.messages.models import Message, MessageBatch
+from wapiz.messages.models import UNFINISHED, Message, MessageBatch, MessageStatus
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = Text("Batch tidak ditemukan", "Batch not found")
-UNFINISHED = {models.QUEUED, models.SENDING}
 NO_VALUE = Text("recipients[{index}]: tidak ada nilai untuk {name}",
                 "recipients[{index}]: no value for {name}")
 
@@ -103,7 +102,8 @@ class BulkService:
             rows.append({
                 "id": uuid.uuid4(), "user_id": self.user.id, "device_id": device.device_id,
                 "direction": models.OUTBOUND, "chat": to.chat, "peer": to.phone,
-                "type": body.type, "body": content, "text": text, "status": models.QUEUED,
+                "type": body.type, "body": content, "text": text,
+                "status": MessageStatus.QUEUED,
                 "wa_message_id": new_message_id(), "attempts": 0, "request_hash": fingerprint,
                 "created_at": now, "send_at": send_at, "batch_id": batch.id,
                 "media_id": file.id if file else None,
@@ -157,5 +157,5 @@ class BulkService:
             select(Message.status, func.count()).where(Message.batch_id == batch.id)
             .group_by(Message.status))).tuples().all())
         return BatchOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
-                        counts=counts, done=not (UNFINISHED & set(counts)),
+                        counts=counts, done=not (set(UNFINISHED) & set(counts)),
                         created_at=batch.created_at)

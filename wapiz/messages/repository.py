@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.upsert import column_values, insert_for, insert_for_dialect
 from wapiz.devices.models import Device
-from wapiz.messages.models import CANCELLED, QUEUED, SENDING, Media, Message
+from wapiz.messages.models import UNFINISHED, Media, Message, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class MessageRepository:
         """An edit or revoke of `target` queued or being sent (the oldest)."""
         return await self.session.scalar(
             self._owned().where(Message.device_id == target.device_id,
-                                Message.status.in_((QUEUED, SENDING)), Message.type == action,
+                                Message.status.in_(UNFINISHED), Message.type == action,
                                 Message.body["targetId"].as_string() == str(target.id))
             .order_by(Message.created_at).limit(1))
 
@@ -98,8 +98,8 @@ class MessageRepository:
         result = await self.session.execute(
             update(Message)
             .where(Message.id == message_id, Message.user_id == self.user_id,
-                   Message.status == QUEUED)
-            .values(status=CANCELLED))
+                   Message.status == MessageStatus.QUEUED)
+            .values(status=MessageStatus.CANCELLED))
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def page(self, where: MessageFilter, after: tuple[datetime, uuid.UUID] | None,

@@ -30,7 +30,7 @@ from wapiz.messages.service import CURSOR_PATTERN, MessageService
 router = APIRouter(prefix="/api/messages", tags=["messages"],
                    route_class=TokenFirstRoute)
 INLINE_TYPES = ("image/", "audio/", "video/")
-StatusName = text(max_length=16)
+StatusText = text(max_length=16)  # any text: an unknown status finds nothing
 ChatId = text(max_length=128)
 
 
@@ -131,7 +131,7 @@ async def list_messages(
     messages: Messages,
     device_id: Annotated[uuid.UUID | None, Query(alias="deviceId")] = None,
     direction: Literal["inbound", "outbound"] | None = None,
-    status: Annotated[StatusName | None, Query()] = None,
+    status: Annotated[StatusText | None, Query()] = None,
     chat: Annotated[ChatId | None, Query()] = None,
     since: Annotated[QueryMoment | None, Query(description="(without a zone: UTC)")] = None,
     until: Annotated[QueryMoment | None, Query(description="(without a zone: UTC)")] = None,

@@ -16,14 +16,14 @@ from wapiz.kit.ids import parse_uuid
 from wapiz.kit.paging import fetch_page
 from wapiz.kit.text import Text
 from wapiz.messages import models
-from wapiz.messages.models import Message
+from wapiz.messages.models import Message, MessageStatus
 from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import EditIn, MessageOut
 from wapiz.messages.views import to_out
 
 MESSAGE_NOT_FOUND = Text("Pesan tidak ditemukan", "Message not found")
 ALREADY_REVOKED = Text("Pesan sudah ditarik", "The message was already revoked")
-SENT_STATES = (models.SENT, models.DELIVERED, models.READ)
+SENT_STATES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 ACTIONS = (models.EDIT, models.REVOKE)
 EDIT_WINDOW = timedelta(minutes=15)  # WhatsApp's: later edits are refused
 
@@ -120,7 +120,8 @@ class MessageService:
         message = Message(
             id=uuid.uuid4(), user_id=self.user.id, device_id=target.device_id,
             direction=models.OUTBOUND, attempts=0, chat=target.chat, peer=target.peer,
-            type=action, text=text, status=models.QUEUED, wa_message_id=new_message_id(),
+            type=action, text=text, status=MessageStatus.QUEUED,
+            wa_message_id=new_message_id(),
             body={"targetId": str(target.id), "targetWaMessageId": target.wa_message_id},
             created_at=now, send_at=now)
         await self.messages.add(message)

@@ -1,7 +1,7 @@
 """A device's webhook: its URL (the contract's PATCH), secret, filter, tests, and the log
 of deliveries with redelivery."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
@@ -11,6 +11,7 @@ from wapiz.kit.schemas import error_responses
 from wapiz.webhooks.schemas import (
     DeliveryOut,
     DeliveryPage,
+    DeliveryStatusField,
     RecoverIn,
     RecoverOut,
     TestOut,
@@ -63,7 +64,7 @@ async def test_webhook(id: str, webhooks: Webhooks) -> TestOut:
 async def list_deliveries(
     id: str,
     webhooks: Webhooks,
-    delivery_status: Literal["pending", "succeeded", "failed"] | None = Query(
+    delivery_status: DeliveryStatusField | None = Query(
         None, alias="status"),
     cursor: str | None = Query(None, pattern=CURSOR_PATTERN,
                                description="`nextCursor` of the previous page."),

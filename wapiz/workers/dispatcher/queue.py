@@ -18,9 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.devices.models import Device
 from wapiz.webhooks.models import (
-    FAILED,
-    PENDING,
-    SUCCEEDED,
+    DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -96,8 +94,8 @@ class DeliveryQueue:
         statement = (
             select(WebhookDelivery.device_id).distinct()
             .join(WebhookEndpoint, WebhookEndpoint.device_id == WebhookDelivery.device_id)
-            .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now,
-                   self._free(now))
+            .where(WebhookDelivery.status == DeliveryStatus.PENDING,
+                   WebhookDelivery.next_attempt_at <= now, self._free(now))
             .limit(limit))
         if skip:
             statement = statement.where(WebhookDelivery.device_id.not_in(skip))
@@ -130,7 +128,8 @@ class DeliveryQueue:
         rows = await self.session.execute(
             select(WebhookDelivery.id, WebhookEvent.id, WebhookEvent.body)
             .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
-            .where(WebhookDelivery.device_id == device_key, WebhookDelivery.status == PENDING,
+            .where(WebhookDelivery.device_id == device_key,
+                   WebhookDelivery.status == DeliveryStatus.PENDING,
                    WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.event_seq)
             .limit(limit))
@@ -158,8 +157,9 @@ class DeliveryQueue:
         for status_code, ids in succeeded.items():
             await self.session.execute(
                 update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == PENDING)
-                .values(status=SUCCEEDED, attempts=WebhookDelivery.attempts + 1,
+                .where(WebhookDelivery.id.in_(ids),
+                       WebhookDelivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SUCCEEDED, attempts=WebhookDelivery.attempts + 1,
                         last_status_code=status_code, last_error=None, finished_at=now,
                         next_attempt_at=None))
         failures = [outcome for outcome in outcomes if not outcome.succeeded]
@@ -175,13 +175,13 @@ class DeliveryQueue:
                 "attempts": WebhookDelivery.attempts + 1, "retries": WebhookDelivery.retries + 1,
                 "last_status_code": outcome.status_code, "last_error": outcome.error}
             values.update(
-                {"status": FAILED, "finished_at": now, "next_attempt_at": None}
+                {"status": DeliveryStatus.FAILED, "finished_at": now, "next_attempt_at": None}
                 if delay is None else
                 {"next_attempt_at": outcome.attempted_at + timedelta(seconds=delay)})
             await self.session.execute(
                 update(WebhookDelivery)
                 .where(WebhookDelivery.id == outcome.delivery_id,
-                       WebhookDelivery.status == PENDING)
+                       WebhookDelivery.status == DeliveryStatus.PENDING)
                 .values(values))
 
     async def disable(self, device_key: uuid.UUID, reason: str, now: datetime) -> None:
@@ -195,6 +195,7 @@ class DeliveryQueue:
     async def fail_pending(self, device_key: uuid.UUID, reason: str, now: datetime) -> None:
         await self.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.device_id == device_key, WebhookDelivery.status == PENDING)
-            .values(status=FAILED, finished_at=now, next_attempt_at=None,
+            .where(WebhookDelivery.device_id == device_key,
+                   WebhookDelivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.FAILED, finished_at=now, next_attempt_at=None,
                     last_error=reason[:500]))

@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db.batches import in_batches, skipping_locked
 from wapiz.db.database import Database
 from wapiz.webhooks.models import (
-    FAILED,
-    SUCCEEDED,
+    DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
@@ -30,7 +29,7 @@ PRUNE_BATCH = 500  # deliveries per transaction (each with its attempts, up to a
 
 
 def _finished_before(moment: datetime) -> ColumnElement[bool]:
-    return and_(WebhookDelivery.status.in_((SUCCEEDED, FAILED)),
+    return and_(WebhookDelivery.status.in_((DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)),
                 WebhookDelivery.finished_at < moment)
 
 
