@@ -83,7 +83,7 @@ async def carrying(db: AsyncSession, device: Device, media_id: uuid.UUID, status
                    created: datetime, sent: datetime | None = None,
                    send_at: datetime | None = None) -> None:
     """A message with the file: outbound in any state, or inbound (`received`)."""
-    inbound = status == models.RECEIVED
+    inbound = status == models.MessageStatus.RECEIVED
     db.add(Message(id=uuid.uuid4(), user_id=device.user_id, device_id=device.device_id,
                    direction=models.INBOUND if inbound else models.OUTBOUND,
                    chat="6281300000000@s.whatsapp.net", type="document", body={},

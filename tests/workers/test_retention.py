@@ -33,7 +33,7 @@ async def test_a_runner_prunes_soon_after_start(
             pending = await delivery(db, device, DeliveryStatus.PENDING, created=days_ago(41),
                                      finished=None, attempts=1)
             old_file = await media_file(db, device, days_ago(40), data=b"x" * 10)
-            await carrying(db, device, old_file, models.READ, created=days_ago(40),
+            await carrying(db, device, old_file, models.MessageStatus.READ, created=days_ago(40),
                            sent=days_ago(40))
 
         settings = Settings(database_url=migrated.database_url, data_dir=migrated.data_dir,
