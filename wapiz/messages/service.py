@@ -10,12 +10,12 @@ from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
-from wapiz.engines.base import new_message_id
 from wapiz.kit.errors import Conflict, NotFound
 from wapiz.kit.ids import parse_uuid
 from wapiz.kit.paging import fetch_page
 from wapiz.kit.text import Text
 from wapiz.messages import models
+from wapiz.messages.accept import outbound_row
 from wapiz.messages.models import Message, MessageStatus
 from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import EditIn, MessageOut
@@ -117,13 +117,11 @@ class MessageService:
         """Queue an edit or revoke behind the device's other sends: it goes out in order,
         paced, and survives restarts like a message."""
         now = utc_now()
-        message = Message(
+        message = Message(**outbound_row(
             id=uuid.uuid4(), user_id=self.user.id, device_id=target.device_id,
-            direction=models.OUTBOUND, attempts=0, chat=target.chat, peer=target.peer,
-            type=action, text=text, status=MessageStatus.QUEUED,
-            wa_message_id=new_message_id(),
+            chat=target.chat, peer=target.peer, type=action, text=text,
             body={"targetId": str(target.id), "targetWaMessageId": target.wa_message_id},
-            created_at=now, send_at=now)
+            created_at=now, send_at=now))
         await self.messages.add(message)
         await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
         return to_out(message)
