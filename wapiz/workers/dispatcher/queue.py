@@ -7,7 +7,6 @@ attempted by a dispatcher that died before recording it is attempted again: the 
 may see an event twice, always with the same `webhook-id`.
 """
 
-import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.devices.models import Device
+from wapiz.kit.retry import RetryPolicy
 from wapiz.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -68,14 +68,12 @@ class Outcome:
         return self.status_code == 410
 
 
-def retry_delay(retries: int, schedule: Sequence[float], retry_after: float | None) -> float | None:
-    """Seconds until the next attempt after `retries` failures in a row, or None when the
-    schedule is spent. A receiver's Retry-After replaces the scheduled delay (bounded)."""
-    if retries > len(schedule):
-        return None
-    if retry_after is not None:
-        return min(max(retry_after, 1.0), MAX_RETRY_AFTER_S)
-    return schedule[retries - 1] * random.uniform(1 - JITTER, 1 + JITTER)
+def delivery_retries(schedule: Sequence[float]) -> RetryPolicy[Outcome]:
+    """A delivery's retries: the schedule's waits (WAPIZ_WEBHOOK_RETRY_SCHEDULE), then
+    failed; a receiver's Retry-After replaces a wait (bounded); 410 Gone ends it at once."""
+    return RetryPolicy(max_attempts=len(schedule) + 1, schedule=tuple(schedule),
+                       jitter=(1 - JITTER, 1 + JITTER), retryable=lambda outcome: not outcome.gone,
+                       asked_bounds=(1.0, MAX_RETRY_AFTER_S))
 
 
 class DeliveryQueue:
@@ -139,10 +137,10 @@ class DeliveryQueue:
         return DeviceBatch(url, endpoint.enabled, signing,
                            [DueDelivery(*row) for row in rows])
 
-    async def record(self, outcomes: Sequence[Outcome], schedule: Sequence[float],
+    async def record(self, outcomes: Sequence[Outcome], retries: RetryPolicy[Outcome],
                      now: datetime) -> None:
         """Log each attempt and move its delivery on: succeeded, due again later, or failed
-        once the schedule is spent. Successes (nearly all) are written a few statements for
+        once `retries` says so. Successes (nearly all) are written a few statements for
         the lot."""
         if not outcomes:
             return
@@ -169,8 +167,8 @@ class DeliveryQueue:
             select(WebhookDelivery.id, WebhookDelivery.retries)
             .where(WebhookDelivery.id.in_([o.delivery_id for o in failures])))).tuples().all())
         for outcome in failures:
-            delay = None if outcome.gone else retry_delay(
-                retries_so_far.get(outcome.delivery_id, 0) + 1, schedule, outcome.retry_after)
+            delay = retries.delay(retries_so_far.get(outcome.delivery_id, 0) + 1, outcome,
+                                  outcome.retry_after)
             values: dict[str, object] = {
                 "attempts": WebhookDelivery.attempts + 1, "retries": WebhookDelivery.retries + 1,
                 "last_status_code": outcome.status_code, "last_error": outcome.error}
