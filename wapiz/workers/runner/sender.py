@@ -69,6 +69,22 @@ def _pause(min_ms: int, max_ms: int) -> float:
     return random.uniform(min_ms, max(min_ms, max_ms)) / 1000
 
 
+def next_send_at(state: "DeviceMessages", pacing: Pacing, message: Message) -> float:
+    """When (on `time.monotonic()`'s clock) the message may go out: a random pause of the
+    device's min to max delay after its last send; with a per-minute cap, not before the
+    cap-th latest send is a minute old; and a batch's message a pause of the batch's own
+    after the batch's last send."""
+    ready_at = state.last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
+    if pacing.per_minute and len(state.recent) >= pacing.per_minute:
+        ready_at = max(ready_at, state.recent[-pacing.per_minute] + 60.0)
+    batch_pacing = (message.body or {}).get("batchPacing")
+    if message.batch_id is not None and batch_pacing:
+        # A batch keeps its own (slower) spacing, even when its messages fell due together.
+        last = state.last_batch_send.get(message.batch_id, 0.0)
+        ready_at = max(ready_at, last + _pause(*batch_pacing))
+    return ready_at
+
+
 class DeviceMessages:
     """One device's messages as its runner handles them: its queue (fenced by the lease),
     inbound messages and receipts, and what pacing must remember across reconnects (the
@@ -177,19 +193,7 @@ class Sender:
                 await asyncio.sleep(1)
 
     async def _pace(self, message: Message, pacing: Pacing) -> None:
-        state = self.messages
-        if pacing.per_minute and len(state.recent) >= pacing.per_minute:
-            # The cap-th latest send must be a minute old before the next one.
-            wait = 60.0 - (time.monotonic() - state.recent[-pacing.per_minute])
-            if wait > 0:
-                await asyncio.sleep(wait)
-        ready_at = state.last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
-        batch_pacing = (message.body or {}).get("batchPacing")
-        if message.batch_id is not None and batch_pacing:
-            # A batch keeps its own (slower) spacing, even when its messages fell due together.
-            last = state.last_batch_send.get(message.batch_id, 0.0)
-            ready_at = max(ready_at, last + _pause(*batch_pacing))
-        remaining = ready_at - time.monotonic()
+        remaining = next_send_at(self.messages, pacing, message) - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)
         if pacing.typing and message.type == "text":
