@@ -16,7 +16,7 @@ from wapiz.db.database import Database
 from wapiz.devices.models import Device
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
-from wapiz.webhooks.models import PENDING, WebhookAttempt, WebhookDelivery, WebhookEvent
+from wapiz.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
 from wapiz.webhooks.outbox import new_event_id
 
 SHA256 = "ab" * 32
@@ -59,7 +59,7 @@ async def delivery(db: AsyncSession, device: Device, status: str, *, created: da
     row = WebhookDelivery(id=uuid.uuid4(), event_seq=event.seq, device_id=device.id,
                           status=status, attempts=attempts, retries=0, created_at=created,
                           finished_at=finished,
-                          next_attempt_at=created if status == PENDING else None)
+                          next_attempt_at=created if status == DeliveryStatus.PENDING else None)
     db.add(row)
     await db.flush()
     db.add_all(WebhookAttempt(delivery_id=row.id, attempted_at=created, status_code=500,
@@ -83,7 +83,7 @@ async def carrying(db: AsyncSession, device: Device, media_id: uuid.UUID, status
                    created: datetime, sent: datetime | None = None,
                    send_at: datetime | None = None) -> None:
     """A message with the file: outbound in any state, or inbound (`received`)."""
-    inbound = status == models.RECEIVED
+    inbound = status == models.MessageStatus.RECEIVED
     db.add(Message(id=uuid.uuid4(), user_id=device.user_id, device_id=device.device_id,
                    direction=models.INBOUND if inbound else models.OUTBOUND,
                    chat="6281300000000@s.whatsapp.net", type="document", body={},

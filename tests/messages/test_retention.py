@@ -17,8 +17,8 @@ from tests.rows import SHA256, carrying, days_ago, media_file, opened, user_with
 from tests.support import Api, Deployment, wait_until
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
-from wapiz.messages import models
 from wapiz.messages.models import Media, Message
+from wapiz.messages.models import MessageStatus as Status
 from wapiz.workers.retention.media import drop_media_bytes
 from wapiz.workers.retention.prune import prune_once
 
@@ -38,37 +38,37 @@ async def test_old_files_lose_their_bytes_and_keep_their_description(
         async with database.session_scope() as db:
             device = await user_with_device(db, days_ago(90))
             sent_long_ago = await media_file(db, device, days_ago(40), data=b"a" * 100)
-            await carrying(db, device, sent_long_ago, models.READ, created=days_ago(40),
+            await carrying(db, device, sent_long_ago, Status.READ, created=days_ago(40),
                            sent=days_ago(40))
             downloaded = await media_file(db, device, days_ago(31), data=b"b" * 200, ref=b"ref-1")
-            await carrying(db, device, downloaded, models.RECEIVED, created=days_ago(31))
+            await carrying(db, device, downloaded, Status.RECEIVED, created=days_ago(31))
             never_downloaded = await media_file(db, device, days_ago(35), data=None, ref=b"ref-2")
-            await carrying(db, device, never_downloaded, models.RECEIVED, created=days_ago(35))
+            await carrying(db, device, never_downloaded, Status.RECEIVED, created=days_ago(35))
             batch_done = await media_file(db, device, days_ago(45), data=b"c" * 300)
-            for status in (models.DELIVERED, models.FAILED, models.CANCELLED):
+            for status in (Status.DELIVERED, Status.FAILED, Status.CANCELLED):
                 await carrying(db, device, batch_done, status, created=days_ago(45),
-                               sent=days_ago(44) if status == models.DELIVERED else None)
+                               sent=days_ago(44) if status == Status.DELIVERED else None)
             unused = await media_file(db, device, days_ago(50), data=b"d" * 400)  # its message went
             dropped = {sent_long_ago: 100, downloaded: 205, never_downloaded: 5,
                        batch_done: 300, unused: 400}
 
             recent = await media_file(db, device, days_ago(5), data=b"e" * 10)
-            await carrying(db, device, recent, models.DELIVERED, created=days_ago(5),
+            await carrying(db, device, recent, Status.DELIVERED, created=days_ago(5),
                            sent=days_ago(5))
             # Accepted long ago, scheduled far ahead: still waiting, so kept however old.
             scheduled = await media_file(db, device, days_ago(60), data=b"f" * 10)
-            await carrying(db, device, scheduled, models.QUEUED, created=days_ago(60),
+            await carrying(db, device, scheduled, Status.QUEUED, created=days_ago(60),
                            send_at=NOW + timedelta(days=30))
             in_flight = await media_file(db, device, days_ago(40), data=b"g" * 10)
-            await carrying(db, device, in_flight, models.SENDING, created=days_ago(40))
+            await carrying(db, device, in_flight, Status.SENDING, created=days_ago(40))
             # A bulk batch shares one file: one message still queued keeps it for all.
             batch_waiting = await media_file(db, device, days_ago(40), data=b"h" * 10)
-            for status in (models.SENT, models.SENT, models.QUEUED):
+            for status in (Status.SENT, Status.SENT, Status.QUEUED):
                 await carrying(db, device, batch_waiting, status, created=days_ago(40),
-                               sent=days_ago(40) if status == models.SENT else None)
+                               sent=days_ago(40) if status == Status.SENT else None)
             # Scheduled long ago and sent lately: kept for the retention from its send.
             sent_lately = await media_file(db, device, days_ago(45), data=b"i" * 10)
-            await carrying(db, device, sent_lately, models.DELIVERED, created=days_ago(45),
+            await carrying(db, device, sent_lately, Status.DELIVERED, created=days_ago(45),
                            sent=days_ago(2))
             kept = {recent, scheduled, in_flight, batch_waiting, sent_lately}
 
@@ -97,7 +97,7 @@ async def test_runners_dropping_at_once_drop_every_file_once(migrated: Deploymen
             device = await user_with_device(db, days_ago(90))
             for n in range(40):
                 media_id = await media_file(db, device, days_ago(40 + n / 100), data=b"x" * 10)
-                await carrying(db, device, media_id, models.DELIVERED, created=days_ago(40),
+                await carrying(db, device, media_id, Status.DELIVERED, created=days_ago(40),
                                sent=days_ago(40))
         counts = await asyncio.gather(drop_media_bytes(database, CUTOFF, batch_size=3),
                                       drop_media_bytes(other, CUTOFF, batch_size=3))

@@ -15,7 +15,7 @@ from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.webhooks.models import PENDING, SUCCEEDED, WebhookDelivery, WebhookEndpoint
+from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from wapiz.workers.dispatcher import dispatcher as dispatching
 from wapiz.workers.dispatcher.dispatcher import Dispatcher
 from wapiz.workers.dispatcher.queue import DueDelivery, Outcome
@@ -46,8 +46,8 @@ async def _device_with_deliveries(database: Database,
         device.webhook_url = "http://127.0.0.1:9/hook"
         db.add(WebhookEndpoint(device_id=device.id, secret="whsec_" + "A" * 32))
         await db.flush()
-        ids = [await delivery(db, device, PENDING, created=days_ago(0), finished=None,
-                              attempts=0) for _ in range(count)]
+        ids = [await delivery(db, device, DeliveryStatus.PENDING, created=days_ago(0),
+                              finished=None, attempts=0) for _ in range(count)]
         return device.id, ids
 
 
@@ -99,7 +99,7 @@ async def test_attempts_made_before_a_shutdown_are_recorded(migrated: Deployment
         assert 5 <= len(attempted) < len(ids)
         async with database.session_scope() as db:
             succeeded = set(await db.scalars(select(WebhookDelivery.id).where(
-                WebhookDelivery.id.in_(ids), WebhookDelivery.status == SUCCEEDED)))
+                WebhookDelivery.id.in_(ids), WebhookDelivery.status == DeliveryStatus.SUCCEEDED)))
             taken = await db.scalar(select(func.count()).select_from(WebhookEndpoint).where(
                 WebhookEndpoint.dispatcher.is_not(None)))
         assert succeeded == set(attempted)  # none would be posted twice by the next one

@@ -14,9 +14,7 @@ from tests.support import Deployment
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.webhooks.models import (
-    FAILED,
-    PENDING,
-    SUCCEEDED,
+    DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
@@ -44,21 +42,21 @@ async def test_old_finished_deliveries_go_with_their_attempts_and_events(
     async with opened(migrated) as database:
         async with database.session_scope() as db:
             device = await user_with_device(db, days_ago(90))
-            old = [await delivery(db, device, SUCCEEDED, created=days_ago(41 + n),
+            old = [await delivery(db, device, DeliveryStatus.SUCCEEDED, created=days_ago(41 + n),
                                   finished=days_ago(40 + n), attempts=1) for n in range(5)]
-            old.append(await delivery(db, device, FAILED, created=days_ago(33),
+            old.append(await delivery(db, device, DeliveryStatus.FAILED, created=days_ago(33),
                                       finished=days_ago(31), attempts=3))
             kept = {
                 # Still being retried, however old.
-                await delivery(db, device, PENDING, created=days_ago(60), finished=None,
-                               attempts=2): 2,
+                await delivery(db, device, DeliveryStatus.PENDING, created=days_ago(60),
+                               finished=None, attempts=2): 2,
                 # Pending with a finish time from an earlier life: pending is what counts.
-                await delivery(db, device, PENDING, created=days_ago(60),
+                await delivery(db, device, DeliveryStatus.PENDING, created=days_ago(60),
                                finished=days_ago(50), attempts=1): 1,
                 # Created long ago, finished within the retention: kept from when it finished.
-                await delivery(db, device, SUCCEEDED, created=days_ago(45),
+                await delivery(db, device, DeliveryStatus.SUCCEEDED, created=days_ago(45),
                                finished=days_ago(1), attempts=4): 4,
-                await delivery(db, device, FAILED, created=days_ago(29.5),
+                await delivery(db, device, DeliveryStatus.FAILED, created=days_ago(29.5),
                                finished=days_ago(29), attempts=2): 2,
             }
 
@@ -79,7 +77,7 @@ async def test_runners_pruning_at_once_delete_every_row_once(migrated: Deploymen
         async with database.session_scope() as db:
             device = await user_with_device(db, days_ago(90))
             for n in range(60):
-                await delivery(db, device, SUCCEEDED, created=days_ago(40),
+                await delivery(db, device, DeliveryStatus.SUCCEEDED, created=days_ago(40),
                                finished=days_ago(40 - n / 100), attempts=1)
         counts = await asyncio.gather(prune_deliveries(database, CUTOFF, batch_size=7),
                                       prune_deliveries(other, CUTOFF, batch_size=7))

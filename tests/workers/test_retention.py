@@ -13,7 +13,7 @@ from wapiz.db.database import Database
 from wapiz.engines import create_engine
 from wapiz.messages import models
 from wapiz.messages.models import Media
-from wapiz.webhooks.models import PENDING, SUCCEEDED, WebhookDelivery
+from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery
 from wapiz.workers.retention import prune as retention
 from wapiz.workers.runner.runner import Runner
 
@@ -28,12 +28,12 @@ async def test_a_runner_prunes_soon_after_start(
     async with opened(migrated) as database:
         async with database.session_scope() as db:
             device = await user_with_device(db, days_ago(90))
-            await delivery(db, device, SUCCEEDED, created=days_ago(41), finished=days_ago(40),
-                           attempts=1)
-            pending = await delivery(db, device, PENDING, created=days_ago(41), finished=None,
-                                     attempts=1)
+            await delivery(db, device, DeliveryStatus.SUCCEEDED, created=days_ago(41),
+                           finished=days_ago(40), attempts=1)
+            pending = await delivery(db, device, DeliveryStatus.PENDING, created=days_ago(41),
+                                     finished=None, attempts=1)
             old_file = await media_file(db, device, days_ago(40), data=b"x" * 10)
-            await carrying(db, device, old_file, models.READ, created=days_ago(40),
+            await carrying(db, device, old_file, models.MessageStatus.READ, created=days_ago(40),
                            sent=days_ago(40))
 
         settings = Settings(database_url=migrated.database_url, data_dir=migrated.data_dir,

@@ -1,13 +1,32 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wapiz.db.base import Base, UTCDateTime, utc_now
+from wapiz.db.base import Base, EnumText, UTCDateTime, utc_now
 
 DEFAULT_LABEL = "Device Baru"
+
+
+class StatusName(StrEnum):
+    """A device's connection status as the API names it (derived from a session's
+    `connected` and `logged_in`, not stored)."""
+
+    LOGGED_IN = "logged_in"
+    CONNECTED = "connected"  # reachable, showing QR codes: not logged in
+    DISCONNECTED = "disconnected"
+
+
+class RequestStatus(StrEnum):
+    """A device request's life: pending until the runner answers (done) or refuses (failed).
+    Stored as this text."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class Device(Base):
@@ -83,7 +102,8 @@ class DeviceRequest(Base):
     )
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[RequestStatus] = mapped_column(EnumText(RequestStatus),
+                                                  default=RequestStatus.PENDING, index=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

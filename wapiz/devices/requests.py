@@ -19,11 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.devices.models import DeviceRequest
+from wapiz.devices.models import DeviceRequest, RequestStatus
 from wapiz.kit.errors import ServiceUnavailable
 from wapiz.kit.text import Text
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
 # What can be asked.
 PAIR_PHONE = "pair_phone"
 CHECK_NUMBERS = "check_numbers"
@@ -58,7 +57,7 @@ class DeviceRequests:
     async def take_answer(self, request_id: uuid.UUID) -> DeviceRequest | None:
         """The answered request (removed, as it has been read), or None while pending."""
         request = await self.session.get(DeviceRequest, request_id, populate_existing=True)
-        if request is None or request.status == PENDING:
+        if request is None or request.status == RequestStatus.PENDING:
             return None
         await self.session.delete(request)
         return request
@@ -80,7 +79,7 @@ async def ask_session(database: Database, device_id: uuid.UUID, kind: str,
         async with database.session_scope() as db:
             answered = await DeviceRequests(db).take_answer(request_id)
         if answered is not None:
-            if answered.status == FAILED:
+            if answered.status == RequestStatus.FAILED:
                 raise RequestFailed(answered.error or "failed",
                                     (answered.result or {}).get("detail", ""))
             return answered.result or {}

@@ -1,8 +1,8 @@
 from fastapi import APIRouter, Body, Request, Response, status
 
 from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
+from wapiz.devices import live
 from wapiz.devices.deps import DeviceReads, Devices, reader_for
-from wapiz.devices.live import numbers_on_whatsapp, pairing_code
 from wapiz.devices.qr import qr_png
 from wapiz.devices.schemas import (
     CheckIn,
@@ -11,13 +11,11 @@ from wapiz.devices.schemas import (
     DeviceOut,
     DeviceSettings,
     DeviceSettingsIn,
-    NumberCheck,
     PairIn,
     PairOut,
 )
 from wapiz.devices.status import DeviceStatus
 from wapiz.kit.schemas import ErrorBody, OkBody, error_responses
-from wapiz.messages.recipients import normalized_phone
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
 router = APIRouter(prefix="/api/devices", tags=["devices"],
@@ -89,7 +87,7 @@ async def device_qr(id: str, devices: DeviceReads) -> Response | DeviceStatus:
     summary="Link by pairing code: a code to type into WhatsApp on the given phone",
 )
 async def pair_device(id: str, body: PairIn, devices: DeviceReads) -> PairOut:
-    return PairOut(code=await pairing_code(devices, id, body.phone))
+    return PairOut(code=await live.pairing_code(devices, id, body.phone))
 
 
 @router.get("/{id}/settings", responses=error_responses(401, 404), summary="Device settings")
@@ -115,12 +113,5 @@ async def update_settings(id: str, body: DeviceSettingsIn, devices: Devices) -> 
     },
     summary="Which numbers are on WhatsApp (asked through the device's session)",
 )
-async def check_numbers(id: str, body: CheckIn, request: Request,
-                        devices: DeviceReads) -> CheckOut:
-    country = request.app.state.settings.default_country_code
-    given = [(raw, normalized_phone(raw, country)) for raw in body.phones]
-    found = await numbers_on_whatsapp(devices, id, sorted({p for _, p in given if p}))
-    return CheckOut(results=[
-        NumberCheck(phone=raw, normalized=phone, on_whatsapp=bool(found.get(phone or "")),
-                    jid=found.get(phone or "")) for raw, phone in given
-    ])
+async def check_numbers(id: str, body: CheckIn, devices: DeviceReads) -> CheckOut:
+    return await live.check_numbers(devices, id, body.phones)

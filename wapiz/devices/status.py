@@ -10,10 +10,13 @@ from typing import Literal
 
 from pydantic import Field
 
+from wapiz.devices.models import StatusName
 from wapiz.engines.events import CONNECTING, phone_of
 from wapiz.kit.schemas import ApiModel, Timestamp
 
-StatusName = Literal["logged_in", "connected", "disconnected"]
+# The field as the API describes it: inline, as the enum's values (the OpenAPI document names
+# no separate schema for it).
+StatusField = Literal[StatusName.LOGGED_IN, StatusName.CONNECTED, StatusName.DISCONNECTED]
 
 # Reasons reported while no runner holds the device.
 WAITING_FOR_RUNNER = "waiting_for_runner"
@@ -49,7 +52,7 @@ class LastDisconnect(ApiModel):
 class DeviceStatus(ApiModel):
     connected: bool
     logged_in: bool
-    status: StatusName
+    status: StatusField
     reason: str | None = Field(
         None,
         description="Why the device is not logged in, if known: removed_from_phone, "
@@ -65,8 +68,8 @@ class DeviceStatus(ApiModel):
 
 def status_name(connected: bool, logged_in: bool) -> StatusName:
     if connected and logged_in:
-        return "logged_in"
-    return "connected" if connected else "disconnected"
+        return StatusName.LOGGED_IN
+    return StatusName.CONNECTED if connected else StatusName.DISCONNECTED
 
 
 def lease_alive(row: SessionView, now: datetime) -> bool:
@@ -85,11 +88,13 @@ def last_disconnect(row: SessionView) -> LastDisconnect | None:
 def current_status(row: SessionView | None, now: datetime) -> DeviceStatus:
     if row is None or row.epoch == 0:
         return DeviceStatus(
-            connected=False, logged_in=False, status="disconnected", reason=WAITING_FOR_RUNNER
+            connected=False, logged_in=False, status=StatusName.DISCONNECTED,
+            reason=WAITING_FOR_RUNNER
         )
     if not lease_alive(row, now):
         reason = row.reason if row.runner is None and row.reason else RUNNER_UNAVAILABLE
-        return DeviceStatus(connected=False, logged_in=False, status="disconnected", reason=reason,
+        return DeviceStatus(connected=False, logged_in=False, status=StatusName.DISCONNECTED,
+                            reason=reason,
                             last_disconnect=last_disconnect(row))
     logged_in = row.connected and row.logged_in
     return DeviceStatus(

@@ -28,7 +28,7 @@ from wapiz.kit.text import Text
 from wapiz.messages import media, models
 from wapiz.messages.intake import Intake, Send
 from wapiz.messages.media import IncomingFile
-from wapiz.messages.models import Media, Message
+from wapiz.messages.models import Media, Message, MessageStatus
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageContent, MessageIn, MessageOut, Vote
@@ -205,7 +205,7 @@ _EVERY_COLUMN = dict.fromkeys(column.key for column in Message.__table__.columns
 def outbound_row(**values: Any) -> dict[str, Any]:
     """A queued outbound message's columns: the WhatsApp id is chosen now, so a resend after
     a crash carries the same one."""
-    return {**_EVERY_COLUMN, "direction": models.OUTBOUND, "status": models.QUEUED,
+    return {**_EVERY_COLUMN, "direction": models.OUTBOUND, "status": MessageStatus.QUEUED,
             "attempts": 0, "wa_message_id": new_message_id(), **values}
 
 

@@ -10,19 +10,14 @@ import random
 import re
 import uuid
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
-from wapiz.db.results import rows_changed
-from wapiz.db.upsert import column_values, insert_for
 from wapiz.devices.reader import DEVICE_NOT_FOUND
-from wapiz.engines.base import new_message_id
 from wapiz.kit.errors import Conflict, InvalidInput, NotFound
 from wapiz.kit.ids import parse_uuid
 from wapiz.kit.text import Text
@@ -31,17 +26,17 @@ from wapiz.messages.accept import (
     IDEMPOTENCY_KEY_REUSED,
     due_at,
     file_row,
+    outbound_row,
     request_hash,
     take_in_file,
 )
-from wapiz.messages.models import Message, MessageBatch
-from wapiz.messages.recipients import InvalidRecipient, recipient
+from wapiz.messages.models import UNFINISHED, MessageBatch
+from wapiz.messages.recipients import InvalidRecipient, Recipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = Text("Batch tidak ditemukan", "Batch not found")
-UNFINISHED = {models.QUEUED, models.SENDING}
 NO_VALUE = Text("recipients[{index}]: tidak ada nilai untuk {name}",
                 "recipients[{index}]: no value for {name}")
 
@@ -64,13 +59,52 @@ class BulkService:
     async def send(self, body: BulkIn, idempotency_key: str | None) -> BulkOut:
         fingerprint = request_hash(body)
         if idempotency_key is not None:
-            earlier = await self._batch_by_key(idempotency_key)
+            earlier = await self.messages.batch_by_key(idempotency_key)
             if earlier is not None:
                 return await self._replay(earlier, fingerprint)
         device = await self.messages.device(body.device_id)
         if device is None:
             raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
-        texts, chats, problems = [], [], []
+        chats, texts = self._recipients(body)
+        now = utc_now()
+        batch = MessageBatch(id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
+                             total=len(chats), min_delay_ms=body.min_delay_ms,
+                             max_delay_ms=body.max_delay_ms, idempotency_key=idempotency_key,
+                             created_at=now)
+        content = body.content()
+        content["batchPacing"] = [body.min_delay_ms, body.max_delay_ms]
+        file = None
+        if body.type in models.MEDIA_TYPES:  # one stored file for the whole batch
+            incoming = await take_in_file(body, None, self.settings)
+            file = await self.messages.add_media(
+                file_row(body, incoming, self.user.id, device.device_id))
+            content["media"] = file.describe()
+        rows = []
+        send_at = due_at(body.send_at, now)
+        for to, text in zip(chats, texts, strict=True):
+            rows.append(outbound_row(
+                id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
+                chat=to.chat, peer=to.phone, type=body.type, body=content, text=text,
+                created_at=now, send_at=send_at, batch_id=batch.id,
+                media_id=file.id if file else None, request_hash=fingerprint))
+            send_at += timedelta(milliseconds=random.uniform(body.min_delay_ms,
+                                                             body.max_delay_ms))
+        # The batch first (its messages refer to it), in one statement that a concurrent
+        # retry with the same key cannot pass.
+        if not await self.messages.add_batch(batch):
+            if file is not None:
+                await self.messages.forget_media(file.id)
+            return await self._replay_concurrent(idempotency_key, fingerprint)
+        await self.messages.add_rows(rows)
+        await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
+        return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
+                       message_ids=[row["id"] for row in rows],
+                       first_send_at=rows[0]["send_at"], last_send_at=rows[-1]["send_at"])
+
+    def _recipients(self, body: BulkIn) -> tuple[list[Recipient], list[str | None]]:
+        """Each recipient's chat and filled-in text; every problem at once (the first 20)."""
+        texts: list[str | None] = []
+        chats, problems = [], []
         for index, target in enumerate(body.recipients):
             try:
                 chats.append(recipient(target.to, self.settings.default_country_code))
@@ -85,62 +119,20 @@ class BulkService:
             raise InvalidInput(Text("; ".join(p.id for p in problems[:20]) + more,
                                     "; ".join(p.en for p in problems[:20]) + more),
                                code="invalid_recipient")
+        return chats, texts
 
-        now = utc_now()
-        batch = MessageBatch(id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
-                             total=len(chats), min_delay_ms=body.min_delay_ms,
-                             max_delay_ms=body.max_delay_ms, idempotency_key=idempotency_key,
-                             created_at=now)
-        content = body.content()
-        content["batchPacing"] = [body.min_delay_ms, body.max_delay_ms]
-        file = None
-        if body.type in models.MEDIA_TYPES:  # one stored file for the whole batch
-            incoming = await take_in_file(body, None, self.settings)
-            file = await self.messages.add_media(
-                file_row(body, incoming, self.user.id, device.device_id))
-            content["media"] = file.describe()
-        send_at = due_at(body.send_at, now)
-        rows: list[dict[str, Any]] = []
-        for to, text in zip(chats, texts, strict=True):
-            rows.append({
-                "id": uuid.uuid4(), "user_id": self.user.id, "device_id": device.device_id,
-                "direction": models.OUTBOUND, "chat": to.chat, "peer": to.phone,
-                "type": body.type, "body": content, "text": text, "status": models.QUEUED,
-                "wa_message_id": new_message_id(), "attempts": 0, "request_hash": fingerprint,
-                "created_at": now, "send_at": send_at, "batch_id": batch.id,
-                "media_id": file.id if file else None,
-            })
-            send_at += timedelta(milliseconds=random.uniform(body.min_delay_ms,
-                                                             body.max_delay_ms))
-        # The batch first (its messages refer to it), in one statement that a concurrent
-        # retry with the same key cannot pass.
-        created = await self.session.execute(
-            insert_for(self.session, MessageBatch)
-            .values(column_values(batch))
-            .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
-        if rows_changed(created) != 1:
-            if file is not None:
-                await self.messages.forget_media(file.id)
-            earlier = await self._batch_by_key(idempotency_key or "")
-            if earlier is None:
-                raise Conflict(Text("Permintaan yang sama sedang diproses, coba lagi",
-                                    "The same request is being processed; try again"),
-                               code="request_in_progress")
-            return await self._replay(earlier, fingerprint)
-        await self.session.execute(insert(Message), rows)
-        await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
-        return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
-                       message_ids=[row["id"] for row in rows],
-                       first_send_at=rows[0]["send_at"], last_send_at=rows[-1]["send_at"])
-
-    async def _batch_by_key(self, key: str) -> MessageBatch | None:
-        return await self.session.scalar(select(MessageBatch).where(
-            MessageBatch.user_id == self.user.id, MessageBatch.idempotency_key == key))
+    async def _replay_concurrent(self, idempotency_key: str | None,
+                                 fingerprint: str) -> BulkOut:
+        """The answer for a batch another request with the same key wrote meanwhile."""
+        earlier = await self.messages.batch_by_key(idempotency_key or "")
+        if earlier is None:
+            raise Conflict(Text("Permintaan yang sama sedang diproses, coba lagi",
+                                "The same request is being processed; try again"),
+                           code="request_in_progress")
+        return await self._replay(earlier, fingerprint)
 
     async def _replay(self, batch: MessageBatch, fingerprint: str) -> BulkOut:
-        rows = (await self.session.scalars(
-            select(Message).where(Message.batch_id == batch.id)
-            .order_by(Message.send_at, Message.id))).all()
+        rows = await self.messages.batch_messages(batch.id)
         if rows and rows[0].request_hash != fingerprint:
             raise InvalidInput(IDEMPOTENCY_KEY_REUSED, code="idempotency_key_reused")
         first_send_at, last_send_at = rows[0].send_at, rows[-1].send_at
@@ -151,15 +143,10 @@ class BulkService:
 
     async def progress(self, raw_id: str) -> BatchOut:
         batch_id = parse_uuid(raw_id)
-        batch = None
-        if batch_id is not None:
-            batch = await self.session.scalar(select(MessageBatch).where(
-                MessageBatch.id == batch_id, MessageBatch.user_id == self.user.id))
+        batch = await self.messages.batch(batch_id) if batch_id is not None else None
         if batch is None:
             raise NotFound(BATCH_NOT_FOUND, code="batch_not_found")
-        counts = dict((await self.session.execute(
-            select(Message.status, func.count()).where(Message.batch_id == batch.id)
-            .group_by(Message.status))).tuples().all())
+        counts = await self.messages.batch_counts(batch.id)
         return BatchOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
-                        counts=counts, done=not (UNFINISHED & set(counts)),
+                        counts=counts, done=not (set(UNFINISHED) & set(counts)),
                         created_at=batch.created_at)

@@ -8,8 +8,6 @@ while the runner works.
 import uuid
 from typing import Any
 
-from sqlalchemy import update
-
 from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
@@ -95,8 +93,7 @@ class LiveMessages:
                 Text("WhatsApp menolak tanda dibaca: {reason}",
                  "WhatsApp refused the read mark: {reason}"))
             async with self.database.session_scope() as db:
-                await db.execute(update(Message).where(Message.id == message.id)
-                                 .values(read_at=utc_now()))
+                await MessageRepository(db, self.user.id).mark_read(message.id, utc_now())
             message, _ = await self._load(raw_id)
         return to_out(message)
 

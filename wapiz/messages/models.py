@@ -1,6 +1,7 @@
 import re
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, overload
 
 from sqlalchemy import (
@@ -17,13 +18,28 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wapiz.db.base import Base, UTCDateTime, utc_now
+from wapiz.db.base import Base, EnumText, UTCDateTime, utc_now
 
 OUTBOUND, INBOUND = "outbound", "inbound"
-# An outbound message's life: queued → sending → sent → delivered → read, or failed /
-# cancelled. Inbound messages are stored as "received".
-QUEUED, SENDING, SENT, DELIVERED, READ = "queued", "sending", "sent", "delivered", "read"
-FAILED, CANCELLED, RECEIVED = "failed", "cancelled", "received"
+
+
+class MessageStatus(StrEnum):
+    """An outbound message's life: queued → sending → sent → delivered → read, or failed /
+    cancelled. Inbound messages are stored as received. Stored as this text."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    RECEIVED = "received"
+
+
+# Still in the queue or on its way: not yet finished one way or the other.
+UNFINISHED = (MessageStatus.QUEUED, MessageStatus.SENDING)
+
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 # Actions on a message already sent: queued and sent like messages, in the same order.
 EDIT, REVOKE = "edit", "revoke"
@@ -121,7 +137,7 @@ class Message(Base):
     type: Mapped[str] = mapped_column(String(16))
     body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the type carries
     text: Mapped[str | None] = mapped_column(Text, nullable=True)  # text or caption
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[MessageStatus] = mapped_column(EnumText(MessageStatus))
     wa_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

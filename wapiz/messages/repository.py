@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import column_values, insert_for, insert_for_dialect
 from wapiz.devices.models import Device
-from wapiz.messages.models import CANCELLED, QUEUED, SENDING, Media, Message
+from wapiz.messages.models import UNFINISHED, Media, Message, MessageBatch, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class MessageRepository:
         """An edit or revoke of `target` queued or being sent (the oldest)."""
         return await self.session.scalar(
             self._owned().where(Message.device_id == target.device_id,
-                                Message.status.in_((QUEUED, SENDING)), Message.type == action,
+                                Message.status.in_(UNFINISHED), Message.type == action,
                                 Message.body["targetId"].as_string() == str(target.id))
             .order_by(Message.created_at).limit(1))
 
@@ -99,9 +100,50 @@ class MessageRepository:
         result = await self.session.execute(
             update(Message)
             .where(Message.id == message_id, Message.user_id == self.user_id,
-                   Message.status == QUEUED)
-            .values(status=CANCELLED))
+                   Message.status == MessageStatus.QUEUED)
+            .values(status=MessageStatus.CANCELLED))
         return rows_changed(result) == 1
+
+    async def mark_read(self, message_id: uuid.UUID, at: datetime) -> None:
+        """An inbound message the user read (the sender was told)."""
+        await self.session.execute(
+            update(Message).where(Message.id == message_id, Message.user_id == self.user_id)
+            .values(read_at=at))
+
+    async def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Insert outbound rows (`accept.outbound_row`) whose device was checked in this
+        transaction."""
+        await self.session.execute(insert(Message), rows)
+
+    async def batch(self, batch_id: uuid.UUID) -> MessageBatch | None:
+        return await self.session.scalar(select(MessageBatch).where(
+            MessageBatch.id == batch_id, MessageBatch.user_id == self.user_id))
+
+    async def batch_by_key(self, key: str) -> MessageBatch | None:
+        return await self.session.scalar(select(MessageBatch).where(
+            MessageBatch.user_id == self.user_id, MessageBatch.idempotency_key == key))
+
+    async def add_batch(self, batch: MessageBatch) -> bool:
+        """Insert in one statement; False if a request with the same idempotency key got
+        there first."""
+        created = await self.session.execute(
+            insert_for(self.session, MessageBatch).values(column_values(batch))
+            .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"]))
+        return rows_changed(created) == 1
+
+    async def batch_messages(self, batch_id: uuid.UUID) -> Sequence[Message]:
+        """A batch's messages in the order they go out."""
+        return (await self.session.scalars(
+            self._owned().where(Message.batch_id == batch_id)
+            .order_by(Message.send_at, Message.id))).all()
+
+    async def batch_counts(self, batch_id: uuid.UUID) -> dict[str, int]:
+        """A batch's messages by status."""
+        rows = await self.session.execute(
+            select(Message.status, func.count())
+            .where(Message.batch_id == batch_id, Message.user_id == self.user_id)
+            .group_by(Message.status))
+        return {str(status): count for status, count in rows.tuples()}
 
     async def page(self, where: MessageFilter, after: tuple[datetime, uuid.UUID] | None,
                    limit: int) -> Sequence[Message]:

@@ -2,17 +2,13 @@ import uuid
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Form, Header, Query, Request, Response, UploadFile, status
 from pydantic import Field
 
 from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
-from wapiz.accounts.principal import Principal
-from wapiz.http.deps import SessionDep
 from wapiz.kit.schemas import QueryMoment, error_responses, text
 from wapiz.messages import media
-from wapiz.messages.accept import SendService
-from wapiz.messages.bulk import BulkService
-from wapiz.messages.live import LiveMessages
+from wapiz.messages.deps import Bulk, Live, Messages, sends_for
 from wapiz.messages.media import IncomingFile
 from wapiz.messages.repository import MessageFilter
 from wapiz.messages.schemas import (
@@ -24,45 +20,14 @@ from wapiz.messages.schemas import (
     MessageOut,
     MessagePage,
 )
-from wapiz.messages.service import CURSOR_PATTERN, MessageService
+from wapiz.messages.service import CURSOR_PATTERN
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
 router = APIRouter(prefix="/api/messages", tags=["messages"],
                    route_class=TokenFirstRoute)
 INLINE_TYPES = ("image/", "audio/", "video/")
-StatusName = Annotated[str, text(max_length=16)]
+StatusText = Annotated[str, text(max_length=16)]  # any text: an unknown status finds nothing
 ChatId = Annotated[str, text(max_length=128)]
-
-
-async def message_service(request: Request, user: CurrentUser,
-                          session: SessionDep) -> MessageService:
-    return MessageService(session, request.app.state.settings, user)
-
-
-Messages = Annotated[MessageService, Depends(message_service)]
-
-
-def sends_for(request: Request, user: Principal) -> SendService:
-    """Sends need no request transaction: the process's intake commits them in groups.
-    Built in the route rather than by a dependency: each dependency costs a send a little."""
-    state = request.app.state
-    return SendService(state.database, state.settings, user, state.status_cache,
-                       state.device_refs, state.intake)
-
-
-async def bulk_service(request: Request, user: CurrentUser, session: SessionDep) -> BulkService:
-    return BulkService(session, request.app.state.settings, user)
-
-
-Bulk = Annotated[BulkService, Depends(bulk_service)]
-
-
-async def live_messages(request: Request, user: CurrentUser) -> LiveMessages:
-    state = request.app.state
-    return LiveMessages(state.database, state.settings, user)
-
-
-Live = Annotated[LiveMessages, Depends(live_messages)]
 
 
 class MessageUpload(MessageIn):
@@ -131,7 +96,7 @@ async def list_messages(
     messages: Messages,
     device_id: Annotated[uuid.UUID | None, Query(alias="deviceId")] = None,
     direction: Literal["inbound", "outbound"] | None = None,
-    status: Annotated[StatusName | None, Query()] = None,
+    status: Annotated[StatusText | None, Query()] = None,
     chat: Annotated[ChatId | None, Query()] = None,
     since: Annotated[QueryMoment | None, Query(description="(without a zone: UTC)")] = None,
     until: Annotated[QueryMoment | None, Query(description="(without a zone: UTC)")] = None,

@@ -10,20 +10,20 @@ from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
-from wapiz.engines.base import new_message_id
 from wapiz.kit.errors import Conflict, NotFound
 from wapiz.kit.ids import parse_uuid
 from wapiz.kit.paging import fetch_page
 from wapiz.kit.text import Text
 from wapiz.messages import models
-from wapiz.messages.models import Message
+from wapiz.messages.accept import outbound_row
+from wapiz.messages.models import Message, MessageStatus
 from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import EditIn, MessageOut
 from wapiz.messages.views import to_out
 
 MESSAGE_NOT_FOUND = Text("Pesan tidak ditemukan", "Message not found")
 ALREADY_REVOKED = Text("Pesan sudah ditarik", "The message was already revoked")
-SENT_STATES = (models.SENT, models.DELIVERED, models.READ)
+SENT_STATES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 ACTIONS = (models.EDIT, models.REVOKE)
 EDIT_WINDOW = timedelta(minutes=15)  # WhatsApp's: later edits are refused
 
@@ -117,12 +117,11 @@ class MessageService:
         """Queue an edit or revoke behind the device's other sends: it goes out in order,
         paced, and survives restarts like a message."""
         now = utc_now()
-        message = Message(
+        message = Message(**outbound_row(
             id=uuid.uuid4(), user_id=self.user.id, device_id=target.device_id,
-            direction=models.OUTBOUND, attempts=0, chat=target.chat, peer=target.peer,
-            type=action, text=text, status=models.QUEUED, wa_message_id=new_message_id(),
+            chat=target.chat, peer=target.peer, type=action, text=text,
             body={"targetId": str(target.id), "targetWaMessageId": target.wa_message_id},
-            created_at=now, send_at=now)
+            created_at=now, send_at=now))
         await self.messages.add(message)
         await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
         return to_out(message)

@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -15,11 +16,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wapiz.db.base import Base, UTCDateTime, utc_now
+from wapiz.db.base import Base, EnumText, UTCDateTime, utc_now
 
-# A delivery's life: pending (due at `next_attempt_at`) → succeeded, or failed once its
-# retries are spent (a redelivery makes it pending again).
-PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+
+class DeliveryStatus(StrEnum):
+    """A delivery's life: pending (due at `next_attempt_at`) → succeeded, or failed once its
+    retries are spent (a redelivery makes it pending again). Stored as this text."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
 
 AutoId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys
 
@@ -78,7 +85,8 @@ class WebhookDelivery(Base):
         AutoId, ForeignKey("webhook_events.seq", ondelete="CASCADE"), index=True)
     device_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("devices.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    status: Mapped[DeliveryStatus] = mapped_column(EnumText(DeliveryStatus),
+                                                   default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Failed attempts since it was (re)queued: where it is in the retry schedule.
     retries: Mapped[int] = mapped_column(Integer, default=0)

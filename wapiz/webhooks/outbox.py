@@ -19,7 +19,7 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
 from wapiz.kit.schemas import format_timestamp
-from wapiz.webhooks.models import PENDING, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 MESSAGE_RECEIVED = "message.received"
 MESSAGE_UPDATED = "message.updated"
@@ -83,7 +83,7 @@ async def write(session: AsyncSession, target: Target,
     deliveries = [uuid.uuid4() for _ in events]
     await session.execute(insert(WebhookDelivery.__table__), [
         {"id": delivery_id, "event_seq": seqs[event_id], "device_id": target.device_key,
-         "status": PENDING, "attempts": 0, "retries": 0, "next_attempt_at": now,
+         "status": DeliveryStatus.PENDING, "attempts": 0, "retries": 0, "next_attempt_at": now,
          "created_at": now}
         for event_id, delivery_id in zip(ids, deliveries, strict=True)])
     await wakeups.announce(session, wakeups.WEBHOOKS)

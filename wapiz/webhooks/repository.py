@@ -12,8 +12,7 @@ from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 from wapiz.devices.models import Device
 from wapiz.webhooks.models import (
-    FAILED,
-    PENDING,
+    DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -44,7 +43,7 @@ class WebhookRepository:
             .execution_options(populate_existing=True))
         return endpoint
 
-    async def deliveries(self, device_key: uuid.UUID, status: str | None,
+    async def deliveries(self, device_key: uuid.UUID, status: DeliveryStatus | None,
                          before_seq: int | None, limit: int
                          ) -> Sequence[tuple[WebhookDelivery, WebhookEvent]]:
         """Newest first."""
@@ -89,10 +88,10 @@ class WebhookRepository:
             WebhookDelivery.device_id.in_(self._owned(device_key)))
         if delivery_id is not None:
             statement = statement.where(WebhookDelivery.id == delivery_id,
-                                        WebhookDelivery.status != PENDING)
+                                        WebhookDelivery.status != DeliveryStatus.PENDING)
         else:
-            statement = statement.where(WebhookDelivery.status == FAILED,
+            statement = statement.where(WebhookDelivery.status == DeliveryStatus.FAILED,
                                         WebhookDelivery.created_at >= failed_since)
         result = await self.session.execute(statement.values(
-            status=PENDING, retries=0, next_attempt_at=now, finished_at=None))
+            status=DeliveryStatus.PENDING, retries=0, next_attempt_at=now, finished_at=None))
         return rows_changed(result)

@@ -1,35 +1,27 @@
 """A device's webhook: its URL (the contract's PATCH), secret, filter, tests, and the log
 of deliveries with redelivery."""
 
-from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 
-from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
-from wapiz.http.deps import SessionDep
+from wapiz.accounts.deps import TokenFirstRoute
 from wapiz.kit.schemas import error_responses
+from wapiz.webhooks.deps import Webhooks
 from wapiz.webhooks.schemas import (
     DeliveryOut,
     DeliveryPage,
+    DeliveryStatusField,
     RecoverIn,
     RecoverOut,
     TestOut,
     WebhookIn,
     WebhookOut,
 )
-from wapiz.webhooks.service import CURSOR_PATTERN, WebhookService
+from wapiz.webhooks.service import CURSOR_PATTERN
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
 router = APIRouter(prefix="/api/devices", tags=["webhooks"],
                    route_class=TokenFirstRoute)
-
-
-async def webhook_service(request: Request, user: CurrentUser,
-                          session: SessionDep) -> WebhookService:
-    return WebhookService(session, request.app.state.settings, user)
-
-
-Webhooks = Annotated[WebhookService, Depends(webhook_service)]
 
 
 @router.patch("/{id}/webhook", responses=error_responses(401, 404),
@@ -63,7 +55,7 @@ async def test_webhook(id: str, webhooks: Webhooks) -> TestOut:
 async def list_deliveries(
     id: str,
     webhooks: Webhooks,
-    delivery_status: Literal["pending", "succeeded", "failed"] | None = Query(
+    delivery_status: DeliveryStatusField | None = Query(
         None, alias="status"),
     cursor: str | None = Query(None, pattern=CURSOR_PATTERN,
                                description="`nextCursor` of the previous page."),

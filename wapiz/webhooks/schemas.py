@@ -8,7 +8,11 @@ from pydantic import HttpUrl as _HttpUrl
 from wapiz.kit.schemas import ApiInput, ApiModel, Moment, Timestamp, text
 from wapiz.kit.text import Text
 from wapiz.kit.validation import invalid
+from wapiz.webhooks.models import DeliveryStatus
 
+# A delivery status as the API describes it: inline, as the enum's values.
+DeliveryStatusField = Literal[DeliveryStatus.PENDING, DeliveryStatus.SUCCEEDED,
+                              DeliveryStatus.FAILED]
 EventType = Literal["message.received", "message.updated", "device.status"]
 _http_url = TypeAdapter(_HttpUrl)
 WebhookUrl = Annotated[str, text(max_length=2048)]
@@ -69,7 +73,7 @@ class DeliveryOut(ApiModel):
     id: uuid.UUID = Field(description="The delivery's id (for redelivery).")
     event_id: str = Field(description="The event's id: the `webhook-id` header.")
     type: str
-    status: Literal["pending", "succeeded", "failed"]
+    status: DeliveryStatusField
     attempts: int
     next_attempt_at: Timestamp | None
     last_status_code: int | None

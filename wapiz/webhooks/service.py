@@ -22,7 +22,7 @@ from wapiz.kit.ids import parse_uuid
 from wapiz.kit.paging import fetch_page
 from wapiz.kit.text import Text
 from wapiz.webhooks import outbox
-from wapiz.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from wapiz.webhooks.repository import WebhookRepository
 from wapiz.webhooks.schemas import AttemptOut, DeliveryOut, WebhookIn, WebhookOut
 from wapiz.webhooks.signing import new_secret
@@ -43,7 +43,7 @@ def delivery_out(delivery: WebhookDelivery, event: WebhookEvent, log: list[Attem
                  with_payload: bool = False) -> DeliveryOut:
     # The columns are str, the fields Literals (pydantic checks them): until statuses are enums.
     return DeliveryOut(
-        id=delivery.id, event_id=event.id, type=event.type, status=delivery.status,  # type: ignore[arg-type]
+        id=delivery.id, event_id=event.id, type=event.type, status=delivery.status,
         attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
         last_status_code=delivery.last_status_code, last_error=delivery.last_error,
         created_at=delivery.created_at, finished_at=delivery.finished_at, log=log,
@@ -129,8 +129,8 @@ class WebhookService:
         await wakeups.announce(self.session, wakeups.WEBHOOKS)
         return written
 
-    async def deliveries(self, raw_id: str, status: str | None, cursor: str | None,
-                         limit: int) -> tuple[list[DeliveryOut], str | None]:
+    async def deliveries(self, raw_id: str, status: DeliveryStatus | None,
+                         cursor: str | None, limit: int) -> tuple[list[DeliveryOut], str | None]:
         device, _ = await self._device(raw_id)
         before = int(cursor) if cursor else None
         rows, next_cursor = await fetch_page(

@@ -33,7 +33,13 @@ from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
 from wapiz.kit.net import outbound_client
 from wapiz.webhooks.signing import signed_headers
-from wapiz.workers.dispatcher.queue import DeliveryQueue, DeviceBatch, DueDelivery, Outcome
+from wapiz.workers.dispatcher.queue import (
+    DeliveryQueue,
+    DeviceBatch,
+    DueDelivery,
+    Outcome,
+    delivery_retries,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,7 @@ class Dispatcher:
         self.database = database
         self.name = name
         self.timeout = settings.webhook_timeout_seconds
+        self.retries = delivery_retries(settings.webhook_retry_schedule)
         # Long enough for a group of attempts between two renewals (the last may take the
         # whole time limit), and short enough that a dispatcher that died is soon replaced.
         self.lease_s = self.timeout + 2 * RECORD_EVERY_S + 5
@@ -201,7 +208,7 @@ class Dispatcher:
         now = utc_now()
         async with self.database.session_scope() as db:
             queue = DeliveryQueue(db, self.name)
-            await queue.record(outcomes, self.settings.webhook_retry_schedule, now)
+            await queue.record(outcomes, self.retries, now)
             gone = next((o for o in outcomes if o.gone), None)
             if gone is not None:
                 await queue.disable(device_key, f"the endpoint answered 410 Gone at "

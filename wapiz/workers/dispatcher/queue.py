@@ -7,7 +7,6 @@ attempted by a dispatcher that died before recording it is attempted again: the 
 may see an event twice, always with the same `webhook-id`.
 """
 
-import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,10 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.results import rows_changed
 from wapiz.devices.models import Device
+from wapiz.kit.retry import RetryPolicy
 from wapiz.webhooks.models import (
-    FAILED,
-    PENDING,
-    SUCCEEDED,
+    DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -71,14 +69,12 @@ class Outcome:
         return self.status_code == 410
 
 
-def retry_delay(retries: int, schedule: Sequence[float], retry_after: float | None) -> float | None:
-    """Seconds until the next attempt after `retries` failures in a row, or None when the
-    schedule is spent. A receiver's Retry-After replaces the scheduled delay (bounded)."""
-    if retries > len(schedule):
-        return None
-    if retry_after is not None:
-        return min(max(retry_after, 1.0), MAX_RETRY_AFTER_S)
-    return schedule[retries - 1] * random.uniform(1 - JITTER, 1 + JITTER)
+def delivery_retries(schedule: Sequence[float]) -> RetryPolicy[Outcome]:
+    """A delivery's retries: the schedule's waits (WAPIZ_WEBHOOK_RETRY_SCHEDULE), then
+    failed; a receiver's Retry-After replaces a wait (bounded); 410 Gone ends it at once."""
+    return RetryPolicy(max_attempts=len(schedule) + 1, schedule=tuple(schedule),
+                       jitter=(1 - JITTER, 1 + JITTER), retryable=lambda outcome: not outcome.gone,
+                       asked_bounds=(1.0, MAX_RETRY_AFTER_S))
 
 
 class DeliveryQueue:
@@ -97,8 +93,8 @@ class DeliveryQueue:
         statement = (
             select(WebhookDelivery.device_id).distinct()
             .join(WebhookEndpoint, WebhookEndpoint.device_id == WebhookDelivery.device_id)
-            .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now,
-                   self._free(now))
+            .where(WebhookDelivery.status == DeliveryStatus.PENDING,
+                   WebhookDelivery.next_attempt_at <= now, self._free(now))
             .limit(limit))
         if skip:
             statement = statement.where(WebhookDelivery.device_id.not_in(skip))
@@ -131,7 +127,8 @@ class DeliveryQueue:
         rows = await self.session.execute(
             select(WebhookDelivery.id, WebhookEvent.id, WebhookEvent.body)
             .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
-            .where(WebhookDelivery.device_id == device_key, WebhookDelivery.status == PENDING,
+            .where(WebhookDelivery.device_id == device_key,
+                   WebhookDelivery.status == DeliveryStatus.PENDING,
                    WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.event_seq)
             .limit(limit))
@@ -141,10 +138,10 @@ class DeliveryQueue:
         return DeviceBatch(url, endpoint.enabled, signing,
                            [DueDelivery(*row) for row in rows])
 
-    async def record(self, outcomes: Sequence[Outcome], schedule: Sequence[float],
+    async def record(self, outcomes: Sequence[Outcome], retries: RetryPolicy[Outcome],
                      now: datetime) -> None:
         """Log each attempt and move its delivery on: succeeded, due again later, or failed
-        once the schedule is spent. Successes (nearly all) are written a few statements for
+        once `retries` says so. Successes (nearly all) are written a few statements for
         the lot."""
         if not outcomes:
             return
@@ -159,8 +156,9 @@ class DeliveryQueue:
         for status_code, ids in succeeded.items():
             await self.session.execute(
                 update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == PENDING)
-                .values(status=SUCCEEDED, attempts=WebhookDelivery.attempts + 1,
+                .where(WebhookDelivery.id.in_(ids),
+                       WebhookDelivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SUCCEEDED, attempts=WebhookDelivery.attempts + 1,
                         last_status_code=status_code, last_error=None, finished_at=now,
                         next_attempt_at=None))
         failures = [outcome for outcome in outcomes if not outcome.succeeded]
@@ -170,19 +168,19 @@ class DeliveryQueue:
             select(WebhookDelivery.id, WebhookDelivery.retries)
             .where(WebhookDelivery.id.in_([o.delivery_id for o in failures])))).tuples().all())
         for outcome in failures:
-            delay = None if outcome.gone else retry_delay(
-                retries_so_far.get(outcome.delivery_id, 0) + 1, schedule, outcome.retry_after)
+            delay = retries.delay(retries_so_far.get(outcome.delivery_id, 0) + 1, outcome,
+                                  outcome.retry_after)
             values: dict[str, object] = {
                 "attempts": WebhookDelivery.attempts + 1, "retries": WebhookDelivery.retries + 1,
                 "last_status_code": outcome.status_code, "last_error": outcome.error}
             values.update(
-                {"status": FAILED, "finished_at": now, "next_attempt_at": None}
+                {"status": DeliveryStatus.FAILED, "finished_at": now, "next_attempt_at": None}
                 if delay is None else
                 {"next_attempt_at": outcome.attempted_at + timedelta(seconds=delay)})
             await self.session.execute(
                 update(WebhookDelivery)
                 .where(WebhookDelivery.id == outcome.delivery_id,
-                       WebhookDelivery.status == PENDING)
+                       WebhookDelivery.status == DeliveryStatus.PENDING)
                 .values(values))
 
     async def disable(self, device_key: uuid.UUID, reason: str, now: datetime) -> None:
@@ -196,6 +194,7 @@ class DeliveryQueue:
     async def fail_pending(self, device_key: uuid.UUID, reason: str, now: datetime) -> None:
         await self.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.device_id == device_key, WebhookDelivery.status == PENDING)
-            .values(status=FAILED, finished_at=now, next_attempt_at=None,
+            .where(WebhookDelivery.device_id == device_key,
+                   WebhookDelivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.FAILED, finished_at=now, next_attempt_at=None,
                     last_error=reason[:500]))

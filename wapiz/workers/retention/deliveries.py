@@ -18,8 +18,7 @@ from wapiz.db.batches import in_batches, skipping_locked
 from wapiz.db.database import Database
 from wapiz.db.results import rows_changed
 from wapiz.webhooks.models import (
-    FAILED,
-    SUCCEEDED,
+    DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
@@ -31,7 +30,7 @@ PRUNE_BATCH = 500  # deliveries per transaction (each with its attempts, up to a
 
 
 def _finished_before(moment: datetime) -> ColumnElement[bool]:
-    return and_(WebhookDelivery.status.in_((SUCCEEDED, FAILED)),
+    return and_(WebhookDelivery.status.in_((DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)),
                 WebhookDelivery.finished_at < moment)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db.base import utc_now
 from wapiz.db.batches import in_batches, skipping_locked
 from wapiz.db.database import Database
-from wapiz.messages.models import QUEUED, SENDING, Media, Message
+from wapiz.messages.models import UNFINISHED, Media, Message
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ DROP_BATCH_BYTES = 64 * 1024 * 1024
 def _old(cutoff: datetime) -> ColumnElement[bool]:
     still_needed = exists().where(
         Message.media_id == Media.id,
-        or_(Message.status.in_((QUEUED, SENDING)), Message.created_at >= cutoff,
+        or_(Message.status.in_(UNFINISHED), Message.created_at >= cutoff,
             Message.sent_at >= cutoff))
     return and_(Media.bytes_dropped_at.is_(None), Media.created_at < cutoff, ~still_needed)
 

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.devices.models import DeviceRequest
-from wapiz.devices.requests import DONE, FAILED, PENDING
+from wapiz.devices.models import DeviceRequest, RequestStatus
 
 
 class PendingRequests:
@@ -24,7 +23,8 @@ class PendingRequests:
             return []
         statement = (
             select(DeviceRequest)
-            .where(DeviceRequest.device_id.in_(device_ids), DeviceRequest.status == PENDING,
+            .where(DeviceRequest.device_id.in_(device_ids),
+                   DeviceRequest.status == RequestStatus.PENDING,
                    DeviceRequest.expires_at > now)
             .order_by(DeviceRequest.created_at)
             .limit(limit)
@@ -32,16 +32,16 @@ class PendingRequests:
         return (await self.session.scalars(statement)).all()
 
     async def answer(self, request_id: uuid.UUID, result: dict[str, Any]) -> None:
-        await self._close(request_id, DONE, result=result)
+        await self._close(request_id, RequestStatus.DONE, result=result)
 
     async def refuse(self, request_id: uuid.UUID, reason: str, detail: str | None) -> None:
-        await self._close(request_id, FAILED, error=reason[:500],
+        await self._close(request_id, RequestStatus.FAILED, error=reason[:500],
                           result={"detail": (detail or "")[:500]})
 
-    async def _close(self, request_id: uuid.UUID, status: str, **values: Any) -> None:
+    async def _close(self, request_id: uuid.UUID, status: RequestStatus, **values: Any) -> None:
         await self.session.execute(
             update(DeviceRequest)
-            .where(DeviceRequest.id == request_id, DeviceRequest.status == PENDING)
+            .where(DeviceRequest.id == request_id, DeviceRequest.status == RequestStatus.PENDING)
             .values(status=status, **values)
         )
 

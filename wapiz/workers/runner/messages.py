@@ -22,7 +22,13 @@ from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines import events
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages import models
-from wapiz.messages.models import Media, Message, described_safely, no_nul
+from wapiz.messages.models import (
+    Media,
+    Message,
+    MessageStatus,
+    described_safely,
+    no_nul,
+)
 from wapiz.messages.views import to_out
 from wapiz.webhooks import outbox
 
@@ -43,8 +49,12 @@ class LeaseGone(Exception):
 
 # Inbound types that name an earlier message by looking it up.
 REFERS_TO_STORED = (models.EDIT, models.REVOKE, "poll_vote")
-# How far each receipt moves a message; never backwards.
-RECEIPT_RANK = {models.SENDING: 0, models.SENT: 0, "delivered": 1, "read": 2, "played": 2}
+# The status a receipt (the engine's word) moves a message to, and how far along each
+# status is: a receipt moves a message forward only, never back.
+RECEIPT_STATUS = {"delivered": MessageStatus.DELIVERED, "read": MessageStatus.READ,
+                  "played": MessageStatus.READ}
+PROGRESS = {MessageStatus.SENDING: 0, MessageStatus.SENT: 0, MessageStatus.DELIVERED: 1,
+            MessageStatus.READ: 2}
 
 
 async def devices_with_due(session: AsyncSession, device_ids: list[uuid.UUID],
@@ -54,7 +64,7 @@ async def devices_with_due(session: AsyncSession, device_ids: list[uuid.UUID],
         return set()
     rows = await session.scalars(
         select(Message.device_id).distinct()
-        .where(Message.device_id.in_(device_ids), Message.status == models.QUEUED,
+        .where(Message.device_id.in_(device_ids), Message.status == MessageStatus.QUEUED,
                Message.send_at <= now))
     return set(rows)
 
@@ -83,13 +93,13 @@ class SendQueue:
         the engine resends under the same WhatsApp id (the recipient sees one message),
         else failed, as it cannot be known whether they went out."""
         values: dict[str, Any] = (
-            {"status": models.QUEUED} if resend else
-            {"status": models.FAILED,
+            {"status": MessageStatus.QUEUED} if resend else
+            {"status": MessageStatus.FAILED,
              "error": "unknown: the gateway stopped while sending; it may have been sent"})
         result = await self.session.execute(
             update(Message)
-            .where(Message.device_id == self.device_id, Message.status == models.SENDING,
-                   self._held)
+            .where(Message.device_id == self.device_id,
+                   Message.status == MessageStatus.SENDING, self._held)
             .values(**values).returning(Message.id))
         recovered = list(result.scalars())
         if not resend:
@@ -101,7 +111,7 @@ class SendQueue:
         while the sender waits out its pacing)."""
         return await self.session.scalar(
             select(Message)
-            .where(Message.device_id == self.device_id, Message.status == models.QUEUED,
+            .where(Message.device_id == self.device_id, Message.status == MessageStatus.QUEUED,
                    Message.send_at <= now)
             .order_by(Message.send_at, Message.created_at, Message.id)
             .limit(1))
@@ -110,8 +120,9 @@ class SendQueue:
         """Mark it `sending`, unless it was cancelled meanwhile or the lease is gone."""
         result = await self.session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status == models.QUEUED, self._held)
-            .values(status=models.SENDING))
+            .where(Message.id == message_id, Message.status == MessageStatus.QUEUED,
+                   self._held)
+            .values(status=MessageStatus.SENDING))
         return rows_changed(result) == 1
 
     async def pacing(self) -> Pacing | None:
@@ -124,7 +135,8 @@ class SendQueue:
     async def _settle(self, message_id: uuid.UUID, **values: Any) -> bool:
         result = await self.session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status == models.SENDING, self._held)
+            .where(Message.id == message_id, Message.status == MessageStatus.SENDING,
+                   self._held)
             .values(**values))
         return rows_changed(result) == 1
 
@@ -173,8 +185,10 @@ class SendQueue:
         result = await self.session.execute(
             update(Message)
             .where(Message.id == message.id, self._held,
-                   Message.status.in_((models.SENDING, models.DELIVERED, models.READ)))
-            .values(status=case((Message.status == models.SENDING, models.SENT),
+                   Message.status.in_((MessageStatus.SENDING, MessageStatus.DELIVERED,
+                                       MessageStatus.READ)))
+            .values(status=case((Message.status == MessageStatus.SENDING,
+                                 MessageStatus.SENT),
                                 else_=Message.status),
                     wa_message_id=wa_message_id, sent_at=at, error=None))
         if rows_changed(result) != 1:
@@ -198,11 +212,11 @@ class SendQueue:
                       failed_attempt: bool) -> bool:
         """Back in the queue, in its place (to be tried again)."""
         attempts = Message.attempts + 1 if failed_attempt else Message.attempts
-        return await self._settle(message_id, status=models.QUEUED, error=error,
+        return await self._settle(message_id, status=MessageStatus.QUEUED, error=error,
                                   attempts=attempts)
 
     async def failed(self, message_id: uuid.UUID, error: str) -> bool:
-        settled = await self._settle(message_id, status=models.FAILED, error=error,
+        settled = await self._settle(message_id, status=MessageStatus.FAILED, error=error,
                                      attempts=Message.attempts + 1)
         if settled:
             await self._announce([message_id])
@@ -296,7 +310,8 @@ class SendQueue:
         message = Message(
             id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
             direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
-            type=event.type, body=body, text=no_nul(event.text), status=models.RECEIVED,
+            type=event.type, body=body, text=no_nul(event.text),
+            status=MessageStatus.RECEIVED,
             wa_message_id=event.id, attempts=0, created_at=utc_now(),
             media_id=file.id if file else None)
         return message, file, target
@@ -341,11 +356,11 @@ class SendQueue:
 
     async def apply_receipt(self, receipt: Receipt) -> int:
         """Move our messages named by the receipt forward (delivered, then read)."""
-        column = {"delivered": Message.delivered_at}.get(receipt.status, Message.read_at)
-        status = models.DELIVERED if receipt.status == "delivered" else models.READ
-        earlier = [s for s, rank in RECEIPT_RANK.items() if rank < RECEIPT_RANK[receipt.status]]
+        status = RECEIPT_STATUS[receipt.status]
+        column = Message.delivered_at if status == MessageStatus.DELIVERED else Message.read_at
+        earlier = [s for s, rank in PROGRESS.items() if rank < PROGRESS[status]]
         # A message failed as "unknown" (interrupted mid-send) that is delivered did go out.
-        earlier.append(models.FAILED)
+        earlier.append(MessageStatus.FAILED)
         result = await self.session.execute(
             update(Message)
             .where(Message.device_id == self.device_id, Message.direction == models.OUTBOUND,

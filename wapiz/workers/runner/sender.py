@@ -23,13 +23,13 @@ from wapiz.db.groups import GroupCommit
 from wapiz.engines.base import EngineError, EngineSession, NotConnected, OutboundMessage
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.kit.backoff import Backoff
+from wapiz.kit.retry import RetryPolicy
 from wapiz.messages.models import Media, Message
 from wapiz.workers.runner.messages import Pacing, SendQueue
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_S = 1.0  # the runner wakes a sender sooner when a message is due
-MAX_ATTEMPTS = 5
 SETTLE_ATTEMPTS = 12
 STORE_BATCH = 50  # inbound messages stored in one transaction, at most
 RECENT_SENDS = 10_000  # kept for the per-minute cap (a cap is at most this)
@@ -52,9 +52,37 @@ def outbound(message: Message, file: Media | None) -> OutboundMessage:
     )
 
 
+def send_retries(resends_keep_ids: bool) -> RetryPolicy[EngineError]:
+    """A failed send's retries: five attempts in all, 1 to 2 s after the first failure and
+    doubling up to 1 to 2 min. A message the engine cannot send is failed at once, and so is
+    one that timed out where a resend would carry a new id (it may have gone out).
+    (WhatsApp's rate limits are not failures of the message: the queue pauses instead.)"""
+    def retryable(exc: EngineError) -> bool:
+        return exc.reason != "unsupported" and (exc.reason != "timeout" or resends_keep_ids)
+
+    return RetryPolicy(max_attempts=5, base=2.0, cap=120.0, jitter=(0.5, 1.0),
+                       retryable=retryable)
+
+
 def _pause(min_ms: int, max_ms: int) -> float:
     """A random pause between two sends, in seconds."""
     return random.uniform(min_ms, max(min_ms, max_ms)) / 1000
+
+
+def next_send_at(state: "DeviceMessages", pacing: Pacing, message: Message) -> float:
+    """When (on `time.monotonic()`'s clock) the message may go out: a random pause of the
+    device's min to max delay after its last send; with a per-minute cap, not before the
+    cap-th latest send is a minute old; and a batch's message a pause of the batch's own
+    after the batch's last send."""
+    ready_at = state.last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
+    if pacing.per_minute and len(state.recent) >= pacing.per_minute:
+        ready_at = max(ready_at, state.recent[-pacing.per_minute] + 60.0)
+    batch_pacing = (message.body or {}).get("batchPacing")
+    if message.batch_id is not None and batch_pacing:
+        # A batch keeps its own (slower) spacing, even when its messages fell due together.
+        last = state.last_batch_send.get(message.batch_id, 0.0)
+        ready_at = max(ready_at, last + _pause(*batch_pacing))
+    return ready_at
 
 
 class DeviceMessages:
@@ -72,6 +100,7 @@ class DeviceMessages:
         self.device_id = device_id
         self.user_id = user_id
         self.resends_keep_ids = resends_keep_ids
+        self.retries = send_retries(resends_keep_ids)
         self.last_send = 0.0
         self.recent: deque[float] = deque(maxlen=RECENT_SENDS)
         self.last_batch_send: dict[uuid.UUID, float] = {}
@@ -164,19 +193,7 @@ class Sender:
                 await asyncio.sleep(1)
 
     async def _pace(self, message: Message, pacing: Pacing) -> None:
-        state = self.messages
-        if pacing.per_minute and len(state.recent) >= pacing.per_minute:
-            # The cap-th latest send must be a minute old before the next one.
-            wait = 60.0 - (time.monotonic() - state.recent[-pacing.per_minute])
-            if wait > 0:
-                await asyncio.sleep(wait)
-        ready_at = state.last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
-        batch_pacing = (message.body or {}).get("batchPacing")
-        if message.batch_id is not None and batch_pacing:
-            # A batch keeps its own (slower) spacing, even when its messages fell due together.
-            last = state.last_batch_send.get(message.batch_id, 0.0)
-            ready_at = max(ready_at, last + _pause(*batch_pacing))
-        remaining = ready_at - time.monotonic()
+        remaining = next_send_at(self.messages, pacing, message) - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)
         if pacing.typing and message.type == "text":
@@ -212,21 +229,17 @@ class Sender:
         """Retry where it can help; the message keeps its place (and the whole queue waits),
         so sends still go out in order of acceptance."""
         error = (f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason)[:500]
-        if exc.reason == "unsupported":
-            await self._fail(message, error)
-            return
-        if exc.reason == "timeout" and not self.messages.resends_keep_ids:
-            # It may have gone out; resending would show the recipient a second message.
-            await self._fail(message, "unknown: WhatsApp did not answer in time; it may "
-                                      "have been sent")
-            return
-        rate_limited = RATE_LIMITED.search(error) is not None
-        if not rate_limited and message.attempts + 1 >= MAX_ATTEMPTS:
+        retries = self.messages.retries
+        rate_limited = retries.retryable(exc) and RATE_LIMITED.search(error) is not None
+        delay = (self.messages.rate_limit_backoff.next_delay() if rate_limited
+                 else retries.delay(message.attempts + 1, exc))
+        if delay is None:
+            if exc.reason == "timeout" and not retries.retryable(exc):
+                # It may have gone out; resending would show the recipient a second message.
+                error = "unknown: WhatsApp did not answer in time; it may have been sent"
             await self._fail(message, error)
             return
         await self._settle(lambda queue: queue.requeue(message.id, error, not rate_limited))
-        delay = (self.messages.rate_limit_backoff.next_delay() if rate_limited
-                 else Backoff(base=2.0, cap=120.0, attempt=message.attempts).next_delay())
         log.warning("device %s: send of %s failed (%s); the queue waits %.0fs",
                     self.device_id, message.id, error, delay)
         await asyncio.sleep(delay)
