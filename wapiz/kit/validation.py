@@ -6,6 +6,7 @@ about (`ctx`): the Indonesian words come from a table keyed by that type, filled
 itself; its `type` is our code.
 """
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,6 +83,15 @@ def invalid(code: str, text: Text) -> PydanticCustomError:
     return PydanticCustomError(code, "{text}", {"text": text})
 
 
+# pydantic names a choice that is an enum member by its repr: `<MessageStatus.SENT: 'sent'>`.
+_MEMBER = re.compile(r"<\w+\.\w+: ('[^']*')>")
+
+
+def _plain_members(words: str) -> str:
+    """Choices as a client writes them: `'sent'`, not the member's repr."""
+    return _MEMBER.sub(r"\1", words)
+
+
 def message(error: Mapping[str, Any], language: Language) -> str:
     """One pydantic failure in the given language."""
     context = error.get("ctx") or {}
@@ -89,11 +99,11 @@ def message(error: Mapping[str, Any], language: Language) -> str:
     if isinstance(ours, Text):
         return ours(language)
     if language == "en":
-        return str(error.get("msg", ""))
+        return _plain_members(str(error.get("msg", "")))
     template = INDONESIAN.get(str(error.get("type", "")), GENERIC)
     expected = context.get("expected")
     if isinstance(expected, str):  # pydantic's list of choices: "'a', 'b' or 'c'"
-        context = {**context, "expected": expected.replace(" or ", " atau ")}
+        context = {**context, "expected": _plain_members(expected).replace(" or ", " atau ")}
     try:
         return template.format(**context)
     except (KeyError, IndexError, ValueError):  # a ctx without the expected value

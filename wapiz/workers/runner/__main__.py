@@ -8,8 +8,10 @@ line's framework (typer, rich) for the few arguments a supervisor passes.
 import argparse
 import logging
 import sys
+from typing import NoReturn
 
 from wapiz.config import ConfigError, load_settings
+from wapiz.kit.text import cli_language
 from wapiz.workers.runner.process import run_runner_process
 from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT
 
@@ -22,7 +24,9 @@ def main() -> None:
     args = parser.parse_args()
     try:
         settings = load_settings(runner_name=args.name)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
+        _refuse(exc)
+    except ValueError as exc:  # its supervisor checked the same settings: hardly ever
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(CONFIG_ERROR_EXIT) from None
     logging.basicConfig(level=settings.log_level.upper(),
@@ -31,8 +35,14 @@ def main() -> None:
     try:
         run_runner_process(settings, args.identity, args.parent_pid)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(CONFIG_ERROR_EXIT) from None
+        _refuse(exc)
+
+
+def _refuse(problem: ConfigError) -> NoReturn:
+    """One line in the command line's language (as `wapiz` says it), and the exit status
+    that tells the supervisor not to restart."""
+    print(f"error: {problem.text(cli_language())}", file=sys.stderr)
+    raise SystemExit(CONFIG_ERROR_EXIT)
 
 
 if __name__ == "__main__":
