@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.engines.whatsmeow.test_processes import LoopbackProxy
+from tests.engines.whatsmeow.proxies import LoopbackProxy
 from tests.support import Deployment, WapizProcess, wait_until, wapiz
 
 

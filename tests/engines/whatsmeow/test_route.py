@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.engines.whatsmeow.fakego import reachable_whatsapp
-from tests.engines.whatsmeow.test_processes import LoopbackProxy
+from tests.engines.whatsmeow.proxies import LoopbackProxy
 from wapiz.engines.whatsmeow import route
 
 
@@ -16,14 +16,6 @@ def whatsapp(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
     with reachable_whatsapp() as address:
         monkeypatch.setattr(route, "WHATSAPP_ADDRESS", address)
         yield address
-
-
-@pytest.fixture
-def proxies() -> Iterator[list[LoopbackProxy]]:
-    made: list[LoopbackProxy] = []
-    yield made
-    for proxy in made:
-        proxy.close()
 
 
 def closed_port() -> int:
