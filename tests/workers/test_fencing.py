@@ -6,6 +6,7 @@ records what the runner asks of it.
 
 import asyncio
 import contextlib
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -99,8 +100,19 @@ async def running(deployment: Deployment) -> AsyncIterator[tuple[Runner, Recordi
         yield runner, engine
     finally:
         stop.set()
-        await task
+        await _stopped(task)
         await database.dispose()
+
+
+async def _stopped(task: asyncio.Task[int], within: float = 60) -> None:
+    """The runner's end; if it does not come, every task's stack, to see what it waits for
+    (a runner under a loaded machine was once seen not to stop)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), within)
+    except TimeoutError:
+        for other in asyncio.all_tasks():
+            other.print_stack(file=sys.stderr)
+        raise AssertionError(f"the runner did not stop within {within:g}s") from None
 
 
 async def test_a_lost_lease_stops_the_session_for_good(one_device: tuple[Deployment, str]) -> None:
