@@ -112,14 +112,6 @@ class HeadersTooLarge(WapizError):
                 "The request's headers are too large or too many")
 
 
-class NotSupportedByEngine(WapizError):
-    """The device's engine (its library) has no such call: said, never faked."""
-
-    status_code = 501
-    code = "not_supported_by_engine"
-    text = Text("Tidak didukung oleh engine device ini", "Not supported by this device's engine")
-
-
 class BadGateway(WapizError):
     """WhatsApp (through the device's session) refused or failed what was asked."""
 
