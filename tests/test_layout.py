@@ -77,7 +77,7 @@ def _offences(rule: str, broken: list[Import]) -> str:
 # What may sit at the top of the package: the entry points and what every process reads
 # first. Anything else has a folder that says where it runs (http, kit, a domain, workers).
 TOP_LEVEL = {"__init__.py", "__main__.py", "cli.py", "config.py", "datadir.py"}
-FOLDERS = {"http", "kit", "db", "engines", "workers", "migrations", *DOMAINS}
+FOLDERS = {"http", "kit", "db", "engines", "workers", "migrations", "web", *DOMAINS}
 
 
 def test_every_module_has_a_folder_that_says_where_it_runs() -> None:
@@ -130,6 +130,16 @@ def test_workers_import_nothing_of_http() -> None:
     broken = [i for i in _all_imports()
               if _under(i.module, "wapiz.workers") and _under(i.target, "wapiz.http")]
     assert not broken, _offences("a worker imports wapiz.http", broken)
+
+
+def test_the_web_pages_reach_accounts_only_through_the_api() -> None:
+    """The web app and the docs site are clients of the HTTP API: they import no domain, no
+    worker, no engine and no database (no private back door)."""
+    forbidden = [f"wapiz.{d}" for d in DOMAINS] + [
+        "wapiz.workers", "wapiz.engines", "wapiz.db", "wapiz.http"]
+    broken = [i for i in _all_imports()
+              if _under(i.module, "wapiz.web") and _under(i.target, *forbidden)]
+    assert not broken, _offences("a web page module imports the server's inside", broken)
 
 
 def test_the_reader_sees_every_kind_of_import(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from wapiz.accounts.throttle import Throttle
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
-from wapiz.http.apidocs import router as docs_router
 from wapiz.http.error_handlers import api_routes, install_error_handlers
 from wapiz.http.limits import BodyLimit, RouteBodyLimit
 from wapiz.http.openapi import openapi_document
@@ -28,6 +27,9 @@ from wapiz.messages.intake import Intake
 from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
 from wapiz.messages.schemas import MessageContent
+from wapiz.web.apidocs import router as apidocs_router
+from wapiz.web.assets import router as assets_router
+from wapiz.web.router import router as web_router
 from wapiz.webhooks.router import router as webhooks_router
 from wapiz.workers.dispatcher.dispatcher import Dispatcher
 
@@ -105,7 +107,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(messages_router)
     app.include_router(webhooks_router)
-    app.include_router(docs_router)
+    app.include_router(apidocs_router)
+    app.include_router(assets_router)
+    app.include_router(web_router)
     if settings.engine == "sandbox":  # the simulated phone, only beside the simulated network
         from wapiz.sandbox.router import router as sandbox_router
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support import Api
-from wapiz.http import apidocs
+from wapiz.web import apidocs, assets
 
 PAGES = {"/api/docs": ("swagger-ui-bundle.js", "swagger-ui.css"),
          "/api/redoc": ("redoc.standalone.js",)}
@@ -46,21 +46,21 @@ def test_a_docs_page_and_all_it_loads_come_from_our_server(api: Api, path: str) 
     assert {Path(urlsplit(url).path).name for url in urls} >= set(PAGES[path])
     for url in urls:
         parts = urlsplit(url)
-        assert not parts.scheme and not parts.netloc and url.startswith("/api/"), url
+        assert not parts.scheme and not parts.netloc and url.startswith("/"), url
         loaded = api.http.get(url)
         assert loaded.status_code == 200, url
         assert loaded.content
-        if url.startswith(apidocs.ASSETS_URL):
+        if url.startswith(assets.ASSETS_URL):
             assert "max-age=31536000" in loaded.headers["cache-control"], url
     bundle = next(url for url in urls if url.endswith(".js") or ".js?" in url)
     assert api.http.get(bundle).headers["content-type"].startswith("text/javascript")
 
 
 def test_an_unknown_asset_is_404(api: Api) -> None:
-    answer = api.http.get(f"{apidocs.ASSETS_URL}/../../pyproject.toml")
+    answer = api.http.get(f"{assets.ASSETS_URL}/../../pyproject.toml")
     assert answer.status_code == 404
-    answer = api.http.get(f"{apidocs.ASSETS_URL}/package.json")
-    assert answer.status_code == 404 and answer.json()["code"] == "docs_asset_not_found"
+    answer = api.http.get(f"{assets.ASSETS_URL}/package.json")
+    assert answer.status_code == 404 and answer.json()["code"] == "asset_not_found"
 
 
 @pytest.mark.parametrize("page", [apidocs.swagger_ui, apidocs.redoc])
@@ -69,9 +69,9 @@ async def test_without_the_assets_a_page_says_how_to_install_them(
 ) -> None:
     """`make install` skipped: a page that says what to do, in both languages, not a blank
     one that waits for scripts that are not there."""
-    missing = {name: apidocs.Asset(tmp_path / name, asset.media_type)
-               for name, asset in apidocs.ASSETS.items()}
-    monkeypatch.setattr(apidocs, "ASSETS", missing)
+    missing = {name: assets.Asset(tmp_path / name, asset.media_type)
+               for name, asset in assets.ASSETS.items()}
+    monkeypatch.setattr(assets, "ASSETS", missing)
     answer = await page()
     text = answer.body.decode()
     assert answer.status_code == 503
