@@ -136,7 +136,7 @@ class Reader:
 
     url: str
     folder: Path
-    webhook_url: str = "http://127.0.0.1:9/webhook"
+    webhook_url: str  # where the pages' example webhook URL points: a receiver of the test's
     variables: dict[str, str] = field(default_factory=dict)
     # Emails the pages use, made unique for this reader (pages share a server).
     suffix: str = field(default_factory=lambda: os.urandom(4).hex())

@@ -99,6 +99,10 @@ def test_markdown_makes_no_raw_html_and_each_page_is_rendered_once() -> None:
     assert "<script" not in rendered and "<b " not in rendered
     assert docs.doc_page("devices", "id") is docs.doc_page("devices", "id")
     assert docs.doc_page("nope", "id") is None
+    before = docs._rendered.cache_info().currsize
+    for name in ("a", "b", "../api"):
+        assert docs.doc_page(name, "en") is None
+    assert docs._rendered.cache_info().currsize == before
 
 
 def test_each_page_is_written_in_both_languages() -> None:

@@ -19,8 +19,8 @@ EXPECTS = {"start": None, "devices": ACCOUNT, "messages": LINKED_DEVICE,
 KEYS_PENDING = pytest.mark.xfail(strict=True, reason="API keys land with branch keys")
 
 
-def _reader(api: Api, page: str, folder: Path) -> Reader:
-    reader = Reader(api.url, folder)
+def _reader(api: Api, page: str, folder: Path, webhook_url: str) -> Reader:
+    reader = Reader(api.url, folder, webhook_url)
     if EXPECTS[page] is not None:
         token, _ = api.register()
         reader.variables["TOKEN"] = token
@@ -31,9 +31,8 @@ def _reader(api: Api, page: str, folder: Path) -> Reader:
 
 
 def _run(api: Api, page: str, folder: Path, chosen: list[Example]) -> None:
-    reader = _reader(api, page, folder)
     with running_receiver() as receiver:
-        reader.webhook_url = receiver.url
+        reader = _reader(api, page, folder, receiver.url)
         for example in chosen:
             reader.check(example)
 

@@ -94,19 +94,19 @@ def _markdown() -> MarkdownIt:
     return markdown
 
 
-def source_of(slug: str, language: Language) -> Path | None:
-    if slug == "reference":
-        return REFERENCE
+def doc_page(slug: str, language: Language) -> DocPage | None:
+    """A page, or None if there is no such page (asked before the cache, so names that are no
+    page's never fill it)."""
     if slug != INDEX and slug not in PAGES:
         return None
-    return CONTENT / language / f"{slug}.md"
+    return _rendered(slug, language)
 
 
 @cache
-def doc_page(slug: str, language: Language) -> DocPage | None:
-    """A page rendered (once per process), or None if there is no such page."""
-    source = source_of(slug, language)
-    if source is None or not source.is_file():
+def _rendered(slug: str, language: Language) -> DocPage | None:
+    """A page rendered, once per process."""
+    source = REFERENCE if slug == "reference" else CONTENT / language / f"{slug}.md"
+    if not source.is_file():
         return None
     markdown = _markdown()
     tokens = markdown.parse(source.read_text(encoding="utf-8"))
