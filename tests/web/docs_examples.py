@@ -27,6 +27,7 @@ CAPTURES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/devices"): {"ID": "id", "DEVICE_ID": "deviceId"},
     ("POST", "/api/messages"): {"MESSAGE_ID": "id"},
     ("POST", "/api/messages/upload"): {"MESSAGE_ID": "id"},
+    ("GET", "/api/messages"): {"MESSAGE_ID": "items.0.id"},
     ("POST", "/api/messages/bulk"): {"BATCH_ID": "batchId"},
     ("GET", "/api/devices/$ID/webhook/deliveries"): {"DELIVERY_ID": "items.0.id"},
     ("POST", "/api/keys"): {"KEY_ID": "id", "API_KEY": "key"},
@@ -189,11 +190,14 @@ class Reader:
             time.sleep(0.2)
 
     def _settle(self, example: Example) -> None:
-        """Editing or revoking a message needs it sent; redelivering needs the delivery done:
-        the page says so, and a person waits for it."""
+        """Editing or revoking a message needs it sent; redelivering needs the delivery done;
+        an inbound message is listed once the runner stored it: a person waits for these."""
         if example.path == "/api/messages/$MESSAGE_ID" and example.status == 202:
             self._wait(f"/api/messages/{self.variables['MESSAGE_ID']}",
                        lambda message: message["status"] in ("sent", "delivered", "read"))
+        if example.path == "/api/messages" and "direction=inbound" in example.command:
+            self._wait(f"/api/messages?deviceId={self.variables['DEVICE_ID']}&direction=inbound",
+                       lambda page: page["items"])
         if example.path.endswith("/redeliver"):
             self._wait(f"/api/devices/{self.variables['ID']}/webhook/deliveries/"
                        f"{self.variables['DELIVERY_ID']}",
