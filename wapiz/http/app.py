@@ -29,6 +29,7 @@ from wapiz.messages.router import router as messages_router
 from wapiz.messages.schemas import MessageContent
 from wapiz.web.apidocs import router as apidocs_router
 from wapiz.web.assets import router as assets_router
+from wapiz.web.docs import router as docs_router
 from wapiz.web.router import router as web_router
 from wapiz.webhooks.router import router as webhooks_router
 from wapiz.workers.dispatcher.dispatcher import Dispatcher
@@ -110,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(apidocs_router)
     app.include_router(assets_router)
     app.include_router(web_router)
+    app.include_router(docs_router)
     if settings.engine == "sandbox":  # the simulated phone, only beside the simulated network
         from wapiz.sandbox.router import router as sandbox_router
 
