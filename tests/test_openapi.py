@@ -49,6 +49,18 @@ EXPECTED = {
     ("get", "/api/messages/{id}/media"): {
         "200", "401", "404", "409", "410", "413", "502", "503"},
     ("get", "/api/health"): {"200"},
+    ("get", "/api/keys"): {"200", "401", "403"},
+    ("post", "/api/keys"): {"201", "400", "401", "403", "404", "409", "413", "422"},
+    ("delete", "/api/keys/{id}"): {"204", "401", "403", "404"},
+    ("get", "/api/admin/users"): {"200", "401", "403", "422"},
+    ("patch", "/api/admin/users/{id}"): {
+        "200", "400", "401", "403", "404", "409", "413", "422"},
+    ("get", "/api/admin/devices"): {"200", "401", "403", "422"},
+    ("get", "/api/admin/health"): {"200", "401", "403"},
+    ("get", "/api/admin/settings"): {"200", "401", "403"},
+    ("post", "/api/admin/invites"): {"201", "400", "401", "403", "409", "413", "422"},
+    ("get", "/api/admin/invites"): {"200", "401", "403", "422"},
+    ("delete", "/api/admin/invites/{id}"): {"204", "401", "403", "404"},
 }
 
 
@@ -88,6 +100,10 @@ def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
     assert set(schemas["WebhookIn"]["properties"]) == {"webhookUrl", "events", "enabled"}
     security = spec["components"]["securitySchemes"]
     assert {s["type"] for s in security.values()} >= {"apiKey", "http"}
+    assert security["apiKeyAuth"] == {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+    assert set(schemas["KeyCreated"]["properties"]) == {
+        "id", "name", "deviceId", "key", "prefix", "createdAt", "lastUsedAt"}
+    assert "isAdmin" in schemas["UserOut"]["properties"]
     # Exactly the routes that take the token say so.
     open_routes = {("post", "/api/auth/register"), ("post", "/api/auth/login"),
                    ("get", "/api/health")}

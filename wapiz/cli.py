@@ -313,11 +313,14 @@ def users_create(
         str | None, typer.Option(help="Password (asked for when omitted).", show_default=False)
     ] = None,
     plan: Annotated[str, typer.Option(help="Plan: free, lite, regular, pro, business.")] = "free",
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin (the admin "
+                                        "area: users, devices, invites, health).")] = False,
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
     database_url_file: DatabaseFileOpt = None,
 ) -> None:
-    """Create a user (the same checks as signing up through the API)."""
+    """Create a user (the same checks as signing up through the API, whatever WAPIZ_SIGNUP
+    says)."""
     from wapiz.accounts.schemas import RegisterIn
 
     settings = _settings(data_dir=data_dir, database_url=database_url,
@@ -328,9 +331,10 @@ def users_create(
     except ValidationError as exc:
         _fail(*_problems(exc, lambda field: OPTION_OF.get(field, field)))
     user = _run_in_session(settings, lambda accounts: accounts.create_user(
-        account.email, account.password, account.name, plan))
-    _say(Text("dibuat {email} ({plan}) id={id}", "created {email} ({plan}) id={id}")
-         .format(email=user.email, plan=user.plan, id=user.id))
+        account.email, account.password, account.name, plan, is_admin=admin))
+    _say(Text("dibuat {email} ({plan}{admin}) id={id}", "created {email} ({plan}{admin}) id={id}")
+         .format(email=user.email, plan=user.plan, id=user.id,
+                 admin=", admin" if user.is_admin else ""))
 
 
 @users_app.command("list")
@@ -340,7 +344,9 @@ def users_list(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
     settings = _settings(data_dir=data_dir, database_url=database_url,
                          database_url_file=database_url_file)
     for user in _run_in_session(settings, lambda accounts: accounts.list_users()):
-        typer.echo(f"{user.id}  {user.email}  {user.plan}  {user.name}")
+        marks = "".join(f"  [{mark}]" for mark, on in (("admin", user.is_admin),
+                                                      ("disabled", user.disabled)) if on)
+        typer.echo(f"{user.id}  {user.email}  {user.plan}  {user.name}{marks}")
 
 
 @users_app.command("set-plan")
@@ -357,6 +363,25 @@ def users_set_plan(
     user = _run_in_session(settings, lambda accounts: accounts.set_plan(email, plan))
     _say(Text("{email} sekarang di paket {plan}", "{email} is now on {plan}")
          .format(email=user.email, plan=user.plan))
+
+
+@users_app.command("set-admin")
+def users_set_admin(
+    email: Annotated[str, typer.Argument(help="The user's email.")],
+    off: Annotated[bool, typer.Option("--off", help="Remove the admin rights instead.")] = False,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+    database_url_file: DatabaseFileOpt = None,
+) -> None:
+    """Make a user an admin (or, with --off, no longer one)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url,
+                         database_url_file=database_url_file)
+    user = _run_in_session(settings, lambda accounts: accounts.set_admin(email, not off))
+    if user.is_admin:
+        _say(Text("{email} sekarang admin", "{email} is now an admin").format(email=user.email))
+    else:
+        _say(Text("{email} bukan admin lagi", "{email} is no longer an admin")
+             .format(email=user.email))
 
 
 def main() -> None:

@@ -23,6 +23,9 @@ from wapiz.kit.text import Language, Text, same_in_both
 
 ENV_PREFIX = "WAPIZ_"
 EngineName = Literal["whatsmeow", "sandbox"]
+SignupMode = Literal["open", "closed", "invite"]
+PLAN_NAME_MAX = 32  # the users.plan column
+MAX_PLANS = 50
 SECRET_KEY_FILE = "secret_key"
 
 DEFAULT_PLAN_LIMITS = {"free": 1, "lite": 1, "regular": 3, "pro": 3, "business": 3}
@@ -151,6 +154,11 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_PLAN_LIMITS),
         description='Devices allowed per plan, as JSON: {"free": 1, "regular": 3, ...}.',
     )
+    signup: SignupMode = Field(
+        "open", description="Who may create an account through the API: open (anyone), "
+        "invite (with an admin's invite code) or closed (only `wapiz users create`).",
+    )
+    invite_ttl_days: int = Field(7, ge=1, le=365, description="Lifetime of an invite code.")
     login_max_failures: int = Field(5, ge=1, description="Failed logins before throttling.")
     login_lockout_seconds: int = Field(30, ge=1, description="First lockout; doubles after.")
     login_max_failures_per_address: int = Field(
@@ -263,8 +271,12 @@ class Settings(BaseSettings):
     def _plans_known(cls, limits: dict[str, int]) -> dict[str, int]:
         if "free" not in limits:
             raise ValueError("plan_limits must define the 'free' plan (new users start on it)")
-        if any(limit < 0 for limit in limits.values()):
-            raise ValueError("plan limits cannot be negative")
+        if any(limit < 0 or limit > 100_000 for limit in limits.values()):
+            raise ValueError("plan limits must be between 0 and 100000 devices")
+        if len(limits) > MAX_PLANS or any(
+                not 0 < len(name) <= PLAN_NAME_MAX for name in limits):
+            raise ValueError(f"at most {MAX_PLANS} plans, each name 1-{PLAN_NAME_MAX} "
+                             "characters")
         return {name.lower(): limit for name, limit in limits.items()}
 
     @field_validator("trusted_proxies")

@@ -93,3 +93,19 @@ async def test_a_load_that_outlives_the_ttl_after_an_eviction_is_not_kept() -> N
         return "fresh"
 
     assert await cache.get_or_load("k", fresh) == "fresh"
+
+
+async def test_evict_where_forgets_every_entry_it_picks() -> None:
+    cache: TTLCache[str, int] = TTLCache(10)
+    for key, value in (("a", 1), ("b", 2), ("c", 1)):
+        cache.put(key, value)
+
+    async def fresh() -> int:
+        return 9
+
+    cache.evict_where(lambda value: value == 1)
+    assert await cache.get_or_load("b", fresh) == 2  # untouched
+    # Picked ones load again, and (evicted) are not kept for a TTL.
+    assert await cache.get_or_load("a", fresh) == 9 and await cache.get_or_load("c", fresh) == 9
+    cache.put("a", 5)
+    assert await cache.get_or_load("a", fresh) == 9

@@ -34,7 +34,6 @@ CAPTURES: dict[tuple[str, str], dict[str, str]] = {
 }
 # Objects whose keys are data (a count per status), not a shape to compare.
 MAPS = {"counts", "variables"}
-KEYS_API = ("/api/keys", "$API_KEY", "$KEY_ID")
 
 
 @dataclass(frozen=True)
@@ -56,11 +55,6 @@ class Example:
         found = re.search(r'\$WAPIZ(/[^\s"?]*)', self.command)
         assert found, f"an example without $WAPIZ: {self.command}"
         return found.group(1)
-
-    @property
-    def needs_keys(self) -> bool:
-        """Whether it uses the API keys (branch `keys`)."""
-        return any(words in self.command for words in KEYS_API)
 
     def normalized(self) -> str:
         """The command with the page language's webhook URL made one."""

@@ -16,7 +16,6 @@ ACCOUNT = "account"
 LINKED_DEVICE = "linked device"
 EXPECTS = {"start": None, "devices": ACCOUNT, "messages": LINKED_DEVICE,
            "webhooks": LINKED_DEVICE, "accounts": None, "sandbox": ACCOUNT}
-KEYS_PENDING = pytest.mark.xfail(strict=True, reason="API keys land with branch keys")
 
 
 def _reader(api: Api, page: str, folder: Path, webhook_url: str) -> Reader:
@@ -39,16 +38,9 @@ def _run(api: Api, page: str, folder: Path, chosen: list[Example]) -> None:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_the_examples_of_a_page_answer_as_it_says(api: Api, page: str, tmp_path: Path) -> None:
-    chosen = [example for example in examples(page) if not example.needs_keys]
+    chosen = examples(page)
     assert chosen, f"{page} shows no curl example"
     _run(api, page, tmp_path, chosen)
-
-
-@KEYS_PENDING
-def test_the_api_key_examples_answer_as_the_page_says(api: Api, tmp_path: Path) -> None:
-    every = examples("accounts")
-    assert any(example.needs_keys for example in every)
-    _run(api, "accounts", tmp_path, every)
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -1,4 +1,5 @@
-"""Who is calling: the `wa_token` cookie or an `Authorization: Bearer` token.
+"""Who is calling: the `wa_token` cookie, or a login token or API key as `Authorization:
+Bearer` (an API key also as `X-Api-Key`).
 
 Every authenticated request passes through here, so it is kept to one dependency that reads
 the token, settings and cache straight off the request (each FastAPI dependency has a cost),
@@ -23,15 +24,17 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from wapiz.accounts.principal import Principal
-from wapiz.accounts.security import hash_token
+from wapiz.accounts.security import hash_token, is_api_key
 from wapiz.accounts.service import AccountService
 from wapiz.db.base import utc_now
+from wapiz.keys.service import key_principal
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.errors import Forbidden, Unauthorized
 from wapiz.kit.origins import from_own_origin
 from wapiz.kit.text import Text
 
 TOKEN_COOKIE = "wa_token"
+API_KEY_HEADER = "x-api-key"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CROSS_SITE = Text(
     "Permintaan dari situs lain ditolak: kirim token sebagai header Authorization: Bearer, "
@@ -41,10 +44,17 @@ CROSS_SITE = Text(
 
 
 def _credentials(request: Request) -> tuple[str, bool]:
-    """The token, and whether it came as the cookie."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    from_cookie = scheme.lower() != "bearer"
-    token = request.cookies.get(TOKEN_COOKIE) if from_cookie else credentials.strip()
+    """The token or API key (`Authorization: Bearer`, else `X-Api-Key`, else the cookie),
+    and whether it came as the cookie."""
+    headers = request.headers
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        token = credentials.strip()
+    else:
+        token = headers.get(API_KEY_HEADER, "").strip()
+    from_cookie = not token and scheme.lower() != "bearer"
+    if from_cookie:
+        token = request.cookies.get(TOKEN_COOKIE, "")
     if not token:
         raise Unauthorized()
     return token, from_cookie
@@ -84,7 +94,9 @@ def client_address(request: Request) -> str:
 
 
 def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
-    """token hash → principal, for `WAPIZ_AUTH_CACHE_SECONDS`; logout here evicts at once."""
+    """token or key hash → principal, for `WAPIZ_AUTH_CACHE_SECONDS`; logout, a key's
+    revocation and a user's disabling evict here at once (other API processes within that
+    time)."""
     cache: TTLCache[str, Principal | None] = request.app.state.principal_cache
     return cache
 
@@ -102,6 +114,8 @@ async def authenticate(request: Request) -> Principal:
 
     async def load() -> Principal | None:
         async with request.app.state.database.session_scope() as session:
+            if is_api_key(token):
+                return await key_principal(session, token_hash)
             return await AccountService(session, settings).principal_for(token_hash)
 
     principal = await principal_cache(request).get_or_load(token_hash, load)

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wapiz.db.base import Base, UTCDateTime, utc_now
@@ -15,6 +15,10 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     plan: Mapped[str] = mapped_column(String(32), default="free")
+    # Admins see and change every account (`/api/admin`); set by the CLI or another admin.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A disabled user's login tokens and API keys stop working; nothing is deleted.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
@@ -45,3 +49,25 @@ class Throttle(Base):
     # Indexed for pruning: rows whose window and lock are long past are deleted.
     last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Invite(Base):
+    """A single-use sign-up invitation (`WAPIZ_SIGNUP=invite`); only its code's keyed hash
+    is stored, like a login token's."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # When set, only this email may sign up with the invite.
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    plan: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    used_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )

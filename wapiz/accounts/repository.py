@@ -4,10 +4,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, delete, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.accounts.models import ApiToken, Throttle, User
+from wapiz.accounts.models import ApiToken, Invite, Throttle, User
+from wapiz.db.paging import older_than
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 
@@ -59,15 +60,64 @@ class TokenRepository:
     async def token_owner(
         self, token_hash: str, now: datetime
     ) -> tuple[uuid.UUID, datetime] | None:
-        """The token's user id and the token's expiry, if the token is valid."""
-        statement = select(ApiToken.user_id, ApiToken.expires_at).where(
-            ApiToken.token_hash == token_hash, ApiToken.expires_at > now
+        """The token's user id and the token's expiry, if the token is valid (and its
+        user not disabled)."""
+        statement = (
+            select(ApiToken.user_id, ApiToken.expires_at)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_hash, ApiToken.expires_at > now,
+                   User.disabled.is_(False))
         )
         row = (await self.session.execute(statement)).first()
         return (row[0], row[1]) if row else None
 
     async def revoke(self, token_hash: str) -> None:
         await self.session.execute(delete(ApiToken).where(ApiToken.token_hash == token_hash))
+
+
+class InviteRepository:
+    """Invites are the server's (made by any admin), not one user's."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, invite: Invite) -> Invite:
+        self.session.add(invite)
+        await self.session.flush()
+        return invite
+
+    async def get(self, invite_id: uuid.UUID) -> Invite | None:
+        return await self.session.get(Invite, invite_id)
+
+    async def by_code(self, code_hash: str) -> Invite | None:
+        return await self.session.scalar(select(Invite).where(Invite.code_hash == code_hash))
+
+    async def open_count(self, now: datetime) -> int:
+        return await self.session.scalar(
+            select(func.count()).select_from(Invite)
+            .where(Invite.used_at.is_(None), Invite.expires_at > now)) or 0
+
+    async def page(self, after: tuple[datetime, uuid.UUID] | None,
+                   limit: int) -> Sequence[Invite]:
+        """Newest first; `after` is the last (created_at, id) of the previous page."""
+        statement = select(Invite)
+        if after is not None:
+            statement = statement.where(older_than(Invite.created_at, Invite.id, after))
+        return (await self.session.scalars(
+            statement.order_by(Invite.created_at.desc(), Invite.id.desc()).limit(limit))).all()
+
+    async def redeem(self, invite_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> bool:
+        """Use the invite, if still unused and unexpired (one statement: of simultaneous
+        sign-ups with one code, one gets it)."""
+        result = await self.session.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > now)
+            .values(used_at=now, used_by=user_id))
+        return rows_changed(result) == 1
+
+    async def remove(self, invite_id: uuid.UUID) -> bool:
+        result = await self.session.execute(delete(Invite).where(Invite.id == invite_id))
+        return rows_changed(result) == 1
 
 
 class ThrottleRepository:

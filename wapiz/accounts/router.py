@@ -10,7 +10,7 @@ from wapiz.accounts.deps import (
     request_token,
 )
 from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
-from wapiz.accounts.service import AccountService
+from wapiz.accounts.service import AccountService, refuse_closed_signup
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.http.deps import SessionDep, SettingsDep
@@ -38,18 +38,21 @@ def _set_token_cookie(response: Response, token: str, settings: Settings) -> Non
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(403, 409, 429, 503),
     dependencies=SETS_THE_COOKIE,
-    summary="Create an account (plan Free) and log in; sign-ups from one client address "
-    "are throttled (429 + Retry-After)",
+    summary="Create an account (plan Free, or the invite's) and log in, as WAPIZ_SIGNUP "
+    "allows (closed: 403 signup_closed; invite: an invite code); sign-ups from one client "
+    "address are throttled (429 + Retry-After)",
 )
 async def register(
     body: RegisterIn, request: Request, response: Response, session: SessionDep,
     settings: SettingsDep,
 ) -> AuthOut:
+    refuse_closed_signup(settings)
     state = request.app.state
     service = AccountService(session, settings, state.passwords)
     async with state.passwords.turn():
         await state.throttle.admit_signup(client_address(request), utc_now())
-        user, token = await service.register(body.email, body.password, body.name)
+        user, token = await service.register(body.email, body.password, body.name,
+                                             body.invite)
     _set_token_cookie(response, token, settings)
     return AuthOut(user=await service.describe(user), token=token)
 
@@ -89,7 +92,8 @@ async def logout(
     return OkBody()
 
 
-@router.get("/me", responses=error_responses(401), summary="The logged-in user and plan")
+@router.get("/me", responses=error_responses(401),
+            summary="The logged-in user: plan, device count and limit, whether an admin")
 async def me(principal: CurrentUser, session: SessionDep, settings: SettingsDep) -> UserOut:
     accounts = AccountService(session, settings)
     return await accounts.describe(await accounts.user(principal))

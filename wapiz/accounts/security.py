@@ -16,6 +16,11 @@ from wapiz.kit.errors import ServiceUnavailable
 from wapiz.kit.text import Text
 
 TOKEN_PREFIX = "wapiz_"
+# API keys look different from login tokens, so a credential says which table holds it.
+KEY_PREFIX = "wpz_"
+KEY_SHOWN = len(KEY_PREFIX) + 8  # the part of a key kept visible in lists
+# Invite codes: what a sign-up form (or its link) carries.
+INVITE_BYTES = 18
 _hasher = PasswordHasher()
 # Callers that may wait for a free slot, per slot: at a tenth to a quarter of a second a
 # hash, a waiting caller is answered within a second or two; the rest are refused at once.
@@ -80,3 +85,15 @@ def new_token() -> str:
 
 def hash_token(secret: bytes, token: str) -> str:
     return hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_api_key(credential: str) -> bool:
+    return credential.startswith(KEY_PREFIX)
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(INVITE_BYTES)

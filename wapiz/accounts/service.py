@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts import security
+from wapiz.accounts.invites import InviteService
 from wapiz.accounts.models import User
 from wapiz.accounts.plans import DEFAULT_PLAN, device_limit, require_known_plan
 from wapiz.accounts.principal import Principal
@@ -17,11 +18,22 @@ from wapiz.accounts.throttle import Credentials, login_succeeded
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import DeviceRepository
-from wapiz.kit.errors import Conflict, NotFound, Unauthorized
+from wapiz.kit.errors import Conflict, Forbidden, NotFound, Unauthorized
 from wapiz.kit.text import Text
 
 EMAIL_TAKEN = Text("Email sudah terdaftar", "This email is already registered")
 BAD_CREDENTIALS = Text("Email atau password salah", "Wrong email or password")
+ACCOUNT_DISABLED = Text("Akun ini dinonaktifkan oleh admin",
+                        "This account was disabled by an admin")
+SIGNUP_CLOSED = Text("Pendaftaran ditutup di server ini: minta admin membuatkan akun",
+                     "Sign-up is closed on this server: ask an admin for an account")
+USER_NOT_FOUND = Text("User tidak ditemukan", "User not found")
+
+
+def refuse_closed_signup(settings: Settings) -> None:
+    """403 `signup_closed` when `WAPIZ_SIGNUP=closed` (before any work on the request)."""
+    if settings.signup == "closed":
+        raise Forbidden(SIGNUP_CLOSED, code="signup_closed")
 
 
 class AccountService:
@@ -35,7 +47,8 @@ class AccountService:
         self.tokens = TokenRepository(session)
 
     async def create_user(
-        self, email: str, password: str, name: str, plan: str = DEFAULT_PLAN
+        self, email: str, password: str, name: str, plan: str = DEFAULT_PLAN,
+        is_admin: bool = False,
     ) -> User:
         plan = require_known_plan(self.settings, plan)
         email = email.lower()
@@ -43,7 +56,8 @@ class AccountService:
         password_hash = await self.passwords.hash(password)
         if await self.users.get_by_email(email) is not None:
             raise Conflict(EMAIL_TAKEN, code="email_taken")
-        user = User(email=email, name=name, plan=plan, password_hash=password_hash)
+        user = User(email=email, name=name, plan=plan, password_hash=password_hash,
+                    is_admin=is_admin)
         try:
             await self.users.add(user)
         except IntegrityError:  # lost a race on the unique email; the request rolls back
@@ -56,8 +70,18 @@ class AccountService:
         await self.tokens.add(user.id, security.hash_token(self.settings.secret, token), expires_at)
         return token
 
-    async def register(self, email: str, password: str, name: str) -> tuple[User, str]:
-        user = await self.create_user(email, password, name)
+    async def register(self, email: str, password: str, name: str,
+                       invite_code: str | None = None) -> tuple[User, str]:
+        """Sign up as `WAPIZ_SIGNUP` allows: anyone, or with an invite (its plan)."""
+        refuse_closed_signup(self.settings)
+        invites = InviteService(self.session, self.settings)
+        invite = None
+        if self.settings.signup == "invite":
+            invite = await invites.check(invite_code, email.lower())
+        user = await self.create_user(email, password, name,
+                                      invite.plan if invite else DEFAULT_PLAN)
+        if invite is not None:
+            await invites.redeem(invite, user.id)
         return user, await self.issue_token(user)
 
     async def login(
@@ -70,6 +94,8 @@ class AccountService:
         user = await self.users.get(credentials.user_id)
         if user is None:  # deleted in the meantime
             raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
+        if user.disabled:  # told only to who knows the password
+            raise Forbidden(ACCOUNT_DISABLED, code="account_disabled")
         await login_succeeded(self.session, email, address)
         return user, await self.issue_token(user)
 
@@ -97,6 +123,7 @@ class AccountService:
             plan=user.plan,
             device_limit=device_limit(self.settings, user.plan),
             device_count=await DeviceRepository(self.session, user.id).count(),
+            is_admin=user.is_admin,
             created_at=user.created_at,
         )
 
@@ -107,8 +134,17 @@ class AccountService:
         plan = require_known_plan(self.settings, plan)
         user = await self.users.get_by_email(email.lower())
         if user is None:
-            raise NotFound(Text("User tidak ditemukan", "User not found"), code="user_not_found")
+            raise NotFound(USER_NOT_FOUND, code="user_not_found")
         user.plan = plan
+        user.updated_at = utc_now()
+        await self.session.flush()
+        return user
+
+    async def set_admin(self, email: str, is_admin: bool) -> User:
+        user = await self.users.get_by_email(email.lower())
+        if user is None:
+            raise NotFound(USER_NOT_FOUND, code="user_not_found")
+        user.is_admin = is_admin
         user.updated_at = utc_now()
         await self.session.flush()
         return user

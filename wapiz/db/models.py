@@ -4,6 +4,7 @@ from wapiz.accounts import models as accounts_models
 from wapiz.db.base import Base
 from wapiz.devices import models as devices_models
 from wapiz.engines.sandbox import models as sandbox_models
+from wapiz.keys import models as keys_models
 from wapiz.messages import models as messages_models
 from wapiz.webhooks import models as webhooks_models
 
@@ -11,6 +12,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "devices_models",
+    "keys_models",
     "messages_models",
     "sandbox_models",
     "webhooks_models",

@@ -58,14 +58,15 @@ class DeviceReader:
 
     async def get(self, raw_id: str) -> Device:
         async with self.database.session_scope() as session:
-            device = await DeviceRepository(session, self.user.id).get(device_uuid(raw_id))
+            device = await DeviceRepository.for_caller(session, self.user).get(device_uuid(raw_id))
         if device is None:
             raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         return device
 
     async def _load(self, device_id: uuid.UUID) -> SessionView | None:
         async with self.database.session_scope() as session:
-            exists, view = await DeviceRepository(session, self.user.id).session_view(device_id)
+            devices = DeviceRepository.for_caller(session, self.user)
+            exists, view = await devices.session_view(device_id)
         if not exists:
             raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         return view
@@ -82,6 +83,9 @@ class DeviceReader:
         return await self.status_of(device_uuid(raw_id))
 
     async def status_of(self, device_id: uuid.UUID) -> DeviceStatus:
+        # The cache is the account's: a key limited to another device must not read it.
+        if not self.user.reaches(device_id):
+            raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         view = await self.statuses.get_or_load(
             (self.user.id, device_id), lambda: self._load(device_id)
         )

@@ -8,18 +8,32 @@ from datetime import datetime
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.accounts.principal import Principal
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.devices.status import SessionView
 
 
 class DeviceRepository:
-    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID,
+                 only_device: uuid.UUID | None = None) -> None:
+        """`only_device`: the public deviceId a caller's key is limited to, if any."""
         self.session = session
         self.user_id = user_id
+        self.only_device = only_device
+
+    @classmethod
+    def for_caller(cls, session: AsyncSession, caller: Principal) -> "DeviceRepository":
+        """The caller's rows: its account's, of them its key's device's."""
+        return cls(session, caller.id, caller.only_device)
 
     def _owned(self) -> Select[Device]:
-        """The user's live devices; every query here starts from this."""
-        return select(Device).where(Device.user_id == self.user_id, Device.deleted_at.is_(None))
+        """The user's live devices (of them, the key's one); every query here starts from
+        this."""
+        statement = select(Device).where(Device.user_id == self.user_id,
+                                         Device.deleted_at.is_(None))
+        if self.only_device is not None:
+            statement = statement.where(Device.device_id == self.only_device)
+        return statement
 
     async def list(self) -> Sequence[Device]:
         statement = self._owned().order_by(Device.created_at, Device.id)
@@ -27,6 +41,10 @@ class DeviceRepository:
 
     async def get(self, device_id: uuid.UUID) -> Device | None:
         return await self.session.scalar(self._owned().where(Device.id == device_id))
+
+    async def by_device_id(self, device_id: uuid.UUID) -> Device | None:
+        """The device whose public `deviceId` this is."""
+        return await self.session.scalar(self._owned().where(Device.device_id == device_id))
 
     async def count(self) -> int:
         subquery = self._owned().subquery()

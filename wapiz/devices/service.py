@@ -49,7 +49,7 @@ class DeviceService:
         self.session = session
         self.settings = settings
         self.user = user
-        self.devices = DeviceRepository(session, user.id)
+        self.devices = DeviceRepository.for_caller(session, user)
         self.statuses = statuses  # evicted when a device goes
 
     async def list(self) -> Sequence[Device]:
@@ -62,6 +62,7 @@ class DeviceService:
         return device
 
     async def create(self, label: str | None) -> Device:
+        self.user.require_whole_account()
         # Lock the user first: simultaneous creates then count one after another. The plan is
         # read under the lock, so a plan changed a moment ago counts.
         users = UserRepository(self.session)

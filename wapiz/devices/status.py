@@ -4,13 +4,13 @@ The row says what the runner holding the lease last saw; a lease that has lapsed
 runner is watching, so the device is reported disconnected rather than trusted stale.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from wapiz.devices.models import StatusName
+from wapiz.devices.models import DeviceSession, StatusName
 from wapiz.engines.events import CONNECTING, phone_of
 from wapiz.kit.schemas import ApiModel, Timestamp
 
@@ -41,6 +41,11 @@ class SessionView:
     qr_code: str | None
     qr_expires_at: datetime | None
     failures: int
+
+
+def view_of(row: DeviceSession) -> SessionView:
+    """The snapshot of a loaded `device_sessions` row."""
+    return SessionView(*(getattr(row, field.name) for field in fields(SessionView)))
 
 
 class LastDisconnect(ApiModel):

@@ -14,12 +14,14 @@ from wapiz import __version__
 from wapiz.accounts.router import router as auth_router
 from wapiz.accounts.security import PasswordHashing
 from wapiz.accounts.throttle import Throttle
+from wapiz.admin.router import router as admin_router
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
 from wapiz.http.error_handlers import api_routes, install_error_handlers
 from wapiz.http.limits import BodyLimit, RouteBodyLimit
 from wapiz.http.openapi import openapi_document
+from wapiz.keys.router import router as keys_router
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.identity import process_identity
 from wapiz.messages.accept import DEVICE_REF_CACHE_S
@@ -40,7 +42,8 @@ DESCRIPTION = """\
 Self-hostable, multi-tenant WhatsApp API gateway.
 
 Authenticate with the `wa_token` cookie set by register/login, or send the same token as
-`Authorization: Bearer <token>`. A call that changes something with the cookie from another
+`Authorization: Bearer <token>`; an API key (`POST /api/keys`) as `Authorization: Bearer
+<key>` or `X-Api-Key: <key>`. A call that changes something with the cookie from another
 site's page (its `Origin` or `Sec-Fetch-Site`) is refused: 403 `cross_site_request`.
 Errors are `{"error": "<message>", "code": "<stable code>"}`, in Indonesian (or English
 with `Accept-Language: en`); validation errors (422) add `details`. A body that cannot be
@@ -101,13 +104,15 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
+            allow_headers=["Authorization", "X-Api-Key", "Content-Type", "Idempotency-Key",
                            "Accept-Language"],
             expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
     app.include_router(devices_router)  # first: its status route is the most polled
     app.include_router(auth_router)
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(keys_router)
+    app.include_router(admin_router)
     app.include_router(apidocs_router)
     app.include_router(assets_router)
     app.include_router(web_router)

@@ -15,6 +15,7 @@ from wapiz.kit.schemas import ValidationErrorBody
 SECURITY_SCHEMES = {
     "cookieAuth": {"type": "apiKey", "in": "cookie", "name": TOKEN_COOKIE},
     "bearerAuth": {"type": "http", "scheme": "bearer"},
+    "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
 }
 
 

@@ -83,3 +83,8 @@ class TTLCache(Generic[K, V]):
         self._evicted.move_to_end(key)
         while self._evicted and next(iter(self._evicted.values())) + self.ttl < now:
             self._evicted.popitem(last=False)
+
+    def evict_where(self, predicate: Callable[[V], bool]) -> None:
+        """Evict every cached key whose value `predicate` picks (all of a user's tokens)."""
+        for key in [key for key, (_, value) in self._entries.items() if predicate(value)]:
+            self.evict(key)

@@ -159,7 +159,8 @@ class SendService:
 
     async def _device_ref(self, device_id: uuid.UUID) -> DeviceRef:
         async with self.database.session_scope() as session:
-            device = await MessageRepository(session, self.user.id).device(device_id)
+            messages = MessageRepository.for_caller(session, self.user)
+            device = await messages.device(device_id)
         if device is None:  # raised, so not remembered: a device made a moment later works
             raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         return DeviceRef(device.id, device.device_id)
@@ -168,7 +169,7 @@ class SendService:
         if idempotency_key is None:
             return None
         async with self.database.session_scope() as session:
-            return await MessageRepository(session, self.user.id).by_idempotency_key(
+            return await MessageRepository.for_caller(session, self.user).by_idempotency_key(
                 idempotency_key)
 
     async def _content(self, body: MessageIn, device_id: uuid.UUID, chat: str
@@ -178,7 +179,7 @@ class SendService:
         content = body.content()
         if body.reaction is not None or body.vote is not None or body.quoted_message_id:
             async with self.database.session_scope() as session:
-                messages = MessageRepository(session, self.user.id)
+                messages = MessageRepository.for_caller(session, self.user)
                 if body.reaction is not None:
                     content["targetWaMessageId"] = await _target_wa_id(
                         messages, body.reaction.message_id)

@@ -54,7 +54,7 @@ class BulkService:
         self.session = session
         self.settings = settings
         self.user = user
-        self.messages = MessageRepository(session, user.id)
+        self.messages = MessageRepository.for_caller(session, user)
 
     async def send(self, body: BulkIn, idempotency_key: str | None) -> BulkOut:
         fingerprint = request_hash(body)

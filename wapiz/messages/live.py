@@ -61,7 +61,7 @@ class LiveMessages:
     async def _load(self, raw_id: str) -> tuple[Message, Media | None]:
         message_id = parse_uuid(raw_id)
         async with self.database.session_scope() as db:
-            messages = MessageRepository(db, self.user.id)
+            messages = MessageRepository.for_caller(db, self.user)
             message = await messages.get(message_id) if message_id else None
             if message is None:
                 raise NotFound(MESSAGE_NOT_FOUND, code="message_not_found")
@@ -71,10 +71,11 @@ class LiveMessages:
     async def _logged_in_device(self, message: Message) -> uuid.UUID:
         """The key of the device the message belongs to, which must be logged in."""
         async with self.database.session_scope() as db:
-            device = await MessageRepository(db, self.user.id).device(message.device_id)
+            device = await MessageRepository.for_caller(db, self.user).device(message.device_id)
             if device is None:
                 raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
-            _, view = await DeviceRepository(db, self.user.id).session_view(device.id)
+            devices = DeviceRepository.for_caller(db, self.user)
+            _, view = await devices.session_view(device.id)
         if not current_status(view, utc_now()).logged_in:
             raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
         return device.id
@@ -93,7 +94,8 @@ class LiveMessages:
                 Text("WhatsApp menolak tanda dibaca: {reason}",
                  "WhatsApp refused the read mark: {reason}"))
             async with self.database.session_scope() as db:
-                await MessageRepository(db, self.user.id).mark_read(message.id, utc_now())
+                messages = MessageRepository.for_caller(db, self.user)
+                await messages.mark_read(message.id, utc_now())
             message, _ = await self._load(raw_id)
         return to_out(message)
 

@@ -11,19 +11,19 @@ from typing import Any
 from sqlalchemy import (
     Insert,
     Select,
-    and_,
     bindparam,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
     tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.accounts.principal import Principal
+from wapiz.db.paging import older_than
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import column_values, insert_for, insert_for_dialect
 from wapiz.devices.models import Device
@@ -41,15 +41,28 @@ class MessageFilter:
 
 
 class MessageRepository:
-    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID,
+                 only_device: uuid.UUID | None = None) -> None:
+        """`only_device`: the public deviceId a caller's key is limited to, if any."""
         self.session = session
         self.user_id = user_id
+        self.only_device = only_device
+
+    @classmethod
+    def for_caller(cls, session: AsyncSession, caller: Principal) -> "MessageRepository":
+        """The caller's rows: its account's, of them its key's device's."""
+        return cls(session, caller.id, caller.only_device)
 
     def _owned(self) -> Select[Message]:
-        return select(Message).where(Message.user_id == self.user_id)
+        statement = select(Message).where(Message.user_id == self.user_id)
+        if self.only_device is not None:
+            statement = statement.where(Message.device_id == self.only_device)
+        return statement
 
     async def device(self, device_id: uuid.UUID) -> Device | None:
-        """The user's live device whose public `deviceId` this is."""
+        """The user's live device whose public `deviceId` this is (if the key reaches it)."""
+        if self.only_device not in (None, device_id):
+            return None
         return await self.session.scalar(
             select(Device).where(Device.device_id == device_id, Device.user_id == self.user_id,
                                  Device.deleted_at.is_(None)))
@@ -116,8 +129,11 @@ class MessageRepository:
         await self.session.execute(insert(Message), rows)
 
     async def batch(self, batch_id: uuid.UUID) -> MessageBatch | None:
-        return await self.session.scalar(select(MessageBatch).where(
-            MessageBatch.id == batch_id, MessageBatch.user_id == self.user_id))
+        statement = select(MessageBatch).where(
+            MessageBatch.id == batch_id, MessageBatch.user_id == self.user_id)
+        if self.only_device is not None:
+            statement = statement.where(MessageBatch.device_id == self.only_device)
+        return await self.session.scalar(statement)
 
     async def batch_by_key(self, key: str) -> MessageBatch | None:
         return await self.session.scalar(select(MessageBatch).where(
@@ -159,10 +175,7 @@ class MessageRepository:
         if where.until is not None:
             statement = statement.where(Message.created_at < where.until)
         if after is not None:
-            created_at, message_id = after
-            statement = statement.where(or_(
-                Message.created_at < created_at,
-                and_(Message.created_at == created_at, Message.id < message_id)))
+            statement = statement.where(older_than(Message.created_at, Message.id, after))
         statement = statement.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
         return (await self.session.scalars(statement)).all()
 

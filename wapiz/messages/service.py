@@ -2,7 +2,7 @@
 send is messages/accept.py). Never commits (the request does)."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +12,12 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.kit.errors import Conflict, NotFound
 from wapiz.kit.ids import parse_uuid
-from wapiz.kit.paging import fetch_page
+from wapiz.kit.paging import (
+    CREATED_CURSOR_PATTERN,
+    created_cursor,
+    decode_created_cursor,
+    fetch_page,
+)
 from wapiz.kit.text import Text
 from wapiz.messages import models
 from wapiz.messages.accept import outbound_row
@@ -28,21 +33,15 @@ ACTIONS = (models.EDIT, models.REVOKE)
 EDIT_WINDOW = timedelta(minutes=15)  # WhatsApp's: later edits are refused
 
 
-# A page ends at a message: its creation (microseconds since 1970, UTC) and its id. The
-# pattern says exactly which cursors can be read, so the description tells every one apart.
-CURSOR_PATTERN = r"^[0-9]{1,16}-[0-9a-f]{32}$"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
+# A page ends at a message: its creation and its id.
+CURSOR_PATTERN = CREATED_CURSOR_PATTERN
 
 
 def encode_cursor(message: Message) -> str:
-    return f"{(message.created_at - EPOCH) // MICROSECOND}-{message.id.hex}"
+    return created_cursor(message.created_at, message.id)
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """A cursor the pattern admits (16 digits: before the year 2286)."""
-    micros, message_id = cursor.split("-")
-    return EPOCH + int(micros) * MICROSECOND, uuid.UUID(hex=message_id)
+decode_cursor = decode_created_cursor
 
 
 class MessageService:
@@ -50,7 +49,7 @@ class MessageService:
         self.session = session
         self.settings = settings
         self.user = user
-        self.messages = MessageRepository(session, user.id)
+        self.messages = MessageRepository.for_caller(session, user)
 
     async def get(self, raw_id: str) -> MessageOut:
         return to_out(await self._owned(raw_id))

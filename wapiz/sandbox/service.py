@@ -76,7 +76,8 @@ class SandboxPhoneService:
         about = body.reaction or body.vote  # the message a reaction or a vote is about
         if about is not None:
             async with self.database.session_scope() as db:
-                target = await MessageRepository(db, self.devices.user.id).get(about.message_id)
+                messages = MessageRepository.for_caller(db, self.devices.user)
+                target = await messages.get(about.message_id)
             if target is None or target.wa_message_id is None:
                 raise InvalidInput(Text("Pesan {id} tidak ditemukan", "Message {id} not found")
                                    .format(id=about.message_id), code="message_not_found")

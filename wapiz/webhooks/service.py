@@ -59,7 +59,7 @@ class WebhookService:
         self.session = session
         self.settings = settings
         self.webhooks = WebhookRepository(session, user.id)
-        self.devices = DeviceRepository(session, user.id)
+        self.devices = DeviceRepository.for_caller(session, user)
 
     async def _device(self, raw_id: str) -> tuple[Device, WebhookEndpoint]:
         device = await self.devices.get(device_uuid(raw_id))

@@ -1,0 +1,86 @@
+import uuid
+from typing import Annotated
+
+from pydantic import Field, StrictBool
+
+from wapiz.accounts.schemas import PlanName
+from wapiz.devices.status import StatusField
+from wapiz.kit.schemas import ApiInput, ApiModel, Timestamp, text
+
+SearchText = Annotated[str, text(strip=True, max_length=320)]
+
+
+class AdminUserOut(ApiModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    plan: str
+    is_admin: bool
+    disabled: bool
+    device_count: int
+    device_limit: int
+    created_at: Timestamp
+
+
+class AdminUserPage(ApiModel):
+    items: list[AdminUserOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page.")
+
+
+class AdminUserPatch(ApiInput):
+    plan: PlanName | None = Field(None, description="Move the user to this plan.")
+    disabled: StrictBool | None = Field(
+        None, description="true: the user's tokens and keys stop working at once.")
+    is_admin: StrictBool | None = Field(None, description="Make or unmake an admin.")
+
+
+class AdminDeviceOut(ApiModel):
+    id: uuid.UUID
+    device_id: uuid.UUID
+    label: str
+    user_id: uuid.UUID
+    owner_email: str
+    status: StatusField
+    reason: str | None
+    created_at: Timestamp
+
+
+class AdminDevicePage(ApiModel):
+    items: list[AdminDeviceOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page.")
+
+
+class DatabaseHealth(ApiModel):
+    kind: str = Field(examples=["sqlite", "postgresql"])
+    reachable: bool
+    latency_ms: float
+
+
+class RunnerHealth(ApiModel):
+    live: int = Field(description="Runners holding at least one live lease.")
+    leases: int = Field(description="Devices a live lease covers.")
+    devices: int = Field(description="Devices not deleted, across accounts.")
+
+
+class HealthOut(ApiModel):
+    version: str
+    engine: str
+    database: DatabaseHealth
+    runners: RunnerHealth
+    queued_messages: int = Field(description="Outbound messages queued or being sent.")
+    webhook_backlog: int = Field(description="Webhook deliveries waiting (pending).")
+    webhook_due: int = Field(description="Of those, due now: the dispatcher's backlog.")
+
+
+class PlanOut(ApiModel):
+    name: str
+    display_name: str
+    device_limit: int
+
+
+class SettingsOut(ApiModel):
+    signup: str = Field(examples=["open", "closed", "invite"])
+    invite_ttl_days: int
+    engine: str
+    default_plan: str
+    plans: list[PlanOut]

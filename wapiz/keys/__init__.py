@@ -1,0 +1,2 @@
+"""API keys: named, long-lived keys for server-to-server calls, optionally limited to one
+device."""
