@@ -9,12 +9,14 @@ from wapiz.devices.schemas import (
     CheckOut,
     DeviceCreate,
     DeviceOut,
+    DeviceRename,
     DeviceSettings,
     DeviceSettingsIn,
     PairIn,
     PairOut,
 )
 from wapiz.devices.status import DeviceStatus
+from wapiz.http.etag import NOT_MODIFIED, conditional_json
 from wapiz.kit.schemas import ErrorBody, OkBody, error_responses
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
@@ -24,11 +26,12 @@ router = APIRouter(prefix="/api/devices", tags=["devices"],
 
 # The status route comes first: clients poll it, and routes are matched in order.
 @router.get(
-    "/{id}/status", responses=error_responses(401, 404), summary="The device's connection status"
+    "/{id}/status", response_model=DeviceStatus, responses=NOT_MODIFIED | error_responses(401, 404),
+    summary="The device's connection status (with an ETag: If-None-Match gives a 304)",
 )
-async def device_status(id: str, user: CurrentUser, request: Request) -> DeviceStatus:
+async def device_status(id: str, user: CurrentUser, request: Request) -> Response:
     # The most polled route: the reader is built here rather than by a dependency of its own.
-    return await reader_for(request, user).status(id)
+    return conditional_json(request, await reader_for(request, user).status(id))
 
 
 @router.get("", responses=error_responses(401), summary="List the account's devices")
@@ -44,6 +47,11 @@ async def list_devices(devices: Devices) -> list[DeviceOut]:
 )
 async def create_device(devices: Devices, body: DeviceCreate | None = Body(None)) -> DeviceOut:
     return DeviceOut.model_validate(await devices.create(body.label if body else None))
+
+
+@router.patch("/{id}", responses=error_responses(401, 404), summary="Rename a device")
+async def rename_device(id: str, body: DeviceRename, devices: Devices) -> DeviceOut:
+    return DeviceOut.model_validate(await devices.rename(id, body.label))
 
 
 @router.delete(
