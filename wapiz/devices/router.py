@@ -16,7 +16,7 @@ from wapiz.devices.schemas import (
     PairOut,
 )
 from wapiz.devices.status import DeviceStatus
-from wapiz.http.etag import NOT_MODIFIED, conditional_json
+from wapiz.http.etag import NOT_MODIFIED, conditional, conditional_json
 from wapiz.kit.schemas import ErrorBody, OkBody, error_responses
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
@@ -73,16 +73,19 @@ async def delete_device(id: str, devices: Devices) -> OkBody:
             "description": "PNG of the current QR code while the device is not logged in; "
             "JSON status once it is.",
         },
+        **NOT_MODIFIED,
         **error_responses(401, 404),
         503: {"model": ErrorBody, "description": "No QR code yet; see Retry-After."},
     },
     summary="The QR code to link the device (PNG), or its status once logged in",
 )
-async def device_qr(id: str, devices: DeviceReads) -> Response | DeviceStatus:
+async def device_qr(id: str, devices: DeviceReads, request: Request) -> Response | DeviceStatus:
     found = await devices.qr_or_status(id)
     if isinstance(found, DeviceStatus):
         return found
-    return Response(qr_png(found), media_type="image/png", headers={"Cache-Control": "no-store"})
+    # An ETag: a page polling for the next code gets a 304 while the code is the same.
+    return conditional(request, Response(qr_png(found), media_type="image/png",
+                                         headers={"Cache-Control": "no-store"}))
 
 
 @router.post(

@@ -34,13 +34,18 @@ def _matches(request: Request, tag: str) -> bool:
     return any(candidate.strip().removeprefix("W/") == tag for candidate in header.split(","))
 
 
-def conditional_json(request: Request, model: BaseModel) -> Response:
-    """`model` as the route's JSON answer (the same bytes FastAPI would send for it), with
-    its ETag; a 304 when the client already has it."""
-    answer = JSONResponse(jsonable_encoder(model.model_dump(mode="json", by_alias=True)))
+def conditional(request: Request, answer: Response) -> Response:
+    """`answer` with its ETag (a digest of its body); a 304 when the client already has it."""
     tag = _tag(bytes(answer.body))
+    cache_control = answer.headers.get("cache-control", "no-cache")
     if _matches(request, tag):
-        return Response(status_code=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
+        return Response(status_code=304, headers={"ETag": tag, "Cache-Control": cache_control})
     answer.headers["ETag"] = tag
-    answer.headers["Cache-Control"] = "no-cache"
+    answer.headers["Cache-Control"] = cache_control
     return answer
+
+
+def conditional_json(request: Request, model: BaseModel) -> Response:
+    """`model` as the route's JSON answer (the same bytes FastAPI would send for it)."""
+    return conditional(request, JSONResponse(
+        jsonable_encoder(model.model_dump(mode="json", by_alias=True))))

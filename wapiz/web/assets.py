@@ -49,6 +49,7 @@ ASSETS: dict[str, Asset] = {
     "uplot.js": Asset(NODE_MODULES / "uplot" / "dist" / "uPlot.iife.min.js", JS),
     "uplot.css": Asset(NODE_MODULES / "uplot" / "dist" / "uPlot.min.css", CSS),
     "wapiz.css": Asset(OWN / "wapiz.css", CSS),
+    "app.js": Asset(OWN / "app.js", JS),
 }
 
 router = APIRouter(include_in_schema=False)
