@@ -94,7 +94,6 @@ def first_load_bytes(browser: Browser, storage: dict, url: str) -> int:
 def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: WapizProcess) -> None:
     context = browser.new_context(viewport=DESKTOP, locale="id-ID")
     page = context.new_page()
-    shot_pages = [("landing", "/")]
     page.goto(web.url + "/")
     shot(page, "landing-desktop")
     sign_up(page, web.url)
@@ -194,14 +193,14 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
 
     # The same pages on a phone.
     phone = browser.new_context(viewport=PHONE, storage_state=context.storage_state(),
-                                is_mobile=True, has_touch=True)
+                                locale="id-ID", is_mobile=True, has_touch=True)
     small = phone.new_page()
     for name, path in [("devices", "/"), ("device-linked", f"/devices/{device_id}")]:
         small.goto(web.url + path)
         expect(small.locator("[data-test=plan]")).to_have_text("Free")
         shot(small, f"{name}-phone")
     phone.close()
-    visitor = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    visitor = browser.new_context(viewport=PHONE, locale="id-ID", is_mobile=True, has_touch=True)
     small = visitor.new_page()
     small.goto(web.url + "/")
     shot(small, "landing-phone")
@@ -212,4 +211,3 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
                                    "logged_in_to_shown_ms": round(delay_ms)}))
     assert weight < PAGE_BUDGET_BYTES, weight
     assert delay_ms < 1000, delay_ms
-    del shot_pages

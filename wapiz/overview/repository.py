@@ -39,7 +39,7 @@ class DeviceStatsQueries:
 
     def _messages(self, device: Device) -> Any:
         return select().select_from(Message).where(
-            Message.user_id == self.user_id, Message.device_id == device.id,
+            Message.user_id == self.user_id, Message.device_id == device.device_id,
             Message.type.not_in((EDIT, REVOKE)))
 
     async def sent_and_received(self, device: Device, bounds: Sequence[datetime]
@@ -79,7 +79,7 @@ class DeviceStatsQueries:
     async def last_event_at(self, device: Device) -> datetime | None:
         latest_message = await self.session.scalar(
             select(func.max(Message.created_at))
-            .where(Message.user_id == self.user_id, Message.device_id == device.id))
+            .where(Message.user_id == self.user_id, Message.device_id == device.device_id))
         latest_event = await self.session.scalar(
             select(func.max(WebhookEvent.created_at)).where(WebhookEvent.device_id == device.id))
         found = [moment for moment in (latest_message, latest_event) if moment is not None]
