@@ -211,3 +211,61 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
                                    "logged_in_to_shown_ms": round(delay_ms)}))
     assert weight < PAGE_BUDGET_BYTES, weight
     assert delay_ms < 1000, delay_ms
+
+
+def test_devices_are_paired_renamed_and_deleted_and_the_app_speaks_english(
+        browser: Browser, web: WapizProcess) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
+    page = context.new_page()
+    email = sign_up(page, web.url)
+    add_device(page, "Satu")
+
+    # Linking by pairing code: the phone number, the 8-character code, typed in by the
+    # sandbox's phone.
+    page.get_by_text("Tautkan dengan nomor telepon", exact=True).click()
+    page.get_by_label("Nomor WhatsApp").fill(unique_phone())
+    page.get_by_role("button", name="Minta kode").click()
+    expect(page.locator("[data-test=pair-code]")).to_have_text(
+        re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"), timeout=10_000)
+    page.get_by_role("button", name="Simulasikan pindai").click()
+    expect(page.locator("[data-test=status]")).to_have_text("terhubung", timeout=5_000)
+
+    # The list: its badge, renaming from the keyboard, deleting after a confirmation.
+    page.get_by_role("link", name="Semua perangkat").click()
+    row = page.locator(".device-row").first
+    expect(row.locator(".badge")).to_have_text("terhubung")
+    row.get_by_role("button", name="Ganti nama").focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Nama baru").fill("Kasir Depan")
+    page.keyboard.press("Enter")
+    expect(row.get_by_role("link")).to_have_text("Kasir Depan")
+    page.reload()
+    expect(page.locator(".device-row").first.get_by_role("link")).to_have_text("Kasir Depan")
+    row = page.locator(".device-row").first
+    row.get_by_role("button", name="Hapus").click()
+    expect(row.get_by_role("alertdialog")).to_contain_text("Hapus perangkat ini")
+    row.get_by_role("button", name="Batal").click()
+    expect(page.locator(".device-row")).to_have_count(1)
+    row.get_by_role("button", name="Hapus").click()
+    row.get_by_role("button", name="Ya, hapus").click()
+    expect(page.locator(".device-row")).to_have_count(0)
+    expect(page.locator("[data-test=device-count]")).to_contain_text("0/1")
+
+    # English, remembered; then log out and back in.
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Devices")).to_be_visible()
+    expect(page.get_by_role("button", name="Add device")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(web.url + "/")
+    expect(page.get_by_role("link", name="Log in").first).to_be_visible()
+    page.get_by_role("link", name="Log in").first.click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("salah-sekali")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password")
+    shot(page, "login-desktop")
+    page.get_by_label("Password").fill("rahasia123")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(web.url + "/")
+    expect(page.locator("[data-test=plan]")).to_have_text("Free")
+    context.close()

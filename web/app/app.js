@@ -337,7 +337,9 @@
           var self = this;
           self.pairCode = ""; self.error = "";
           call("POST", "/api/devices/" + self.id + "/pair", { phone: self.pairPhone }).then(function (answer) {
-            if (answer.ok) self.pairCode = answer.data.code; else self.error = errorText(answer);
+            if (!answer.ok) { self.error = errorText(answer); return; }
+            self.pairCode = answer.data.code;
+            self.sandboxPhone = self.pairPhone;  // the sandbox's phone types the code in
           });
         },
         simulateScan: function () {
