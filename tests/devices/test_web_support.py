@@ -1,7 +1,10 @@
 """What the web app needs of the device API, usable by any client: renaming a device, and
 conditional GETs (ETag, If-None-Match → 304) on the routes pages poll."""
 
-from tests.support import Api
+import datetime as dt
+from email.utils import parsedate_to_datetime
+
+from tests.support import Api, wait_until
 
 
 def test_a_device_is_renamed_and_others_cannot(api: Api) -> None:
@@ -42,3 +45,21 @@ def test_polled_routes_answer_304_while_unchanged(api: Api) -> None:
     assert sent.status_code == 202
     changed = api.http.get(path, headers={**api.auth(token), "If-None-Match": before})
     assert changed.status_code == 200 and changed.json()["items"][0]["id"] == sent.json()["id"]
+
+
+def test_the_qr_code_says_when_it_expires_and_answers_304_while_the_same(api: Api) -> None:
+    token, _ = api.register()
+    device = api.create_device(token)
+    path = f"/api/devices/{device['id']}/qr"
+    qr = wait_until(lambda: (r := api.http.get(path, headers=api.auth(token))).status_code == 200
+                    and r, timeout=20)
+    assert qr.headers["content-type"] == "image/png"
+    served = parsedate_to_datetime(qr.headers["date"])
+    expires = parsedate_to_datetime(qr.headers["expires"])
+    assert dt.timedelta(0) <= expires - served <= dt.timedelta(seconds=21)  # sandbox: 20 s
+    same = api.http.get(path, headers={**api.auth(token), "If-None-Match": qr.headers["etag"]})
+    assert same.status_code in (200, 304)  # 200 only if the code rotated in between
+    if same.status_code == 304:
+        assert same.content == b""
+    else:
+        assert same.headers["etag"] != qr.headers["etag"]

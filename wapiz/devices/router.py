@@ -1,3 +1,5 @@
+from email.utils import format_datetime
+
 from fastapi import APIRouter, Body, Request, Response, status
 
 from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
@@ -83,9 +85,13 @@ async def device_qr(id: str, devices: DeviceReads, request: Request) -> Response
     found = await devices.qr_or_status(id)
     if isinstance(found, DeviceStatus):
         return found
-    # An ETag: a page polling for the next code gets a 304 while the code is the same.
-    return conditional(request, Response(qr_png(found), media_type="image/png",
-                                         headers={"Cache-Control": "no-store"}))
+    # An ETag: a page polling for the next code gets a 304 while the code is the same;
+    # `Expires` says when the next code replaces it (beside `Date`, on the server's clock).
+    headers = {"Cache-Control": "no-store"}
+    if found.expires_at is not None:
+        headers["Expires"] = format_datetime(found.expires_at, usegmt=True)
+    return conditional(request, Response(qr_png(found.code), media_type="image/png",
+                                         headers=headers))
 
 
 @router.post(

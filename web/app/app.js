@@ -29,7 +29,7 @@
           window.location.assign("/login");
         }
         return { status: response.status, ok: response.ok, data: data,
-                 etag: response.headers.get("etag") };
+                 etag: response.headers.get("etag"), headers: response.headers };
       });
     });
   }
@@ -247,7 +247,7 @@
       return {
         id: "", label: "", tab: "link", error: "",
         loggedIn: false, phone: "", statusText: statusWords(null).text, badge: "badge-muted",
-        qrUrl: "", qrSeenAt: 0, countdownText: "", qrEtag: null, sandbox: false,
+        qrUrl: "", qrSeenAt: 0, qrExpiresAt: 0, countdownText: "", qrEtag: null, sandbox: false,
         sandboxPhone: randomPhone(), pairPhone: "", pairCode: "",
         stats: { queueDepth: "–" }, lastEventText: "–", charts: {},
         messages: [], sendTo: "", sendText: "", sendError: "", sending: false,
@@ -323,15 +323,21 @@
                 if (self.qrUrl) URL.revokeObjectURL(self.qrUrl);
                 self.qrUrl = URL.createObjectURL(answer.data);
                 self.qrEtag = answer.etag; self.qrSeenAt = Date.now();
+                // When the next code replaces it: Expires beside Date, both the server's clock.
+                var expires = Date.parse(answer.headers.get("expires") || "");
+                var served = Date.parse(answer.headers.get("date") || "");
+                self.qrExpiresAt = expires && served ? Date.now() + (expires - served) : Date.now() + 20000;
               }
             }).catch(function () {}).then(function () { self.qrLoading = false; self.tick(true); });
         },
         tick: function (fresh) {
           if (this.loggedIn || !this.qrUrl) return;
-          // WhatsApp's codes last about 20 s; ask for the next one every 2 s (a 304 until then).
-          var left = Math.max(0, 20 - Math.floor((Date.now() - this.qrSeenAt) / 1000));
+          var left = Math.max(0, Math.ceil((this.qrExpiresAt - Date.now()) / 1000));
           this.countdownText = t("Kode berganti dalam " + left + " detik", "The code changes in " + left + " s");
-          if (!fresh && Math.floor((Date.now() - this.qrSeenAt) / 1000) % 2 === 1) this.fetchQr();
+          // The next code once this one expires; and every 5 s anyway (a 304 while unchanged),
+          // as a session that reconnects shows a new code early.
+          var age = Math.floor((Date.now() - this.qrSeenAt) / 1000);
+          if (!fresh && (left === 0 || age % 5 === 4)) this.fetchQr();
         },
         pair: function () {
           var self = this;
