@@ -10,6 +10,7 @@ the page saying so are measured and printed (bench/README.md records them)."""
 
 import json
 import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,4 +269,52 @@ def test_devices_are_paired_renamed_and_deleted_and_the_app_speaks_english(
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(web.url + "/")
     expect(page.locator("[data-test=plan]")).to_have_text("Free")
+    context.close()
+
+
+def test_an_api_key_is_made_used_with_curl_and_revoked(browser: Browser,
+                                                       web: WapizProcess) -> None:
+    import httpx
+
+    paths = httpx.get(web.url + "/api/openapi.json", timeout=10).json()["paths"]
+    if "/api/keys" not in paths:
+        pytest.skip("this server has no /api/keys yet (the API keys routes come with the "
+                    "keys branch)")
+    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
+    page = context.new_page()
+    sign_up(page, web.url)
+    device_id = add_device(page, "Gudang")
+    page.get_by_role("link", name="Kunci API").click()
+    page.wait_for_url(web.url + "/keys")
+    page.get_by_label("Nama kunci").fill("server-gudang")
+    page.get_by_label("Perangkat").select_option(label="Gudang")
+    page.get_by_role("button", name="Buat kunci").click()
+    key = page.locator("[data-test=new-key]")
+    expect(key).not_to_have_value("")
+    secret = key.input_value()
+    row = page.locator("[data-test=key-row]").first
+    expect(row).to_contain_text("server-gudang")
+    expect(row).to_contain_text("Gudang")
+    expect(row).to_contain_text("belum pernah")
+    shot(page, "keys-desktop")
+
+    def curl(*headers: str) -> str:
+        args = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"]
+        for header in headers:
+            args += ["-H", header]
+        return subprocess.run([*args, f"{web.url}/api/devices/{device_id}/status"],
+                              capture_output=True, text=True, timeout=30).stdout
+
+    assert curl(f"Authorization: Bearer {secret}") == "200"
+    assert curl(f"X-Api-Key: {secret}") == "200"
+    page.get_by_role("button", name="Sudah disimpan").click()
+    expect(key).to_be_hidden()
+    page.reload()  # shown once: the list shows only its prefix, and now its last use
+    expect(page.locator("[data-test=new-key]")).to_be_hidden()
+    row = page.locator("[data-test=key-row]").first
+    expect(row).not_to_contain_text("belum pernah")
+    row.get_by_role("button", name="Cabut").click()
+    row.get_by_role("button", name="Ya, cabut").click()
+    expect(page.locator("[data-test=key-row]")).to_have_count(0)
+    assert curl(f"Authorization: Bearer {secret}") == "401"
     context.close()

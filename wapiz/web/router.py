@@ -36,6 +36,13 @@ async def register(request: Request) -> HTMLResponse:
     return render(request, "login.html", mode="register")
 
 
+@router.get("/keys")
+async def keys(request: Request) -> Response:
+    if not _signed_in(request):
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "keys.html")
+
+
 @router.get("/devices/{device_id}")
 async def device(request: Request, device_id: str) -> Response:
     found = parse_uuid(device_id)

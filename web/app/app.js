@@ -242,6 +242,64 @@
       };
     });
 
+    // --- API keys (GET/POST /api/keys, DELETE /api/keys/:id) ----------------------------------
+    Alpine.data("keys", function () {
+      return {
+        items: [], devices: [], loaded: false, name: "", deviceId: "", created: "", note: "", error: "",
+        init: function () {
+          var self = this;
+          call("GET", "/api/devices").then(function (answer) {
+            if (answer.ok) self.devices = answer.data;
+            self.load();
+          });
+        },
+        load: function () {
+          var self = this;
+          return call("GET", "/api/keys").then(function (answer) {
+            if (!answer.ok) { self.error = errorText(answer); return; }
+            var labels = {};
+            self.devices.forEach(function (d) { labels[d.deviceId] = d.label; });
+            self.items = answer.data.items.map(function (k) {
+              return { id: k.id, name: k.name, prefix: k.prefix + "…", confirming: false,
+                       deviceText: k.deviceId ? (labels[k.deviceId] || k.deviceId) : t("semua", "all"),
+                       created: when(k.createdAt),
+                       lastUsed: k.lastUsedAt ? when(k.lastUsedAt) : t("belum pernah", "never") };
+            });
+            self.loaded = true;
+          });
+        },
+        create: function () {
+          var self = this;
+          self.error = ""; self.note = "";
+          var body = { name: self.name };
+          if (self.deviceId) body.deviceId = self.deviceId;
+          call("POST", "/api/keys", body).then(function (answer) {
+            if (!answer.ok) { self.error = errorText(answer); return; }
+            self.created = answer.data.key; self.name = "";
+            self.load();
+          });
+        },
+        copy: function () {
+          var self = this;
+          if (navigator.clipboard) {
+            navigator.clipboard.writeText(self.created).then(function () {
+              self.note = t("Disalin", "Copied");
+            }, function () { self.note = t("Tidak dapat menyalin", "Could not copy"); });
+          }
+        },
+        dismiss: function () { this.created = ""; this.note = ""; },
+        ask: function (k) { k.confirming = true; },
+        cancel: function (k) { k.confirming = false; },
+        revoke: function (k) {
+          var self = this;
+          call("DELETE", "/api/keys/" + k.id).then(function (answer) {
+            if (!answer.ok) { self.error = errorText(answer); return; }
+            self.items = self.items.filter(function (i) { return i.id !== k.id; });
+          });
+        }
+      };
+    });
+
     // --- one device ----------------------------------------------------------------------------
     Alpine.data("device", function () {
       return {
@@ -364,19 +422,22 @@
           this.lastEventText = stats.lastEventAt ? when(stats.lastEventAt) : t("belum ada", "none yet");
           var days = stats.days.map(function (d) { return Date.parse(d + "T00:00:00Z") / 1000; });
           var rates = stats.webhookSuccessRate.map(function (r) { return r === null ? null : r * 100; });
+          var counts = function (u, min, max) { return [0, Math.max(1, max)]; };
           this.chart("messages", [days, stats.sent, stats.received],
                      [{ label: t("terkirim", "sent"), stroke: "#1f9d55", width: 2 },
-                      { label: t("diterima", "received"), stroke: "#2563eb", width: 2 }]);
+                      { label: t("diterima", "received"), stroke: "#2563eb", width: 2 }], counts);
           this.chart("webhook", [days, rates],
-                     [{ label: t("berhasil %", "succeeded %"), stroke: "#b45309", width: 2, spanGaps: false }]);
+                     [{ label: t("berhasil %", "succeeded %"), stroke: "#b45309", width: 2, spanGaps: false }],
+                     [0, 100]);
         },
-        chart: function (name, data, series) {
+        chart: function (name, data, series, range) {
           var holder = this.$root.querySelector('[data-chart="' + name + '"]');
           if (!holder || !window.uPlot) return;
           if (this.charts[name]) { this.charts[name].setData(data); return; }
           var width = Math.max(260, Math.min(holder.clientWidth || 600, 720));
           this.charts[name] = new window.uPlot({
             width: width, height: 160, series: [{}].concat(series),
+            scales: { x: { time: true }, y: { range: range } },
             axes: [{}, { size: 40 }], legend: { show: true }
           }, data, holder);
         },
