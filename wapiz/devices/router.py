@@ -1,8 +1,7 @@
-from email.utils import format_datetime
-
 from fastapi import APIRouter, Body, Request, Response, status
 
 from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
+from wapiz.db.base import utc_now
 from wapiz.devices import live
 from wapiz.devices.deps import DeviceReads, Devices, reader_for
 from wapiz.devices.qr import qr_png
@@ -22,6 +21,7 @@ from wapiz.http.etag import NOT_MODIFIED, conditional, conditional_json
 from wapiz.kit.schemas import ErrorBody, OkBody, error_responses
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
+QR_EXPIRES_IN = "X-QR-Expires-In"
 router = APIRouter(prefix="/api/devices", tags=["devices"],
                    route_class=TokenFirstRoute)
 
@@ -72,8 +72,9 @@ async def delete_device(id: str, devices: Devices) -> OkBody:
     responses={
         200: {
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "PNG of the current QR code while the device is not logged in; "
-            "JSON status once it is.",
+            "description": "PNG of the current QR code while the device is not logged in "
+            "(X-QR-Expires-In: seconds until the next code replaces it); JSON status once it "
+            "is.",
         },
         **NOT_MODIFIED,
         **error_responses(401, 404),
@@ -85,11 +86,13 @@ async def device_qr(id: str, devices: DeviceReads, request: Request) -> Response
     found = await devices.qr_or_status(id)
     if isinstance(found, DeviceStatus):
         return found
-    # An ETag: a page polling for the next code gets a 304 while the code is the same;
-    # `Expires` says when the next code replaces it (beside `Date`, on the server's clock).
+    # An ETag: a page polling for the next code gets a 304 while the code is the same. How
+    # long until the next code replaces it, in seconds from now: a count, not a time, so no
+    # client needs a clock in step with ours (and the server's `Date` can lag under load).
     headers = {"Cache-Control": "no-store"}
     if found.expires_at is not None:
-        headers["Expires"] = format_datetime(found.expires_at, usegmt=True)
+        left = max(0.0, (found.expires_at - utc_now()).total_seconds())
+        headers[QR_EXPIRES_IN] = f"{left:.1f}"
     return conditional(request, Response(qr_png(found.code), media_type="image/png",
                                          headers=headers))
 

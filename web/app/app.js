@@ -381,10 +381,9 @@
                 if (self.qrUrl) URL.revokeObjectURL(self.qrUrl);
                 self.qrUrl = URL.createObjectURL(answer.data);
                 self.qrEtag = answer.etag; self.qrSeenAt = Date.now();
-                // When the next code replaces it: Expires beside Date, both the server's clock.
-                var expires = Date.parse(answer.headers.get("expires") || "");
-                var served = Date.parse(answer.headers.get("date") || "");
-                self.qrExpiresAt = expires && served ? Date.now() + (expires - served) : Date.now() + 20000;
+                // When the next code replaces it (seconds from now; WhatsApp's are ~20 s).
+                var left = parseFloat(answer.headers.get("x-qr-expires-in"));
+                self.qrExpiresAt = Date.now() + (isNaN(left) ? 20 : left) * 1000;
               }
             }).catch(function () {}).then(function () { self.qrLoading = false; self.tick(true); });
         },
