@@ -8,6 +8,7 @@ rename and delete a device. Screenshots of the main pages at desktop and phone s
 docs/screenshots/; the device page's weight and the delay between a device logging in and
 the page saying so are measured and printed (bench/README.md records them)."""
 
+import io
 import json
 import re
 import subprocess
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.support import Deployment, WapizProcess, unique_phone
 from tests.webhooks.receiver import running_receiver
@@ -176,6 +178,17 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
         seen = page.evaluate("() => window.seen")
         assert seen[0] in ("queued", "sending") and seen[-1] in ("sent", "delivered"), seen
         expect(page.locator("[data-test=message-row]").first).to_contain_text("Halo dari peramban")
+        # A file: uploaded with a caption, sent like the text.
+        picture = io.BytesIO()
+        Image.new("RGB", (8, 8), "green").save(picture, format="PNG")
+        page.get_by_label("Berkas (opsional)").set_input_files(
+            {"name": "foto.png", "mimeType": "image/png", "buffer": picture.getvalue()})
+        page.get_by_label("Teks atau keterangan").fill("Foto toko")
+        page.get_by_role("button", name="Kirim", exact=True).click()
+        newest = page.locator("[data-test=message-row]").first
+        expect(newest).to_contain_text("Foto toko")
+        expect(newest.locator("[data-test=message-status]")).to_have_text(
+            re.compile(r"^(sent|delivered)$"), timeout=15_000)
         shot(page, "device-messages-desktop")
         # …and its event reached the receiver too.
         assert any(e["type"] == "message.updated" for e in receiver.events())
