@@ -1,6 +1,7 @@
 """Test support: real server processes, real databases, and factories for test data."""
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import signal
@@ -44,16 +45,28 @@ async def _admin(url: str, statement: str) -> None:
         await connection.close()
 
 
+def _run(coroutine) -> None:  # type: ignore[no-untyped-def]
+    """asyncio.run, also where a loop already runs in this thread (Playwright's sync API):
+    then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 @contextlib.contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test server; dropped afterwards."""
     base = os.environ[PG_ENV]
     name = f"wapiz_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    _run(_admin(base, f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextlib.contextmanager

@@ -30,3 +30,39 @@ def test_a_page_loads_only_its_own_servers_assets(api: Api) -> None:
         url = page.text.split(f'/assets/{name}?v=')[1].split('"')[0]
         loaded = api.http.get(f"/assets/{name}?v={url}")
         assert loaded.status_code == 200 and loaded.headers["content-type"].startswith("text/css")
+
+
+def test_assets_come_compressed_when_the_browser_accepts_it(api: Api) -> None:
+    import gzip
+
+    url = api.http.get("/").text.split('/assets/pico.css?v=')[1].split('"')[0]
+    path = f"/assets/pico.css?v={url}"
+    plain = api.http.get(path, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    squeezed = api.http.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert squeezed.headers["content-encoding"] == "gzip"
+    assert squeezed.headers["vary"] == "Accept-Encoding"
+    assert int(squeezed.headers["content-length"]) < len(plain.content) / 3
+    # httpx decodes it: the same bytes as the plain answer.
+    assert squeezed.content == plain.content
+    raw = api.http.get(path, headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in raw.headers
+    assert gzip.decompress(gzip.compress(plain.content)) == plain.content
+
+
+def test_pages_of_the_app_for_visitors_and_the_signed_in(api: Api) -> None:
+    landing = api.http.get("/")
+    assert 'href="/login"' in landing.text and 'href="/register"' in landing.text
+    assert "Masuk" in landing.text and "Daftar" in landing.text
+    assert 'x-data="auth"' in api.http.get("/login").text
+    assert 'data-mode="register"' in api.http.get("/register").text
+    token, _ = api.register()
+    signed_in = api.http.get("/", cookies={"wa_token": token})
+    assert 'x-data="devices"' in signed_in.text
+    device = api.create_device(token)
+    page = api.http.get(f"/devices/{device['id']}", cookies={"wa_token": token})
+    assert page.status_code == 200 and f'data-device="{device["id"]}"' in page.text
+    # Without a token, the device page sends the visitor to log in; a bad id, home.
+    assert api.http.get(f"/devices/{device['id']}").headers["location"] == "/login"
+    assert api.http.get("/devices/bukan-id", cookies={"wa_token": token}).headers[
+        "location"] == "/"

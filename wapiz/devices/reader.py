@@ -8,6 +8,8 @@ Statuses are kept for `WAPIZ_STATUS_CACHE_SECONDS` in a per-process cache.
 import asyncio
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from wapiz.accounts.principal import Principal
@@ -45,6 +47,14 @@ def device_uuid(raw_id: str) -> uuid.UUID:
     if device_id is None:
         raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
     return device_id
+
+
+@dataclass(frozen=True, slots=True)
+class ShownQr:
+    """The QR code to show, and when it stops being good (the next one replaces it)."""
+
+    code: str
+    expires_at: datetime | None
 
 
 class DeviceReader:
@@ -106,7 +116,7 @@ class DeviceReader:
                 return found
             await asyncio.sleep(POLL_INTERVAL_S)
 
-    async def qr_or_status(self, raw_id: str) -> str | DeviceStatus:
+    async def qr_or_status(self, raw_id: str) -> ShownQr | DeviceStatus:
         """The QR code to show, or the status once the device is logged in (else 503).
 
         Right after a device is created, or while it connects, the runner needs a moment to
@@ -114,11 +124,14 @@ class DeviceReader:
         code can come soon (connecting failed, no runner holds the device) answer at once.
         """
 
-        def qr_or_logged_in(view: SessionView | None) -> str | DeviceStatus | None:
+        def qr_or_logged_in(view: SessionView | None) -> ShownQr | DeviceStatus | None:
             status = current_status(view, utc_now())
-            return status if status.logged_in else current_qr(view, utc_now())
+            if status.logged_in:
+                return status
+            code = current_qr(view, utc_now())
+            return ShownQr(code, view.qr_expires_at) if code and view else None
 
-        found: str | DeviceStatus | None = await self.wait_for(
+        found: ShownQr | DeviceStatus | None = await self.wait_for(
             raw_id, qr_or_logged_in, self.settings.qr_wait_seconds,
             lambda view: qr_coming(view, utc_now()))
         if found is None:

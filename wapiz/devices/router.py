@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Body, Request, Response, status
 
 from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
+from wapiz.db.base import utc_now
 from wapiz.devices import live
 from wapiz.devices.deps import DeviceReads, Devices, reader_for
 from wapiz.devices.qr import qr_png
@@ -9,26 +10,30 @@ from wapiz.devices.schemas import (
     CheckOut,
     DeviceCreate,
     DeviceOut,
+    DeviceRename,
     DeviceSettings,
     DeviceSettingsIn,
     PairIn,
     PairOut,
 )
 from wapiz.devices.status import DeviceStatus
+from wapiz.http.etag import NOT_MODIFIED, conditional, conditional_json
 from wapiz.kit.schemas import ErrorBody, OkBody, error_responses
 
 # Token-first: a caller without a token gets 401 before any of its body is read.
+QR_EXPIRES_IN = "X-QR-Expires-In"
 router = APIRouter(prefix="/api/devices", tags=["devices"],
                    route_class=TokenFirstRoute)
 
 
 # The status route comes first: clients poll it, and routes are matched in order.
 @router.get(
-    "/{id}/status", responses=error_responses(401, 404), summary="The device's connection status"
+    "/{id}/status", response_model=DeviceStatus, responses=NOT_MODIFIED | error_responses(401, 404),
+    summary="The device's connection status (with an ETag: If-None-Match gives a 304)",
 )
-async def device_status(id: str, user: CurrentUser, request: Request) -> DeviceStatus:
+async def device_status(id: str, user: CurrentUser, request: Request) -> Response:
     # The most polled route: the reader is built here rather than by a dependency of its own.
-    return await reader_for(request, user).status(id)
+    return conditional_json(request, await reader_for(request, user).status(id))
 
 
 @router.get("", responses=error_responses(401), summary="List the account's devices")
@@ -44,6 +49,11 @@ async def list_devices(devices: Devices) -> list[DeviceOut]:
 )
 async def create_device(devices: Devices, body: DeviceCreate | None = Body(None)) -> DeviceOut:
     return DeviceOut.model_validate(await devices.create(body.label if body else None))
+
+
+@router.patch("/{id}", responses=error_responses(401, 404), summary="Rename a device")
+async def rename_device(id: str, body: DeviceRename, devices: Devices) -> DeviceOut:
+    return DeviceOut.model_validate(await devices.rename(id, body.label))
 
 
 @router.delete(
@@ -62,19 +72,29 @@ async def delete_device(id: str, devices: Devices) -> OkBody:
     responses={
         200: {
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "PNG of the current QR code while the device is not logged in; "
-            "JSON status once it is.",
+            "description": "PNG of the current QR code while the device is not logged in "
+            "(X-QR-Expires-In: seconds until the next code replaces it); JSON status once it "
+            "is.",
         },
+        **NOT_MODIFIED,
         **error_responses(401, 404),
         503: {"model": ErrorBody, "description": "No QR code yet; see Retry-After."},
     },
     summary="The QR code to link the device (PNG), or its status once logged in",
 )
-async def device_qr(id: str, devices: DeviceReads) -> Response | DeviceStatus:
+async def device_qr(id: str, devices: DeviceReads, request: Request) -> Response | DeviceStatus:
     found = await devices.qr_or_status(id)
     if isinstance(found, DeviceStatus):
         return found
-    return Response(qr_png(found), media_type="image/png", headers={"Cache-Control": "no-store"})
+    # An ETag: a page polling for the next code gets a 304 while the code is the same. How
+    # long until the next code replaces it, in seconds from now: a count, not a time, so no
+    # client needs a clock in step with ours (and the server's `Date` can lag under load).
+    headers = {"Cache-Control": "no-store"}
+    if found.expires_at is not None:
+        left = max(0.0, (found.expires_at - utc_now()).total_seconds())
+        headers[QR_EXPIRES_IN] = f"{left:.1f}"
+    return conditional(request, Response(qr_png(found.code), media_type="image/png",
+                                         headers=headers))
 
 
 @router.post(

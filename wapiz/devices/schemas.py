@@ -32,6 +32,11 @@ class DeviceCreate(ApiInput):
     label: Label | None = Field(None, description=f'Device name (default: "{DEFAULT_LABEL}").')
 
 
+class DeviceRename(ApiInput):
+    label: Annotated[str, text(strip=True, min_length=1, max_length=100)] = Field(
+        description="The device's new name.")
+
+
 class DeviceSettings(ApiModel):
     proxy: str | None = Field(
         description="Proxy for this device's WhatsApp connection (null: the server's "

@@ -75,6 +75,12 @@ class DeviceService:
             raise PlanLimitReached(user.plan, limit)
         return await self.devices.add(Device(label=label or DEFAULT_LABEL))
 
+    async def rename(self, raw_id: str, label: str) -> Device:
+        device = await self.get(raw_id)
+        device.label = label
+        await self.session.flush()
+        return device
+
     async def delete(self, raw_id: str) -> None:
         device = await self.get(raw_id)
         await self.devices.mark_deleted(device, utc_now())

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Header, Query, Request, Response, UploadFil
 from pydantic import Field
 
 from wapiz.accounts.deps import CurrentUser, TokenFirstRoute
+from wapiz.http.etag import NOT_MODIFIED, conditional_json
 from wapiz.kit.schemas import QueryMoment, error_responses, text
 from wapiz.messages import media
 from wapiz.messages.deps import Bulk, Live, Messages, sends_for
@@ -91,8 +92,10 @@ async def bulk_progress(batch_id: str, bulk: Bulk) -> BatchOut:
     return await bulk.progress(batch_id)
 
 
-@router.get("", responses=error_responses(401), summary="Messages, newest first")
+@router.get("", response_model=MessagePage, responses=NOT_MODIFIED | error_responses(401),
+            summary="Messages, newest first (with an ETag: If-None-Match gives a 304)")
 async def list_messages(
+    request: Request,
     messages: Messages,
     device_id: Annotated[uuid.UUID | None, Query(alias="deviceId")] = None,
     direction: Literal["inbound", "outbound"] | None = None,
@@ -103,10 +106,10 @@ async def list_messages(
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=(
         "`nextCursor` of the previous page."))] = None,
     limit: int = Query(50, ge=1, le=200),
-) -> MessagePage:
+) -> Response:
     where = MessageFilter(device_id, direction, status, chat, since, until)
     items, next_cursor = await messages.page(where, cursor, limit)
-    return MessagePage(items=items, next_cursor=next_cursor)
+    return conditional_json(request, MessagePage(items=items, next_cursor=next_cursor))
 
 
 @router.get("/{id}", responses=error_responses(401, 404), summary="One message")

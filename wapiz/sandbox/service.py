@@ -51,11 +51,11 @@ class SandboxPhoneService:
             async with self.database.session_scope() as network:
                 jid = await SandboxPhone(network).enter_code(str(device.id), pair_code, phone)
         else:
-            code = await self.devices.qr_or_status(raw_id)
-            if isinstance(code, DeviceStatus):
+            shown = await self.devices.qr_or_status(raw_id)
+            if isinstance(shown, DeviceStatus):
                 raise Conflict(ALREADY_LINKED, code="device_already_linked")
             async with self.database.session_scope() as network:
-                jid = await SandboxPhone(network).scan(code, phone)
+                jid = await SandboxPhone(network).scan(shown.code, phone)
         confirmed = await self.devices.wait_for(raw_id, _logged_in, CONFIRM_WAIT_S)
         return jid, confirmed or await self._status_now(raw_id)
 

@@ -6,12 +6,14 @@ name at `/assets/<name>?v=<version>`: the version changes whenever an installed 
 a browser may keep an asset for a year. Nothing is loaded from a CDN.
 """
 
+import asyncio
+import gzip
 import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
 from wapiz.kit.errors import NotFound
@@ -47,6 +49,7 @@ ASSETS: dict[str, Asset] = {
     "uplot.js": Asset(NODE_MODULES / "uplot" / "dist" / "uPlot.iife.min.js", JS),
     "uplot.css": Asset(NODE_MODULES / "uplot" / "dist" / "uPlot.min.css", CSS),
     "wapiz.css": Asset(OWN / "wapiz.css", CSS),
+    "app.js": Asset(OWN / "app.js", JS),
 }
 
 router = APIRouter(include_in_schema=False)
@@ -72,10 +75,30 @@ def asset_url(name: str) -> str:
     return f"{ASSETS_URL}/{name}?v={_version()}"
 
 
+@cache
+def _gzipped(name: str) -> bytes:
+    """An asset compressed once per process (the set is fixed and small: a few MB at most)."""
+    return gzip.compress(ASSETS[name].file.read_bytes(), compresslevel=9, mtime=0)
+
+
+def _accepts_gzip(request: Request) -> bool:
+    for coding in request.headers.get("accept-encoding", "").lower().split(","):
+        name, _, params = coding.strip().partition(";")
+        if name.strip() in ("gzip", "*") and params.replace(" ", "") not in ("q=0", "q=0.0"):
+            return True
+    return False
+
+
 @router.get(ASSETS_URL + "/{name}")
-async def asset(name: str) -> FileResponse:
+async def asset(name: str, request: Request) -> Response:
     found = ASSETS.get(name)
     if found is None or not found.file.is_file():
         raise NotFound(Text("Aset tidak ditemukan", "No such asset"), code="asset_not_found")
-    return FileResponse(found.file, media_type=found.media_type,
-                        headers={"Cache-Control": ASSET_CACHE})
+    headers = {"Cache-Control": ASSET_CACHE, "Vary": "Accept-Encoding",
+               "X-Content-Type-Options": "nosniff"}
+    if _accepts_gzip(request):
+        # Compressing the largest (Swagger UI's bundle) takes a moment: off the event loop.
+        body = await asyncio.to_thread(_gzipped, name)
+        return Response(body, media_type=found.media_type,
+                        headers={**headers, "Content-Encoding": "gzip"})
+    return FileResponse(found.file, media_type=found.media_type, headers=headers)

@@ -2,9 +2,10 @@
 of deliveries with redelivery."""
 
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from wapiz.accounts.deps import TokenFirstRoute
+from wapiz.http.etag import NOT_MODIFIED, conditional_json
 from wapiz.kit.schemas import error_responses
 from wapiz.webhooks.deps import Webhooks
 from wapiz.webhooks.schemas import (
@@ -50,9 +51,11 @@ async def test_webhook(id: str, webhooks: Webhooks) -> TestOut:
     return TestOut(event_id=event_id, delivery_id=delivery_id)
 
 
-@router.get("/{id}/webhook/deliveries", responses=error_responses(401, 404),
-            summary="Deliveries, newest first, each with its attempts")
+@router.get("/{id}/webhook/deliveries", response_model=DeliveryPage,
+            responses=NOT_MODIFIED | error_responses(401, 404),
+            summary="Deliveries, newest first, each with its attempts (with an ETag)")
 async def list_deliveries(
+    request: Request,
     id: str,
     webhooks: Webhooks,
     delivery_status: DeliveryStatusField | None = Query(
@@ -60,9 +63,9 @@ async def list_deliveries(
     cursor: str | None = Query(None, pattern=CURSOR_PATTERN,
                                description="`nextCursor` of the previous page."),
     limit: int = Query(50, ge=1, le=200),
-) -> DeliveryPage:
+) -> Response:
     items, next_cursor = await webhooks.deliveries(id, delivery_status, cursor, limit)
-    return DeliveryPage(items=items, next_cursor=next_cursor)
+    return conditional_json(request, DeliveryPage(items=items, next_cursor=next_cursor))
 
 
 @router.get("/{id}/webhook/deliveries/{delivery_id}", responses=error_responses(401, 404),
