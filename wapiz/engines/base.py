@@ -1,6 +1,6 @@
 """The engine interface: everything the runner needs from a WhatsApp implementation.
 
-An `Engine` lives for the life of a runner process; it makes one `EngineSession` per device
+A `WhatsAppEngine` lives for the life of a runner process; it makes one `EngineSession` per device
 the runner holds. A session is named by a key (the device's id) under which the engine keeps
 its stored keys, so a session resumes after any restart without a new scan.
 """
@@ -123,7 +123,7 @@ class EngineSession(ABC):
         raise EngineError("unsupported", "this engine cannot send read receipts")
 
 
-class Engine(ABC):
+class WhatsAppEngine(ABC):
     name: str
     # Whether a message sent again carries the id chosen for it (then a resend after a crash
     # reaches the recipient once). neonize 0.5.2 cannot pass an id to whatsmeow.

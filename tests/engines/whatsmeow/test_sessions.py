@@ -20,7 +20,7 @@ from tests.engines.whatsmeow.test_processes import LoopbackProxy
 from tests.support import Api, Deployment, db_rows, decode_qr
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.engines import create_engine
+from wapiz.engines import whatsapp_engine_for
 from wapiz.engines.base import OutboundMessage, SessionConfig
 from wapiz.engines.events import EngineEvent, InboundMessage, LoggedIn, QrCode
 from wapiz.engines.whatsmeow import outbound, route
@@ -65,7 +65,7 @@ def runner_settings(deployment: Deployment, **settings: Any) -> Settings:
 async def running(deployment: Deployment, **settings: Any) -> AsyncIterator[Runner]:
     config = runner_settings(deployment, **settings)
     database = Database(config, "test-runner")
-    runner = Runner(config, database, create_engine(config, database))
+    runner = Runner(config, database, whatsapp_engine_for(config, database))
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     try:
@@ -461,7 +461,7 @@ async def test_failing_neighbours_never_restart_a_logged_in_session(fake_go: Fak
             assert fake_go.connections_of(healthy["id"]) == [connection], "restarted"
             assert connection.uuid in fake_go.live
             assert connection.uuid not in fake_go.stopped
-            assert not runner.engine.needs_recycle, f"recycling after {done} attempts"
+            assert not runner.whatsapp.needs_recycle, f"recycling after {done} attempts"
         assert number >= 3 and len(fake_go.sent) == number
         # The failing devices never reached Go: their attempts cost it nothing.
         assert all(not fake_go.connections_of(device_id) for device_id in failing)

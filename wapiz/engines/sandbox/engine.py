@@ -16,13 +16,13 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
 from wapiz.engines.base import (
-    Engine,
     EngineSession,
     EventSink,
     NotConnected,
     OutboundMessage,
     SendResult,
     SessionConfig,
+    WhatsAppEngine,
     new_message_id,
 )
 from wapiz.engines.events import (
@@ -246,7 +246,7 @@ class SandboxSession(EngineSession):
         await self.engine.destroy(self.key)
 
 
-class SandboxEngine(Engine):
+class SandboxEngine(WhatsAppEngine):
     name = "sandbox"
     keeps_message_ids = True
 

@@ -28,7 +28,6 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.engines import events
 from wapiz.engines.base import (
-    Engine,
     EngineError,
     EngineSession,
     EventSink,
@@ -36,6 +35,7 @@ from wapiz.engines.base import (
     OutboundMessage,
     SendResult,
     SessionConfig,
+    WhatsAppEngine,
 )
 from wapiz.engines.events import (
     Disconnected,
@@ -474,7 +474,7 @@ class WhatsmeowSession(EngineSession):
             task.add_done_callback(self._tasks.discard)
 
 
-class WhatsmeowEngine(Engine):
+class WhatsmeowEngine(WhatsAppEngine):
     name = "whatsmeow"
 
     def __init__(self, settings: Settings, database: Database) -> None:

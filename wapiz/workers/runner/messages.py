@@ -31,6 +31,7 @@ from wapiz.messages.models import (
 )
 from wapiz.messages.views import to_out
 from wapiz.webhooks import outbox
+from wapiz.workers.runner.leases import Lease, LeaseLost
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,6 @@ class Pacing:
     max_delay_ms: int
     typing: bool
     per_minute: int | None
-
-
-class LeaseGone(Exception):
-    """This runner no longer holds the device: the event must stay with the network."""
 
 
 # Inbound types that name an earlier message by looking it up.
@@ -74,7 +71,7 @@ class SendQueue:
     inbound message; a message sent, delivered, read or failed) records its webhook event
     in the same transaction (webhooks/outbox.py)."""
 
-    def __init__(self, session: AsyncSession, runner: str, lease: tuple[uuid.UUID, int],
+    def __init__(self, session: AsyncSession, runner: str, lease: Lease,
                  device_id: uuid.UUID, base_url: str = "") -> None:
         self.session = session
         self.device_id = device_id  # the public deviceId the messages carry
@@ -83,10 +80,9 @@ class SendQueue:
         self._target: outbox.Target | None = None
         self._target_read = False
         self._lease_checked = False
-        device_key, epoch = lease
         self._held: ColumnElement[bool] = exists().where(
-            DeviceSession.device_id == device_key, DeviceSession.runner == runner,
-            DeviceSession.epoch == epoch)
+            DeviceSession.device_id == lease.device_id, DeviceSession.runner == runner,
+            DeviceSession.epoch == lease.epoch)
 
     async def recover_interrupted(self, resend: bool) -> int:
         """Messages left `sending` by a runner that stopped mid-send: back in the queue when
@@ -225,10 +221,10 @@ class SendQueue:
     async def record_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage]) -> int:
         """Store inbound messages, each once (WhatsApp may deliver one again after a
         reconnect), with their webhook events, in a few statements for the lot; how many
-        were new. LeaseGone if this runner no longer holds the device."""
+        were new. LeaseLost if this runner no longer holds the device."""
         if not self._lease_checked:
             if not await self.session.scalar(select(self._held)):
-                raise LeaseGone(f"device {self.device_id} is held by another runner now")
+                raise LeaseLost(f"device {self.device_id} is held by another runner now")
             self._lease_checked = True
         happened: list[tuple[str, Message]] = []
         run: list[InboundMessage] = []

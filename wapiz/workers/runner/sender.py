@@ -25,6 +25,7 @@ from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.kit.backoff import Backoff
 from wapiz.kit.retry import RetryPolicy
 from wapiz.messages.models import Media, Message
+from wapiz.workers.runner.leases import Lease
 from wapiz.workers.runner.messages import Pacing, SendQueue
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class DeviceMessages:
     inbound messages and receipts, and what pacing must remember across reconnects (the
     last sends, a rate-limit pause)."""
 
-    def __init__(self, database: Database, runner: str, lease: tuple[uuid.UUID, int],
+    def __init__(self, database: Database, runner: str, lease: Lease,
                  device_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool,
                  base_url: str = "") -> None:
         self.database = database
