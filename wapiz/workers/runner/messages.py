@@ -22,6 +22,7 @@ from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines import events
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.messages import models
+from wapiz.messages.body import MessageBody, ReactionBody, Received, Sender, VoteBody
 from wapiz.messages.models import (
     Media,
     Message,
@@ -189,7 +190,7 @@ class SendQueue:
                     wa_message_id=wa_message_id, sent_at=at, error=None))
         if rows_changed(result) != 1:
             return False
-        target = (message.body or {}).get("targetId")
+        target = MessageBody.from_json(message.body).target_id
         if target and message.type in (models.EDIT, models.REVOKE):
             await self._acted_on(Message.id == uuid.UUID(target), message.type, message.text,
                                  at)
@@ -275,38 +276,26 @@ class SendQueue:
     async def _inbound_row(self, user_id: uuid.UUID, event: InboundMessage
                            ) -> tuple[Message, Media | None, uuid.UUID | None]:
         """An inbound message's row, its file's row, and the message it edits or revokes."""
-        body: dict[str, Any] = {
-            "sender": {"jid": event.sender.jid, "phone": event.sender.phone,
-                       "lid": event.sender.lid},
-            "pushName": event.push_name, "fromMe": event.from_me,
-            "timestamp": event.timestamp.isoformat(),  # WhatsApp's; created_at is ours
-        }
-        for name in ("location", "contact", "poll"):
-            if getattr(event, name) is not None:
-                body[name] = getattr(event, name)
-        if event.type == "reaction":
-            body["reaction"] = {"targetWaMessageId": event.target_id, "emoji": event.reaction}
-        if event.quoted_id:
-            body["quotedWaMessageId"] = event.quoted_id
-        if event.mentions:
-            body["mentions"] = list(event.mentions)
-        if event.target_id and event.type in REFERS_TO_STORED:
-            body["targetWaMessageId"] = event.target_id
         target = await self._edited_or_revoked(event)
-        if target is not None:
-            body["targetId"] = str(target)
-        if event.type == "poll_vote":
-            body["vote"] = await self._vote(event)
-        file = None
-        if event.media is not None:
-            file = self._inbound_file(user_id, event.media)
-            body["media"] = file.describe()
-            if event.ptt:
-                body["ptt"] = True
+        file = (self._inbound_file(user_id, event.media) if event.media is not None
+                else None)
+        body = MessageBody(
+            received=Received(Sender(event.sender.jid, event.sender.phone, event.sender.lid),
+                              event.push_name, event.from_me, event.timestamp),
+            location=event.location, contact=event.contact, poll=event.poll,
+            reaction=(ReactionBody(event.reaction, target_wa_message_id=event.target_id)
+                      if event.type == "reaction" else None),
+            quoted_wa_message_id=event.quoted_id or None, mentions=event.mentions,
+            target_wa_message_id=(event.target_id or None if event.type in REFERS_TO_STORED
+                                  else None),
+            target_id=str(target) if target is not None else None,
+            vote=await self._vote(event) if event.type == "poll_vote" else None,
+            media=file.describe() if file is not None else None,
+            ptt=file is not None and event.ptt)
         message = Message(
             id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
             direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
-            type=event.type, body=body, text=no_nul(event.text),
+            type=event.type, body=body.to_json(), text=no_nul(event.text),
             status=MessageStatus.RECEIVED,
             wa_message_id=event.id, attempts=0, created_at=utc_now(),
             media_id=file.id if file else None)
@@ -325,22 +314,22 @@ class SendQueue:
             where.append(Message.peer == event.sender.phone)
         return await self.session.scalar(select(Message.id).where(*where))
 
-    async def _vote(self, event: InboundMessage) -> dict[str, Any]:
+    async def _vote(self, event: InboundMessage) -> VoteBody:
         """A vote's options by name: WhatsApp carries only their digests, which the poll's
         options (when the poll is one of this device's messages) are matched against."""
         poll = await self.session.scalar(
             select(Message).where(Message.device_id == self.device_id, Message.type == "poll",
                                   Message.wa_message_id == event.target_id))
-        offered = ((poll.body or {}).get("poll", {}).get("options", []) if poll else [])
+        carried = MessageBody.from_json(poll.body).poll if poll else None
+        offered = carried.options if carried else ()
         by_digest = {hashlib.sha256(str(option).encode()).hexdigest(): str(option)
                      for option in offered}
-        vote: dict[str, Any] = {
-            "options": [by_digest[digest] for digest in event.vote if digest in by_digest],
-            "pollId": str(poll.id) if poll else None}
-        unknown = [digest for digest in event.vote if digest not in by_digest]
-        if unknown:  # a poll we never saw: keep what WhatsApp said
-            vote["optionDigests"] = unknown
-        return vote
+        unknown = tuple(digest for digest in event.vote if digest not in by_digest)
+        return VoteBody(
+            tuple(by_digest[digest] for digest in event.vote if digest in by_digest),
+            str(poll.id) if poll else None,
+            # A poll we never saw: keep what WhatsApp said.
+            option_digests=unknown or None)
 
     def _inbound_file(self, user_id: uuid.UUID, media: events.Media) -> Media:
         """The file's description, the engine's ref to fetch it later, and its bytes if

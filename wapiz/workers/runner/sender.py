@@ -24,7 +24,9 @@ from wapiz.engines.base import EngineError, EngineSession, NotConnected, Outboun
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.kit.backoff import Backoff
 from wapiz.kit.retry import RetryPolicy
+from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Media, Message
+from wapiz.messages.outbound import outbound_message
 from wapiz.workers.runner.leases import Lease
 from wapiz.workers.runner.messages import Pacing, SendQueue
 
@@ -40,17 +42,10 @@ RATE_LIMITED = re.compile(r"\b(429|463)\b|rate-overlimit|reachout", re.IGNORECAS
 
 
 def outbound(message: Message, file: Media | None) -> OutboundMessage:
-    body = message.body or {}
-    reaction = body.get("reaction") or {}
-    return OutboundMessage(
-        id=message.wa_message_id, to=message.chat, type=message.type, text=message.text,
-        location=body.get("location"), contact=body.get("contact"), poll=body.get("poll"),
-        target_id=body.get("targetWaMessageId"), target_sender=body.get("targetSender"),
-        reaction=reaction.get("emoji"), vote=tuple((body.get("vote") or {}).get("options", ())),
-        quoted_id=body.get("quotedWaMessageId"), mentions=tuple(body.get("mentions", ())),
-        media=file.data if file else None, mimetype=file.mimetype if file else None,
-        file_name=file.file_name if file else None, ptt=bool(body.get("ptt")),
-    )
+    return outbound_message(
+        message.chat, message.type, message.text, MessageBody.from_json(message.body),
+        wa_message_id=message.wa_message_id, data=file.data if file else None,
+        mimetype=file.mimetype if file else None, file_name=file.file_name if file else None)
 
 
 def send_retries(resends_keep_ids: bool) -> RetryPolicy[EngineError]:
@@ -78,7 +73,7 @@ def next_send_at(state: "DeviceMessages", pacing: Pacing, message: Message) -> f
     ready_at = state.last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
     if pacing.per_minute and len(state.recent) >= pacing.per_minute:
         ready_at = max(ready_at, state.recent[-pacing.per_minute] + 60.0)
-    batch_pacing = (message.body or {}).get("batchPacing")
+    batch_pacing = MessageBody.from_json(message.body).batch_pacing
     if message.batch_id is not None and batch_pacing:
         # A batch keeps its own (slower) spacing, even when its messages fell due together.
         last = state.last_batch_send.get(message.batch_id, 0.0)
