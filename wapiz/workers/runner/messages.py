@@ -30,8 +30,8 @@ from wapiz.messages.models import (
     described_safely,
     no_nul,
 )
-from wapiz.messages.views import to_out
 from wapiz.webhooks import outbox
+from wapiz.webhooks.events import MESSAGE_RECEIVED, MESSAGE_UPDATED, message_data
 from wapiz.workers.runner.leases import Lease, LeaseLost
 
 
@@ -140,13 +140,13 @@ class SendQueue:
     async def _announce(self, message_ids: list[uuid.UUID]) -> None:
         """message.updated events for these messages, as they are now."""
         target = await self._webhook_target()
-        if not message_ids or target is None or not target.wants(outbox.MESSAGE_UPDATED):
+        if not message_ids or target is None or not target.wants(MESSAGE_UPDATED):
             return
         rows = await self.session.scalars(
             select(Message).where(Message.id.in_(message_ids))
             .order_by(Message.created_at, Message.id)
             .execution_options(populate_existing=True))
-        await self._events([(outbox.MESSAGE_UPDATED, message) for message in rows])
+        await self._events([(MESSAGE_UPDATED, message) for message in rows])
 
     async def _webhook_target(self) -> outbox.Target | None:
         if not self._target_read:
@@ -160,8 +160,7 @@ class SendQueue:
         if target is None:
             return
         await outbox.write(self.session, target, [
-            (event_type, to_out(message, base_url=self.base_url).model_dump(
-                mode="json", by_alias=True))
+            (event_type, message_data(message, base_url=self.base_url))
             for event_type, message in happened if target.wants(event_type)])
 
     async def file(self, media_id: uuid.UUID) -> Media | None:
@@ -237,7 +236,7 @@ class SendQueue:
             run.append(event)
         await self._store_inbound(user_id, run, happened)
         await self._events(happened)
-        return sum(1 for event_type, _ in happened if event_type == outbox.MESSAGE_RECEIVED)
+        return sum(1 for event_type, _ in happened if event_type == MESSAGE_RECEIVED)
 
     async def _store_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage],
                              happened: list[tuple[str, Message]]) -> None:
@@ -261,12 +260,12 @@ class SendQueue:
         for event, (message, _, target) in zip(arrived, rows, strict=True):
             if message.id not in stored:
                 continue
-            happened.append((outbox.MESSAGE_RECEIVED, message))
+            happened.append((MESSAGE_RECEIVED, message))
             if target is not None:
                 # Edited or deleted by its sender: the message it names shows it.
                 await self._acted_on(Message.id == target, event.type, no_nul(event.text),
                                      event.timestamp)
-                happened.append((outbox.MESSAGE_UPDATED, await self._reread(target)))
+                happened.append((MESSAGE_UPDATED, await self._reread(target)))
 
     async def _reread(self, message_id: uuid.UUID) -> Message:
         return (await self.session.scalars(

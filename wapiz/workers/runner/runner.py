@@ -30,6 +30,7 @@ from wapiz.engines import whatsapp_engine_for
 from wapiz.engines.base import EngineError, WhatsAppEngine
 from wapiz.kit.identity import process_identity
 from wapiz.webhooks import outbox
+from wapiz.webhooks.events import DEVICE_STATUS, DeviceStatusData
 from wapiz.workers.retention.prune import prune_forever
 from wapiz.workers.runner.device_requests import PendingRequests
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseRepository
@@ -252,12 +253,12 @@ class Runner:
             self._requests_in_flight.discard(request_id)
 
     async def _write_state(self, lease: Lease, values: dict[str, Any],
-                           status_event: dict[str, Any] | None = None) -> bool:
+                           status_event: DeviceStatusData | None = None) -> bool:
         async with self.database.session_scope() as db:
             written = await LeaseRepository(db, self.identity).write_state(
                 lease, utc_now(), **values)
             if written and status_event is not None:
-                await outbox.record(db, outbox.DEVICE_STATUS, status_event,
+                await outbox.record(db, DEVICE_STATUS, status_event,
                                     device_key=lease.device_id)
         return written
 

@@ -33,13 +33,14 @@ from wapiz.engines.events import (
     Receipt,
 )
 from wapiz.kit.backoff import Backoff
+from wapiz.webhooks.events import DeviceStatusData
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseLost
 from wapiz.workers.runner.sender import DeviceMessages, Sender
 
 log = logging.getLogger(__name__)
 
 # Writes the session row's new values, and a device.status event when one is given.
-StateWriter = Callable[[Lease, dict[str, Any], dict[str, Any] | None], Awaitable[bool]]
+StateWriter = Callable[[Lease, dict[str, Any], DeviceStatusData | None], Awaitable[bool]]
 STOP_TIMEOUT_S = 3.0
 STORE_RETRY_S = 0.2
 STORE_RETRY_MAX_S = 10.0
@@ -155,8 +156,8 @@ class DeviceWorker:
         told = None
         if announce is not None and announce[:2] != self._announced:
             status, reason, detail = announce
-            told = {"id": self.key, "deviceId": str(self.messages.device_id), "status": status,
-                    "reason": reason, "detail": detail, "jid": values.get("jid")}
+            told = DeviceStatusData(self.lease.device_id, self.messages.device_id, status,
+                                    reason, detail, values.get("jid"))
         if not await self._write_state(self.lease, values, told):
             raise LeaseLost(self.key)
         if told is not None:
