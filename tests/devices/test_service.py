@@ -20,7 +20,7 @@ from wapiz.kit.cache import TTLCache
 from wapiz.kit.errors import InvalidInput
 from wapiz.messages.models import Message
 from wapiz.workers.runner.leases import Lease
-from wapiz.workers.runner.messages import Pacing, SendQueue
+from wapiz.workers.runner.send_queue import Pacing, SendQueue
 from wapiz.workers.runner.sender import DeviceMessages, next_send_at
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")

@@ -34,7 +34,7 @@ from wapiz.webhooks.events import DEVICE_STATUS, DeviceStatusData
 from wapiz.workers.retention.prune import prune_forever
 from wapiz.workers.runner.device_requests import PendingRequests
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseRepository
-from wapiz.workers.runner.messages import devices_with_due
+from wapiz.workers.runner.send_queue import devices_with_due
 from wapiz.workers.runner.sender import DeviceMessages
 from wapiz.workers.runner.worker import DeviceWorker
 
