@@ -104,15 +104,20 @@ class MessageBody:
     batch_pacing: tuple[int, int] | None = field(default=None)  # a batch's min, max delay ms
 
     def to_json(self) -> dict[str, Any]:
+        # Straight-line: this runs for every accepted send.
         stored: dict[str, Any] = {}
         if self.received is not None:
             stored.update(sender=self.received.sender.to_json(),
                           pushName=self.received.push_name, fromMe=self.received.from_me,
                           timestamp=self.received.timestamp.isoformat())
-        for name, part in (("location", self.location), ("contact", self.contact),
-                           ("poll", self.poll), ("reaction", self.reaction)):
-            if part is not None:
-                stored[name] = part.to_json()
+        if self.location is not None:
+            stored["location"] = self.location.to_json()
+        if self.contact is not None:
+            stored["contact"] = self.contact.to_json()
+        if self.poll is not None:
+            stored["poll"] = self.poll.to_json()
+        if self.reaction is not None:
+            stored["reaction"] = self.reaction.to_json()
         if self.quoted_wa_message_id is not None:
             stored["quotedWaMessageId"] = self.quoted_wa_message_id
         if self.mentions:

@@ -16,6 +16,7 @@ from wapiz.engines import content as engine
 from wapiz.kit.schemas import ApiInput, ApiModel, Moment, Timestamp, text
 from wapiz.kit.text import Text as Words
 from wapiz.kit.validation import invalid
+from wapiz.messages.body import EMPTY as EMPTY_BODY
 from wapiz.messages.body import MessageBody, ReactionBody, VoteBody
 from wapiz.messages.models import MEDIA_TYPES
 
@@ -163,7 +164,7 @@ class MessageContent(ApiInput):
                                                      message_id=str(self.reaction.message_id)))
         if self.vote is not None:
             return MessageBody(vote=VoteBody(tuple(self.vote.options)))
-        return MessageBody(ptt=self.ptt)
+        return MessageBody(ptt=True) if self.ptt else EMPTY_BODY
 
 
 class MessageIn(MessageContent):
