@@ -41,6 +41,7 @@ from wapiz.config import Settings  # noqa: E402
 from wapiz.db.base import utc_now  # noqa: E402
 from wapiz.db.database import Database  # noqa: E402
 from wapiz.engines.base import OutboundMessage, new_message_id  # noqa: E402
+from wapiz.engines.content import Text  # noqa: E402
 from wapiz.engines.sandbox.engine import outbound_payload  # noqa: E402
 from wapiz.engines.sandbox.network import SandboxStore  # noqa: E402
 from wapiz.kit import loop  # noqa: E402
@@ -81,7 +82,7 @@ async def carry(deployment: Deployment, to: str, count: int) -> None:
         for start in range(0, count, 500):
             async with database.session_scope() as db:
                 for n in range(start, min(count, start + 500)):
-                    message = OutboundMessage(to=to, type="text", text=f"masuk {n}")
+                    message = OutboundMessage(to=to, content=Text(f"masuk {n}"))
                     await SandboxStore(db).carry(new_message_id(), SENDER, to,
                                                  outbound_payload(message))
     finally:

@@ -26,7 +26,7 @@ PACKAGE = ROOT / "wapiz"
 DOMAINS = ("accounts", "devices", "messages", "webhooks", "overview", "sandbox", "keys", "admin")
 # The engine interface: the words and shapes an engine reports in (statuses, reasons, ids).
 # A domain may read them; no domain loads an engine's session code.
-ENGINE_INTERFACE = ("wapiz.engines.base", "wapiz.engines.events")
+ENGINE_INTERFACE = ("wapiz.engines.base", "wapiz.engines.events", "wapiz.engines.content")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from wapiz.devices.service import DeviceService, PlanLimitReached
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.errors import InvalidInput
 from wapiz.messages.models import Message
-from wapiz.workers.runner.messages import Pacing, SendQueue
+from wapiz.workers.runner.leases import Lease
+from wapiz.workers.runner.send_queue import Pacing, SendQueue
 from wapiz.workers.runner.sender import DeviceMessages, next_send_at
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
@@ -89,10 +90,10 @@ async def test_the_runner_paces_sends_by_the_devices_settings(migrated: Deployme
             await service(db, device.user_id).update_settings(
                 str(device.id), {"min_delay_ms": 2000, "max_delay_ms": 4000, "per_minute": 3})
         async with database.session_scope() as db:  # as the sender reads them
-            pacing = await SendQueue(db, "runner-1", (device.id, 1), device.device_id).pacing()
+            pacing = await SendQueue(db, "runner-1", Lease(device.id, 1), device.device_id).pacing()
         assert pacing == Pacing(min_delay_ms=2000, max_delay_ms=4000, typing=True, per_minute=3)
 
-        state = DeviceMessages(database, "runner-1", (device.id, 1), device.device_id,
+        state = DeviceMessages(database, "runner-1", Lease(device.id, 1), device.device_id,
                                device.user_id, resends_keep_ids=True)
         now = time.monotonic()
         state.last_send = now

@@ -15,8 +15,7 @@ from wapiz.devices.models import Device
 from wapiz.kit.errors import NotFound
 from wapiz.messages.accept import outbound_row
 from wapiz.messages.intake import Intake, Send
-from wapiz.messages.models import Message
-from wapiz.messages.views import InsertedRow
+from wapiz.messages.models import InsertedRow, Message
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

@@ -19,7 +19,7 @@ from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.devices.models import DeviceSession
-from wapiz.engines.base import Engine, EngineSession, EventSink, SessionConfig
+from wapiz.engines.base import EngineSession, EventSink, SessionConfig, WhatsAppEngine
 from wapiz.engines.events import QrCode
 from wapiz.workers.runner.runner import Runner
 
@@ -46,7 +46,7 @@ class RecordingSession(EngineSession):
     async def probe(self) -> None: ...
 
 
-class RecordingEngine(Engine):
+class RecordingEngine(WhatsAppEngine):
     name = "recording"
 
     def __init__(self) -> None:

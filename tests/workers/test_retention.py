@@ -10,7 +10,7 @@ from tests.rows import carrying, days_ago, delivery, media_file, opened, user_wi
 from tests.support import Deployment
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.engines import create_engine
+from wapiz.engines import whatsapp_engine_for
 from wapiz.messages import models
 from wapiz.messages.models import Media
 from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery
@@ -40,7 +40,7 @@ async def test_a_runner_prunes_soon_after_start(
                             engine="sandbox", webhook_retention_days=30,
                             media_retention_days=30)
         runner_database = Database(settings, "test-runner")
-        runner = Runner(settings, runner_database, create_engine(settings, runner_database))
+        runner = Runner(settings, runner_database, whatsapp_engine_for(settings, runner_database))
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
         try:

@@ -37,7 +37,7 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Throttle(Base):
+class AttemptCount(Base):
     """Counted attempts at something guessable or costly, per subject: logins per email and
     per client address, sign-ups per client address (see `wapiz.accounts.throttle`)."""
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.accounts.models import ApiToken, Invite, Throttle, User
+from wapiz.accounts.models import ApiToken, AttemptCount, Invite, User
 from wapiz.db.paging import older_than
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
@@ -126,17 +126,17 @@ class ThrottleRepository:
 
     @staticmethod
     def _row(kind: str, subject: str) -> ColumnElement[bool]:
-        return and_(Throttle.kind == kind, Throttle.subject == subject)
+        return and_(AttemptCount.kind == kind, AttemptCount.subject == subject)
 
     async def locked_until(self, kind: str, subject: str) -> datetime | None:
         return await self.session.scalar(
-            select(Throttle.locked_until).where(self._row(kind, subject))
+            select(AttemptCount.locked_until).where(self._row(kind, subject))
         )
 
     async def count_attempt(self, kind: str, subject: str, now: datetime,
                             window: timedelta) -> int:
         """Count one attempt (restarting the count after a quiet window); returns the count."""
-        table = Throttle.__table__
+        table = AttemptCount.__table__
         statement = insert_for(self.session, table).values(
             kind=kind, subject=subject, attempts=1, last_attempt_at=now
         )
@@ -159,24 +159,24 @@ class ThrottleRepository:
 
         One conditional UPDATE, so of simultaneous attempts exactly one gets through."""
         result = await self.session.execute(
-            update(Throttle)
+            update(AttemptCount)
             .where(
                 self._row(kind, subject),
-                or_(Throttle.locked_until.is_(None), Throttle.locked_until <= now),
+                or_(AttemptCount.locked_until.is_(None), AttemptCount.locked_until <= now),
             )
             .values(locked_until=until)
         )
         return rows_changed(result) == 1
 
     async def clear(self, kind: str, subject: str) -> None:
-        await self.session.execute(delete(Throttle).where(self._row(kind, subject)))
+        await self.session.execute(delete(AttemptCount).where(self._row(kind, subject)))
 
     async def forgive_one(self, kind: str, subject: str) -> None:
         """Take one attempt back off the count (one that turned out to be no failure)."""
         await self.session.execute(
-            update(Throttle)
-            .where(self._row(kind, subject), Throttle.attempts > 0)
-            .values(attempts=Throttle.attempts - 1)
+            update(AttemptCount)
+            .where(self._row(kind, subject), AttemptCount.attempts > 0)
+            .values(attempts=AttemptCount.attempts - 1)
         )
 
     async def prune(self, quiet_since: datetime, now: datetime, at_most: int) -> None:
@@ -184,12 +184,12 @@ class ThrottleRepository:
 
         Rows another transaction holds are skipped (PostgreSQL), never waited for."""
         stale = (
-            select(Throttle.kind, Throttle.subject)
-            .where(Throttle.last_attempt_at < quiet_since,
-                   or_(Throttle.locked_until.is_(None), Throttle.locked_until <= now))
+            select(AttemptCount.kind, AttemptCount.subject)
+            .where(AttemptCount.last_attempt_at < quiet_since,
+                   or_(AttemptCount.locked_until.is_(None), AttemptCount.locked_until <= now))
             .limit(at_most)
             .with_for_update(skip_locked=True)
         )
         await self.session.execute(
-            delete(Throttle).where(tuple_(Throttle.kind, Throttle.subject).in_(stale))
+            delete(AttemptCount).where(tuple_(AttemptCount.kind, AttemptCount.subject).in_(stale))
         )

@@ -8,8 +8,8 @@ from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE, RequestFailed, ask
 from wapiz.devices.schemas import CheckOut, NumberCheck
 from wapiz.devices.status import current_status
 from wapiz.kit.errors import Conflict, ServiceUnavailable
+from wapiz.kit.phones import phone_digits
 from wapiz.kit.text import Text
-from wapiz.messages.recipients import normalized_phone
 
 # Longer than the engine's own limit on asking WhatsApp (20 s): a code that comes late must
 # still reach the user, whose phone has already been told to expect it.
@@ -63,7 +63,7 @@ async def check_numbers(devices: DeviceReader, raw_id: str, raw_phones: list[str
     """Each number as given, read as people write it, and whether it is on WhatsApp (the
     session is asked once, for the distinct valid ones)."""
     country = devices.settings.default_country_code
-    given = [(raw, normalized_phone(raw, country)) for raw in raw_phones]
+    given = [(raw, phone_digits(raw, country)) for raw in raw_phones]
     found = await numbers_on_whatsapp(devices, raw_id, sorted({p for _, p in given if p}))
     return CheckOut(results=[
         NumberCheck(phone=raw, normalized=phone, on_whatsapp=bool(found.get(phone or "")),

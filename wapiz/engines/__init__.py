@@ -1,4 +1,4 @@
-"""WhatsApp engines behind one interface (`base.Engine`).
+"""WhatsApp engines behind one interface (`base.WhatsAppEngine`).
 
 Gateway code asks this module for "the configured engine" by name and never imports an
 engine package directly, so engines stay swappable and their imports stay lazy.
@@ -6,10 +6,12 @@ engine package directly, so engines stay swappable and their imports stay lazy.
 
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.engines.base import Engine
+from wapiz.engines.base import WhatsAppEngine
 
 
-def create_engine(settings: Settings, database: Database) -> Engine:
+def whatsapp_engine_for(settings: Settings, database: Database) -> WhatsAppEngine:
+    """The WhatsApp engine the settings name (not to be confused with SQLAlchemy's engine,
+    `database.engine`)."""
     if settings.engine == "sandbox":
         from wapiz.engines.sandbox.engine import SandboxEngine
 

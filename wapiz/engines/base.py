@@ -1,6 +1,6 @@
 """The engine interface: everything the runner needs from a WhatsApp implementation.
 
-An `Engine` lives for the life of a runner process; it makes one `EngineSession` per device
+A `WhatsAppEngine` lives for the life of a runner process; it makes one `EngineSession` per device
 the runner holds. A session is named by a key (the device's id) under which the engine keeps
 its stored keys, so a session resumes after any restart without a new scan.
 """
@@ -8,10 +8,11 @@ its stored keys, so a session resumes after any restart without a new scan.
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from wapiz.engines.content import Content, MessageRef
 from wapiz.engines.events import EngineEvent
 
 # A coroutine function: an engine on its own threads hands events over with
@@ -47,27 +48,17 @@ class SessionConfig:
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """One message to send. `type` says which of the fields apply (as in `InboundMessage`)."""
+    """One message to send: to whom, and what it carries (engines/content.py)."""
 
     to: str  # a WhatsApp id: 628…@s.whatsapp.net or …@g.us
-    type: str
+    content: Content
     id: str | None = None  # the WhatsApp id chosen for it, where the engine can use one
-    text: str | None = None  # text, or a media caption
-    media: bytes | None = field(default=None, repr=False)
-    mimetype: str | None = None
-    file_name: str | None = None
-    ptt: bool = False
-    location: dict[str, float | str | None] | None = None  # latitude, longitude, name, address
-    contact: dict[str, str] | None = None  # displayName, vcard
-    target_id: str | None = None  # reaction, revoke, edit: the message acted on
-    target_from_me: bool = True
-    target_sender: str | None = None
-    reaction: str | None = None
-    poll: dict[str, object] | None = None  # name, options, selectableCount
-    vote: Sequence[str] = ()  # a poll vote (target_id the poll): the chosen options' names
-    quoted_id: str | None = None
-    quoted_sender: str | None = None
-    mentions: Sequence[str] = ()
+    quoted: MessageRef | None = None  # a reply: the message it quotes
+    mentions: tuple[str, ...] = ()
+
+    @property
+    def type(self) -> str:
+        return self.content.kind
 
 
 @dataclass(frozen=True)
@@ -123,7 +114,7 @@ class EngineSession(ABC):
         raise EngineError("unsupported", "this engine cannot send read receipts")
 
 
-class Engine(ABC):
+class WhatsAppEngine(ABC):
     name: str
     # Whether a message sent again carries the id chosen for it (then a resend after a crash
     # reaches the recipient once). neonize 0.5.2 cannot pass an id to whatsmeow.

@@ -7,6 +7,8 @@ types passes this module. Reasons are short snake_case words the API reports as 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from wapiz.engines.content import Contact, Location, Poll
+
 # Why a session is not logged in (reported as `reason` in /status).
 CONNECTING = "connecting"
 LOGGED_OUT = "logged_out"
@@ -120,11 +122,11 @@ class InboundMessage:
     text: str | None = None  # the text, or a media caption
     media: Media | None = None
     ptt: bool = False
-    location: dict[str, float | str | None] | None = None
-    contact: dict[str, str] | None = None  # {"displayName", "vcard"}
+    location: Location | None = None
+    contact: Contact | None = None
     target_id: str | None = None  # the message a reaction, revoke or edit is about
     reaction: str | None = None  # the emoji ("" removes a reaction)
-    poll: dict[str, object] | None = None  # {"name", "options", "selectableCount"}
+    poll: Poll | None = None
     # A poll vote's chosen options, as WhatsApp carries them: SHA-256 (hex) of each name.
     vote: tuple[str, ...] = ()
     quoted_id: str | None = None

@@ -1,10 +1,12 @@
 """Phone numbers as people type them, made into the digits WhatsApp uses."""
 
+import re
 from typing import Annotated
 
 import phonenumbers
 from pydantic import AfterValidator, Field
 
+from wapiz.kit.jids import PHONE_SERVER
 from wapiz.kit.text import Text
 from wapiz.kit.validation import invalid
 
@@ -12,10 +14,30 @@ INVALID_PHONE = Text("Nomor telepon harus nomor internasional yang valid, mis. 6
                      "phone must be a valid international number, e.g. 6281234567890")
 
 
-def valid_digits(international: str) -> str | None:
-    """`+62 812-3456-7890` → `6281234567890` if it is a valid number, else None."""
+SEPARATORS = re.compile(r"[\s\-().]")
+
+
+def phone_digits(raw: str, default_country_code: str | None = None) -> str | None:
+    """A phone number as people write it → the digits WhatsApp uses, or None if it is not a
+    valid number. `+62 812-3456-7890` and `6281234567890` are international; with a default
+    country (WAPIZ_DEFAULT_COUNTRY_CODE), `0812…` is a national number, `0062…` an
+    international one, and a WhatsApp id `6281…@s.whatsapp.net` names its number."""
+    text = raw.strip()
+    if default_country_code is not None and text.endswith("@" + PHONE_SERVER):
+        text = text.rsplit("@", 1)[0].split(":", 1)[0]
+    digits = SEPARATORS.sub("", text)
+    if digits.startswith("+"):
+        candidate = digits
+    elif default_country_code is None:
+        candidate = "+" + digits
+    elif digits.startswith("00"):
+        candidate = "+" + digits[2:]
+    elif digits.startswith("0"):
+        candidate = f"+{default_country_code}{digits[1:]}"
+    else:
+        candidate = "+" + digits
     try:
-        number = phonenumbers.parse(international, None)
+        number = phonenumbers.parse(candidate, None)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
@@ -23,10 +45,8 @@ def valid_digits(international: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
 
 
-def normalize_phone(raw: str) -> str:
-    """`+62 812-3456-7890` or `6281234567890` → `6281234567890`, if it is a valid number."""
-    candidate = raw.strip()
-    digits = valid_digits(candidate if candidate.startswith("+") else "+" + candidate)
+def _international_phone(raw: str) -> str:
+    digits = phone_digits(raw)
     if digits is None:
         raise invalid("invalid_phone", INVALID_PHONE)
     return digits
@@ -34,7 +54,7 @@ def normalize_phone(raw: str) -> str:
 
 PhoneNumber = Annotated[
     str,
-    AfterValidator(normalize_phone),
+    AfterValidator(_international_phone),
     Field(description="International number (digits; + and spaces allowed).",
           examples=["6281234567890"]),
 ]

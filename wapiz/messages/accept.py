@@ -10,7 +10,7 @@ asks the database nothing before its row is written.
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from wapiz.kit.errors import Conflict, InvalidInput, NotFound, WapizError
 from wapiz.kit.schemas import ApiInput
 from wapiz.kit.text import Text
 from wapiz.messages import media, models
+from wapiz.messages.body import MessageBody, VoteBody
 from wapiz.messages.intake import Intake, Send
 from wapiz.messages.media import IncomingFile
 from wapiz.messages.models import Media, Message, MessageStatus
@@ -145,12 +146,12 @@ class SendService:
         file = None
         if incoming is not None:
             file = file_row(body, incoming, self.user.id, device.device_id)
-            content["media"] = file.describe()
+            content = replace(content, media=file.describe())
         now = utc_now()
         send_at = due_at(body.send_at, now)
         row = outbound_row(
             id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id, chat=to.chat,
-            peer=to.phone, type=body.type, body=content, text=body.text, created_at=now,
+            peer=to.phone, type=body.type, body=content.to_json(), text=body.text, created_at=now,
             send_at=send_at, media_id=file.id if file else None,
             idempotency_key=idempotency_key, request_hash=fingerprint)
         waiting = SCHEDULED if send_at > now else (
@@ -173,7 +174,7 @@ class SendService:
                 idempotency_key)
 
     async def _content(self, body: MessageIn, device_id: uuid.UUID, chat: str
-                       ) -> dict[str, Any]:
+                       ) -> MessageBody:
         """What the message carries; the messages it refers to are looked up (one short
         read, only when it refers to any)."""
         content = body.content()
@@ -181,17 +182,18 @@ class SendService:
             async with self.database.session_scope() as session:
                 messages = MessageRepository.for_caller(session, self.user)
                 if body.reaction is not None:
-                    content["targetWaMessageId"] = await _target_wa_id(
-                        messages, body.reaction.message_id)
+                    content = replace(content, target_wa_message_id=await _target_wa_id(
+                        messages, body.reaction.message_id))
                 if body.vote is not None:
                     content = await _vote(messages, body.vote, device_id, chat)
                 if body.quoted_message_id is not None:
-                    content["quotedWaMessageId"] = await _target_wa_id(
-                        messages, body.quoted_message_id)
+                    content = replace(content, quoted_wa_message_id=await _target_wa_id(
+                        messages, body.quoted_message_id))
         if body.mentions:
             try:
-                content["mentions"] = [recipient(m, self.settings.default_country_code).chat
-                                       for m in body.mentions]
+                content = replace(content, mentions=tuple(
+                    recipient(m, self.settings.default_country_code).chat
+                    for m in body.mentions))
             except InvalidRecipient as exc:
                 raise InvalidInput(Text(f"mentions: {exc.text.id}", f"mentions: {exc.text.en}"),
                                    code="invalid_recipient") from None
@@ -220,7 +222,7 @@ async def _target_wa_id(messages: MessageRepository, message_id: uuid.UUID) -> s
 
 
 async def _vote(messages: MessageRepository, vote: Vote, device_id: uuid.UUID,
-                chat: str) -> dict[str, Any]:
+                chat: str) -> MessageBody:
     """A vote's body: the poll it is in (one of this device's chats) and the options."""
     poll = await messages.get(vote.message_id)
     if poll is None or poll.type != "poll" or poll.device_id != device_id:
@@ -231,14 +233,15 @@ async def _vote(messages: MessageRepository, vote: Vote, device_id: uuid.UUID,
         raise InvalidInput(Text("Suara dikirim ke chat polling itu, {chat}",
                                 "A vote goes to the poll's chat, {chat}").format(chat=poll.chat),
                            code="vote_wrong_chat")
-    offered = (poll.body or {}).get("poll", {}).get("options", [])
+    stored = MessageBody.from_json(poll.body)
+    offered = stored.poll.options if stored.poll else ()
     unknown = [option for option in vote.options if option not in offered]
     if unknown:
         raise InvalidInput(Text("Polling tidak punya pilihan {options}",
                                 "The poll has no option {options}")
                            .format(options=", ".join(map(repr, unknown))),
                            code="vote_unknown_option")
-    sender = (poll.body or {}).get("sender", {}).get("jid")
-    return {"vote": {"options": vote.options, "pollId": str(poll.id)},
-            "targetWaMessageId": poll.wa_message_id,
-            "targetSender": sender if poll.direction == models.INBOUND else None}
+    sender = stored.received.sender.jid if stored.received else None
+    return MessageBody(vote=VoteBody(tuple(vote.options), str(poll.id)),
+                       target_wa_message_id=poll.wa_message_id,
+                       target_sender=sender if poll.direction == models.INBOUND else None)

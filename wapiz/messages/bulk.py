@@ -9,6 +9,7 @@ pause between the batch's own sends if the device was offline and they fell due 
 import random
 import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,20 +72,20 @@ class BulkService:
                              total=len(chats), min_delay_ms=body.min_delay_ms,
                              max_delay_ms=body.max_delay_ms, idempotency_key=idempotency_key,
                              created_at=now)
-        content = body.content()
-        content["batchPacing"] = [body.min_delay_ms, body.max_delay_ms]
+        content = replace(body.content(), batch_pacing=(body.min_delay_ms, body.max_delay_ms))
         file = None
         if body.type in models.MEDIA_TYPES:  # one stored file for the whole batch
             incoming = await take_in_file(body, None, self.settings)
             file = await self.messages.add_media(
                 file_row(body, incoming, self.user.id, device.device_id))
-            content["media"] = file.describe()
+            content = replace(content, media=file.describe())
         rows = []
+        stored = content.to_json()
         send_at = due_at(body.send_at, now)
         for to, text in zip(chats, texts, strict=True):
             rows.append(outbound_row(
                 id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
-                chat=to.chat, peer=to.phone, type=body.type, body=content, text=text,
+                chat=to.chat, peer=to.phone, type=body.type, body=stored, text=text,
                 created_at=now, send_at=send_at, batch_id=batch.id,
                 media_id=file.id if file else None, request_hash=fingerprint))
             send_at += timedelta(milliseconds=random.uniform(body.min_delay_ms,

@@ -16,9 +16,8 @@ from wapiz.db.database import Database
 from wapiz.db.groups import GroupCommit
 from wapiz.devices.reader import DEVICE_NOT_FOUND
 from wapiz.kit.errors import NotFound
-from wapiz.messages.models import Message
+from wapiz.messages.models import InsertedRow, Message
 from wapiz.messages.repository import earlier_sends, insert_accepted
-from wapiz.messages.views import InsertedRow
 
 MAX_GROUP = 500
 

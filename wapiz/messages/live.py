@@ -27,6 +27,7 @@ from wapiz.kit.errors import (
 from wapiz.kit.ids import parse_uuid
 from wapiz.kit.text import Text
 from wapiz.messages import models
+from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Media, Message
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageOut
@@ -88,7 +89,8 @@ class LiveMessages:
                            code="not_incoming")
         if message.read_at is None:
             device = await self._logged_in_device(message)
-            sender = (message.body or {}).get("sender", {}).get("jid") or message.chat
+            received = MessageBody.from_json(message.body).received
+            sender = received.sender.jid if received else message.chat
             await self._ask(device, MARK_READ, {
                 "chat": message.chat, "sender": sender, "ids": [message.wa_message_id]},
                 Text("WhatsApp menolak tanda dibaca: {reason}",

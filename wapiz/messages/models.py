@@ -2,7 +2,8 @@ import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, overload
+from types import SimpleNamespace
+from typing import Any, Literal, overload
 
 from sqlalchemy import (
     JSON,
@@ -19,8 +20,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wapiz.db.base import Base, EnumText, UTCDateTime, utc_now
+from wapiz.messages.body import FileDescription
 
-OUTBOUND, INBOUND = "outbound", "inbound"
+Direction = Literal["outbound", "inbound"]
+OUTBOUND: Direction = "outbound"
+INBOUND: Direction = "inbound"
 
 
 class MessageStatus(StrEnum):
@@ -100,10 +104,10 @@ class Media(Base):
     # When retention dropped `data` and `ref`: a download is then 410, not 404.
     bytes_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> FileDescription:
         """What its message's body keeps of it (and the API shows)."""
-        return {"mimetype": self.mimetype, "fileName": self.file_name, "size": self.size,
-                "sha256": self.sha256, "seconds": self.seconds}
+        return FileDescription(self.mimetype, self.file_name, self.size, self.sha256,
+                               self.seconds)
 
 
 class Message(Base):
@@ -131,7 +135,7 @@ class Message(Base):
     device_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("devices.device_id", ondelete="CASCADE")
     )
-    direction: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[Direction] = mapped_column(String(8))
     chat: Mapped[str] = mapped_column(String(128))  # the chat's WhatsApp id
     peer: Mapped[str | None] = mapped_column(String(32), nullable=True)  # phone, if known
     type: Mapped[str] = mapped_column(String(16))
@@ -156,6 +160,14 @@ class Message(Base):
     # Set once an edit or a revoke of this message went out (or came in, for inbound).
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class InsertedRow(SimpleNamespace):
+    """A message's columns as just inserted, read like a loaded row: an ORM object is
+    costly to build on the hottest path (each accepted send) and nothing else needs one."""
+
+
+MessageRow = Message | InsertedRow
 
 
 class MessageBatch(Base):

@@ -8,12 +8,11 @@ import functools
 import re
 from dataclasses import dataclass
 
-from wapiz.kit.jids import GROUP_SERVER, PHONE_SERVER, phone_jid
-from wapiz.kit.phones import valid_digits
+from wapiz.kit.jids import GROUP_SERVER, phone_jid
+from wapiz.kit.phones import phone_digits
 from wapiz.kit.text import Text
 
 GROUP_ID = re.compile(r"^\d{5,32}(-\d{5,16})?@g\.us$")
-SEPARATORS = re.compile(r"[\s\-().]")
 
 
 class InvalidRecipient(ValueError):
@@ -43,26 +42,8 @@ def recipient(raw: str, default_country_code: str) -> Recipient:
         if not GROUP_ID.match(text):
             raise InvalidRecipient(NOT_A_GROUP.format(raw=repr(raw)))
         return Recipient(chat=text, phone=None)
-    if text.endswith("@" + PHONE_SERVER):
-        text = text.rsplit("@", 1)[0].split(":", 1)[0]
-    digits = SEPARATORS.sub("", text)
-    if digits.startswith("+"):
-        candidate = digits
-    elif digits.startswith("00"):
-        candidate = "+" + digits[2:]
-    elif digits.startswith("0"):
-        candidate = f"+{default_country_code}{digits[1:]}"
-    else:
-        candidate = "+" + digits
-    phone = valid_digits(candidate)
+    phone = phone_digits(text, default_country_code)
     if phone is None:
         raise InvalidRecipient(NOT_A_PHONE.format(raw=repr(raw)))
     return Recipient(chat=phone_jid(phone), phone=phone)
 
-
-def normalized_phone(raw: str, default_country_code: str) -> str | None:
-    """The digits of a phone number as people write it, or None if it is not one."""
-    try:
-        return recipient(raw, default_country_code).phone
-    except InvalidRecipient:
-        return None

@@ -27,6 +27,7 @@ from wapiz.db.paging import older_than
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import column_values, insert_for, insert_for_dialect
 from wapiz.devices.models import Device
+from wapiz.messages.body import TARGET_ID
 from wapiz.messages.models import UNFINISHED, Media, Message, MessageBatch, MessageStatus
 
 
@@ -80,7 +81,7 @@ class MessageRepository:
         return await self.session.scalar(
             self._owned().where(Message.device_id == target.device_id,
                                 Message.status.in_(UNFINISHED), Message.type == action,
-                                Message.body["targetId"].as_string() == str(target.id))
+                                Message.body[TARGET_ID].as_string() == str(target.id))
             .order_by(Message.created_at).limit(1))
 
     async def by_idempotency_key(self, key: str) -> Message | None:

@@ -12,9 +12,12 @@ from pydantic import (
     model_validator,
 )
 
+from wapiz.engines import content as engine
 from wapiz.kit.schemas import ApiInput, ApiModel, Moment, Timestamp, text
 from wapiz.kit.text import Text as Words
 from wapiz.kit.validation import invalid
+from wapiz.messages.body import EMPTY as EMPTY_BODY
+from wapiz.messages.body import MessageBody, ReactionBody, VoteBody
 from wapiz.messages.models import MEDIA_TYPES
 
 MessageType = Literal["text", "image", "video", "audio", "document", "sticker", "location",
@@ -142,15 +145,26 @@ class MessageContent(ApiInput):
             raise invalid("ptt_not_audio", PTT_AUDIO_ONLY)
         return self
 
-    def content(self) -> dict[str, Any]:
-        """What the type carries, as stored in the message's body (a text's is its text; a
-        file's description is added when the file is stored)."""
-        if self.type in MEDIA_TYPES:
-            return {"ptt": True} if self.ptt else {}
-        field = CONTENT_FIELD[self.type]
-        value = getattr(self, field)
-        return {} if isinstance(value, str) else {
-            field: value.model_dump(mode="json", by_alias=True)}
+    def content(self) -> MessageBody:
+        """What the type carries, as kept in the message's body (a text's is its text; a
+        file's description is added when the file is stored, a vote's poll when it is
+        looked up)."""
+        if self.location is not None:
+            place = self.location
+            return MessageBody(location=engine.Location(place.latitude, place.longitude,
+                                                        place.name, place.address))
+        if self.contact is not None:
+            return MessageBody(contact=engine.Contact(self.contact.display_name,
+                                                      self.contact.vcard))
+        if self.poll is not None:
+            return MessageBody(poll=engine.Poll(self.poll.name, tuple(self.poll.options),
+                                                self.poll.selectable_count))
+        if self.reaction is not None:
+            return MessageBody(reaction=ReactionBody(self.reaction.emoji,
+                                                     message_id=str(self.reaction.message_id)))
+        if self.vote is not None:
+            return MessageBody(vote=VoteBody(tuple(self.vote.options)))
+        return MessageBody(ptt=True) if self.ptt else EMPTY_BODY
 
 
 class MessageIn(MessageContent):

@@ -21,6 +21,7 @@ from wapiz.kit.paging import (
 from wapiz.kit.text import Text
 from wapiz.messages import models
 from wapiz.messages.accept import outbound_row
+from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Message, MessageStatus
 from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import EditIn, MessageOut
@@ -119,7 +120,8 @@ class MessageService:
         message = Message(**outbound_row(
             id=uuid.uuid4(), user_id=self.user.id, device_id=target.device_id,
             chat=target.chat, peer=target.peer, type=action, text=text,
-            body={"targetId": str(target.id), "targetWaMessageId": target.wa_message_id},
+            body=MessageBody(target_id=str(target.id),
+                             target_wa_message_id=target.wa_message_id).to_json(),
             created_at=now, send_at=now))
         await self.messages.add(message)
         await wakeups.announce(self.session, wakeups.DUE_MESSAGES)

@@ -5,10 +5,12 @@ actions is a unit of work of its own, committed at once so the runner sees it, a
 request holds no transaction while it waits for the runner's answer.
 """
 
+from dataclasses import replace
+
 from wapiz.db.base import utc_now
 from wapiz.devices.reader import ALREADY_LINKED, DeviceReader
 from wapiz.devices.status import DeviceStatus, SessionView, current_status
-from wapiz.engines.base import OutboundMessage, new_message_id
+from wapiz.engines.base import new_message_id
 from wapiz.engines.events import phone_of
 from wapiz.engines.sandbox.engine import outbound_payload
 from wapiz.engines.sandbox.network import NOT_LINKED, SandboxPhone, SandboxStore
@@ -18,6 +20,7 @@ from wapiz.kit.text import Text
 from wapiz.messages import media
 from wapiz.messages.accept import take_in_file
 from wapiz.messages.models import MEDIA_TYPES
+from wapiz.messages.outbound import outbound_message
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.sandbox.schemas import InboundIn
@@ -87,13 +90,10 @@ class SandboxPhoneService:
             file = await take_in_file(body, None, self.devices.settings)
             mimetype = media.mimetype_of(body.type, file, body.mimetype)
         own_chat = phone_jid(own_phone)
-        content = body.content()
-        message = OutboundMessage(
-            to=own_chat, type=body.type, text=body.text, location=content.get("location"),
-            contact=content.get("contact"), poll=content.get("poll"), target_id=target_id,
-            reaction=body.reaction.emoji if body.reaction else None,
-            vote=body.vote.options if body.vote else (),
-            media=file.data if file else None, mimetype=mimetype, ptt=body.ptt,
+        message = outbound_message(
+            own_chat, body.type, body.text,
+            replace(body.content(), target_wa_message_id=target_id),
+            data=file.data if file else None, mimetype=mimetype,
             file_name=body.file_name or (file.file_name if file else None))
         message_id = new_message_id()
         async with self.database.session_scope() as db:

@@ -5,12 +5,9 @@ dispatchers (workers/dispatcher/, in the API processes) claim due deliveries aft
 so a crash anywhere can delay a delivery but never lose it.
 """
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,23 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.devices.models import Device
-from wapiz.kit.schemas import format_timestamp
+from wapiz.webhooks.events import EventData, event_body
 from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
-
-MESSAGE_RECEIVED = "message.received"
-MESSAGE_UPDATED = "message.updated"
-DEVICE_STATUS = "device.status"
-WEBHOOK_TEST = "webhook.test"  # always sent when asked for, whatever the filter
 
 
 def new_event_id() -> str:
     return "msg_" + uuid.uuid4().hex
-
-
-def event_body(event_type: str, data: dict[str, Any], at: datetime) -> str:
-    """The exact JSON posted and signed: `{"type", "timestamp", "data"}`."""
-    return json.dumps({"type": event_type, "timestamp": format_timestamp(at), "data": data},
-                      ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -67,7 +53,7 @@ async def target_of(session: AsyncSession, *, device_key: uuid.UUID | None = Non
 
 
 async def write(session: AsyncSession, target: Target,
-                events: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, uuid.UUID]]:
+                events: Sequence[tuple[str, EventData]]) -> list[tuple[str, uuid.UUID]]:
     """Store events (type, data) and their deliveries, due at once, in the order given:
     (event id, delivery id) for each. Two statements however many there are."""
     if not events:
@@ -90,7 +76,7 @@ async def write(session: AsyncSession, target: Target,
     return list(zip(ids, deliveries, strict=True))
 
 
-async def record(session: AsyncSession, event_type: str, data: dict[str, Any], *,
+async def record(session: AsyncSession, event_type: str, data: EventData, *,
                  device_key: uuid.UUID | None = None, device_id: uuid.UUID | None = None,
                  always: bool = False) -> tuple[str, uuid.UUID] | None:
     """Store an event for the device and its delivery, if the device has a webhook URL, is

@@ -21,7 +21,8 @@ from wapiz.kit.errors import Conflict, InvalidInput, NotFound
 from wapiz.kit.ids import parse_uuid
 from wapiz.kit.paging import fetch_page
 from wapiz.kit.text import Text
-from wapiz.webhooks import outbox
+from wapiz.webhooks import events, outbox
+from wapiz.webhooks.events import WebhookTestData
 from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from wapiz.webhooks.repository import WebhookRepository
 from wapiz.webhooks.schemas import AttemptOut, DeliveryOut, WebhookIn, WebhookOut
@@ -122,9 +123,9 @@ class WebhookService:
             raise Conflict(Text("Webhook device ini sedang nonaktif",
                                 "This device's webhook is disabled"), code="webhook_disabled")
         written = await outbox.record(
-            self.session, outbox.WEBHOOK_TEST,
-            {"id": str(device.id), "deviceId": str(device.device_id),
-             "message": "Webhook WAPIZ berfungsi"}, device_key=device.id, always=True)
+            self.session, events.WEBHOOK_TEST,
+            WebhookTestData(device.id, device.device_id, "Webhook WAPIZ berfungsi"),
+            device_key=device.id, always=True)
         assert written is not None  # a URL, and enabled: checked above
         await wakeups.announce(self.session, wakeups.WEBHOOKS)
         return written

@@ -10,6 +10,7 @@ from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
 from tests.engines.whatsmeow.fakego import jid
 from wapiz.engines import events
+from wapiz.engines.content import Contact, Location, Poll
 from wapiz.engines.events import Disconnected, LoggedIn, LoggedOut, Party
 from wapiz.engines.whatsmeow import adapter
 
@@ -97,12 +98,11 @@ def test_every_other_message_type() -> None:
     place = read(wa.Message(locationMessage=wa.LocationMessage(
         degreesLatitude=-6.2, degreesLongitude=106.8, name="Monas")))
     assert place["type"] == "location"
-    assert place["location"] == {"latitude": -6.2, "longitude": 106.8, "name": "Monas",
-                                 "address": None}
+    assert place["location"] == Location(latitude=-6.2, longitude=106.8, name="Monas")
 
     card = read(wa.Message(contactMessage=wa.ContactMessage(displayName="Siti",
                                                             vcard="BEGIN:VCARD…")))
-    assert card["contact"] == {"displayName": "Siti", "vcard": "BEGIN:VCARD…"}
+    assert card["contact"] == Contact(display_name="Siti", vcard="BEGIN:VCARD…")
 
     key = common.MessageKey(ID="3EB0TARGET", fromMe=True)
     reaction = read(wa.Message(reactionMessage=wa.ReactionMessage(key=key, text="👍")))
@@ -112,7 +112,7 @@ def test_every_other_message_type() -> None:
     poll = read(wa.Message(pollCreationMessageV3=wa.PollCreationMessage(
         name="Makan?", options=[wa.PollCreationMessage.Option(optionName=o) for o in "AB"],
         selectableOptionsCount=1)))
-    assert poll["poll"] == {"name": "Makan?", "options": ["A", "B"], "selectableCount": 1}
+    assert poll["poll"] == Poll(name="Makan?", options=("A", "B"), selectable_count=1)
 
     revoke = read(wa.Message(protocolMessage=wa.ProtocolMessage(
         type=wa.ProtocolMessage.REVOKE, key=key)))

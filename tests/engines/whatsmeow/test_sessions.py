@@ -20,8 +20,9 @@ from tests.engines.whatsmeow.test_processes import LoopbackProxy
 from tests.support import Api, Deployment, db_rows, decode_qr
 from wapiz.config import Settings
 from wapiz.db.database import Database
-from wapiz.engines import create_engine
+from wapiz.engines import whatsapp_engine_for
 from wapiz.engines.base import OutboundMessage, SessionConfig
+from wapiz.engines.content import Location, MessageRef, PollVote, Text
 from wapiz.engines.events import EngineEvent, InboundMessage, LoggedIn, QrCode
 from wapiz.engines.whatsmeow import outbound, route
 from wapiz.engines.whatsmeow.engine import WhatsmeowEngine
@@ -65,7 +66,7 @@ def runner_settings(deployment: Deployment, **settings: Any) -> Settings:
 async def running(deployment: Deployment, **settings: Any) -> AsyncIterator[Runner]:
     config = runner_settings(deployment, **settings)
     database = Database(config, "test-runner")
-    runner = Runner(config, database, create_engine(config, database))
+    runner = Runner(config, database, whatsapp_engine_for(config, database))
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     try:
@@ -240,7 +241,7 @@ async def test_many_devices_never_call_go_concurrently(fake_go: FakeGo, site) ->
         # Sends, number checks and pairing (reads and a write) all at once, with
         # sessions stopping meanwhile: the engine must keep writes apart from everything.
         workers = list(runner.workers.values())
-        text = OutboundMessage(to="6281111111110@s.whatsapp.net", type="text", text="Halo")
+        text = OutboundMessage(to="6281111111110@s.whatsapp.net", content=Text("Halo"))
         busy = [w.session.send(text) for w in workers if w._logged_in for _ in range(3)]
         busy += [w.session.check(["6281111111110"]) for w in workers if w._logged_in]
         busy += [w.session.pair_phone("6281234567890") for w in workers if not w._logged_in]
@@ -362,16 +363,15 @@ async def session(fake_go: FakeGo, deployment: Deployment):  # type: ignore[no-u
 
 async def test_sends_checks_and_inbound_messages(session, fake_go: FakeGo) -> None:  # type: ignore[no-untyped-def]
     session_, connection, seen = session
-    sent = await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net", type="text",
-                                               text="Halo"))
+    sent = await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net",
+                                               content=Text("Halo")))
     to, body = fake_go.sent[-1]
     assert (to.User, to.Server) == ("6281111111110", "s.whatsapp.net")
     assert wa.Message.FromString(body).conversation == "Halo"
     assert sent.message_id == "3EB00000000000000001"
 
-    await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net", type="location",
-                                        location={"latitude": -6.2, "longitude": 106.8,
-                                                  "name": "Monas"}))
+    await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net",
+                                        content=Location(-6.2, 106.8, name="Monas")))
     place = wa.Message.FromString(fake_go.sent[-1][1]).locationMessage
     assert (place.degreesLatitude, place.name) == (-6.2, "Monas")
 
@@ -392,10 +392,8 @@ async def test_sends_checks_and_inbound_messages(session, fake_go: FakeGo) -> No
 
     # A vote in someone's poll is built by whatsmeow (with the poll's key); a vote that comes
     # in is decrypted the same way.
-    await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net", type="poll_vote",
-                                        target_id="3EB0POLL",
-                                        target_sender="6281111111110@s.whatsapp.net",
-                                        vote=("Mie",)))
+    await session_.send(OutboundMessage(to="6281111111110@s.whatsapp.net", content=PollVote(
+        MessageRef("3EB0POLL", sender="6281111111110@s.whatsapp.net"), ("Mie",))))
     assert fake_go.votes == {"3EB0POLL": ["Mie"]}
     assert wa.Message.FromString(fake_go.sent[-1][1]).pollUpdateMessage \
         .pollCreationMessageKey.ID == "3EB0POLL"
@@ -461,7 +459,7 @@ async def test_failing_neighbours_never_restart_a_logged_in_session(fake_go: Fak
             assert fake_go.connections_of(healthy["id"]) == [connection], "restarted"
             assert connection.uuid in fake_go.live
             assert connection.uuid not in fake_go.stopped
-            assert not runner.engine.needs_recycle, f"recycling after {done} attempts"
+            assert not runner.whatsapp.needs_recycle, f"recycling after {done} attempts"
         assert number >= 3 and len(fake_go.sent) == number
         # The failing devices never reached Go: their attempts cost it nothing.
         assert all(not fake_go.connections_of(device_id) for device_id in failing)
@@ -490,7 +488,7 @@ async def test_a_stop_during_a_hanging_dial_holds_back_no_send(fake_go: FakeGo, 
         await until(lambda: runner.workers[uuid.UUID(healthy["id"])]._logged_in)
         stopping = asyncio.create_task(runner.workers[uuid.UUID(hanging["id"])].session.stop())
         await asyncio.sleep(0.2)  # the stop has its turn now
-        text = OutboundMessage(to="6281111111110@s.whatsapp.net", type="text", text="Halo")
+        text = OutboundMessage(to="6281111111110@s.whatsapp.net", content=Text("Halo"))
         started = asyncio.get_running_loop().time()
         await asyncio.wait_for(runner.workers[uuid.UUID(healthy["id"])].session.send(text), 5)
         assert asyncio.get_running_loop().time() - started < 2

@@ -16,14 +16,25 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
 from wapiz.engines.base import (
-    Engine,
     EngineSession,
     EventSink,
     NotConnected,
     OutboundMessage,
     SendResult,
     SessionConfig,
+    WhatsAppEngine,
     new_message_id,
+)
+from wapiz.engines.content import (
+    Contact,
+    Edit,
+    File,
+    Location,
+    Poll,
+    PollVote,
+    Reaction,
+    Revoke,
+    Text,
 )
 from wapiz.engines.events import (
     REMOVED_FROM_PHONE,
@@ -50,18 +61,28 @@ MAIL_BATCH = 200
 
 def outbound_payload(message: OutboundMessage) -> dict[str, Any]:
     """A message as the simulated network carries it (JSON; a file in base64)."""
+    content = message.content
+    target = (content.target if isinstance(content, Reaction | Edit | Revoke)
+              else content.poll if isinstance(content, PollVote) else None)
+    text = (content.caption if isinstance(content, File)
+            else content.text if isinstance(content, Text | Edit) else None)
     payload: dict[str, Any] = {
-        "chat": message.to, "type": message.type, "text": message.text,
-        "location": message.location, "contact": message.contact, "poll": message.poll,
-        "targetId": message.target_id, "reaction": message.reaction,
-        "quotedId": message.quoted_id, "mentions": list(message.mentions),
-        "vote": [hashlib.sha256(option.encode()).hexdigest() for option in message.vote],
+        "chat": message.to, "type": message.type, "text": text,
+        "location": content.to_json() if isinstance(content, Location) else None,
+        "contact": content.to_json() if isinstance(content, Contact) else None,
+        "poll": content.to_json() if isinstance(content, Poll) else None,
+        "targetId": target.id if target else None,
+        "reaction": content.emoji if isinstance(content, Reaction) else None,
+        "quotedId": message.quoted.id if message.quoted else None,
+        "mentions": list(message.mentions),
+        "vote": [hashlib.sha256(option.encode()).hexdigest()
+                 for option in (content.options if isinstance(content, PollVote) else ())],
         "timestamp": utc_now().isoformat(),
     }
-    if message.media is not None:
+    if isinstance(content, File):
         payload["media"] = {
-            "data": base64.b64encode(message.media).decode(), "mimetype": message.mimetype,
-            "fileName": message.file_name, "ptt": message.ptt}
+            "data": base64.b64encode(content.data).decode(), "mimetype": content.mimetype,
+            "fileName": content.file_name, "ptt": content.ptt}
     return payload
 
 
@@ -83,8 +104,10 @@ def inbound_message(payload: dict[str, Any]) -> InboundMessage:
     return InboundMessage(
         id=payload["id"], chat=chat, sender=sender, from_me=False,
         timestamp=datetime.fromisoformat(payload["timestamp"]), type=payload["type"],
-        text=payload.get("text"), location=payload.get("location"),
-        contact=payload.get("contact"), poll=payload.get("poll"),
+        text=payload.get("text"),
+        location=Location.from_json(payload["location"]) if payload.get("location") else None,
+        contact=Contact.from_json(payload["contact"]) if payload.get("contact") else None,
+        poll=Poll.from_json(payload["poll"]) if payload.get("poll") else None,
         target_id=payload.get("targetId"), reaction=payload.get("reaction"),
         quoted_id=payload.get("quotedId"), mentions=tuple(payload.get("mentions") or ()),
         media=_media(payload), ptt=bool((payload.get("media") or {}).get("ptt")),
@@ -246,7 +269,7 @@ class SandboxSession(EngineSession):
         await self.engine.destroy(self.key)
 
 
-class SandboxEngine(Engine):
+class SandboxEngine(WhatsAppEngine):
     name = "sandbox"
     keeps_message_ids = True
 

@@ -7,12 +7,14 @@ in as functions (`resolve_lid`, `decrypt_vote`).
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from neonize.proto import Neonize_pb2 as neonize
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
 from wapiz.engines import events
+from wapiz.engines.content import Contact, Location, Poll
 from wapiz.engines.events import (
     Disconnected,
     InboundMessage,
@@ -177,72 +179,103 @@ def _context(part: object) -> tuple[str | None, tuple[str, ...]]:
     return context.stanzaID or None, tuple(context.mentionedJID)
 
 
-def content(message: wa.Message) -> dict[str, object]:
-    """The `InboundMessage` fields a WhatsApp message fills: its type and what goes with it."""
-    if message.HasField("protocolMessage"):
-        protocol = message.protocolMessage
-        if protocol.type == wa.ProtocolMessage.REVOKE:
-            return {"type": "revoke", "target_id": protocol.key.ID}
-        if protocol.type == wa.ProtocolMessage.MESSAGE_EDIT:
-            edited = content(protocol.editedMessage)
-            return {"type": "edit", "target_id": protocol.key.ID, "text": edited.get("text")}
-        return {"type": "unknown"}
-    if message.conversation:
-        return {"type": "text", "text": message.conversation}
-    if message.HasField("extendedTextMessage"):
-        part = message.extendedTextMessage
-        quoted, mentions = _context(part)
-        return {"type": "text", "text": part.text, "quoted_id": quoted, "mentions": mentions}
-    for field, kind in (("imageMessage", "image"), ("videoMessage", "video"),
-                        ("audioMessage", "audio"), ("documentMessage", "document"),
-                        ("stickerMessage", "sticker"), ("ptvMessage", "video")):
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What a WhatsApp message carries: the `InboundMessage` fields of its type."""
+
+    type: str
+    text: str | None = None
+    media: Media | None = None
+    ptt: bool = False
+    location: Location | None = None
+    contact: Contact | None = None
+    target_id: str | None = None
+    reaction: str | None = None
+    poll: Poll | None = None
+    vote: tuple[str, ...] = ()
+    quoted_id: str | None = None
+    mentions: tuple[str, ...] = ()
+
+
+UNKNOWN = Carried("unknown")
+FILE_FIELDS = (("imageMessage", "image"), ("videoMessage", "video"), ("audioMessage", "audio"),
+               ("documentMessage", "document"), ("stickerMessage", "sticker"),
+               ("ptvMessage", "video"))
+
+
+def _protocol(protocol: wa.ProtocolMessage) -> Carried:
+    if protocol.type == wa.ProtocolMessage.REVOKE:
+        return Carried("revoke", target_id=protocol.key.ID)
+    if protocol.type == wa.ProtocolMessage.MESSAGE_EDIT:
+        edited = content(protocol.editedMessage)
+        return Carried("edit", target_id=protocol.key.ID, text=edited.text)
+    return UNKNOWN
+
+
+def _file(message: wa.Message) -> Carried | None:
+    for field, kind in FILE_FIELDS:
         if message.HasField(field):
             part = getattr(message, field)
             quoted, mentions = _context(part)
-            return {
-                "type": kind, "text": getattr(part, "caption", None) or None,
-                "media": _media(message, part), "ptt": bool(getattr(part, "PTT", False)),
-                "quoted_id": quoted, "mentions": mentions,
-            }
-    if message.HasField("documentWithCaptionMessage"):
-        return content(message.documentWithCaptionMessage.message)
+            return Carried(kind, text=getattr(part, "caption", None) or None,
+                           media=_media(message, part), ptt=bool(getattr(part, "PTT", False)),
+                           quoted_id=quoted, mentions=mentions)
+    return None
+
+
+def _location(message: wa.Message) -> Carried | None:
     for field in ("locationMessage", "liveLocationMessage"):
         if message.HasField(field):
             part = getattr(message, field)
             quoted, _ = _context(part)
-            return {"type": "location", "quoted_id": quoted, "location": {
-                "latitude": part.degreesLatitude, "longitude": part.degreesLongitude,
-                "name": getattr(part, "name", "") or None,
-                "address": getattr(part, "address", "") or None,
-            }}
-    if message.HasField("contactMessage"):
-        part = message.contactMessage
-        return {"type": "contact",
-                "contact": {"displayName": part.displayName, "vcard": part.vcard}}
-    if message.HasField("reactionMessage"):
-        part = message.reactionMessage
-        return {"type": "reaction", "target_id": part.key.ID, "reaction": part.text}
+            return Carried("location", quoted_id=quoted, location=Location(
+                part.degreesLatitude, part.degreesLongitude,
+                getattr(part, "name", "") or None, getattr(part, "address", "") or None))
+    return None
+
+
+def _poll(message: wa.Message) -> Carried | None:
     for field in ("pollCreationMessage", "pollCreationMessageV2", "pollCreationMessageV3"):
         if message.HasField(field):
             part = getattr(message, field)
-            return {"type": "poll", "poll": {
-                "name": part.name, "options": [option.optionName for option in part.options],
-                "selectableCount": part.selectableOptionsCount,
-            }}
+            return Carried("poll", poll=Poll(
+                part.name, tuple(option.optionName for option in part.options),
+                part.selectableOptionsCount))
+    return None
+
+
+def content(message: wa.Message) -> Carried:
+    """The `InboundMessage` fields a WhatsApp message fills: its type and what goes with it."""
+    if message.HasField("protocolMessage"):
+        return _protocol(message.protocolMessage)
+    if message.conversation:
+        return Carried("text", text=message.conversation)
+    if message.HasField("extendedTextMessage"):
+        part = message.extendedTextMessage
+        quoted, mentions = _context(part)
+        return Carried("text", text=part.text, quoted_id=quoted, mentions=mentions)
+    if message.HasField("documentWithCaptionMessage"):
+        return content(message.documentWithCaptionMessage.message)
+    if message.HasField("contactMessage"):
+        card = message.contactMessage
+        return Carried("contact", contact=Contact(card.displayName, card.vcard))
+    if message.HasField("reactionMessage"):
+        part = message.reactionMessage
+        return Carried("reaction", target_id=part.key.ID, reaction=part.text)
     if message.HasField("pollUpdateMessage"):
-        vote = message.pollUpdateMessage
-        return {"type": "poll_vote", "target_id": vote.pollCreationMessageKey.ID}
-    return {"type": "unknown"}
+        return Carried("poll_vote", target_id=message.pollUpdateMessage.pollCreationMessageKey.ID)
+    return _file(message) or _location(message) or _poll(message) or UNKNOWN
 
 
 def inbound_message(event: neonize.Message, resolve_lid: LidResolver,
                     decrypt_vote: VoteDecrypter | None = None) -> InboundMessage:
     info = event.Info
     source = info.MessageSource
-    fields = content(event.Message)
-    if fields["type"] == "poll_vote" and decrypt_vote is not None:
+    carried = content(event.Message)
+    if carried.type == "poll_vote" and decrypt_vote is not None:
         try:
-            fields["vote"] = tuple(option.hex() for option in decrypt_vote(event))
+            carried = replace(carried,
+                              vote=tuple(option.hex() for option in decrypt_vote(event)))
         except Exception as exc:  # the poll's key is unknown here: the vote is kept, unread
             log.warning("could not decrypt a poll vote (%s)", exc)
     # In a one-to-one chat the chat is the other person, whose other id is in the "Alt" field.
@@ -255,8 +288,10 @@ def inbound_message(event: neonize.Message, resolve_lid: LidResolver,
         from_me=source.IsFromMe,
         timestamp=_timestamp(info.Timestamp),
         push_name=info.Pushname or None,
-        # `content` gives a dict (values typed object) until engine events are typed dataclasses.
-        **fields,  # type: ignore[arg-type]
+        type=carried.type, text=carried.text, media=carried.media, ptt=carried.ptt,
+        location=carried.location, contact=carried.contact, target_id=carried.target_id,
+        reaction=carried.reaction, poll=carried.poll, vote=carried.vote,
+        quoted_id=carried.quoted_id, mentions=carried.mentions,
     )
 
 

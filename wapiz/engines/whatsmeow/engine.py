@@ -28,7 +28,6 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.engines import events
 from wapiz.engines.base import (
-    Engine,
     EngineError,
     EngineSession,
     EventSink,
@@ -36,7 +35,9 @@ from wapiz.engines.base import (
     OutboundMessage,
     SendResult,
     SessionConfig,
+    WhatsAppEngine,
 )
+from wapiz.engines.content import Edit, PollVote, Revoke
 from wapiz.engines.events import (
     Disconnected,
     EngineEvent,
@@ -295,19 +296,19 @@ class WhatsmeowSession(EngineSession):
 
         def send_now() -> Any:
             chat = outbound.to_jid(message.to)
-            if message.type == "revoke":
-                sender = outbound.to_jid(message.target_sender or self.jid or "")
-                return client.revoke_message(chat, sender, message.target_id or "")
-            if message.type == "edit":
-                from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
+            match message.content:
+                case Revoke(target=target):
+                    sender = outbound.to_jid(target.sender or self.jid or "")
+                    return client.revoke_message(chat, sender, target.id)
+                case Edit(target=target, text=text):
+                    from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
-                return client.edit_message(chat, message.target_id or "",
-                                           wa.Message(conversation=message.text or ""))
-            if message.type == "poll_vote" and message.target_sender is None:
-                # A vote in our own poll: whatsmeow finds the poll's key under its sender.
-                own = f"{events.phone_of(self.jid)}@{adapter.PHONE_SERVER}"
-                return client.send_message(chat, outbound.build(client, replace(
-                    message, target_sender=own)))
+                    return client.edit_message(chat, target.id, wa.Message(conversation=text))
+                case PollVote(poll=poll) as vote if poll.sender is None:
+                    # A vote in our own poll: whatsmeow finds the poll's key under its sender.
+                    own = f"{events.phone_of(self.jid)}@{adapter.PHONE_SERVER}"
+                    return client.send_message(chat, outbound.build(client, replace(
+                        message, content=replace(vote, poll=replace(poll, sender=own)))))
             return client.send_message(chat, outbound.build(client, message))
 
         response = await self._call(attempt, send_now)
@@ -474,7 +475,7 @@ class WhatsmeowSession(EngineSession):
             task.add_done_callback(self._tasks.discard)
 
 
-class WhatsmeowEngine(Engine):
+class WhatsmeowEngine(WhatsAppEngine):
     name = "whatsmeow"
 
     def __init__(self, settings: Settings, database: Database) -> None:

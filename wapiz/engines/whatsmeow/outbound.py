@@ -13,6 +13,7 @@ from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 from neonize.utils.enum import VoteType
 
 from wapiz.engines.base import EngineError, OutboundMessage
+from wapiz.engines.content import Contact, File, Location, Poll, PollVote, Reaction, Text
 from wapiz.kit.jids import GROUP_SERVER, PHONE_SERVER, phone_jid
 
 
@@ -41,90 +42,76 @@ def quoted_stub(chat: str, sender: str | None, message_id: str) -> neonize.Messa
 
 
 Quoted: TypeAlias = neonize.Message | None
-Builder: TypeAlias = Callable[[NewClient, OutboundMessage, Quoted], wa.Message]
+FileBuilder: TypeAlias = Callable[[NewClient, File, Quoted], wa.Message]
 
 
-def _text(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    if not message.mentions and quoted is None:
-        return wa.Message(conversation=message.text or "")
-    context = wa.ContextInfo(mentionedJID=list(message.mentions))
+def _text(text: str, mentions: tuple[str, ...], quoted: Quoted) -> wa.Message:
+    if not mentions and quoted is None:
+        return wa.Message(conversation=text)
+    context = wa.ContextInfo(mentionedJID=list(mentions))
     if quoted is not None:
         context.stanzaID = quoted.Info.ID
         context.participant = phone_jid(quoted.Info.MessageSource.Sender.User)
         context.quotedMessage.CopyFrom(quoted.Message)
-    return wa.Message(extendedTextMessage=wa.ExtendedTextMessage(
-        text=message.text or "", contextInfo=context))
+    return wa.Message(extendedTextMessage=wa.ExtendedTextMessage(text=text,
+                                                                 contextInfo=context))
 
 
-def _image(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    return client.build_image_message(message.media or b"", caption=message.text, quoted=quoted)
+def _image(client: NewClient, file: File, quoted: Quoted) -> wa.Message:
+    return client.build_image_message(file.data, caption=file.caption, quoted=quoted)
 
 
-def _video(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    return client.build_video_message(message.media or b"", caption=message.text, quoted=quoted)
+def _video(client: NewClient, file: File, quoted: Quoted) -> wa.Message:
+    return client.build_video_message(file.data, caption=file.caption, quoted=quoted)
 
 
-def _audio(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    return client.build_audio_message(message.media or b"", ptt=message.ptt, quoted=quoted)
+def _audio(client: NewClient, file: File, quoted: Quoted) -> wa.Message:
+    return client.build_audio_message(file.data, ptt=file.ptt, quoted=quoted)
 
 
-def _document(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
+def _document(client: NewClient, file: File, quoted: Quoted) -> wa.Message:
     return client.build_document_message(
-        message.media or b"", caption=message.text, filename=message.file_name,
-        title=message.file_name, mimetype=message.mimetype, quoted=quoted)
+        file.data, caption=file.caption, filename=file.file_name, title=file.file_name,
+        mimetype=file.mimetype, quoted=quoted)
 
 
-def _sticker(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    return client.build_sticker_message(message.media or b"", quoted=quoted)
+def _sticker(client: NewClient, file: File, quoted: Quoted) -> wa.Message:
+    return client.build_sticker_message(file.data, quoted=quoted)
 
 
-def _location(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    place = message.location or {}
-    return wa.Message(locationMessage=wa.LocationMessage(
-        degreesLatitude=float(place["latitude"] or 0),
-        degreesLongitude=float(place["longitude"] or 0),
-        name=str(place.get("name") or ""), address=str(place.get("address") or "")))
-
-
-def _contact(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    card = message.contact or {}
-    return wa.Message(contactMessage=wa.ContactMessage(
-        displayName=card.get("displayName", ""), vcard=card.get("vcard", "")))
-
-
-def _reaction(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    sender = message.target_sender or message.to
-    return client.build_reaction(to_jid(message.to), to_jid(sender), message.target_id or "",
-                                 message.reaction or "")
-
-
-def _poll(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    # The engine interface carries the API's dict (values typed object) until its content is
-    # typed dataclasses.
-    poll = message.poll or {}
-    single = int(poll.get("selectableCount", 1) or 1) == 1  # type: ignore[call-overload]
-    return client.build_poll_vote_creation(
-        str(poll.get("name", "")), [str(option) for option in poll.get("options", [])],  # type: ignore[attr-defined]
-        VoteType.SINGLE if single else VoteType.MULTIPLE, quoted=quoted)
-
-
-def _poll_vote(client: NewClient, message: OutboundMessage, quoted: Quoted) -> wa.Message:
-    poll = quoted_stub(message.to, message.target_sender, message.target_id or "")
-    return client.build_poll_vote(poll.Info, list(message.vote))
-
-
-# One builder per message type: a new type is one function and one line here.
-BUILDERS: dict[str, Builder] = {
-    "text": _text, "image": _image, "video": _video, "audio": _audio, "document": _document,
-    "sticker": _sticker, "location": _location, "contact": _contact, "reaction": _reaction,
-    "poll": _poll, "poll_vote": _poll_vote,
+# One builder per kind of file: a new kind is one function and one line here.
+FILE_BUILDERS: dict[str, FileBuilder] = {
+    "image": _image, "video": _video, "audio": _audio, "document": _document,
+    "sticker": _sticker,
 }
 
 
 def build(client: NewClient, message: OutboundMessage) -> wa.Message:
-    builder = BUILDERS.get(message.type)
-    if builder is None:
-        raise EngineError("unsupported", f"cannot send a {message.type} message")
-    quoted = (quoted_stub(message.to, message.quoted_sender, message.quoted_id)
-              if message.quoted_id else None)
-    return builder(client, message, quoted)
+    """The WhatsApp message for any content but an edit or a revoke (the client sends those
+    by calls of their own)."""
+    quoted = (quoted_stub(message.to, message.quoted.sender, message.quoted.id)
+              if message.quoted else None)
+    match message.content:
+        case Text(text=text):
+            return _text(text, message.mentions, quoted)
+        case File() as file if file.kind in FILE_BUILDERS:
+            return FILE_BUILDERS[file.kind](client, file, quoted)
+        case Location() as place:
+            return wa.Message(locationMessage=wa.LocationMessage(
+                degreesLatitude=place.latitude, degreesLongitude=place.longitude,
+                name=place.name or "", address=place.address or ""))
+        case Contact() as card:
+            return wa.Message(contactMessage=wa.ContactMessage(
+                displayName=card.display_name, vcard=card.vcard))
+        case Reaction(target=target, emoji=emoji):
+            return client.build_reaction(to_jid(message.to), to_jid(target.sender or message.to),
+                                         target.id, emoji)
+        case Poll() as poll:
+            return client.build_poll_vote_creation(
+                poll.name, list(poll.options),
+                VoteType.SINGLE if poll.selectable_count <= 1 else VoteType.MULTIPLE,
+                quoted=quoted)
+        case PollVote(poll=poll_ref, options=options):
+            stub = quoted_stub(message.to, poll_ref.sender, poll_ref.id)
+            return client.build_poll_vote(stub.Info, list(options))
+    raise EngineError("unsupported", f"cannot send a {message.type} message")

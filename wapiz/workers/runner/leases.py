@@ -21,7 +21,19 @@ from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.base import SessionConfig
 from wapiz.engines.events import CONNECTING
 
-Lease = tuple[uuid.UUID, int]  # (device id, epoch)
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A device this runner holds: its session row's device (devices.id) and the epoch the
+    claim gave it. Every fenced write names both."""
+
+    device_id: uuid.UUID
+    epoch: int
+
+
+class LeaseLost(Exception):
+    """Another runner holds the device now: this runner must stop touching it (and an event
+    it was storing stays with the network)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,7 @@ class LeaseRepository:
             )
             .returning(DeviceSession.device_id, DeviceSession.epoch)
         )
-        return [(row[0], row[1]) for row in await self.session.execute(statement)]
+        return [Lease(row[0], row[1]) for row in await self.session.execute(statement)]
 
     async def renew(self, leases: Sequence[Lease], ttl: timedelta) -> set[Lease]:
         """Extend the given leases; the ones missing from the answer were taken over."""
@@ -88,23 +100,22 @@ class LeaseRepository:
             update(DeviceSession)
             .where(
                 DeviceSession.runner == self.runner,
-                DeviceSession.device_id.in_([device_id for device_id, _ in leases]),
+                DeviceSession.device_id.in_([lease.device_id for lease in leases]),
             )
             .values(lease_expires_at=self._clock() + ttl)
             .returning(DeviceSession.device_id, DeviceSession.epoch)
         )
-        renewed = {(row[0], row[1]) for row in await self.session.execute(statement)}
+        renewed = {Lease(row[0], row[1]) for row in await self.session.execute(statement)}
         return renewed & set(leases)
 
     async def write_state(self, lease: Lease, now: datetime, **values: Any) -> bool:
         """Record what the session saw; False when the lease is no longer ours."""
-        device_id, epoch = lease
         result = await self.session.execute(
             update(DeviceSession)
             .where(
-                DeviceSession.device_id == device_id,
+                DeviceSession.device_id == lease.device_id,
                 DeviceSession.runner == self.runner,
-                DeviceSession.epoch == epoch,
+                DeviceSession.epoch == lease.epoch,
             )
             .values(updated_at=now, **values)
         )
@@ -133,18 +144,17 @@ class LeaseRepository:
             .join(DeviceSession, DeviceSession.device_id == Device.id)
             .where(DeviceSession.runner == self.runner, Device.deleted_at.is_not(None))
         )
-        return [(row[0], row[1]) for row in await self.session.execute(statement)]
+        return [Lease(row[0], row[1]) for row in await self.session.execute(statement)]
 
     async def remove_device(self, lease: Lease) -> None:
         """Delete a device marked deleted, if we still hold it (its session row cascades)."""
-        device_id, epoch = lease
         held = exists().where(
-            DeviceSession.device_id == device_id,
+            DeviceSession.device_id == lease.device_id,
             DeviceSession.runner == self.runner,
-            DeviceSession.epoch == epoch,
+            DeviceSession.epoch == lease.epoch,
         )
         await self.session.execute(
-            delete(Device).where(Device.id == device_id, Device.deleted_at.is_not(None), held)
+            delete(Device).where(Device.id == lease.device_id, Device.deleted_at.is_not(None), held)
         )
 
     async def starting_points(

@@ -26,14 +26,15 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.schema import require_current_schema
 from wapiz.db.wakeups import Listener
-from wapiz.engines import create_engine
-from wapiz.engines.base import Engine, EngineError
+from wapiz.engines import whatsapp_engine_for
+from wapiz.engines.base import EngineError, WhatsAppEngine
 from wapiz.kit.identity import process_identity
 from wapiz.webhooks import outbox
+from wapiz.webhooks.events import DEVICE_STATUS, DeviceStatusData
 from wapiz.workers.retention.prune import prune_forever
 from wapiz.workers.runner.device_requests import PendingRequests
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseRepository
-from wapiz.workers.runner.messages import devices_with_due
+from wapiz.workers.runner.send_queue import devices_with_due
 from wapiz.workers.runner.sender import DeviceMessages
 from wapiz.workers.runner.worker import DeviceWorker
 
@@ -53,11 +54,12 @@ RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
 
 class Runner:
     def __init__(
-        self, settings: Settings, database: Database, engine: Engine, identity: str | None = None
+        self, settings: Settings, database: Database, whatsapp: WhatsAppEngine,
+        identity: str | None = None
     ) -> None:
         self.settings = settings
         self.database = database
-        self.engine = engine
+        self.whatsapp = whatsapp
         self.identity = identity or process_identity(settings.runner_name)
         self.ttl = timedelta(seconds=settings.lease_ttl_seconds)
         self.workers: dict[uuid.UUID, DeviceWorker] = {}
@@ -68,8 +70,8 @@ class Runner:
 
     async def run(self, stop: asyncio.Event) -> int:
         """Run until `stop`; the exit code: 0, or RECYCLE_EXIT when the engine asked."""
-        log.info("runner %s starting (engine %s)", self.identity, self.engine.name)
-        await self.engine.open()
+        log.info("runner %s starting (engine %s)", self.identity, self.whatsapp.name)
+        await self.whatsapp.open()
         background = [
             asyncio.create_task(self._renew_forever(), name="lease-renewer"),
             asyncio.create_task(self.wakeups.run(), name="wake-ups"),
@@ -80,7 +82,7 @@ class Runner:
         code = 0
         try:
             while not stop.is_set():
-                if self.engine.needs_recycle:
+                if self.whatsapp.needs_recycle:
                     log.warning("runner %s: engine asks to be recycled; handing devices over",
                                 self.identity)
                     code = RECYCLE_EXIT
@@ -96,7 +98,7 @@ class Runner:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self._shutdown()
-            await self.engine.close()
+            await self.whatsapp.close()
             log.info("runner %s stopped", self.identity)
         return code
 
@@ -120,16 +122,17 @@ class Runner:
         async with self.database.session_scope() as db:
             leases = LeaseRepository(db, self.identity)
             claimed = await leases.claim(self.ttl, capacity)
-            starts = await leases.starting_points([device_id for device_id, _ in claimed])
+            starts = await leases.starting_points([lease.device_id for lease in claimed])
         for lease in claimed:
-            log.info("runner %s: took device %s (epoch %d)", self.identity, *lease)
-            previous = self.workers.get(lease[0])
+            log.info("runner %s: took device %s (epoch %d)", self.identity, lease.device_id,
+                     lease.epoch)
+            previous = self.workers.get(lease.device_id)
             if previous is not None:
                 # Our own lease had lapsed (a stall) and we took the device again: the old
                 # session must go before the new one starts.
                 await previous.stop()
-            if lease[0] in starts:  # (a device deleted meanwhile has none)
-                self._start_worker(lease, starts[lease[0]])
+            if lease.device_id in starts:  # (a device deleted meanwhile has none)
+                self._start_worker(lease, starts[lease.device_id])
         # A device deleted while no runner held it is cleaned up on the next tick.
 
     async def _apply_settings(self) -> None:
@@ -152,12 +155,12 @@ class Runner:
 
     def _start_worker(self, lease: Lease, start: DeviceStart) -> None:
         messages = DeviceMessages(self.database, self.identity, lease, start.device_id,
-                                  start.user_id, self.engine.keeps_message_ids,
+                                  start.user_id, self.whatsapp.keeps_message_ids,
                                   base_url=self.settings.base_url)
-        worker = DeviceWorker(self.engine, lease, start, self._write_state, messages,
+        worker = DeviceWorker(self.whatsapp, lease, start, self._write_state, messages,
                               watchdog_s=self.settings.watchdog_seconds,
                               backoff_cap_s=self.settings.reconnect_max_seconds)
-        self.workers[lease[0]] = worker
+        self.workers[lease.device_id] = worker
         worker.start()
 
     async def _guarded(self, lease: Lease, step: Callable[[Lease], Awaitable[None]]) -> None:
@@ -165,21 +168,22 @@ class Runner:
         try:
             await step(lease)
         except Exception:
-            log.exception("device %s: %s failed; retrying next tick", lease[0], step.__name__)
+            log.exception("device %s: %s failed; retrying next tick", lease.device_id,
+                          step.__name__)
 
     async def _remove(self, lease: Lease) -> None:
         """Log a deleted device out, delete its stored keys, then its rows."""
-        device_id = lease[0]
+        device_id = lease.device_id
         worker = self.workers.get(device_id)
         try:
             if worker is not None:
                 await worker.remove()
             else:
-                await self.engine.destroy(str(device_id))
+                await self.whatsapp.destroy(str(device_id))
         except Exception:
             # The stored keys go regardless: a deleted device must not linger.
             log.exception("device %s: logout failed; removing its keys anyway", device_id)
-            await self.engine.destroy(str(device_id))
+            await self.whatsapp.destroy(str(device_id))
         async with self.database.session_scope() as db:
             await LeaseRepository(db, self.identity).remove_device(lease)
         self.workers.pop(device_id, None)
@@ -249,12 +253,13 @@ class Runner:
             self._requests_in_flight.discard(request_id)
 
     async def _write_state(self, lease: Lease, values: dict[str, Any],
-                           status_event: dict[str, Any] | None = None) -> bool:
+                           status_event: DeviceStatusData | None = None) -> bool:
         async with self.database.session_scope() as db:
             written = await LeaseRepository(db, self.identity).write_state(
                 lease, utc_now(), **values)
             if written and status_event is not None:
-                await outbox.record(db, outbox.DEVICE_STATUS, status_event, device_key=lease[0])
+                await outbox.record(db, DEVICE_STATUS, status_event,
+                                    device_key=lease.device_id)
         return written
 
     async def _renew_forever(self) -> None:
@@ -300,7 +305,7 @@ class Runner:
         ]
         for worker in lost:
             log.warning("device %s: lease lost; stopping its session", worker.key)
-            del self.workers[worker.lease[0]]
+            del self.workers[worker.lease.device_id]
         await asyncio.gather(*(worker.stop() for worker in lost), return_exceptions=True)
 
     async def _drop_all(self) -> None:
@@ -325,7 +330,7 @@ async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | No
     database = Database(settings, "wapiz-runner")
     try:
         await require_current_schema(database)
-        engine = create_engine(settings, database)
-        return await Runner(settings, database, engine, identity).run(stop)
+        whatsapp = whatsapp_engine_for(settings, database)
+        return await Runner(settings, database, whatsapp, identity).run(stop)
     finally:
         await database.dispose()

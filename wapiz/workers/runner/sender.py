@@ -15,7 +15,9 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
@@ -24,10 +26,18 @@ from wapiz.engines.base import EngineError, EngineSession, NotConnected, Outboun
 from wapiz.engines.events import InboundMessage, Receipt
 from wapiz.kit.backoff import Backoff
 from wapiz.kit.retry import RetryPolicy
+from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Media, Message
-from wapiz.workers.runner.messages import Pacing, SendQueue
+from wapiz.messages.outbound import outbound_message
+from wapiz.workers.runner.device_rows import DeviceRows
+from wapiz.workers.runner.downloads import Downloads
+from wapiz.workers.runner.inbound import InboundStore
+from wapiz.workers.runner.leases import Lease
+from wapiz.workers.runner.receipts import Receipts
+from wapiz.workers.runner.send_queue import Pacing, SendQueue
 
 log = logging.getLogger(__name__)
+Job = TypeVar("Job", bound=DeviceRows)
 
 IDLE_POLL_S = 1.0  # the runner wakes a sender sooner when a message is due
 SETTLE_ATTEMPTS = 12
@@ -39,17 +49,10 @@ RATE_LIMITED = re.compile(r"\b(429|463)\b|rate-overlimit|reachout", re.IGNORECAS
 
 
 def outbound(message: Message, file: Media | None) -> OutboundMessage:
-    body = message.body or {}
-    reaction = body.get("reaction") or {}
-    return OutboundMessage(
-        id=message.wa_message_id, to=message.chat, type=message.type, text=message.text,
-        location=body.get("location"), contact=body.get("contact"), poll=body.get("poll"),
-        target_id=body.get("targetWaMessageId"), target_sender=body.get("targetSender"),
-        reaction=reaction.get("emoji"), vote=tuple((body.get("vote") or {}).get("options", ())),
-        quoted_id=body.get("quotedWaMessageId"), mentions=tuple(body.get("mentions", ())),
-        media=file.data if file else None, mimetype=file.mimetype if file else None,
-        file_name=file.file_name if file else None, ptt=bool(body.get("ptt")),
-    )
+    return outbound_message(
+        message.chat, message.type, message.text, MessageBody.from_json(message.body),
+        wa_message_id=message.wa_message_id, data=file.data if file else None,
+        mimetype=file.mimetype if file else None, file_name=file.file_name if file else None)
 
 
 def send_retries(resends_keep_ids: bool) -> RetryPolicy[EngineError]:
@@ -77,7 +80,7 @@ def next_send_at(state: "DeviceMessages", pacing: Pacing, message: Message) -> f
     ready_at = state.last_send + _pause(pacing.min_delay_ms, pacing.max_delay_ms)
     if pacing.per_minute and len(state.recent) >= pacing.per_minute:
         ready_at = max(ready_at, state.recent[-pacing.per_minute] + 60.0)
-    batch_pacing = (message.body or {}).get("batchPacing")
+    batch_pacing = MessageBody.from_json(message.body).batch_pacing
     if message.batch_id is not None and batch_pacing:
         # A batch keeps its own (slower) spacing, even when its messages fell due together.
         last = state.last_batch_send.get(message.batch_id, 0.0)
@@ -90,7 +93,7 @@ class DeviceMessages:
     inbound messages and receipts, and what pacing must remember across reconnects (the
     last sends, a rate-limit pause)."""
 
-    def __init__(self, database: Database, runner: str, lease: tuple[uuid.UUID, int],
+    def __init__(self, database: Database, runner: str, lease: Lease,
                  device_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool,
                  base_url: str = "") -> None:
         self.database = database
@@ -111,19 +114,24 @@ class DeviceMessages:
         # Set by the runner when it sees a message due for this device (see Runner).
         self.wake = asyncio.Event()
 
-    def queue(self, db: Any) -> SendQueue:
-        return SendQueue(db, self.runner, self.lease, self.device_id, self.base_url)
+    def rows(self, db: AsyncSession, job: type[Job]) -> Job:
+        """The device's rows for one job (the send queue, inbound storage, receipts,
+        downloads) in the transaction `db`, fenced by the lease."""
+        return job(db, self.runner, self.lease, self.device_id, self.base_url)
+
+    def queue(self, db: AsyncSession) -> SendQueue:
+        return self.rows(db, SendQueue)
 
     @contextlib.asynccontextmanager
-    async def writing(self) -> AsyncIterator[SendQueue]:
-        """The queue in a transaction of its own (its webhook events are announced to the
-        dispatchers when it commits: webhooks/outbox.py)."""
+    async def writing(self, job: type[Job]) -> AsyncIterator[Job]:
+        """A job's rows in a transaction of its own (its webhook events are announced to
+        the dispatchers when it commits: webhooks/outbox.py)."""
         async with self.database.session_scope() as db:
-            yield self.queue(db)
+            yield self.rows(db, job)
 
     async def recover(self) -> None:
         """Settle what a previous runner left `sending` (see SendQueue.recover_interrupted)."""
-        async with self.writing() as queue:
+        async with self.writing(SendQueue) as queue:
             recovered = await queue.recover_interrupted(self.resends_keep_ids)
         if recovered:
             log.warning("device %s: %d message(s) were interrupted mid-send", self.device_id,
@@ -136,24 +144,24 @@ class DeviceMessages:
         await self._arrived.submit(event)
 
     async def _store(self, arrived: list[InboundMessage]) -> list[None]:
-        async with self.writing() as queue:
-            await queue.record_inbound(self.user_id, arrived)
+        async with self.writing(InboundStore) as store:
+            await store.record_inbound(self.user_id, arrived)
         return [None] * len(arrived)
 
     async def download(self, session: EngineSession, media_id: uuid.UUID) -> int:
         """Fetch an inbound file through the session and keep it; its size."""
         async with self.database.session_scope() as db:
-            file = await self.queue(db).file(media_id)
+            file = await self.rows(db, Downloads).file(media_id)
         if file is None or (file.data is None and file.ref is None):
             raise EngineError("not_found", "no such file on this device")
         data = file.data if file.data is not None else await session.download(file.ref or b"")
         async with self.database.session_scope() as db:
-            await self.queue(db).keep_download(media_id, data)
+            await self.rows(db, Downloads).keep_download(media_id, data)
         return len(data)
 
     async def receipt(self, event: Receipt) -> None:
-        async with self.writing() as queue:
-            await queue.apply_receipt(event)
+        async with self.writing(Receipts) as receipts:
+            await receipts.apply_receipt(event)
 
 
 class Sender:
@@ -252,7 +260,7 @@ class Sender:
         """Record a send's outcome; retried, as a message must not stay `sending`."""
         for attempt in range(SETTLE_ATTEMPTS):
             try:
-                async with self.messages.writing() as queue:
+                async with self.messages.writing(SendQueue) as queue:
                     await write(queue)
                 return
             except Exception:

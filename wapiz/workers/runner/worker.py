@@ -22,7 +22,7 @@ from typing import Any
 from wapiz.db.base import utc_now
 from wapiz.devices.requests import CHECK_NUMBERS, DOWNLOAD_MEDIA, MARK_READ, PAIR_PHONE
 from wapiz.engines import events
-from wapiz.engines.base import Engine, EngineError
+from wapiz.engines.base import EngineError, WhatsAppEngine
 from wapiz.engines.events import (
     Disconnected,
     EngineEvent,
@@ -33,22 +33,18 @@ from wapiz.engines.events import (
     Receipt,
 )
 from wapiz.kit.backoff import Backoff
-from wapiz.workers.runner.leases import DeviceStart, Lease
-from wapiz.workers.runner.messages import LeaseGone
+from wapiz.webhooks.events import DeviceStatusData
+from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseLost
 from wapiz.workers.runner.sender import DeviceMessages, Sender
 
 log = logging.getLogger(__name__)
 
 # Writes the session row's new values, and a device.status event when one is given.
-StateWriter = Callable[[Lease, dict[str, Any], dict[str, Any] | None], Awaitable[bool]]
+StateWriter = Callable[[Lease, dict[str, Any], DeviceStatusData | None], Awaitable[bool]]
 STOP_TIMEOUT_S = 3.0
 STORE_RETRY_S = 0.2
 STORE_RETRY_MAX_S = 10.0
 PROBE_TIMEOUT_S = 15.0
-
-
-class LeaseLost(Exception):
-    """Another runner holds the device now: this worker must stop touching it."""
 
 
 def state_for(event: EngineEvent, unlinked: LoggedOut | None = None) -> dict[str, Any]:
@@ -114,11 +110,11 @@ def _detail(exc: BaseException) -> str:
 
 
 class DeviceWorker:
-    def __init__(self, engine: Engine, lease: Lease, start: DeviceStart,
+    def __init__(self, whatsapp: WhatsAppEngine, lease: Lease, start: DeviceStart,
                  write_state: StateWriter, messages: DeviceMessages, *, watchdog_s: float,
                  backoff_cap_s: float) -> None:
         self.lease = lease
-        self.key = str(lease[0])
+        self.key = str(lease.device_id)
         self.start_point = start
         self.config = start.config
         self.messages = messages
@@ -127,7 +123,7 @@ class DeviceWorker:
         self._write_state = write_state
         self._watchdog_s = watchdog_s
         self._events: asyncio.Queue[EngineEvent] = asyncio.Queue()
-        self.session = engine.session(self.key, start.config, self._receive)
+        self.session = whatsapp.session(self.key, start.config, self._receive)
         self._task: asyncio.Task[None] | None = None
         self._started = False
         self._logged_in = False
@@ -160,8 +156,8 @@ class DeviceWorker:
         told = None
         if announce is not None and announce[:2] != self._announced:
             status, reason, detail = announce
-            told = {"id": self.key, "deviceId": str(self.messages.device_id), "status": status,
-                    "reason": reason, "detail": detail, "jid": values.get("jid")}
+            told = DeviceStatusData(self.lease.device_id, self.messages.device_id, status,
+                                    reason, detail, values.get("jid"))
         if not await self._write_state(self.lease, values, told):
             raise LeaseLost(self.key)
         if told is not None:
@@ -233,7 +229,7 @@ class DeviceWorker:
                 try:
                     await store()
                     return
-                except LeaseGone:
+                except LeaseLost:
                     raise
                 except Exception:
                     log.exception("device %s: could not store a %s; retrying", self.key,

@@ -1,0 +1,175 @@
+"""What an event says: its type and its data, as typed models with the one mapping to the
+JSON a webhook receiver gets (`{"type", "timestamp", "data"}`). Written by whichever process
+saw the change (the runner, the API), in the change's transaction (webhooks/outbox.py), and
+meant for every way events leave the gateway (webhooks now; event streams later).
+
+A message's data is also what the HTTP API shows of it (messages/views.py reads the same
+model), so a receiver and a client never see a message two ways.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from wapiz.kit.schemas import format_timestamp
+from wapiz.messages import models
+from wapiz.messages.body import MessageBody
+from wapiz.messages.models import MessageRow
+
+MESSAGE_RECEIVED = "message.received"
+MESSAGE_UPDATED = "message.updated"
+DEVICE_STATUS = "device.status"
+WEBHOOK_TEST = "webhook.test"  # always sent when asked for, whatever the filter
+
+
+
+
+def _moment(value: datetime | None) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+@dataclass(frozen=True, slots=True)
+class FileData:
+    mimetype: str
+    file_name: str | None
+    size: int | None
+    sha256: str | None
+    seconds: int | None
+    url: str  # where to download it (with the device owner's credentials)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mimetype": self.mimetype, "fileName": self.file_name, "size": self.size,
+                "sha256": self.sha256, "seconds": self.seconds, "url": self.url}
+
+
+# Neither frozen nor slotted, for the hottest path (each accepted send shows one): a frozen
+# dataclass sets each of its 32 fields through object.__setattr__, and its `__dict__` is
+# what the HTTP schema is validated from (messages/views.py).
+@dataclass
+class MessageData:
+    """A message as events (and the API) show it; fields in the order they are shown."""
+
+    id: uuid.UUID
+    device_id: uuid.UUID
+    direction: models.Direction
+    to: str | None  # outbound: the recipient's phone number (or group)
+    sender: str | None  # inbound: the sender's phone number, if known (shown as `from`)
+    sender_jid: str | None
+    sender_lid: str | None
+    push_name: str | None
+    chat: str
+    type: str
+    text: str | None
+    location: dict[str, Any] | None
+    contact: dict[str, Any] | None
+    reaction: dict[str, Any] | None
+    poll: dict[str, Any] | None
+    vote: dict[str, Any] | None
+    media: FileData | None
+    ptt: bool | None
+    target_id: uuid.UUID | None
+    quoted_wa_message_id: str | None
+    status: str
+    waiting: str | None
+    wa_message_id: str | None
+    error: str | None
+    created_at: datetime
+    timestamp: datetime | None
+    send_at: datetime | None
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    edited_at: datetime | None
+    revoked_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id), "deviceId": str(self.device_id), "direction": self.direction,
+            "to": self.to, "from": self.sender, "fromJid": self.sender_jid,
+            "fromLid": self.sender_lid, "pushName": self.push_name, "chat": self.chat,
+            "type": self.type, "text": self.text, "location": self.location,
+            "contact": self.contact, "reaction": self.reaction, "poll": self.poll,
+            "vote": self.vote, "media": self.media.to_json() if self.media else None,
+            "ptt": self.ptt, "targetId": str(self.target_id) if self.target_id else None,
+            "quotedWaMessageId": self.quoted_wa_message_id, "status": str(self.status),
+            "waiting": self.waiting, "waMessageId": self.wa_message_id, "error": self.error,
+            "createdAt": format_timestamp(self.created_at),
+            "timestamp": _moment(self.timestamp), "sendAt": _moment(self.send_at),
+            "sentAt": _moment(self.sent_at), "deliveredAt": _moment(self.delivered_at),
+            "readAt": _moment(self.read_at), "editedAt": _moment(self.edited_at),
+            "revokedAt": _moment(self.revoked_at),
+        }
+
+
+def message_data(message: MessageRow, waiting: str | None = None,
+                 base_url: str = "") -> MessageData:
+    """A message row as shown. `base_url` makes its file's URL absolute (for receivers)."""
+    outbound = message.direction == models.OUTBOUND
+    body = MessageBody.from_json(message.body)
+    received = body.received
+    sender = received.sender if received else None
+    described = body.media if message.media_id is not None else None
+    return MessageData(
+        id=message.id, device_id=message.device_id, direction=message.direction,
+        to=(message.peer or message.chat) if outbound else None,
+        sender=None if outbound else message.peer, sender_jid=sender.jid if sender else None,
+        sender_lid=sender.lid if sender else None,
+        push_name=received.push_name if received else None,
+        chat=message.chat, type=message.type, text=message.text,
+        location=body.location.to_json() if body.location else None,
+        contact=body.contact.to_json() if body.contact else None,
+        reaction=body.reaction.to_json() if body.reaction else None,
+        poll=body.poll.to_json() if body.poll else None,
+        vote=body.vote.to_json() if body.vote else None,
+        media=FileData(described.mimetype, described.file_name, described.size,
+                       described.sha256, described.seconds,
+                       f"{base_url}/api/messages/{message.id}/media") if described else None,
+        ptt=True if body.ptt else None,
+        target_id=uuid.UUID(body.target_id) if body.target_id else None,
+        quoted_wa_message_id=body.quoted_wa_message_id,
+        status=message.status, waiting=waiting,
+        wa_message_id=message.wa_message_id, error=message.error,
+        created_at=message.created_at, timestamp=received.timestamp if received else None,
+        send_at=message.send_at if outbound else None, sent_at=message.sent_at,
+        delivered_at=message.delivered_at, read_at=message.read_at,
+        edited_at=message.edited_at, revoked_at=message.revoked_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatusData:
+    """A device's status changed (`device.status`)."""
+
+    id: uuid.UUID  # the device's `id`
+    device_id: uuid.UUID  # its `deviceId`
+    status: str
+    reason: str | None
+    detail: str | None
+    jid: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": str(self.id), "deviceId": str(self.device_id), "status": self.status,
+                "reason": self.reason, "detail": self.detail, "jid": self.jid}
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTestData:
+    """Asked for by the user, to try their receiver (`webhook.test`)."""
+
+    id: uuid.UUID
+    device_id: uuid.UUID
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": str(self.id), "deviceId": str(self.device_id), "message": self.message}
+
+
+EventData = MessageData | DeviceStatusData | WebhookTestData
+
+
+def event_body(event_type: str, data: EventData, at: datetime) -> str:
+    """The exact JSON posted and signed: `{"type", "timestamp", "data"}`."""
+    return json.dumps({"type": event_type, "timestamp": format_timestamp(at),
+                       "data": data.to_json()}, ensure_ascii=False, separators=(",", ":"))
