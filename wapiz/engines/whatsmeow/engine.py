@@ -16,6 +16,7 @@ is down never reaches Go. The connects that do reach it are counted, and past
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -71,6 +72,7 @@ FIRST_QR_S = 60.0
 NEXT_QR_S = 20.0
 QR_GRACE_S = 5.0
 DEFAULT_RECYCLE_AFTER = {"sqlite": 200, "postgresql": 20}
+CLIENT_NUMBERS = itertools.count(1)
 
 
 def _quiet_neonize() -> None:
@@ -134,7 +136,9 @@ class WhatsmeowSession(EngineSession):
         if self._starts > 1:
             self.engine.retries += 1
         self._stopping = False
-        client_id = f"wapiz-{self.key}-{self._starts}"
+        # Unique in the process (Go's maps are per process): a device handed back to this
+        # process later must not reuse the id of a client whose stop may still be on its way.
+        client_id = f"wapiz-{self.key}-{next(CLIENT_NUMBERS)}"
 
         def begin() -> Attempt | None:
             if self._stopping:  # stop() was asked while this start waited its turn
