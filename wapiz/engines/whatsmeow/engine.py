@@ -11,7 +11,8 @@ returned) or a QR sequence that ran out, and reports it; the runner then reconne
 backoff. neonize leaks a store handle per connect, which nothing can close (route.py): so a
 start first checks that WhatsApp is reachable on the device's route, and a device whose route
 is down never reaches Go. The connects that do reach it are counted, and past
-`whatsmeow_recycle_after` of them the engine asks for its process to be replaced.
+`whatsmeow_recycle_after` of them the engine asks for its process to be replaced; only the
+quarantine runner, which holds no linked session, does so (workers/runner/roles.py).
 """
 
 import asyncio
