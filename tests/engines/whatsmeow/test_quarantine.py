@@ -74,7 +74,7 @@ async def test_devices_cycling_in_go_never_restart_a_linked_session(  # type: ig
     # linked runner drop its sessions for want of a renewal (a restart this test would see).
     config = runner_settings(deployment, reconnect_max_seconds=0.05,
                              whatsmeow_recycle_after=RECYCLE_AFTER
-                             ).model_copy(update={"lease_ttl_seconds": 10})
+                             ).model_copy(update={"lease_ttl_seconds": 30})
     database = Database(config, "test-runners")
     go = SharedGo()
     stop = asyncio.Event()
