@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import pytest
+from neonize.proto import Neonize_pb2 as neonize
 
 from tests.engines.whatsmeow.fakego import FakeConnection, FakeGo
 from tests.engines.whatsmeow.test_sessions import (  # noqa: F401  (fixtures)
@@ -149,6 +150,17 @@ async def test_devices_cycling_in_go_never_restart_a_linked_session(  # type: ig
         scanned.add(back)
         await until(lambda: back in {str(k) for k in linked.workers}, within=60)
         await until(status_is(api, token, back, status="logged_in"))
+        assert fake_go.connections_of(healthy["id"])[-1] is connection
+        assert connection.uuid not in fake_go.stopped
+
+        # And back again: removed on the phone, it shows QR codes in quarantine.
+        scanned.discard(back)
+        fake_go.connections_of(back)[-1].event(neonize.LoggedOut(
+            OnConnect=False, Reason=neonize.ConnectFailureReason.LOGGED_OUT))
+        await until(lambda: any(str(k) == back for q in quarantined[-1:] for k in q.workers),
+                    within=60)
+        await until(status_is(api, token, back, status="connected", loggedIn=False))
+        assert back not in {str(k) for k in linked.workers}
         assert fake_go.connections_of(healthy["id"])[-1] is connection
         assert connection.uuid not in fake_go.stopped
     finally:
