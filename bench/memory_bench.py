@@ -10,11 +10,17 @@ in the same run: bench/bare_neonize.py, the same number of neonize clients retry
 the same proxy in one bare Python process (the library's own cost and its leak per dial),
 for a shorter while, since it grows without bound.
 
+With `--reach-go` the proxy opens the tunnel and then drops it: the route is up, so every
+attempt reaches neonize's Go library (which leaks a store handle each) and fails there, as a
+WhatsApp-side failure past the route would. Such devices live in the quarantine runner
+(wapiz/workers/runner/roles.py), which recycles; the figures then show that bound.
+
 Memory is PSS (proportional set size, from /proc/<pid>/smaps_rollup): pages shared between
 the processes (the Python binary, libraries) are counted once in the sum, so the sum is what
 the processes cost together. RSS is printed too.
 
     nice -n 19 .venv/bin/python bench/memory_bench.py [--counts 1 30 200] [--seconds 600]
+        [--reach-go] [--recycle-after N]
 """
 
 import argparse
@@ -81,15 +87,17 @@ def growth(readings: list[tuple[float, float, int]], warm_up: float) -> dict[str
 
 
 def measure_wapiz(count: int, seconds: float, every: float, warm_up: float,
-                  backoff_cap: float) -> dict[str, object]:
+                  backoff_cap: float, reach_go: bool = False,
+                  recycle_after: int | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as root:
-        proxy = LoopbackProxy()
+        proxy = LoopbackProxy(tunnels=reach_go)
         deployment = Deployment("sqlite", Path(root))
+        extra = {} if recycle_after is None else {"whatsmeow_recycle_after": str(recycle_after)}
         try:
             deployment.migrate()
             server = deployment.serve(engine="whatsmeow", proxy=proxy.url, log_level="warning",
                                       plan_limits=json.dumps({"free": count}),
-                                      reconnect_max_seconds=str(backoff_cap))
+                                      reconnect_max_seconds=str(backoff_cap), **extra)
             api = Api(server.url)
             token, _ = api.register()
             devices = [api.create_device(token)["id"] for _ in range(count)]
@@ -112,8 +120,8 @@ def measure_wapiz(count: int, seconds: float, every: float, warm_up: float,
 
 
 def measure_bare(count: int, seconds: float, every: float, warm_up: float,
-                 backoff_cap: float) -> dict[str, object]:
-    proxy = LoopbackProxy()
+                 backoff_cap: float, reach_go: bool = False) -> dict[str, object]:
+    proxy = LoopbackProxy(tunnels=reach_go)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAPIZ_")}
     with tempfile.TemporaryDirectory() as root:
         process = subprocess.Popen(
@@ -141,13 +149,18 @@ def main() -> None:
                         help="seconds left out of the growth fit")
     parser.add_argument("--backoff-cap", type=float, default=5.0,
                         help="WAPIZ_RECONNECT_MAX_SECONDS (and the bare loop's cap)")
+    parser.add_argument("--reach-go", action="store_true",
+                        help="the proxy opens the tunnel: every attempt reaches Go")
+    parser.add_argument("--recycle-after", type=int, help="WAPIZ_WHATSMEOW_RECYCLE_AFTER")
     parser.add_argument("--json", type=Path, help="write every reading here")
     args = parser.parse_args()
     results = {}
     for count in args.counts:
-        wapiz = measure_wapiz(count, args.seconds, args.every, args.warm_up, args.backoff_cap)
+        wapiz = measure_wapiz(count, args.seconds, args.every, args.warm_up, args.backoff_cap,
+                              args.reach_go, args.recycle_after)
         bare = measure_bare(count, args.bare_seconds, args.every,
-                            min(args.warm_up, args.bare_seconds / 3), args.backoff_cap)
+                            min(args.warm_up, args.bare_seconds / 3), args.backoff_cap,
+                            args.reach_go)
         results[count] = {"wapiz": wapiz, "bare": bare}
         w, b = wapiz["growth"], bare["growth"]
         print(f"{count:>4} devices, {args.seconds:.0f} s | wapiz PSS after warm-up median "

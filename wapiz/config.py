@@ -127,7 +127,8 @@ class Settings(BaseSettings):
         None,
         ge=1,
         description="Connects that reached the Go library (a route that is down never does) "
-        "after which a runner restarts itself to free what the library leaks (default 200, or "
+        "after which the quarantine runner restarts itself to free what the library leaks "
+        "(default 200, or "
         "20 with the PostgreSQL key store).",
     )
     secret_key: SecretStr | None = Field(

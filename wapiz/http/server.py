@@ -53,10 +53,10 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
     database = supervisor = None
     if with_runner:
         # Only `serve` supervises a runner: `wapiz api` loads nothing of the workers.
-        from wapiz.workers.runner.supervisor import RunnerSupervisor
+        from wapiz.workers.runner.supervisor import supervise
 
         database = Database(settings, "wapiz-supervisor", pool_size=1)
-        supervisor = asyncio.create_task(RunnerSupervisor(settings, database).run(stop))
+        supervisor = asyncio.create_task(supervise(settings, database, stop))
     runner_gave_up = False
 
     def supervisor_ended(_: object) -> None:

@@ -11,11 +11,13 @@ returned) or a QR sequence that ran out, and reports it; the runner then reconne
 backoff. neonize leaks a store handle per connect, which nothing can close (route.py): so a
 start first checks that WhatsApp is reachable on the device's route, and a device whose route
 is down never reaches Go. The connects that do reach it are counted, and past
-`whatsmeow_recycle_after` of them the engine asks for its process to be replaced.
+`whatsmeow_recycle_after` of them the engine asks for its process to be replaced; only the
+quarantine runner, which holds no linked session, does so (workers/runner/roles.py).
 """
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -72,6 +74,7 @@ FIRST_QR_S = 60.0
 NEXT_QR_S = 20.0
 QR_GRACE_S = 5.0
 DEFAULT_RECYCLE_AFTER = {"sqlite": 200, "postgresql": 20}
+CLIENT_NUMBERS = itertools.count(1)
 
 
 def _quiet_neonize() -> None:
@@ -135,7 +138,9 @@ class WhatsmeowSession(EngineSession):
         if self._starts > 1:
             self.engine.retries += 1
         self._stopping = False
-        client_id = f"wapiz-{self.key}-{self._starts}"
+        # Unique in the process (Go's maps are per process): a device handed back to this
+        # process later must not reuse the id of a client whose stop may still be on its way.
+        client_id = f"wapiz-{self.key}-{next(CLIENT_NUMBERS)}"
 
         def begin() -> Attempt | None:
             if self._stopping:  # stop() was asked while this start waited its turn

@@ -1,5 +1,5 @@
-"""`python -m wapiz.workers.runner --identity ID --parent-pid PID [--name NAME]`: the runner process
-itself, as its supervisor starts it (runner/supervisor.py).
+"""`python -m wapiz.workers.runner --identity ID --parent-pid PID [--name NAME] [--role ROLE]`:
+the runner process itself, as its supervisor starts it (runner/supervisor.py).
 
 An entry point of its own so that the process holding the sessions does not load the command
 line's framework (typer, rich) for the few arguments a supervisor passes.
@@ -13,6 +13,7 @@ from typing import NoReturn
 from wapiz.config import ConfigError, load_settings
 from wapiz.kit.text import cli_language
 from wapiz.workers.runner.process import run_runner_process
+from wapiz.workers.runner.roles import Role
 from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT
 
 
@@ -21,6 +22,7 @@ def main() -> None:
     parser.add_argument("--identity", required=True)
     parser.add_argument("--parent-pid", type=int)
     parser.add_argument("--name")
+    parser.add_argument("--role", type=Role, choices=list(Role), default=Role.ALL)
     args = parser.parse_args()
     try:
         settings = load_settings(runner_name=args.name)
@@ -33,7 +35,7 @@ def main() -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
-        run_runner_process(settings, args.identity, args.parent_pid)
+        run_runner_process(settings, args.identity, args.parent_pid, args.role)
     except ConfigError as exc:
         _refuse(exc)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
@@ -56,18 +56,25 @@ class LeaseRepository:
         """Now, by the database's clock where there can be several hosts."""
         return func.now() if self._is_postgres() else utc_now()
 
-    async def claim(self, ttl: timedelta, limit: int) -> Sequence[Lease]:
-        """Take up to `limit` devices that no live lease covers, in one statement.
+    def _free(self) -> ColumnElement[bool]:
+        now = self._clock()
+        return or_(DeviceSession.lease_expires_at.is_(None), DeviceSession.lease_expires_at < now)
+
+    async def claim(self, ttl: timedelta, limit: int,
+                    fits: ColumnElement[bool] | None = None) -> Sequence[Lease]:
+        """Take up to `limit` devices that no live lease covers (and that `fits`, the rows a
+        runner of its role may hold: runner/roles.py), in one statement.
 
         On SQLite the single UPDATE runs under the database's write lock, so two runners
         cannot take the same row; on PostgreSQL the candidates are locked, skipping rows
         another runner is taking at the same moment.
         """
         now = self._clock()
-        free = or_(DeviceSession.lease_expires_at.is_(None), DeviceSession.lease_expires_at < now)
+        free = self._free()
+        fits = true() if fits is None else fits
         candidates = (
             select(DeviceSession.device_id)
-            .where(free)
+            .where(free, fits)
             .order_by(DeviceSession.device_id)
             .limit(limit)
         )
@@ -76,7 +83,7 @@ class LeaseRepository:
         statement = (
             update(DeviceSession)
             # `free` again: on PostgreSQL a row taken meanwhile is re-checked after the lock.
-            .where(DeviceSession.device_id.in_(candidates.scalar_subquery()), free)
+            .where(DeviceSession.device_id.in_(candidates.scalar_subquery()), free, fits)
             .values(
                 runner=self.runner,
                 epoch=DeviceSession.epoch + 1,
@@ -137,6 +144,29 @@ class LeaseRepository:
                 updated_at=now,
             )
         )
+
+    async def release(self, leases: Sequence[Lease], now: datetime, reason: str) -> None:
+        """Hand these leases back (those still ours, by epoch), for another runner to claim."""
+        for lease in leases:
+            await self.session.execute(
+                update(DeviceSession)
+                .where(DeviceSession.device_id == lease.device_id,
+                       DeviceSession.runner == self.runner, DeviceSession.epoch == lease.epoch)
+                .values(runner=None, lease_expires_at=None, connected=False, qr_code=None,
+                        qr_expires_at=None, reason=reason, detail=None, updated_at=now)
+            )
+
+    async def misfits_among_mine(self, fits: ColumnElement[bool]) -> Sequence[Lease]:
+        """The leases we hold on rows that no longer fit our role (runner/roles.py)."""
+        statement = select(DeviceSession.device_id, DeviceSession.epoch).where(
+            DeviceSession.runner == self.runner, ~fits)
+        return [Lease(row[0], row[1]) for row in await self.session.execute(statement)]
+
+    async def claimable(self, fits: ColumnElement[bool]) -> bool:
+        """Whether a device that fits is free to claim (a supervisor's question: is there
+        work for a runner of this role? A deleted device is work too: its keys go.)"""
+        statement = select(DeviceSession.device_id).where(self._free(), fits).limit(1)
+        return (await self.session.execute(statement)).first() is not None
 
     async def deleted_among_mine(self) -> Sequence[Lease]:
         statement = (

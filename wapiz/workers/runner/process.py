@@ -1,4 +1,5 @@
-"""Runner processes: `wapiz runner` supervises one, which holds the WhatsApp sessions.
+"""Runner processes: `wapiz runner` supervises the runners (one, or one per role:
+runner/roles.py) that hold the WhatsApp sessions.
 
 Kept apart from `wapiz.http.server` so that a runner never loads the web framework.
 """
@@ -14,8 +15,9 @@ from collections.abc import Callable
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.kit import loop
+from wapiz.workers.runner.roles import Role
 from wapiz.workers.runner.runner import SHUTDOWN_TIMEOUT_S
-from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT, RunnerSupervisor
+from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT, supervise
 
 # How long a runner told to stop may take. A supervisor kills its runner after
 # TERMINATE_TIMEOUT_S; a runner whose `serve` was killed (SIGKILL: the kernel sends it SIGTERM)
@@ -49,14 +51,15 @@ def _exit_after_deadline() -> None:
 
 
 def supervise_runner(settings: Settings) -> None:
-    """`wapiz runner`: one runner child, restarted when it dies or asks to be recycled."""
+    """`wapiz runner`: the runner children, each restarted when it dies or asks to be
+    recycled."""
 
     async def main() -> bool:
         stop = asyncio.Event()
         _stop_on_signals(stop)
         database = Database(settings, "wapiz-supervisor", pool_size=1)
         try:
-            await RunnerSupervisor(settings, database).run(stop)
+            await supervise(settings, database, stop)
         finally:
             await database.dispose()
         return stop.is_set()
@@ -65,7 +68,8 @@ def supervise_runner(settings: Settings) -> None:
         raise SystemExit(CONFIG_ERROR_EXIT)
 
 
-def run_runner_process(settings: Settings, identity: str, parent_pid: int | None) -> None:
+def run_runner_process(settings: Settings, identity: str, parent_pid: int | None,
+                       role: Role = Role.ALL) -> None:
     """The runner itself (started by a supervisor)."""
     from wapiz.workers.runner.runner import run_runner
     from wapiz.workers.runner.supervisor import die_with_parent
@@ -76,7 +80,7 @@ def run_runner_process(settings: Settings, identity: str, parent_pid: int | None
     async def main() -> int:
         stop = asyncio.Event()
         _stop_on_signals(stop, on_first=_exit_after_deadline)
-        return await run_runner(settings, stop, identity)
+        return await run_runner(settings, stop, identity, role)
 
     code = loop.run(main())
     # Leases are handed back and state is written. An engine's threads may still sit in a

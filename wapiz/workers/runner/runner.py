@@ -7,6 +7,9 @@ out by the device's session. On shutdown every session is stopped (keys kept) an
 lease handed back, so the next runner resumes them at once; after a crash the leases simply
 expire and another runner takes over. An engine that leaks per connection asks for its
 process to be replaced: the runner then stops the same way and exits with RECYCLE_EXIT.
+With such an engine a runner holds one kind of device (its role, runner/roles.py): a device
+that stops fitting is handed over, only the quarantine runner ever recycles, and a runner
+with nothing to hold exits (IDLE_EXIT) until its supervisor sees work for it again.
 Every runner also prunes old rows now and then (workers/retention/).
 """
 
@@ -28,12 +31,14 @@ from wapiz.db.schema import require_current_schema
 from wapiz.db.wakeups import Listener
 from wapiz.engines import whatsapp_engine_for
 from wapiz.engines.base import EngineError, WhatsAppEngine
+from wapiz.engines.events import CONNECTING
 from wapiz.kit.identity import process_identity
 from wapiz.webhooks import outbox
 from wapiz.webhooks.events import DEVICE_STATUS, DeviceStatusData
 from wapiz.workers.retention.prune import prune_forever
 from wapiz.workers.runner.device_requests import PendingRequests
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseRepository
+from wapiz.workers.runner.roles import Role, fits
 from wapiz.workers.runner.send_queue import devices_with_due
 from wapiz.workers.runner.sender import DeviceMessages
 from wapiz.workers.runner.worker import DeviceWorker
@@ -50,14 +55,19 @@ SAFETY_POLL_S = 1.0  # how often to look anyway while announcements are heard
 EXPIRED_REQUESTS_EVERY_S = 10.0  # the clean-up takes SQLite's write lock
 MAX_DEVICES = 1000
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
+IDLE_EXIT = 4  # a runner of a role with nothing to hold: started again when there is work
+IDLE_AFTER_S = 30.0
 
 
 class Runner:
     def __init__(
         self, settings: Settings, database: Database, whatsapp: WhatsAppEngine,
-        identity: str | None = None
+        identity: str | None = None, role: Role = Role.ALL,
     ) -> None:
         self.settings = settings
+        self.role = role
+        self.fits = fits(role)
+        self.idle_after_s = IDLE_AFTER_S
         self.database = database
         self.whatsapp = whatsapp
         self.identity = identity or process_identity(settings.runner_name)
@@ -70,7 +80,8 @@ class Runner:
 
     async def run(self, stop: asyncio.Event) -> int:
         """Run until `stop`; the exit code: 0, or RECYCLE_EXIT when the engine asked."""
-        log.info("runner %s starting (engine %s)", self.identity, self.whatsapp.name)
+        log.info("runner %s starting (engine %s, role %s)", self.identity, self.whatsapp.name,
+                 self.role)
         await self.whatsapp.open()
         background = [
             asyncio.create_task(self._renew_forever(), name="lease-renewer"),
@@ -80,9 +91,12 @@ class Runner:
             asyncio.create_task(prune_forever(self.settings, self.database), name="retention"),
         ]
         code = 0
+        loop = asyncio.get_running_loop()
+        busy_at = loop.time()
         try:
             while not stop.is_set():
-                if self.whatsapp.needs_recycle:
+                # A linked runner never recycles: that would restart every working session.
+                if self.whatsapp.needs_recycle and self.role is not Role.LINKED:
                     log.warning("runner %s: engine asks to be recycled; handing devices over",
                                 self.identity)
                     code = RECYCLE_EXIT
@@ -91,6 +105,13 @@ class Runner:
                     await self.tick()
                 except Exception:
                     log.exception("runner tick failed; retrying")
+                if self.workers or self.role is Role.ALL:
+                    busy_at = loop.time()
+                elif loop.time() - busy_at >= self.idle_after_s:
+                    log.info("runner %s: no %s devices to hold; exiting", self.identity,
+                             self.role)
+                    code = IDLE_EXIT
+                    break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.runner_poll_seconds)
         finally:
@@ -117,11 +138,16 @@ class Runner:
             deleted = await LeaseRepository(db, self.identity).deleted_among_mine()
         for lease in deleted:
             await self._guarded(lease, self._remove)
+        if self.role is not Role.ALL:
+            async with self.database.session_scope() as db:
+                misfits = await LeaseRepository(db, self.identity).misfits_among_mine(self.fits)
+            for lease in misfits:
+                await self._guarded(lease, self._hand_over)
         await self._apply_settings()
         capacity = MAX_DEVICES - len(self.workers)
         async with self.database.session_scope() as db:
             leases = LeaseRepository(db, self.identity)
-            claimed = await leases.claim(self.ttl, capacity)
+            claimed = await leases.claim(self.ttl, capacity, self.fits)
             starts = await leases.starting_points([lease.device_id for lease in claimed])
         for lease in claimed:
             log.info("runner %s: took device %s (epoch %d)", self.identity, lease.device_id,
@@ -188,6 +214,19 @@ class Runner:
             await LeaseRepository(db, self.identity).remove_device(lease)
         self.workers.pop(device_id, None)
         log.info("runner %s: removed deleted device %s", self.identity, device_id)
+
+    async def _hand_over(self, lease: Lease) -> None:
+        """A device that no longer fits this runner's role (it logged in, was logged out,
+        or keeps failing): stop its session (keys kept) and release its lease, for the runner
+        of its kind to claim."""
+        device_id = lease.device_id
+        worker = self.workers.pop(device_id, None)
+        if worker is not None:
+            await worker.stop()
+        async with self.database.session_scope() as db:
+            await LeaseRepository(db, self.identity).release([lease], utc_now(), CONNECTING)
+        log.info("runner %s: handed device %s over (no longer a %s device)", self.identity,
+                 device_id, self.role)
 
     async def _wake_senders(self) -> None:
         """Wake the senders of devices with a message due: one read for all of them when
@@ -326,11 +365,12 @@ async def release_leases_of(database: Database, identity: str) -> None:
         await LeaseRepository(db, identity).release_all(utc_now(), RUNNER_CRASHED)
 
 
-async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | None = None) -> int:
+async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | None = None,
+                     role: Role = Role.ALL) -> int:
     database = Database(settings, "wapiz-runner")
     try:
         await require_current_schema(database)
         whatsapp = whatsapp_engine_for(settings, database)
-        return await Runner(settings, database, whatsapp, identity).run(stop)
+        return await Runner(settings, database, whatsapp, identity, role).run(stop)
     finally:
         await database.dispose()

@@ -1,4 +1,6 @@
-"""`wapiz serve` (and `wapiz runner`) keep one runner child process alive.
+"""`wapiz serve` (and `wapiz runner`) keep runner child processes alive: one, or with an
+engine that leaks per connect one per role (runner/roles.py), each started only while there
+are devices of its kind to hold.
 
 The runner is a separate process on purpose: an engine that crashes (neonize can abort the
 whole process) takes down only the runner, which is restarted; the API keeps answering.
@@ -19,13 +21,16 @@ from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.kit.backoff import Backoff
 from wapiz.kit.identity import process_identity
-from wapiz.workers.runner.runner import RECYCLE_EXIT, release_leases_of
+from wapiz.workers.runner.leases import LeaseRepository
+from wapiz.workers.runner.roles import Role, fits, roles_for
+from wapiz.workers.runner.runner import IDLE_EXIT, RECYCLE_EXIT, release_leases_of
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
 TERMINATE_TIMEOUT_S = 8.0
 HEALTHY_AFTER_S = 30.0
+WORK_POLL_S = 1.0  # how often a supervisor of an idle role looks for devices of its kind
 
 
 CONFIG_ERROR_EXIT = 2  # the runner cannot work with these settings: restarting won't help
@@ -39,32 +44,73 @@ def die_with_parent(parent_pid: int) -> bool:
     return os.getppid() == parent_pid
 
 
-def runner_command(settings: Settings, identity: str) -> list[str]:
+def runner_command(settings: Settings, identity: str, role: Role = Role.ALL) -> list[str]:
     command = [sys.executable, "-m", "wapiz.workers.runner", "--identity", identity,
-               "--parent-pid", str(os.getpid())]
+               "--parent-pid", str(os.getpid()), "--role", role]
     if settings.runner_name:
         command += ["--name", settings.runner_name]
     return command
 
 
+async def supervise(settings: Settings, database: Database, stop: asyncio.Event) -> None:
+    """The runners the engine needs, until `stop`, or until one gives up (the runner cannot
+    start: then all stop, and this returns with `stop` unset)."""
+    ended = asyncio.Event()
+
+    async def until_stop() -> None:
+        await stop.wait()
+        ended.set()
+
+    watcher = asyncio.create_task(until_stop())
+    supervisors = [asyncio.create_task(RunnerSupervisor(settings, database, role).run(ended))
+                   for role in roles_for(settings.engine)]
+    try:
+        for finished in asyncio.as_completed(supervisors):
+            await finished
+            ended.set()  # one gave up (or all were told to stop): the others stop too
+    finally:
+        watcher.cancel()
+        await asyncio.gather(*supervisors, return_exceptions=True)
+
+
 class RunnerSupervisor:
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(self, settings: Settings, database: Database, role: Role = Role.ALL) -> None:
         self.settings = settings
         self.database = database
+        self.role = role
         self.process: asyncio.subprocess.Process | None = None
+
+    async def _work_for_me(self) -> bool:
+        if self.role is Role.ALL:
+            return True
+        try:
+            async with self.database.session_scope() as db:
+                return await LeaseRepository(db, "").claimable(fits(self.role))
+        except Exception:  # the database is away: the runner itself would wait for it too
+            log.exception("could not look for %s devices", self.role)
+            return False
+
+    async def _wait_for_work(self, stop: asyncio.Event) -> None:
+        while not stop.is_set() and not await self._work_for_me():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), WORK_POLL_S)
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = Backoff(base=0.5, cap=5.0)
         env = {k: v for k, v in os.environ.items() if not k.startswith("WAPIZ_")}
         env.update(self.settings.env())
+        name = "runner" if self.role is Role.ALL else f"{self.role} runner"
         while not stop.is_set():
+            await self._wait_for_work(stop)
+            if stop.is_set():
+                return
             started = asyncio.get_running_loop().time()
             # The pid in the identity is the supervisor's; the random part tells runs apart.
             identity = process_identity(self.settings.runner_name)
             self.process = await asyncio.create_subprocess_exec(
-                *runner_command(self.settings, identity), env=env
+                *runner_command(self.settings, identity, self.role), env=env
             )
-            log.info("runner started (pid %d)", self.process.pid)
+            log.info("%s started (pid %d)", name, self.process.pid)
             waiter = asyncio.create_task(self.process.wait())
             stopper = asyncio.create_task(stop.wait())
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -79,13 +125,17 @@ class RunnerSupervisor:
                 log.error("runner refused to start (see above); not restarting it")
                 return
             if code == RECYCLE_EXIT:
-                log.info("runner recycled itself; starting a fresh one")
+                log.info("%s recycled itself; starting a fresh one", name)
+                backoff.reset()
+                continue
+            if code == IDLE_EXIT:
+                log.info("%s has no devices to hold; started again when there are", name)
                 backoff.reset()
                 continue
             if asyncio.get_running_loop().time() - started > HEALTHY_AFTER_S:
                 backoff.reset()
             delay = backoff.next_delay()
-            log.error("runner exited with %s; restarting in %.1fs", code, delay)
+            log.error("%s exited with %s; restarting in %.1fs", name, code, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
 
