@@ -11,6 +11,7 @@ EXPECTED = {
     ("post", "/api/auth/login"): {"200", "400", "401", "403", "413", "422", "429", "503"},
     ("post", "/api/auth/logout"): {"200", "401", "403"},
     ("get", "/api/auth/me"): {"200", "401"},
+    ("get", "/api/auth/signup"): {"200"},
     ("get", "/api/devices"): {"200", "401"},
     ("post", "/api/devices"): {"201", "400", "401", "403", "413", "422"},
     ("delete", "/api/devices/{id}"): {"200", "401", "403", "404"},
@@ -60,6 +61,7 @@ EXPECTED = {
     ("get", "/api/admin/devices"): {"200", "401", "403", "422"},
     ("get", "/api/admin/health"): {"200", "401", "403"},
     ("get", "/api/admin/settings"): {"200", "401", "403"},
+    ("patch", "/api/admin/settings"): {"200", "400", "401", "403", "413", "422"},
     ("post", "/api/admin/invites"): {"201", "400", "401", "403", "409", "413", "422"},
     ("get", "/api/admin/invites"): {"200", "401", "403", "422"},
     ("delete", "/api/admin/invites/{id}"): {"204", "401", "403", "404"},
@@ -106,9 +108,12 @@ def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
     assert set(schemas["KeyCreated"]["properties"]) == {
         "id", "name", "deviceId", "key", "prefix", "createdAt", "lastUsedAt"}
     assert "isAdmin" in schemas["UserOut"]["properties"]
+    assert schemas["SignupOut"]["properties"]["signup"]["enum"] == ["open", "closed", "invite"]
+    assert {"signup", "signupSource", "signupDefault", "signupChangedAt"} <= set(
+        schemas["SettingsOut"]["properties"])
     # Exactly the routes that take the token say so.
     open_routes = {("post", "/api/auth/register"), ("post", "/api/auth/login"),
-                   ("get", "/api/health")}
+                   ("get", "/api/auth/signup"), ("get", "/api/health")}
     for (method, path) in EXPECTED:
         operation = spec["paths"][path][method]
         assert ("security" in operation) == ((method, path) not in open_routes), (method, path)

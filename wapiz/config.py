@@ -157,7 +157,8 @@ class Settings(BaseSettings):
     )
     signup: SignupMode = Field(
         "open", description="Who may create an account through the API: open (anyone), "
-        "invite (with an admin's invite code) or closed (only `wapiz users create`).",
+        "invite (with an admin's invite code) or closed (only `wapiz users create`); the default "
+        "until an admin sets the mode at run time (PATCH /api/admin/settings).",
     )
     invite_ttl_days: int = Field(7, ge=1, le=365, description="Lifetime of an invite code.")
     login_max_failures: int = Field(5, ge=1, description="Failed logins before throttling.")

@@ -225,6 +225,62 @@ def test_invites_are_single_use_and_expire(deployment: Deployment) -> None:
                         headers=auth).json()["code"] == "invite_not_found"
 
 
+def test_an_admin_changes_the_sign_up_mode_for_every_api_process(
+        deployment: Deployment) -> None:
+    deployment.migrate()
+    deployment.cli("users", "create", "--email", "ops@example.com", "--name", "Ops",
+                   "--password", "rahasia123", "--admin")
+    first = deployment.serve(SIGNUP="invite")
+    second = deployment.api(SIGNUP="invite")  # another API process on the same database
+    token = httpx.post(first.url + "/api/auth/login", json={
+        "email": "ops@example.com", "password": "rahasia123"}).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def mode(url: str) -> str:
+        answer = httpx.get(url + "/api/auth/signup")  # public: no token
+        assert answer.status_code == 200
+        return str(answer.json()["signup"])
+
+    settings = httpx.get(first.url + "/api/admin/settings", headers=auth).json()
+    assert (settings["signup"], settings["signupSource"], settings["signupDefault"],
+            settings["signupChangedAt"]) == ("invite", "environment", "invite", None)
+    assert mode(first.url) == mode(second.url) == "invite"
+
+    closed = httpx.patch(first.url + "/api/admin/settings", json={"signup": "closed"},
+                         headers=auth)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["signup"] == "closed" and closed.json()["signupSource"] == "admin"
+    assert closed.json()["signupChangedAt"] is not None
+    assert mode(first.url) == mode(second.url) == "closed"
+    refused = register(second.url, "tutup@example.com")
+    assert refused.status_code == 403 and refused.json() == {
+        "error": "Pendaftaran ditutup di server ini: minta admin membuatkan akun",
+        "code": "signup_closed"}
+
+    opened = httpx.patch(second.url + "/api/admin/settings", json={"signup": "open"},
+                         headers=auth)
+    assert opened.json()["signup"] == "open"
+    assert register(first.url, "buka@example.com").status_code == 201
+
+    back = httpx.patch(first.url + "/api/admin/settings", json={"signup": None}, headers=auth)
+    assert (back.json()["signup"], back.json()["signupSource"]) == ("invite", "environment")
+    assert register(second.url, "lagi@example.com").json()["code"] == "invite_required"
+
+    for bad in ({"signup": "maybe"}, {}, {"signup": "open", "extra": 1}):
+        answer = httpx.patch(first.url + "/api/admin/settings", json=bad, headers=auth)
+        assert answer.status_code == 422, bad
+    user = register(first.url, "biasa@example.com", None)
+    assert user.status_code == 403  # still invite-only: the bad patches changed nothing
+    invite = httpx.post(first.url + "/api/admin/invites", json={}, headers=auth).json()
+    joined = register(first.url, "biasa@example.com", invite["code"]).json()["token"]
+    refused = httpx.patch(first.url + "/api/admin/settings", json={"signup": "open"},
+                          headers={"Authorization": f"Bearer {joined}"})
+    assert refused.status_code == 403 and refused.json()["code"] == "admin_only"
+    assert httpx.patch(first.url + "/api/admin/settings",
+                       json={"signup": "open"}).status_code == 401
+    assert mode(second.url) == "invite"
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_cli_makes_and_unmakes_admins(deployment: Deployment) -> None:
     deployment.migrate()

@@ -95,3 +95,19 @@ def test_the_per_email_throttle_survives_0008_both_ways(deployment: Deployment) 
     alembic.upgrade(config, "head")
     assert db_rows(deployment.database_url, "SELECT kind, subject, attempts FROM throttle") == [
         ("login_email", "budi@example.com", 4)]
+
+
+def test_the_admins_sign_up_mode_goes_and_comes_with_0011(deployment: Deployment) -> None:
+    deployment.migrate()
+    config = alembic_config(deployment.database_url)
+    db_rows(deployment.database_url,
+            "INSERT INTO server_settings (key, value, updated_at) VALUES "
+            "('signup', 'closed', CURRENT_TIMESTAMP)")
+    alembic.downgrade(config, "0010")
+    tables = ("SELECT name FROM sqlite_master WHERE type = 'table'"
+              if deployment.backend == "sqlite" else
+              "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    assert ("server_settings",) not in db_rows(deployment.database_url, tables)
+    alembic.upgrade(config, "head")
+    assert db_rows(deployment.database_url, "SELECT key FROM server_settings") == []
+    assert _differences(deployment.database_url) == []

@@ -4,7 +4,8 @@ downloads a browser here), against a real `wapiz serve` on the sandbox engine.
 The flows a person follows: sign up, add a device, watch the QR code rotate, link it (the
 sandbox's "simulate scan"), see it connected without a reload, set a webhook and send a test
 event to a local receiver, send a message and watch its status change, meet the plan's limit;
-rename and delete a device. Screenshots of the main pages at desktop and phone sizes go to
+rename and delete a device; and the operator's: sign-up closed, then by invitation, a user's
+plan changed and the user disabled. Screenshots of the main pages at desktop and phone sizes go to
 docs/screenshots/; the device page's weight and the delay between a device logging in and
 the page saying so are measured and printed (bench/README.md records them)."""
 
@@ -164,8 +165,9 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
             window.seen = [];
             setInterval(() => {
                 const s = document.querySelector('[data-test=message-status]');
-                if (s && s.textContent && window.seen[window.seen.length - 1] !== s.textContent) {
-                    window.seen.push(s.textContent);
+                const status = s && s.dataset.status;
+                if (status && window.seen[window.seen.length - 1] !== status) {
+                    window.seen.push(status);
                 }
             }, 20);
         }""")
@@ -173,7 +175,8 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
         page.get_by_label("Teks atau keterangan").fill("Halo dari peramban")
         page.get_by_role("button", name="Kirim", exact=True).click()
         status = page.locator("[data-test=message-status]").first
-        expect(status).to_have_text(re.compile(r"^(sent|delivered)$"), timeout=15_000)
+        # In words (terkirim: sent, sampai: delivered), the API's value beside in data-status.
+        expect(status).to_have_text(re.compile(r"^(terkirim|sampai)$"), timeout=15_000)
         page.wait_for_function("() => ['sent', 'delivered'].includes(window.seen.at(-1))")
         seen = page.evaluate("() => window.seen")
         assert seen[0] in ("queued", "sending") and seen[-1] in ("sent", "delivered"), seen
@@ -188,7 +191,7 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
         newest = page.locator("[data-test=message-row]").first
         expect(newest).to_contain_text("Foto toko")
         expect(newest.locator("[data-test=message-status]")).to_have_text(
-            re.compile(r"^(sent|delivered)$"), timeout=15_000)
+            re.compile(r"^(terkirim|sampai)$"), timeout=15_000)
         shot(page, "device-messages-desktop")
         # …and its event reached the receiver too.
         assert any(e["type"] == "message.updated" for e in receiver.events())
@@ -325,3 +328,131 @@ def test_an_api_key_is_made_used_with_curl_and_revoked(browser: Browser,
     expect(page.locator("[data-test=key-row]")).to_have_count(0)
     assert curl(f"Authorization: Bearer {secret}") == "401"
     context.close()
+
+
+def log_in(page: Page, url: str, email: str) -> None:
+    page.goto(url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Kata sandi").fill("rahasia123")
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(url + "/")
+
+
+def fill_sign_up(page: Page, email: str) -> None:
+    page.get_by_label("Nama").fill("Sari")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Kata sandi").fill("rahasia123")
+    page.get_by_role("button", name="Daftar").click()
+
+
+def test_an_admin_closes_sign_up_invites_changes_a_plan_and_disables(
+        browser: Browser, deployment: Deployment) -> None:
+    deployment.migrate()
+    deployment.cli("users", "create", "--email", "ops@example.com", "--name", "Ops",
+                   "--password", "rahasia123", "--admin")
+    web = deployment.serve()
+    admin = browser.new_context(viewport=DESKTOP, locale="id-ID").new_page()
+    visitor = browser.new_context(viewport=DESKTOP, locale="id-ID").new_page()
+    log_in(admin, web.url, "ops@example.com")
+    admin.get_by_role("link", name="Admin", exact=True).click()
+    admin.wait_for_url(web.url + "/admin")
+    expect(admin.get_by_role("heading", name="Pengguna")).to_be_visible()
+
+    # Sign-up closed by the admin: the register page says so, and registering fails in words.
+    admin.get_by_role("link", name="Pendaftaran & undangan").click()
+    admin.get_by_label("Ditutup").check()
+    expect(admin.locator("[data-test=signup-source]")).to_contain_text("Diatur oleh admin")
+    visitor.goto(web.url + "/register")
+    expect(visitor.locator("[data-test=signup-notice]")).to_contain_text("Pendaftaran ditutup")
+    fill_sign_up(visitor, "sari@example.com")
+    expect(visitor.get_by_role("alert")).to_have_text(
+        "Pendaftaran ditutup di server ini: minta admin membuatkan akun")
+    shot(visitor, "register-closed-desktop")
+
+    # Invite-only: an invite's link, shown once, signs the visitor up.
+    admin.get_by_label("Hanya dengan undangan").check()
+    expect(admin.locator("[data-test=signup-source]")).to_contain_text("Diatur oleh admin")
+    admin.get_by_label("Email (opsional)").fill("sari@example.com")
+    admin.get_by_role("button", name="Buat undangan").click()
+    link = admin.locator("[data-test=invite-link]")
+    expect(link).to_have_value(re.compile(re.escape(web.url) + r"/register\?invite=\S+$"))
+    invite_url = link.input_value()
+    expect(admin.locator("[data-test=invite-status]").first).to_have_text("terbuka")
+    visitor.goto(web.url + "/register")
+    expect(visitor.locator("[data-test=signup-notice]")).to_contain_text(
+        "hanya dengan undangan")
+    visitor.goto(invite_url)
+    expect(visitor.locator("[data-test=signup-notice]")).to_contain_text("dengan undangan")
+    fill_sign_up(visitor, "sari@example.com")
+    visitor.wait_for_url(web.url + "/")
+    expect(visitor.locator("[data-test=plan]")).to_have_text("Free")
+    expect(visitor.locator("[data-test=device-count]")).to_contain_text("0/1")
+    add_device(visitor, "Toko Sari")
+    admin.get_by_role("button", name="Sudah disalin").click()
+    admin.reload()
+    expect(admin.locator("[data-test=invite-status]").first).to_have_text("terpakai")
+    shot(admin, "admin-signup-desktop")
+
+    # A non-admin sees no Admin entry, and the page itself says why in words.
+    expect(visitor.get_by_role("link", name="Admin", exact=True)).to_be_hidden()
+    visitor.goto(web.url + "/admin")
+    expect(visitor.locator("[data-test=admin-error]")).to_have_text("Hanya untuk admin")
+    expect(visitor.locator("[data-test=user-row]")).to_have_count(0)
+
+    # The user's plan: free → regular; their header shows the new limit after a reload.
+    admin.get_by_role("link", name="Pengguna").click()
+    admin.get_by_label("Cari email").fill("sari@")
+    admin.keyboard.press("Enter")
+    row = admin.locator("[data-test=user-row]")
+    expect(row).to_have_count(1)
+    with admin.expect_response(lambda r: r.request.method == "PATCH") as changed:
+        row.get_by_label("Paket untuk sari@example.com").select_option("regular")
+    assert changed.value.status == 200
+    expect(row).to_contain_text("1/3")
+    visitor.goto(web.url + "/")
+    expect(visitor.locator("[data-test=plan]")).to_have_text("Regular")
+    expect(visitor.locator("[data-test=device-count]")).to_contain_text("1/3")
+
+    # The API's 409 in words: an admin cannot disable themselves.
+    admin.get_by_label("Cari email").fill("")
+    admin.get_by_role("button", name="Cari").click()
+    own = admin.locator("[data-test=user-row]", has_text="ops@example.com")
+    own.get_by_role("button", name="Nonaktifkan").click()
+    expect(own.locator("[data-test=user-error]")).to_have_text(
+        "Admin tidak bisa menonaktifkan dirinya sendiri")
+    expect(own.locator("[data-test=user-state]")).to_have_text("aktif")
+
+    # Disabled from the keyboard: the user's session ends.
+    row = admin.locator("[data-test=user-row]", has_text="sari@example.com")
+    row.get_by_role("button", name="Nonaktifkan").focus()
+    admin.keyboard.press("Enter")
+    expect(row.locator("[data-test=user-state]")).to_have_text("nonaktif")
+    shot(admin, "admin-users-desktop")
+    visitor.reload()
+    visitor.wait_for_url(web.url + "/login")
+
+    # The other pages, at both sizes, and in English.
+    admin.get_by_role("link", name="Perangkat", exact=True).last.click()
+    admin.wait_for_url(web.url + "/admin/devices")
+    device = admin.locator("[data-test=admin-device-row]", has_text="Toko Sari")
+    expect(device).to_contain_text("sari@example.com")
+    expect(device.locator("[data-test=admin-device-status]")).not_to_have_text("memuat…")
+    shot(admin, "admin-devices-desktop")
+    admin.get_by_role("link", name="Kesehatan server").click()
+    expect(admin.locator("[data-test=health-db]")).to_have_text("terjangkau")
+    # Runners holding a lease come and go with the device's QR codes; the devices stay.
+    expect(admin.locator("[data-test=health-runners]")).to_have_text(re.compile(r"^\d+$"))
+    expect(admin.locator("[data-test=health-devices]")).to_have_text("1")
+    expect(admin.locator("[data-test=health-queue]")).to_have_text("0")
+    shot(admin, "admin-health-desktop")
+    admin.set_viewport_size(PHONE)
+    for path, name in (("/admin", "users"), ("/admin/signup", "signup"),
+                       ("/admin/health", "health")):
+        admin.goto(web.url + path)
+        expect(admin.locator("h2").first).to_be_visible()
+        expect(admin.locator("[data-test=admin-error]")).to_be_hidden()
+        admin.wait_for_load_state("networkidle")
+        shot(admin, f"admin-{name}-phone")
+    admin.get_by_role("link", name="English").click()
+    expect(admin.get_by_role("heading", name="Server health")).to_be_visible()
+    expect(admin.locator("[data-test=health-db]")).to_have_text("reachable")

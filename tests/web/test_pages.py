@@ -66,3 +66,13 @@ def test_pages_of_the_app_for_visitors_and_the_signed_in(api: Api) -> None:
     assert api.http.get(f"/devices/{device['id']}").headers["location"] == "/login"
     assert api.http.get("/devices/bukan-id", cookies={"wa_token": token}).headers[
         "location"] == "/"
+
+
+def test_the_admin_pages_are_shells_the_api_guards(api: Api) -> None:
+    for path, section in (("/admin", "users"), ("/admin/devices", "devices"),
+                          ("/admin/health", "health"), ("/admin/signup", "signup")):
+        assert api.http.get(path).headers["location"] == "/login"
+        # Any signed-in visitor gets the shell; its script shows the API's 403 to non-admins.
+        page = api.http.get(path, cookies={"wa_token": "whatever"})
+        assert page.status_code == 200 and f'data-section="{section}"' in page.text
+        assert 'aria-current=page>' in page.text.split("Bagian admin")[1]

@@ -71,3 +71,18 @@ class Invite(Base):
     used_by: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+
+
+class ServerSetting(Base):
+    """A server-wide setting an admin changed at run time (`PATCH /api/admin/settings`);
+    without a row, the environment's value (`WAPIZ_*`) holds. Read by its key: one indexed
+    read, so every API process sees a change at once."""
+
+    __tablename__ = "server_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )

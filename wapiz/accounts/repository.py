@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.accounts.models import ApiToken, AttemptCount, Invite, User
+from wapiz.accounts.models import ApiToken, AttemptCount, Invite, ServerSetting, User
 from wapiz.db.paging import older_than
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
@@ -193,3 +193,22 @@ class ThrottleRepository:
         await self.session.execute(
             delete(AttemptCount).where(tuple_(AttemptCount.kind, AttemptCount.subject).in_(stale))
         )
+
+
+class ServerSettingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> ServerSetting | None:
+        return await self.session.scalar(select(ServerSetting).where(ServerSetting.key == key))
+
+    async def put(self, key: str, value: str, by: uuid.UUID | None, now: datetime) -> None:
+        table = ServerSetting.__table__
+        statement = insert_for(self.session, table).values(
+            key=key, value=value, updated_at=now, updated_by=by)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"value": value, "updated_at": now, "updated_by": by}))
+
+    async def drop(self, key: str) -> None:
+        await self.session.execute(delete(ServerSetting).where(ServerSetting.key == key))

@@ -9,8 +9,9 @@ from wapiz.accounts.deps import (
     refuse_cross_site,
     request_token,
 )
-from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, UserOut
-from wapiz.accounts.service import AccountService, refuse_closed_signup
+from wapiz.accounts.schemas import AuthOut, LoginIn, RegisterIn, SignupOut, UserOut
+from wapiz.accounts.service import AccountService
+from wapiz.accounts.signup import current_signup_mode, refuse_closed_signup
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.http.deps import SessionDep, SettingsDep
@@ -38,23 +39,35 @@ def _set_token_cookie(response: Response, token: str, settings: Settings) -> Non
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(403, 409, 429, 503),
     dependencies=SETS_THE_COOKIE,
-    summary="Create an account (plan Free, or the invite's) and log in, as WAPIZ_SIGNUP "
-    "allows (closed: 403 signup_closed; invite: an invite code); sign-ups from one client "
+    summary="Create an account (plan Free, or the invite's) and log in, as the sign-up mode "
+    "allows (GET /api/auth/signup; closed: 403 signup_closed; invite: an invite code); "
+    "sign-ups from one client "
     "address are throttled (429 + Retry-After)",
 )
 async def register(
     body: RegisterIn, request: Request, response: Response, session: SessionDep,
     settings: SettingsDep,
 ) -> AuthOut:
-    refuse_closed_signup(settings)
     state = request.app.state
+    # Read before any hashing or counting: a closed server spends nothing on the request.
+    mode = await current_signup_mode(state.database, settings)
+    refuse_closed_signup(mode)
     service = AccountService(session, settings, state.passwords)
     async with state.passwords.turn():
         await state.throttle.admit_signup(client_address(request), utc_now())
-        user, token = await service.register(body.email, body.password, body.name,
+        user, token = await service.register(body.email, body.password, body.name, mode,
                                              body.invite)
     _set_token_cookie(response, token, settings)
     return AuthOut(user=await service.describe(user), token=token)
+
+
+@router.get(
+    "/signup",
+    summary="Who may sign up now (no token needed): open, invite (with an invite code) or "
+    "closed; an admin changes it at run time (PATCH /api/admin/settings)",
+)
+async def signup_mode(request: Request, settings: SettingsDep) -> SignupOut:
+    return SignupOut(signup=await current_signup_mode(request.app.state.database, settings))
 
 
 @router.post(

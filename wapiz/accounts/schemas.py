@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
+from wapiz.config import SignupMode
 from wapiz.kit.schemas import ApiInput, ApiModel, Timestamp, text
 
 Password = Annotated[str, Field(min_length=8, max_length=256)]
@@ -51,6 +52,11 @@ class UserOut(ApiModel):
 class AuthOut(BaseModel):
     user: UserOut
     token: str = Field(description="Send as cookie `wa_token` or `Authorization: Bearer`.")
+
+
+class SignupOut(ApiModel):
+    signup: SignupMode = Field(description="open: anyone; invite: with an invite code "
+                               "(`invite` of the sign-up); closed: no sign-up.")
 
 
 class InviteIn(ApiInput):

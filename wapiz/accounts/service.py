@@ -14,8 +14,9 @@ from wapiz.accounts.principal import Principal
 from wapiz.accounts.repository import TokenRepository, UserRepository
 from wapiz.accounts.schemas import UserOut
 from wapiz.accounts.security import PasswordHashing
+from wapiz.accounts.signup import refuse_closed_signup
 from wapiz.accounts.throttle import Credentials, login_succeeded
-from wapiz.config import Settings
+from wapiz.config import Settings, SignupMode
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import DeviceRepository
 from wapiz.kit.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -25,15 +26,7 @@ EMAIL_TAKEN = Text("Email sudah terdaftar", "This email is already registered")
 BAD_CREDENTIALS = Text("Email atau password salah", "Wrong email or password")
 ACCOUNT_DISABLED = Text("Akun ini dinonaktifkan oleh admin",
                         "This account was disabled by an admin")
-SIGNUP_CLOSED = Text("Pendaftaran ditutup di server ini: minta admin membuatkan akun",
-                     "Sign-up is closed on this server: ask an admin for an account")
 USER_NOT_FOUND = Text("User tidak ditemukan", "User not found")
-
-
-def refuse_closed_signup(settings: Settings) -> None:
-    """403 `signup_closed` when `WAPIZ_SIGNUP=closed` (before any work on the request)."""
-    if settings.signup == "closed":
-        raise Forbidden(SIGNUP_CLOSED, code="signup_closed")
 
 
 class AccountService:
@@ -70,13 +63,14 @@ class AccountService:
         await self.tokens.add(user.id, security.hash_token(self.settings.secret, token), expires_at)
         return token
 
-    async def register(self, email: str, password: str, name: str,
+    async def register(self, email: str, password: str, name: str, mode: SignupMode,
                        invite_code: str | None = None) -> tuple[User, str]:
-        """Sign up as `WAPIZ_SIGNUP` allows: anyone, or with an invite (its plan)."""
-        refuse_closed_signup(self.settings)
+        """Sign up as the effective mode (`wapiz.accounts.signup`) allows: anyone, or with
+        an invite (its plan)."""
+        refuse_closed_signup(mode)
         invites = InviteService(self.session, self.settings)
         invite = None
-        if self.settings.signup == "invite":
+        if mode == "invite":
             invite = await invites.check(invite_code, email.lower())
         user = await self.create_user(email, password, name,
                                       invite.plan if invite else DEFAULT_PLAN)

@@ -13,6 +13,7 @@ from wapiz.admin.schemas import (
     HealthOut,
     SearchText,
     SettingsOut,
+    SettingsPatch,
 )
 from wapiz.devices.models import StatusName
 from wapiz.kit.paging import CREATED_CURSOR_PATTERN
@@ -67,9 +68,17 @@ async def health(admin: Admin) -> HealthOut:
 
 
 @router.get("/settings", responses=error_responses(401, 403),
-            summary="The sign-up mode and the plans with their device limits")
+            summary="The sign-up mode (and where it comes from) and the plans with their "
+            "device limits")
 async def settings(admin: Admin) -> SettingsOut:
-    return admin.settings_out()
+    return await admin.settings_out()
+
+
+@router.patch("/settings", responses=error_responses(401, 403),
+              summary="Change the sign-up mode at run time (stored in the database; every API "
+              "process follows at once; null: back to WAPIZ_SIGNUP)")
+async def change_settings(body: SettingsPatch, admin: Admin) -> SettingsOut:
+    return await admin.change_settings(body)
 
 
 @router.post(

@@ -4,6 +4,8 @@ from typing import Annotated
 from pydantic import Field, StrictBool
 
 from wapiz.accounts.schemas import PlanName
+from wapiz.accounts.signup import SignupSource
+from wapiz.config import SignupMode
 from wapiz.devices.status import StatusField
 from wapiz.kit.schemas import ApiInput, ApiModel, Timestamp, text
 
@@ -79,8 +81,19 @@ class PlanOut(ApiModel):
 
 
 class SettingsOut(ApiModel):
-    signup: str = Field(examples=["open", "closed", "invite"])
+    signup: SignupMode = Field(description="The effective sign-up mode.")
+    signup_source: SignupSource = Field(
+        description="environment: `WAPIZ_SIGNUP` holds; admin: an admin set it at run time.")
+    signup_default: SignupMode = Field(description="`WAPIZ_SIGNUP`: the mode without an "
+                                       "admin's choice.")
+    signup_changed_at: Timestamp | None
     invite_ttl_days: int
     engine: str
     default_plan: str
     plans: list[PlanOut]
+
+
+class SettingsPatch(ApiInput):
+    signup: SignupMode | None = Field(
+        description="The sign-up mode from now on, for every API process at once; null: back "
+                    "to `WAPIZ_SIGNUP`.")

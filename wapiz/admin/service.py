@@ -14,6 +14,7 @@ from wapiz.accounts.plans import (
     require_known_plan,
 )
 from wapiz.accounts.service import USER_NOT_FOUND
+from wapiz.accounts.signup import SignupState, change_signup, signup_state
 from wapiz.admin.repository import AdminRepository
 from wapiz.admin.schemas import (
     AdminDeviceOut,
@@ -24,6 +25,7 @@ from wapiz.admin.schemas import (
     PlanOut,
     RunnerHealth,
     SettingsOut,
+    SettingsPatch,
 )
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
@@ -113,9 +115,18 @@ class AdminService:
             queued_messages=await self.rows.queued_messages(),
             webhook_backlog=pending, webhook_due=due)
 
-    def settings_out(self) -> SettingsOut:
+    async def settings_out(self) -> SettingsOut:
+        return self._settings_out(await signup_state(self.session, self.settings))
+
+    async def change_settings(self, change: SettingsPatch) -> SettingsOut:
+        return self._settings_out(await change_signup(
+            self.session, self.settings, change.signup, self.admin.id))
+
+    def _settings_out(self, signup: SignupState) -> SettingsOut:
         return SettingsOut(
-            signup=self.settings.signup, invite_ttl_days=self.settings.invite_ttl_days,
+            signup=signup.mode, signup_source=signup.source,
+            signup_default=self.settings.signup, signup_changed_at=signup.changed_at,
+            invite_ttl_days=self.settings.invite_ttl_days,
             engine=self.settings.engine, default_plan=DEFAULT_PLAN,
             plans=[PlanOut(name=name, display_name=plan_display_name(name), device_limit=limit)
                    for name, limit in self.settings.plan_limits.items()])

@@ -43,6 +43,21 @@ async def keys(request: Request) -> Response:
     return render(request, "keys.html")
 
 
+# The operator's pages; the API says who is an admin (a non-admin's page shows its 403).
+ADMIN_SECTIONS = {"/admin": "users", "/admin/devices": "devices", "/admin/health": "health",
+                  "/admin/signup": "signup"}
+
+
+@router.get("/admin")
+@router.get("/admin/devices")
+@router.get("/admin/health")
+@router.get("/admin/signup")
+async def admin(request: Request) -> Response:
+    if not _signed_in(request):
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "admin.html", section=ADMIN_SECTIONS[request.url.path])
+
+
 @router.get("/devices/{device_id}")
 async def device(request: Request, device_id: str) -> Response:
     found = parse_uuid(device_id)

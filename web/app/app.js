@@ -106,6 +106,21 @@
                         succeeded: "badge-ok", queued: "badge-wait", sending: "badge-wait",
                         pending: "badge-wait", failed: "badge-bad", cancelled: "badge-muted" };
 
+  // A message's status (GET /api/messages) in words; the raw value stays in data-status.
+  var MESSAGE_STATUSES = {
+    queued: ["dalam antrean", "queued"], sending: ["sedang dikirim", "sending"],
+    sent: ["terkirim", "sent"], delivered: ["sampai", "delivered"], read: ["dibaca", "read"],
+    failed: ["gagal", "failed"], cancelled: ["dibatalkan", "cancelled"],
+    received: ["diterima", "received"]
+  };
+
+  function wordsFor(table, value) {
+    var words = table[value];
+    return words ? words[LANG === "en" ? 1 : 0] : value;
+  }
+
+  function planText(name) { return name ? name.charAt(0).toUpperCase() + name.slice(1) : ""; }
+
   function when(iso) {
     if (!iso) return "";
     return new Date(iso).toLocaleString(LANG === "en" ? "en-GB" : "id-ID",
@@ -129,7 +144,7 @@
           if (!answer.ok) return;
           var me = answer.data;
           self.email = me.email;
-          self.planName = me.plan ? me.plan.charAt(0).toUpperCase() + me.plan.slice(1) : "";
+          self.planName = planText(me.plan);
           self.isAdmin = !!me.isAdmin;
           if (me.deviceLimit !== undefined && me.deviceCount !== undefined) {
             self.deviceLimit = me.deviceLimit; self.deviceCount = me.deviceCount;
@@ -154,12 +169,34 @@
     Alpine.data("auth", function () {
       return {
         mode: "login", name: "", email: "", password: "", error: "", busy: false,
-        init: function () { this.mode = this.$el.dataset.mode; },
+        invite: "", signup: "", notice: "",
+        init: function () {
+          var self = this;
+          self.mode = self.$el.dataset.mode;
+          if (self.mode !== "register") return;
+          self.invite = new URLSearchParams(window.location.search).get("invite") || "";
+          call("GET", "/api/auth/signup", undefined, { quiet401: true }).then(function (answer) {
+            if (!answer.ok) return;
+            self.signup = answer.data.signup;
+            if (self.signup === "closed") {
+              self.notice = t("Pendaftaran ditutup di server ini: minta admin membuatkan akun.",
+                              "Sign-up is closed on this server: ask an admin for an account.");
+            } else if (self.signup === "invite") {
+              self.notice = self.invite
+                ? t("Anda mendaftar dengan undangan.", "You are signing up with an invite.")
+                : t("Pendaftaran hanya dengan undangan: buka tautan undangan dari admin.",
+                    "Sign-up is by invitation only: open the invite link an admin sent you.");
+            }
+          });
+        },
         submit: function () {
           var self = this;
           self.error = ""; self.busy = true;
           var body = { email: self.email, password: self.password };
-          if (self.mode === "register") body.name = self.name;
+          if (self.mode === "register") {
+            body.name = self.name;
+            if (self.invite) body.invite = self.invite;
+          }
           var path = self.mode === "register" ? "/api/auth/register" : "/api/auth/login";
           call("POST", path, body, { quiet401: true }).then(function (answer) {
             self.busy = false;
@@ -295,6 +332,194 @@
           call("DELETE", "/api/keys/" + k.id).then(function (answer) {
             if (!answer.ok) { self.error = errorText(answer); return; }
             self.items = self.items.filter(function (i) { return i.id !== k.id; });
+          });
+        }
+      };
+    });
+
+    // --- the operator's pages (/api/admin; a non-admin reads the API's 403 in words) ---------
+    var INVITE_STATUSES = { open: ["terbuka", "open", "badge-ok"], used: ["terpakai", "used", "badge-muted"],
+                            expired: ["kedaluwarsa", "expired", "badge-bad"] };
+
+    Alpine.data("admin", function () {
+      return {
+        section: "", allowed: false, loaded: false, error: "", note: "",
+        plans: [], q: "", status: "", cursor: null,
+        users: [], devices: [], health: {}, checkedText: "",
+        signup: "", signupSource: "", signupSourceText: "",
+        invites: [], inviteEmail: "", invitePlan: "", inviteUrl: "",
+        init: function () {
+          var self = this;
+          self.section = self.$el.dataset.section;
+          // The settings first: the plans for the users' and invites' choices, and the answer
+          // that says whether this visitor is an admin at all.
+          call("GET", "/api/admin/settings").then(function (answer) {
+            if (!answer.ok) { self.error = errorText(answer); return; }
+            self.allowed = true;
+            self.onSettings(answer.data);
+            self.plans = answer.data.plans.map(function (p) {
+              return { name: p.name, text: p.displayName + " (" + p.deviceLimit + " " + t("perangkat", "devices") + ")" };
+            });
+            self.invitePlan = answer.data.defaultPlan;
+            if (self.section === "users") self.loadUsers(false);
+            else if (self.section === "devices") self.loadDevices(false);
+            else if (self.section === "health") self.loadHealth();
+            else self.loadInvites();
+          });
+        },
+        fail: function (answer) { this.error = errorText(answer); },
+        page: function (path, params, more) {
+          var query = new URLSearchParams();
+          Object.keys(params).forEach(function (k) { if (params[k]) query.set(k, params[k]); });
+          if (more && this.cursor) query.set("cursor", this.cursor);
+          var text = query.toString();
+          return call("GET", path + (text ? "?" + text : ""));
+        },
+
+        // users
+        userItem: function (u) {
+          return { id: u.id, email: u.email, name: u.name, plan: u.plan, isAdmin: u.isAdmin,
+                   disabled: u.disabled, error: "",
+                   planLabel: t("Paket untuk ", "Plan for ") + u.email,
+                   devicesText: u.deviceCount + "/" + u.deviceLimit,
+                   stateText: u.disabled ? t("nonaktif", "disabled") : t("aktif", "active"),
+                   stateBadge: u.disabled ? "badge-bad" : "badge-ok",
+                   disableText: u.disabled ? t("Aktifkan", "Enable") : t("Nonaktifkan", "Disable"),
+                   adminText: u.isAdmin ? t("Cabut admin", "Remove admin") : t("Jadikan admin", "Make admin") };
+        },
+        loadUsers: function (more) {
+          var self = this;
+          self.page("/api/admin/users", { q: self.q.trim() }, more).then(function (answer) {
+            if (!answer.ok) { self.fail(answer); return; }
+            var items = answer.data.items.map(function (u) { return self.userItem(u); });
+            self.users = more ? self.users.concat(items) : items;
+            self.cursor = answer.data.nextCursor; self.loaded = true; self.error = "";
+          });
+        },
+        searchUsers: function () { this.cursor = null; this.loadUsers(false); },
+        moreUsers: function () { this.loadUsers(true); },
+        changeUser: function (u, change) {
+          var self = this;
+          u.error = "";
+          return call("PATCH", "/api/admin/users/" + u.id, change).then(function (answer) {
+            var index = self.users.findIndex(function (i) { return i.id === u.id; });
+            if (!answer.ok) {
+              // The 409s (an admin's own rights) and the rest, in the API's words.
+              if (index >= 0) self.users[index].error = errorText(answer);
+              self.reloadUser(u);
+              return;
+            }
+            if (index >= 0) self.users[index] = self.userItem(answer.data);
+            if (answer.data.email === Alpine.store("account").email) Alpine.store("account").refresh();
+          });
+        },
+        reloadUser: function (u) {
+          var self = this;
+          var error = u.error;
+          call("GET", "/api/admin/users?q=" + encodeURIComponent(u.email)).then(function (answer) {
+            var found = answer.ok && answer.data.items.find(function (i) { return i.id === u.id; });
+            var index = self.users.findIndex(function (i) { return i.id === u.id; });
+            if (found && index >= 0) { self.users[index] = self.userItem(found); self.users[index].error = error; }
+          });
+        },
+        setPlan: function (u) { this.changeUser(u, { plan: u.plan }); },
+        toggleDisabled: function (u) { this.changeUser(u, { disabled: !u.disabled }); },
+        toggleAdmin: function (u) { this.changeUser(u, { isAdmin: !u.isAdmin }); },
+
+        // devices
+        loadDevices: function (more) {
+          var self = this;
+          self.page("/api/admin/devices", { q: self.q.trim(), status: self.status }, more).then(function (answer) {
+            if (!answer.ok) { self.fail(answer); return; }
+            var items = answer.data.items.map(function (d) {
+              var words = statusWords(d);
+              return { id: d.id, deviceId: d.deviceId, label: d.label, owner: d.ownerEmail,
+                       statusText: words.text, badge: words.badge, created: when(d.createdAt) };
+            });
+            self.devices = more ? self.devices.concat(items) : items;
+            self.cursor = answer.data.nextCursor; self.loaded = true; self.error = "";
+          });
+        },
+        searchDevices: function () { this.cursor = null; this.loadDevices(false); },
+        moreDevices: function () { this.loadDevices(true); },
+
+        // health
+        loadHealth: function () {
+          var self = this;
+          call("GET", "/api/admin/health").then(function (answer) {
+            if (!answer.ok) { self.fail(answer); return; }
+            var h = answer.data;
+            self.health = {
+              dbText: h.database.reachable ? t("terjangkau", "reachable") : t("tidak terjangkau", "unreachable"),
+              dbBadge: h.database.reachable ? "badge-ok" : "badge-bad",
+              dbKind: h.database.kind === "sqlite" ? "SQLite" : "PostgreSQL", latency: h.database.latencyMs,
+              runners: h.runners.live, leases: h.runners.leases, devices: h.runners.devices,
+              queued: h.queuedMessages, backlog: h.webhookBacklog, due: h.webhookDue,
+              version: h.version, engine: h.engine };
+            self.checkedText = t("Diperiksa ", "Checked ") + when(new Date().toISOString());
+            self.loaded = true;
+          });
+        },
+
+        // sign-up and invites
+        onSettings: function (s) {
+          this.signup = s.signup; this.signupSource = s.signupSource;
+          var modes = { open: t("terbuka", "open"), invite: t("hanya dengan undangan", "invite only"),
+                        closed: t("ditutup", "closed") };
+          this.signupSourceText = s.signupSource === "admin"
+            ? t("Diatur oleh admin pada ", "Set by an admin on ") + when(s.signupChangedAt) +
+              t("; bawaan server (WAPIZ_SIGNUP): ", "; the server default (WAPIZ_SIGNUP): ") + modes[s.signupDefault]
+            : t("Bawaan server (WAPIZ_SIGNUP): ", "The server default (WAPIZ_SIGNUP): ") + modes[s.signupDefault];
+        },
+        patchSignup: function (mode) {
+          var self = this;
+          call("PATCH", "/api/admin/settings", { signup: mode }).then(function (answer) {
+            if (!answer.ok) { self.fail(answer); return; }
+            self.error = ""; self.onSettings(answer.data);
+          });
+        },
+        setSignup: function () { this.patchSignup(this.signup); },
+        resetSignup: function () { this.patchSignup(null); },
+        loadInvites: function () {
+          var self = this;
+          call("GET", "/api/admin/invites?limit=100").then(function (answer) {
+            if (!answer.ok) { self.fail(answer); return; }
+            self.invites = answer.data.items.map(function (i) {
+              var words = INVITE_STATUSES[i.status] || [i.status, i.status, "badge-muted"];
+              return { id: i.id, emailText: i.email || t("siapa saja", "anyone"), planText: planText(i.plan),
+                       statusText: words[LANG === "en" ? 1 : 0], badge: words[2], expires: when(i.expiresAt),
+                       confirming: false };
+            });
+            self.loaded = true;
+          });
+        },
+        createInvite: function () {
+          var self = this;
+          self.note = ""; self.error = "";
+          var body = { plan: self.invitePlan };
+          if (self.inviteEmail.trim()) body.email = self.inviteEmail.trim();
+          call("POST", "/api/admin/invites", body).then(function (answer) {
+            if (!answer.ok) { self.fail(answer); return; }
+            self.inviteUrl = answer.data.url; self.inviteEmail = "";
+            self.loadInvites();
+          });
+        },
+        copyInvite: function () {
+          var self = this;
+          if (navigator.clipboard) {
+            navigator.clipboard.writeText(self.inviteUrl).then(function () {
+              self.note = t("Disalin", "Copied");
+            }, function () { self.note = t("Tidak dapat menyalin", "Could not copy"); });
+          }
+        },
+        dismissInvite: function () { this.inviteUrl = ""; this.note = ""; },
+        askRevoke: function (i) { i.confirming = true; },
+        cancelRevoke: function (i) { i.confirming = false; },
+        revokeInvite: function (i) {
+          var self = this;
+          call("DELETE", "/api/admin/invites/" + i.id).then(function (answer) {
+            if (!answer.ok) { self.fail(answer); return; }
+            self.invites = self.invites.filter(function (x) { return x.id !== i.id; });
           });
         }
       };
@@ -445,7 +670,8 @@
         onMessages: function (items) {
           this.messages = items.map(function (m) {
             var summary = m.text || (m.media ? (m.media.fileName || m.media.mimetype) : m.type);
-            return { id: m.id, status: m.status, badge: STATUS_BADGES[m.status] || "badge-muted",
+            return { id: m.id, status: m.status, statusText: wordsFor(MESSAGE_STATUSES, m.status),
+                     badge: STATUS_BADGES[m.status] || "badge-muted",
                      directionText: m.direction === "inbound" ? t("masuk", "in") : t("keluar", "out"),
                      peer: m.direction === "inbound" ? (m.from || m.chat) : (m.to || m.chat),
                      summary: summary, time: when(m.createdAt) };
