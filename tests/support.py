@@ -278,6 +278,17 @@ class Api:
         self.link(token, device["id"], phone)
         return device
 
+    def send_text(self, token: str, device_id: str, to: str, text: str) -> str:
+        """Queue a text from the device (its public deviceId); the message's id."""
+        accepted = self.http.post("/api/messages", headers=self.auth(token), json={
+            "deviceId": device_id, "to": to, "text": text})
+        assert accepted.status_code == 202, accepted.text
+        return str(accepted.json()["id"])
+
+    def message_status(self, token: str, message_id: str) -> str:
+        return str(self.http.get(f"/api/messages/{message_id}",
+                                 headers=self.auth(token)).json()["status"])
+
 
 # --- deployments ------------------------------------------------------------------------
 

@@ -103,14 +103,10 @@ async def test_devices_cycling_in_go_never_restart_a_linked_session(  # type: ig
     quarantine_task = asyncio.create_task(supervise_quarantine())
 
     def send(number: int) -> str:
-        accepted = api.http.post("/api/messages", headers=api.auth(token), json={
-            "deviceId": healthy["deviceId"], "to": "081111111110", "text": f"Halo {number}"})
-        assert accepted.status_code == 202
-        return accepted.json()["id"]
+        return api.send_text(token, healthy["deviceId"], "081111111110", f"Halo {number}")
 
     def sent(message_id: str) -> bool:
-        return api.http.get(f"/api/messages/{message_id}",
-                            headers=api.auth(token)).json()["status"] == "sent"
+        return api.message_status(token, message_id) == "sent"
 
     def connects_of(keys: set[str]) -> int:
         return sum(len(fake_go.connections_of(key)) for key in keys)

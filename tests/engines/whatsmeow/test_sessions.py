@@ -437,14 +437,10 @@ async def test_failing_neighbours_never_restart_a_logged_in_session(fake_go: Fak
                                              "SELECT failures FROM device_sessions"))
 
     def send(number: int) -> str:
-        accepted = api.http.post("/api/messages", headers=api.auth(token), json={
-            "deviceId": healthy["deviceId"], "to": "081111111110", "text": f"Halo {number}"})
-        assert accepted.status_code == 202
-        return accepted.json()["id"]
+        return api.send_text(token, healthy["deviceId"], "081111111110", f"Halo {number}")
 
     def sent(message_id: str) -> bool:
-        return api.http.get(f"/api/messages/{message_id}",
-                            headers=api.auth(token)).json()["status"] == "sent"
+        return api.message_status(token, message_id) == "sent"
 
     async with running(deployment, reconnect_max_seconds=0.01,
                        whatsmeow_recycle_after=200) as runner:
