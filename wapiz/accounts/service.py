@@ -126,19 +126,22 @@ class AccountService:
 
     async def set_plan(self, email: str, plan: str) -> User:
         plan = require_known_plan(self.settings, plan)
-        user = await self.users.get_by_email(email.lower())
-        if user is None:
-            raise NotFound(USER_NOT_FOUND, code="user_not_found")
+        user = await self._by_email(email)
         user.plan = plan
-        user.updated_at = utc_now()
-        await self.session.flush()
-        return user
+        return await self._changed(user)
 
     async def set_admin(self, email: str, is_admin: bool) -> User:
+        user = await self._by_email(email)
+        user.is_admin = is_admin
+        return await self._changed(user)
+
+    async def _by_email(self, email: str) -> User:
         user = await self.users.get_by_email(email.lower())
         if user is None:
             raise NotFound(USER_NOT_FOUND, code="user_not_found")
-        user.is_admin = is_admin
+        return user
+
+    async def _changed(self, user: User) -> User:
         user.updated_at = utc_now()
         await self.session.flush()
         return user
