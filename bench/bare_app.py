@@ -26,7 +26,7 @@ async def device_status(id: str) -> DeviceStatus:
 @app.post("/api/messages", status_code=status.HTTP_202_ACCEPTED)
 async def send_message(body: MessageIn) -> MessageOut:
     now = utc_now()
-    return MessageOut(id=uuid.uuid4(), device_id=body.device_id, direction="outbound",
-                      to=body.to, chat=f"{body.to}@s.whatsapp.net", type=body.type,
-                      text=body.text, status="queued", wa_message_id=new_message_id(),
-                      created_at=now, send_at=now)
+    return MessageOut(id=uuid.uuid4(), device_public_id=body.device_public_id,
+                      direction="outbound", to=body.to, chat=f"{body.to}@s.whatsapp.net",
+                      type=body.type, text=body.text, status="queued",
+                      wa_message_id=new_message_id(), created_at=now, send_at=now)

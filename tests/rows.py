@@ -40,7 +40,7 @@ async def opened(deployment: Deployment, name: str = "test") -> AsyncIterator[Da
 async def user_with_device(db: AsyncSession, created_at: datetime) -> Device:
     user = User(id=uuid.uuid4(), email=f"{uuid.uuid4().hex[:10]}@example.com", name="Uji",
                 password_hash="-", created_at=created_at, updated_at=created_at)
-    device = Device(id=uuid.uuid4(), device_id=uuid.uuid4(), user_id=user.id,
+    device = Device(id=uuid.uuid4(), public_id=uuid.uuid4(), user_id=user.id,
                     created_at=created_at)
     db.add(user)
     await db.flush()
@@ -70,7 +70,7 @@ async def delivery(db: AsyncSession, device: Device, status: str, *, created: da
 
 async def media_file(db: AsyncSession, device: Device, created: datetime, *,
                      data: bytes | None, ref: bytes | None = None) -> uuid.UUID:
-    row = Media(id=uuid.uuid4(), user_id=device.user_id, device_id=device.device_id,
+    row = Media(id=uuid.uuid4(), user_id=device.user_id, device_id=device.id,
                 mimetype="application/pdf", file_name="faktur.pdf",
                 size=len(data) if data else 1234, sha256=SHA256, ref=ref, data=data,
                 created_at=created)
@@ -84,7 +84,7 @@ async def carrying(db: AsyncSession, device: Device, media_id: uuid.UUID, status
                    send_at: datetime | None = None) -> None:
     """A message with the file: outbound in any state, or inbound (`received`)."""
     inbound = status == models.MessageStatus.RECEIVED
-    db.add(Message(id=uuid.uuid4(), user_id=device.user_id, device_id=device.device_id,
+    db.add(Message(id=uuid.uuid4(), user_id=device.user_id, device_id=device.id,
                    direction=models.INBOUND if inbound else models.OUTBOUND,
                    chat="6281300000000@s.whatsapp.net", type="document", body={},
                    status=status, created_at=created, sent_at=sent,

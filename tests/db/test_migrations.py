@@ -1,6 +1,7 @@
 """Migrations: they build exactly the schema the models describe, and run both ways."""
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
 from alembic import command as alembic
@@ -111,3 +112,62 @@ def test_the_admins_sign_up_mode_goes_and_comes_with_0011(deployment: Deployment
     alembic.upgrade(config, "head")
     assert db_rows(deployment.database_url, "SELECT key FROM server_settings") == []
     assert _differences(deployment.database_url) == []
+
+
+def test_0009_points_device_ids_at_the_primary_key_and_back(deployment: Deployment) -> None:
+    """0009: messages, batches and files name their device by devices.id, row by row, and
+    the downgrade gives each row back its device's public id; nothing else changes."""
+    url = deployment.database_url
+    deployment.migrate()
+    config = alembic_config(url)
+    alembic.downgrade(config, "0008")
+
+    def uid() -> str:  # as each database stores a UUID written as text
+        value = uuid.uuid4()
+        return value.hex if deployment.backend == "sqlite" else str(value)
+
+    user = uid()
+    db_rows(url, "INSERT INTO users (id, email, name, password_hash, plan, created_at, "
+            "updated_at) VALUES (:id, 'budi@example.com', 'Budi', 'x', 'free', "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", id=user)
+    keys, public = [uid(), uid()], [uid(), uid()]
+    for key, public_id in zip(keys, public, strict=True):
+        db_rows(url, "INSERT INTO devices (id, device_id, user_id, label, created_at) VALUES "
+                "(:id, :public_id, :user, 'Device Baru', CURRENT_TIMESTAMP)",
+                id=key, public_id=public_id, user=user)
+        batch, media = uid(), uid()
+        db_rows(url, "INSERT INTO message_batches (id, user_id, device_id, total, "
+                "min_delay_ms, max_delay_ms, created_at) VALUES (:id, :user, :device, 2, 1, 2, "
+                "CURRENT_TIMESTAMP)", id=batch, user=user, device=public_id)
+        db_rows(url, "INSERT INTO media (id, user_id, device_id, mimetype, created_at) VALUES "
+                "(:id, :user, :device, 'image/png', CURRENT_TIMESTAMP)",
+                id=media, user=user, device=public_id)
+        for n in range(2):
+            db_rows(url, "INSERT INTO messages (id, user_id, device_id, direction, chat, type, "
+                    "body, status, attempts, batch_id, media_id, wa_message_id, created_at) "
+                    "VALUES (:id, :user, :device, 'outbound', '62811@s.whatsapp.net', 'image', "
+                    "'{}', 'queued', 0, :batch, :media, :wa_id, CURRENT_TIMESTAMP)",
+                    id=uid(), user=user, device=public_id, batch=batch, media=media,
+                    wa_id=f"3EB0{n}")
+    every = {table: f"SELECT * FROM {table} ORDER BY id"
+             for table in ("messages", "message_batches", "media")}
+    before = {table: db_rows(url, sql) for table, sql in every.items()}
+    by_device = ("SELECT d.{column}, count(*) FROM {table} t JOIN devices d "
+                 "ON d.{column} = t.device_id GROUP BY d.{column} ORDER BY d.{column}")
+
+    alembic.upgrade(config, "head")
+    for table, count in (("messages", 2), ("message_batches", 1), ("media", 1)):
+        found = db_rows(url, by_device.format(column="id", table=table))
+        assert {(uuid.UUID(str(key)), n) for key, n in found} == {
+            (uuid.UUID(key), count) for key in keys}, table
+        assert db_rows(url, by_device.format(column="device_id", table=table)) == [], table
+    # Nothing was lost on the way (SQLite rebuilds the tables): each message keeps its
+    # batch and its file.
+    assert db_rows(url, "SELECT count(*) FROM messages WHERE batch_id IS NOT NULL "
+                   "AND media_id IS NOT NULL") == [(4,)]
+    assert _differences(url) == []
+
+    alembic.downgrade(config, "0008")
+    assert {table: db_rows(url, sql) for table, sql in every.items()} == before
+    alembic.upgrade(config, "head")
+    assert _differences(url) == []

@@ -56,11 +56,11 @@ def test_a_proxys_password_is_never_shown(api: Api, server: WapizProcess,
     assert api.http.get(path, headers=api.auth(token)).json()["proxy"] == masked
 
     def stored() -> str:
-        device_key = uuid.UUID(device["id"])
+        device_id = uuid.UUID(device["id"])
         [(value,)] = db_rows(shared_deployment.database_url,
                              "SELECT proxy FROM devices WHERE id = :id",
-                             id=device_key if shared_deployment.backend == "postgresql"
-                             else device_key.hex)
+                             id=device_id if shared_deployment.backend == "postgresql"
+                             else device_id.hex)
         return value
 
     assert stored() == proxy

@@ -79,7 +79,7 @@ async def test_pacing_settings_keep_the_minimum_at_most_the_maximum(
 
 def message(device: Device, batch_id: uuid.UUID | None = None,
             batch_pacing: list[int] | None = None) -> Message:
-    return Message(id=uuid.uuid4(), device_id=device.device_id, batch_id=batch_id,
+    return Message(id=uuid.uuid4(), device_id=device.id, batch_id=batch_id,
                    type="text", body={"batchPacing": batch_pacing} if batch_pacing else {})
 
 
@@ -90,10 +90,11 @@ async def test_the_runner_paces_sends_by_the_devices_settings(migrated: Deployme
             await service(db, device.user_id).update_settings(
                 str(device.id), {"min_delay_ms": 2000, "max_delay_ms": 4000, "per_minute": 3})
         async with database.session_scope() as db:  # as the sender reads them
-            pacing = await SendQueue(db, "runner-1", Lease(device.id, 1), device.device_id).pacing()
+            pacing = await SendQueue(db, "runner-1", Lease(device.id, 1),
+                                     device.public_id).pacing()
         assert pacing == Pacing(min_delay_ms=2000, max_delay_ms=4000, typing=True, per_minute=3)
 
-        state = DeviceMessages(database, "runner-1", Lease(device.id, 1), device.device_id,
+        state = DeviceMessages(database, "runner-1", Lease(device.id, 1), device.public_id,
                                device.user_id, resends_keep_ids=True)
         now = time.monotonic()
         state.last_send = now

@@ -346,3 +346,53 @@ def test_a_scheduled_message_goes_at_its_time(api: Api, pair: tuple[Party, Party
     # The later-accepted message did not wait for the scheduled one.
     first = message(api, alice, now["id"])
     assert first["sentAt"] and first["sentAt"] < done["sentAt"]
+
+
+def test_a_device_is_named_by_its_device_id_in_every_message_answer(
+        api: Api, pair: tuple[Party, Party]) -> None:
+    """Messages refer to their device by its `id` inside; every answer and filter speaks of
+    it by its `deviceId`, and the `id` does not name it there."""
+    alice, bob = pair
+    public_id, device_id = alice.device["deviceId"], alice.device["id"]
+    assert public_id != device_id
+    auth = api.auth(alice.token)
+    body = {"deviceId": public_id, "to": bob.phone, "text": "Siapa aku?"}
+    accepted = api.http.post("/api/messages", json=body,
+                             headers={**auth, "Idempotency-Key": "siapa-1"}).json()
+    replayed = api.http.post("/api/messages", json=body,
+                             headers={**auth, "Idempotency-Key": "siapa-1"}).json()
+    assert accepted["deviceId"] == replayed["deviceId"] == public_id
+    assert replayed["id"] == accepted["id"]
+    done = wait_until(lambda: (m := message(api, alice, accepted["id"]))["status"]
+                      == "delivered" and m, timeout=15)
+    assert done["deviceId"] == public_id
+
+    listed = api.http.get("/api/messages", params={"deviceId": public_id}, headers=auth).json()
+    assert [m["id"] for m in listed["items"]] == [accepted["id"]]
+    assert listed["items"][0]["deviceId"] == public_id
+    by_key = api.http.get("/api/messages", params={"deviceId": device_id}, headers=auth).json()
+    assert by_key["items"] == []
+
+    edited = api.http.patch(f"/api/messages/{accepted['id']}", json={"text": "Aku Alice"},
+                            headers=auth)
+    assert edited.status_code == 202, edited.text
+    assert edited.json()["deviceId"] == public_id
+    revoked = api.http.delete(f"/api/messages/{accepted['id']}", headers=auth)
+    assert revoked.status_code == 202, revoked.text
+    assert revoked.json()["deviceId"] == public_id
+
+    bulk = api.http.post("/api/messages/bulk", headers=auth, json={
+        "deviceId": public_id, "text": "Halo", "recipients": [{"to": bob.phone}],
+        "minDelayMs": 0, "maxDelayMs": 0})
+    assert bulk.status_code == 202, bulk.text
+    assert bulk.json()["deviceId"] == public_id
+    progress = api.http.get(f"/api/messages/bulk/{bulk.json()['batchId']}", headers=auth)
+    assert progress.json()["deviceId"] == public_id
+
+    # The device's `id` is not a deviceId, as before.
+    for url, extra in (("/api/messages", {"to": bob.phone}),
+                       ("/api/messages/bulk", {"recipients": [{"to": bob.phone}]})):
+        refused = api.http.post(url, headers=auth,
+                                json={"deviceId": device_id, "text": "x", **extra})
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["code"] == "device_not_found"

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
 def text_send(device: Device, text: str, key: str | None = None) -> Send:
-    return Send(outbound_row(id=uuid.uuid4(), user_id=device.user_id, device_id=device.device_id,
+    return Send(outbound_row(id=uuid.uuid4(), user_id=device.user_id, device_id=device.id,
                              chat="6281234567890@s.whatsapp.net", peer="6281234567890",
                              type="text", body={}, text=text, created_at=utc_now(),
                              send_at=utc_now(), idempotency_key=key, request_hash=key))
@@ -56,4 +56,4 @@ async def test_each_send_of_a_group_is_judged_on_its_own(migrated: Deployment) -
             texts = sorted(await db.scalars(select(Message.text)))
             assert texts == ["kedua", "pertama", "punyaku"]
             assert await db.scalar(select(func.count()).select_from(Message).where(
-                Message.device_id == gone.device_id)) == 0
+                Message.device_id == gone.id)) == 0

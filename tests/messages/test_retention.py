@@ -122,7 +122,7 @@ async def test_a_file_whose_bytes_went_is_gone_over_http(deployment: Deployment)
         # Forty days pass for these two devices' messages and files.
         async with opened(deployment) as database:
             async with database.session_scope() as db:
-                keys = [uuid.UUID(party.device["deviceId"]) for party in (alice, bob)]
+                keys = [uuid.UUID(party.device["id"]) for party in (alice, bob)]
                 await db.execute(update(Message).where(Message.device_id.in_(keys))
                                  .values(created_at=days_ago(40)))
                 await db.execute(update(Message).where(Message.device_id.in_(keys),

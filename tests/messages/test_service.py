@@ -29,7 +29,7 @@ def service(db: AsyncSession, device: Device) -> MessageService:
 
 async def sent_text(db: AsyncSession, device: Device, sent_ago: timedelta) -> Message:
     sent_at = utc_now() - sent_ago
-    message = Message(id=uuid.uuid4(), user_id=device.user_id, device_id=device.device_id,
+    message = Message(id=uuid.uuid4(), user_id=device.user_id, device_id=device.id,
                       direction="outbound", chat="6281234567890@s.whatsapp.net",
                       peer="6281234567890", type="text", text="Halo", body={},
                       status=MessageStatus.SENT, wa_message_id=uuid.uuid4().hex[:20].upper(),

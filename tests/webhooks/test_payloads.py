@@ -15,7 +15,9 @@ from wapiz.webhooks.events import MESSAGE_UPDATED, event_body, message_data
 
 BEFORE = Path(__file__).with_name("payloads_before_the_event_model.jsonl")
 T = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=UTC)
-DEV = uuid.UUID("11111111-1111-4111-8111-111111111111")
+# The device: its public `deviceId`, which the bodies carry, and its `id`, which rows hold.
+DEVICE_PUBLIC_ID = uuid.UUID("11111111-1111-4111-8111-111111111111")
+DEVICE_ID = uuid.UUID("44444444-4444-4444-8444-444444444444")
 USER = uuid.UUID("22222222-2222-4222-8222-222222222222")
 MEDIA = uuid.UUID("33333333-3333-4333-8333-333333333333")
 FILE = {"mimetype": "audio/ogg", "fileName": None, "size": 10, "sha256": "ab" * 32, "seconds": 4}
@@ -27,7 +29,7 @@ SENDER = {"sender": {"jid": "6281111111110@s.whatsapp.net", "phone": "6281111111
 def rows() -> list[Message]:
     def m(n: int, **kw: Any) -> Message:
         base: dict[str, Any] = dict(
-            id=uuid.UUID(int=n), user_id=USER, device_id=DEV, direction="outbound",
+            id=uuid.UUID(int=n), user_id=USER, device_id=DEVICE_ID, direction="outbound",
             chat="6281111111110@s.whatsapp.net", peer="6281111111110", type="text", body={},
             text=None, status=MessageStatus.QUEUED, wa_message_id="3EB0AA", error=None,
             attempts=0, batch_id=None, media_id=None, created_at=T, send_at=T, sent_at=None,
@@ -69,7 +71,8 @@ def rows() -> list[Message]:
 
 def test_webhook_bodies_are_byte_for_byte_those_before_the_model() -> None:
     before = BEFORE.read_text(encoding="utf-8").splitlines()
-    now = [event_body(MESSAGE_UPDATED, message_data(row, base_url="https://gw.example"), T)
+    now = [event_body(MESSAGE_UPDATED, message_data(row, DEVICE_PUBLIC_ID,
+                                                   base_url="https://gw.example"), T)
            for row in rows()]
     assert len(before) == len(now) == 12
     for old, new in zip(before, now, strict=True):
@@ -78,5 +81,8 @@ def test_webhook_bodies_are_byte_for_byte_those_before_the_model() -> None:
 
 def test_a_message_event_carries_what_the_api_shows() -> None:
     for row in rows():
-        shown: dict[str, Any] = to_out(row, "scheduled").model_dump(mode="json", by_alias=True)
-        assert json.dumps(message_data(row, "scheduled").to_json()) == json.dumps(shown)
+        shown: dict[str, Any] = to_out(row, DEVICE_PUBLIC_ID, "scheduled").model_dump(
+            mode="json", by_alias=True)
+        data = message_data(row, DEVICE_PUBLIC_ID, "scheduled").to_json()
+        assert json.dumps(data) == json.dumps(shown)
+        assert data["deviceId"] == str(DEVICE_PUBLIC_ID)

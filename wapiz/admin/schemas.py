@@ -38,7 +38,7 @@ class AdminUserPatch(ApiInput):
 
 class AdminDeviceOut(ApiModel):
     id: uuid.UUID
-    device_id: uuid.UUID
+    public_id: uuid.UUID = Field(alias="deviceId")
     label: str
     user_id: uuid.UUID
     owner_email: str

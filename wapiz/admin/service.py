@@ -94,7 +94,7 @@ class AdminService:
         for device, email, session_row in rows:
             state = current_status(view_of(session_row) if session_row else None, now)
             items.append(AdminDeviceOut(
-                id=device.id, device_id=device.device_id, label=device.label,
+                id=device.id, public_id=device.public_id, label=device.label,
                 user_id=device.user_id, owner_email=email, status=state.status,
                 reason=state.reason, created_at=device.created_at))
         return items, next_cursor

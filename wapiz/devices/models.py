@@ -32,9 +32,12 @@ class RequestStatus(StrEnum):
 class Device(Base):
     __tablename__ = "devices"
 
-    # `id` names the device in /api/devices/:id; `device_id` names it in message operations.
+    # `id` names the device in /api/devices/:id and is what every other table refers to;
+    # `public_id` is the API's `deviceId`, which names it in message operations (stored in
+    # the column `device_id`).
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    device_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    public_id: Mapped[uuid.UUID] = mapped_column("device_id", Uuid, unique=True,
+                                                 default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )

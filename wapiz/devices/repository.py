@@ -16,7 +16,7 @@ from wapiz.devices.status import SessionView
 class DeviceRepository:
     def __init__(self, session: AsyncSession, user_id: uuid.UUID,
                  only_device: uuid.UUID | None = None) -> None:
-        """`only_device`: the public deviceId a caller's key is limited to, if any."""
+        """`only_device`: the device (its `id`) a caller's key is limited to, if any."""
         self.session = session
         self.user_id = user_id
         self.only_device = only_device
@@ -32,7 +32,7 @@ class DeviceRepository:
         statement = select(Device).where(Device.user_id == self.user_id,
                                          Device.deleted_at.is_(None))
         if self.only_device is not None:
-            statement = statement.where(Device.device_id == self.only_device)
+            statement = statement.where(Device.id == self.only_device)
         return statement
 
     async def list(self) -> Sequence[Device]:
@@ -42,9 +42,9 @@ class DeviceRepository:
     async def get(self, device_id: uuid.UUID) -> Device | None:
         return await self.session.scalar(self._owned().where(Device.id == device_id))
 
-    async def by_device_id(self, device_id: uuid.UUID) -> Device | None:
+    async def by_public_id(self, public_id: uuid.UUID) -> Device | None:
         """The device whose public `deviceId` this is."""
-        return await self.session.scalar(self._owned().where(Device.device_id == device_id))
+        return await self.session.scalar(self._owned().where(Device.public_id == public_id))
 
     async def count(self) -> int:
         subquery = self._owned().subquery()

@@ -22,7 +22,8 @@ INVALID_PROXY = Text(
 class DeviceOut(ApiModel):
     id: uuid.UUID = Field(description="The device's resource id, for /api/devices/:id.")
     user_id: uuid.UUID
-    device_id: uuid.UUID = Field(description="Names the device in every message operation.")
+    public_id: uuid.UUID = Field(alias="deviceId",
+                                 description="Names the device in every message operation.")
     label: str
     webhook_url: str | None
     created_at: Timestamp

@@ -24,7 +24,7 @@ from wapiz.http.openapi import openapi_document
 from wapiz.keys.router import router as keys_router
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.identity import process_identity
-from wapiz.messages.accept import DEVICE_REF_CACHE_S
+from wapiz.messages.accept import DEVICE_IDS_CACHE_S
 from wapiz.messages.intake import Intake
 from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.principal_cache = TTLCache(settings.auth_cache_seconds)
     app.state.status_cache = TTLCache(settings.status_cache_seconds)
-    app.state.device_refs = TTLCache(DEVICE_REF_CACHE_S)
+    app.state.device_ids = TTLCache(DEVICE_IDS_CACHE_S)
     app.state.passwords = PasswordHashing(settings.password_hash_slots)
     install_error_handlers(app)
     if settings.cors_origins:

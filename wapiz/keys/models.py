@@ -20,10 +20,10 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    # The public deviceId of the one device the key reaches; None: every device of the
-    # account. The key goes with the device's row.
+    # The one device the key reaches; None: every device of the account. The key goes with
+    # the device's row.
     device_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("devices.device_id", ondelete="CASCADE"), nullable=True, index=True
+        Uuid, ForeignKey("devices.id", ondelete="CASCADE"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # Written at most once a minute per key (`keys.service.LAST_USED_EVERY`).

@@ -21,7 +21,6 @@ class PresentedKey:
 
     key_id: uuid.UUID
     user_id: uuid.UUID
-    device_key: uuid.UUID | None
     device_id: uuid.UUID | None
     last_used_at: datetime | None
 
@@ -29,9 +28,8 @@ class PresentedKey:
 async def presented_key(session: AsyncSession, key_hash: str) -> PresentedKey | None:
     """The key with this hash, if its user is not disabled."""
     statement = (
-        select(ApiKey.id, ApiKey.user_id, Device.id, ApiKey.device_id, ApiKey.last_used_at)
+        select(ApiKey.id, ApiKey.user_id, ApiKey.device_id, ApiKey.last_used_at)
         .join(User, User.id == ApiKey.user_id)
-        .outerjoin(Device, Device.device_id == ApiKey.device_id)
         .where(ApiKey.key_hash == key_hash, User.disabled.is_(False))
     )
     row = (await session.execute(statement)).first()
@@ -57,9 +55,13 @@ class KeyRepository:
     def _owned(self) -> Select[ApiKey]:
         return select(ApiKey).where(ApiKey.user_id == self.user_id)
 
-    async def list(self) -> Sequence[ApiKey]:
-        statement = self._owned().order_by(ApiKey.created_at, ApiKey.id)
-        return (await self.session.scalars(statement)).all()
+    async def list(self) -> Sequence[tuple[ApiKey, uuid.UUID | None]]:
+        """The user's keys, each with its device's public `deviceId` (None: no limit)."""
+        statement = (self._owned().add_columns(Device.public_id)
+                     .outerjoin(Device, Device.id == ApiKey.device_id)
+                     .order_by(ApiKey.created_at, ApiKey.id))
+        return [(key, public_id)
+                for key, public_id in (await self.session.execute(statement)).tuples()]
 
     async def count(self) -> int:
         subquery = self._owned().subquery()

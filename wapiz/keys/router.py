@@ -21,7 +21,7 @@ async def list_keys(keys: Keys) -> KeyList:
     summary="Make an API key (the whole key is shown only in this answer)",
 )
 async def create_key(body: KeyCreate, keys: Keys) -> KeyCreated:
-    return await keys.create(body.name, body.device_id)
+    return await keys.create(body.name, body.device_public_id)
 
 
 @router.delete(

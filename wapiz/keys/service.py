@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts import security
-from wapiz.accounts.principal import DeviceScope, Principal
+from wapiz.accounts.principal import Principal
 from wapiz.accounts.repository import UserRepository
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
@@ -38,11 +38,14 @@ async def key_principal(session: AsyncSession, key_hash: str) -> Principal | Non
     now = utc_now()
     if found.last_used_at is None or found.last_used_at < now - LAST_USED_EVERY:
         await repository.touch(session, found.key_id, now, now - LAST_USED_EVERY)
-    scope = None
-    if found.device_id is not None:
-        # A device deleted meanwhile still limits the key: to nothing (its rows are gone).
-        scope = DeviceScope(key=found.device_key or found.device_id, device_id=found.device_id)
-    return Principal(found.user_id, NEVER, key_id=found.key_id, device=scope)
+    # A device deleted meanwhile still limits the key: to nothing (its rows are gone).
+    return Principal(found.user_id, NEVER, key_id=found.key_id, only_device=found.device_id)
+
+
+def key_out(key: ApiKey, device_public_id: uuid.UUID | None) -> KeyOut:
+    """The key as shown: its device (the row holds its `id`) named by its `deviceId`."""
+    return KeyOut(id=key.id, name=key.name, device_public_id=device_public_id,
+                  prefix=key.prefix, created_at=key.created_at, last_used_at=key.last_used_at)
 
 
 class KeyService:
@@ -54,9 +57,9 @@ class KeyService:
         self.keys = KeyRepository(session, user.id)
 
     async def list(self) -> list[KeyOut]:
-        return [KeyOut.model_validate(key) for key in await self.keys.list()]
+        return [key_out(key, public_id) for key, public_id in await self.keys.list()]
 
-    async def create(self, name: str, device_id: uuid.UUID | None) -> KeyCreated:
+    async def create(self, name: str, device_public_id: uuid.UUID | None) -> KeyCreated:
         # Lock the user first: simultaneous creates then count one after another.
         await UserRepository(self.session).lock(self.user.id, utc_now())
         if await self.keys.count() >= MAX_KEYS_PER_ACCOUNT:
@@ -64,15 +67,18 @@ class KeyService:
                                 "dipakai", "At most {limit} API keys per account: revoke "
                                 "unused ones").format(limit=MAX_KEYS_PER_ACCOUNT),
                            code="key_limit_reached")
-        if device_id is not None:
-            devices = DeviceRepository(self.session, self.user.id)
-            if await devices.by_device_id(device_id) is None:
+        device_id = None
+        if device_public_id is not None:
+            device = await DeviceRepository(self.session, self.user.id).by_public_id(
+                device_public_id)
+            if device is None:
                 raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
+            device_id = device.id
         secret = security.new_key()
         key = await self.keys.add(ApiKey(
             name=name, key_hash=security.hash_token(self.settings.secret, secret),
             prefix=secret[:security.KEY_SHOWN], device_id=device_id, created_at=utc_now()))
-        return KeyCreated(key=secret, **KeyOut.model_validate(key).model_dump())
+        return KeyCreated(key=secret, **key_out(key, device_public_id).model_dump())
 
     async def revoke(self, raw_id: str) -> str:
         """Delete the key; returns its hash (for the caller to evict from its cache)."""

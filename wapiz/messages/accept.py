@@ -2,15 +2,15 @@
 to, idempotency, and the row the intake commits before the 202 (messages/intake.py).
 
 This is the hottest write path, so what rarely changes is read from this process's memory:
-who owns a `deviceId` (a device deleted since is caught by the insert itself) and the
-device's status (at most `WAPIZ_STATUS_CACHE_SECONDS` old). A text send to a known device
-asks the database nothing before its row is written.
+which of the user's devices a `deviceId` names (a device deleted since is caught by the
+insert itself) and the device's status (at most `WAPIZ_STATUS_CACHE_SECONDS` old). A text
+send to a known device asks the database nothing before its row is written.
 """
 
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -37,19 +37,15 @@ from wapiz.messages.views import to_out
 
 DEVICE_NOT_LOGGED_IN = "device_not_logged_in"
 SCHEDULED = "scheduled"
-# Who owns a deviceId never changes; only deletion ends it, and the insert checks that.
-DEVICE_REF_CACHE_S = 60.0
+# Which device a deviceId names never changes; only deletion ends it, and the insert checks
+# that.
+DEVICE_IDS_CACHE_S = 60.0
 IDEMPOTENCY_KEY_REUSED = Text("Idempotency-Key sudah dipakai untuk permintaan yang berbeda",
                               "The Idempotency-Key was already used for a different request")
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceRef:
-    id: uuid.UUID  # names the device in the device routes
-    device_id: uuid.UUID  # names it in message operations
-
-
-DeviceRefCache = TTLCache[tuple[uuid.UUID, uuid.UUID], DeviceRef]
+# (user, the device's public `deviceId`) → the device's `id`.
+DeviceIdCache = TTLCache[tuple[uuid.UUID, uuid.UUID], uuid.UUID]
 
 
 def due_at(send_at: datetime | None, now: datetime) -> datetime:
@@ -60,6 +56,9 @@ def due_at(send_at: datetime | None, now: datetime) -> datetime:
 def request_hash(body: ApiInput, upload: IncomingFile | None = None) -> str:
     """What identifies a request, for idempotency: its fields, a file by its digest."""
     fields = body.model_dump(mode="json", exclude={"media", "file"})
+    # Under the name the field had when stored hashes were made: a retry still matches.
+    if "device_public_id" in fields:
+        fields["device_id"] = fields.pop("device_public_id")
     media = getattr(body, "media", None)
     data = upload.data if upload is not None else media.encode() if media else None
     if data is not None:
@@ -89,21 +88,22 @@ def file_row(body: MessageContent, incoming: IncomingFile, user_id: uuid.UUID,
                              user_id=user_id, device_id=device_id, created_at=utc_now())
 
 
-def replay(earlier: Message, fingerprint: str | None) -> MessageOut:
-    """The first answer to a request sent again under the same idempotency key."""
+def replay(earlier: Message, body: MessageIn, fingerprint: str | None) -> MessageOut:
+    """The first answer to a request sent again under the same idempotency key (the same
+    request: so to the same `deviceId`)."""
     if earlier.request_hash != fingerprint:
         raise InvalidInput(IDEMPOTENCY_KEY_REUSED, code="idempotency_key_reused")
-    return to_out(earlier)
+    return to_out(earlier, body.device_public_id)
 
 
 class SendService:
     def __init__(self, database: Database, settings: Settings, user: Principal,
-                 statuses: StatusCache, device_refs: DeviceRefCache, intake: Intake) -> None:
+                 statuses: StatusCache, device_ids: DeviceIdCache, intake: Intake) -> None:
         self.database = database
         self.settings = settings
         self.user = user
         self.statuses = statuses
-        self.device_refs = device_refs
+        self.device_ids = device_ids
         self.intake = intake
 
     async def send(self, body: MessageIn, idempotency_key: str | None,
@@ -118,11 +118,11 @@ class SendService:
             earlier = await self._earlier(idempotency_key)
             if earlier is None:
                 raise
-            return replay(earlier, fingerprint)
+            return replay(earlier, body, fingerprint)
         accepted = await self.intake.accept(send)
         if isinstance(accepted, Message):  # sent before under the same key
-            return replay(accepted, fingerprint)
-        return to_out(accepted, waiting)
+            return replay(accepted, body, fingerprint)
+        return to_out(accepted, body.device_public_id, waiting)
 
     async def _prepare(self, body: MessageIn, idempotency_key: str | None,
                        fingerprint: str | None, upload: IncomingFile | None
@@ -132,25 +132,26 @@ class SendService:
         if body.type in models.MEDIA_TYPES:
             # Before anything else: a slow URL holds nothing up.
             incoming = await take_in_file(body, upload, self.settings)
-        device = await self.device_refs.get_or_load(
-            (self.user.id, body.device_id), lambda: self._device_ref(body.device_id))
+        device_id = await self.device_ids.get_or_load(
+            (self.user.id, body.device_public_id),
+            lambda: self._device_id(body.device_public_id))
         try:
             to = recipient(body.to, self.settings.default_country_code)
         except InvalidRecipient as exc:
             raise InvalidInput(exc.text, code="invalid_recipient") from None
         status = await DeviceReader(self.database, self.settings, self.user,
-                                    self.statuses).status_of(device.id)
+                                    self.statuses).status_of(device_id)
         if not body.queue and not status.logged_in:
             raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
-        content = await self._content(body, device.device_id, to.chat)
+        content = await self._content(body, device_id, to.chat)
         file = None
         if incoming is not None:
-            file = file_row(body, incoming, self.user.id, device.device_id)
+            file = file_row(body, incoming, self.user.id, device_id)
             content = replace(content, media=file.describe())
         now = utc_now()
         send_at = due_at(body.send_at, now)
         row = outbound_row(
-            id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id, chat=to.chat,
+            id=uuid.uuid4(), user_id=self.user.id, device_id=device_id, chat=to.chat,
             peer=to.phone, type=body.type, body=content.to_json(), text=body.text, created_at=now,
             send_at=send_at, media_id=file.id if file else None,
             idempotency_key=idempotency_key, request_hash=fingerprint)
@@ -158,13 +159,13 @@ class SendService:
             None if status.logged_in else DEVICE_NOT_LOGGED_IN)
         return Send(row, column_values(file) if file else None), waiting
 
-    async def _device_ref(self, device_id: uuid.UUID) -> DeviceRef:
+    async def _device_id(self, public_id: uuid.UUID) -> uuid.UUID:
         async with self.database.session_scope() as session:
             messages = MessageRepository.for_caller(session, self.user)
-            device = await messages.device(device_id)
+            device = await messages.device(public_id)
         if device is None:  # raised, so not remembered: a device made a moment later works
             raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
-        return DeviceRef(device.id, device.device_id)
+        return device.id
 
     async def _earlier(self, idempotency_key: str | None) -> Message | None:
         if idempotency_key is None:

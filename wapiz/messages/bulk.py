@@ -62,13 +62,13 @@ class BulkService:
         if idempotency_key is not None:
             earlier = await self.messages.batch_by_key(idempotency_key)
             if earlier is not None:
-                return await self._replay(earlier, fingerprint)
-        device = await self.messages.device(body.device_id)
+                return await self._replay(*earlier, fingerprint)
+        device = await self.messages.device(body.device_public_id)
         if device is None:
             raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         chats, texts = self._recipients(body)
         now = utc_now()
-        batch = MessageBatch(id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
+        batch = MessageBatch(id=uuid.uuid4(), user_id=self.user.id, device_id=device.id,
                              total=len(chats), min_delay_ms=body.min_delay_ms,
                              max_delay_ms=body.max_delay_ms, idempotency_key=idempotency_key,
                              created_at=now)
@@ -77,14 +77,14 @@ class BulkService:
         if body.type in models.MEDIA_TYPES:  # one stored file for the whole batch
             incoming = await take_in_file(body, None, self.settings)
             file = await self.messages.add_media(
-                file_row(body, incoming, self.user.id, device.device_id))
+                file_row(body, incoming, self.user.id, device.id))
             content = replace(content, media=file.describe())
         rows = []
         stored = content.to_json()
         send_at = due_at(body.send_at, now)
         for to, text in zip(chats, texts, strict=True):
             rows.append(outbound_row(
-                id=uuid.uuid4(), user_id=self.user.id, device_id=device.device_id,
+                id=uuid.uuid4(), user_id=self.user.id, device_id=device.id,
                 chat=to.chat, peer=to.phone, type=body.type, body=stored, text=text,
                 created_at=now, send_at=send_at, batch_id=batch.id,
                 media_id=file.id if file else None, request_hash=fingerprint))
@@ -98,7 +98,7 @@ class BulkService:
             return await self._replay_concurrent(idempotency_key, fingerprint)
         await self.messages.add_rows(rows)
         await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
-        return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
+        return BulkOut(batch_id=batch.id, device_public_id=device.public_id, total=batch.total,
                        message_ids=[row["id"] for row in rows],
                        first_send_at=rows[0]["send_at"], last_send_at=rows[-1]["send_at"])
 
@@ -130,24 +130,26 @@ class BulkService:
             raise Conflict(Text("Permintaan yang sama sedang diproses, coba lagi",
                                 "The same request is being processed; try again"),
                            code="request_in_progress")
-        return await self._replay(earlier, fingerprint)
+        return await self._replay(*earlier, fingerprint)
 
-    async def _replay(self, batch: MessageBatch, fingerprint: str) -> BulkOut:
+    async def _replay(self, batch: MessageBatch, device_public_id: uuid.UUID,
+                      fingerprint: str) -> BulkOut:
         rows = await self.messages.batch_messages(batch.id)
         if rows and rows[0].request_hash != fingerprint:
             raise InvalidInput(IDEMPOTENCY_KEY_REUSED, code="idempotency_key_reused")
         first_send_at, last_send_at = rows[0].send_at, rows[-1].send_at
         assert first_send_at is not None and last_send_at is not None, "a batch is scheduled"
-        return BulkOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
+        return BulkOut(batch_id=batch.id, device_public_id=device_public_id, total=batch.total,
                        message_ids=[row.id for row in rows], first_send_at=first_send_at,
                        last_send_at=last_send_at)
 
     async def progress(self, raw_id: str) -> BatchOut:
         batch_id = parse_uuid(raw_id)
-        batch = await self.messages.batch(batch_id) if batch_id is not None else None
-        if batch is None:
+        shown = await self.messages.batch(batch_id) if batch_id is not None else None
+        if shown is None:
             raise NotFound(BATCH_NOT_FOUND, code="batch_not_found")
+        batch, device_public_id = shown
         counts = await self.messages.batch_counts(batch.id)
-        return BatchOut(batch_id=batch.id, device_id=batch.device_id, total=batch.total,
+        return BatchOut(batch_id=batch.id, device_public_id=device_public_id, total=batch.total,
                         counts=counts, done=not (set(UNFINISHED) & set(counts)),
                         created_at=batch.created_at)

@@ -25,7 +25,7 @@ def sends_for(request: Request, user: Principal) -> SendService:
     Built in the route rather than by a dependency: each dependency costs a send a little."""
     state = request.app.state
     return SendService(state.database, state.settings, user, state.status_cache,
-                       state.device_refs, state.intake)
+                       state.device_ids, state.intake)
 
 
 async def bulk_service(request: Request, user: CurrentUser, session: SessionDep) -> BulkService:

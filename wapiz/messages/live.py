@@ -59,52 +59,52 @@ class LiveMessages:
                                          code="device_not_connected") from None
             raise BadGateway(refused.format(reason=failure)) from None
 
-    async def _load(self, raw_id: str) -> tuple[Message, Media | None]:
+    async def _load(self, raw_id: str) -> tuple[Message, uuid.UUID, Media | None]:
+        """The user's message, its device's public `deviceId`, and its file."""
         message_id = parse_uuid(raw_id)
         async with self.database.session_scope() as db:
             messages = MessageRepository.for_caller(db, self.user)
-            message = await messages.get(message_id) if message_id else None
-            if message is None:
+            shown = await messages.get_shown(message_id) if message_id else None
+            if shown is None:
                 raise NotFound(MESSAGE_NOT_FOUND, code="message_not_found")
+            message, device_public_id = shown
             file = await messages.media(message.media_id) if message.media_id else None
-        return message, file
+        return message, device_public_id, file
 
-    async def _logged_in_device(self, message: Message) -> uuid.UUID:
-        """The key of the device the message belongs to, which must be logged in."""
+    async def _check_logged_in(self, message: Message) -> None:
+        """The device the message belongs to must be there, and logged in."""
         async with self.database.session_scope() as db:
-            device = await MessageRepository.for_caller(db, self.user).device(message.device_id)
-            if device is None:
-                raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
             devices = DeviceRepository.for_caller(db, self.user)
-            _, view = await devices.session_view(device.id)
+            found, view = await devices.session_view(message.device_id)
+        if not found:
+            raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         if not current_status(view, utc_now()).logged_in:
             raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
-        return device.id
 
     async def mark_read(self, raw_id: str) -> MessageOut:
-        message, _ = await self._load(raw_id)
+        message, device_public_id, _ = await self._load(raw_id)
         if message.direction != models.INBOUND:
             raise Conflict(Text("Hanya pesan masuk yang bisa ditandai dibaca",
                                 "Only incoming messages can be marked read"),
                            code="not_incoming")
         if message.read_at is None:
-            device = await self._logged_in_device(message)
+            await self._check_logged_in(message)
             received = MessageBody.from_json(message.body).received
             sender = received.sender.jid if received else message.chat
-            await self._ask(device, MARK_READ, {
+            await self._ask(message.device_id, MARK_READ, {
                 "chat": message.chat, "sender": sender, "ids": [message.wa_message_id]},
                 Text("WhatsApp menolak tanda dibaca: {reason}",
                  "WhatsApp refused the read mark: {reason}"))
             async with self.database.session_scope() as db:
                 messages = MessageRepository.for_caller(db, self.user)
                 await messages.mark_read(message.id, utc_now())
-            message, _ = await self._load(raw_id)
-        return to_out(message)
+            message, device_public_id, _ = await self._load(raw_id)
+        return to_out(message, device_public_id)
 
     async def file(self, raw_id: str) -> Media:
         """The message's file with its bytes; an inbound one is downloaded through the
         device's session the first time. Gone once retention dropped its bytes."""
-        message, file = await self._load(raw_id)
+        message, _, file = await self._load(raw_id)
         if file is None:
             raise NotFound(NO_FILE, code="no_file")
         if file.data is not None:
@@ -126,11 +126,11 @@ class LiveMessages:
                                        "(WAPIZ_MEDIA_MAX_BYTES)")
                                   .format(limit=self.settings.media_max_bytes),
                                   code="file_too_large")
-        device = await self._logged_in_device(message)
-        await self._ask(device, DOWNLOAD_MEDIA, {"mediaId": str(file.id)},
+        await self._check_logged_in(message)
+        await self._ask(message.device_id, DOWNLOAD_MEDIA, {"mediaId": str(file.id)},
                         Text("File tidak bisa diunduh dari WhatsApp: {reason}",
                              "The file could not be downloaded from WhatsApp: {reason}"))
-        _, file = await self._load(raw_id)
+        _, _, file = await self._load(raw_id)
         if file is None or file.data is None:
             raise BadGateway(Text("File tidak bisa diunduh dari WhatsApp",
                                   "The file could not be downloaded from WhatsApp"),

@@ -91,7 +91,7 @@ class Media(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     device_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("devices.device_id", ondelete="CASCADE"), index=True)
+        Uuid, ForeignKey("devices.id", ondelete="CASCADE"), index=True)
     mimetype: Mapped[str] = mapped_column(String(255))
     file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -131,9 +131,8 @@ class Message(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
-    # The device's public `deviceId` (devices.device_id), as every message operation names it.
     device_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("devices.device_id", ondelete="CASCADE")
+        Uuid, ForeignKey("devices.id", ondelete="CASCADE")
     )
     direction: Mapped[Direction] = mapped_column(String(8))
     chat: Mapped[str] = mapped_column(String(128))  # the chat's WhatsApp id
@@ -180,7 +179,7 @@ class MessageBatch(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     device_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("devices.device_id", ondelete="CASCADE"))
+        Uuid, ForeignKey("devices.id", ondelete="CASCADE"))
     total: Mapped[int] = mapped_column(Integer)
     min_delay_ms: Mapped[int] = mapped_column(Integer)
     max_delay_ms: Mapped[int] = mapped_column(Integer)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Insert,
     Select,
     bindparam,
@@ -33,7 +34,7 @@ from wapiz.messages.models import UNFINISHED, Media, Message, MessageBatch, Mess
 
 @dataclass(frozen=True)
 class MessageFilter:
-    device_id: uuid.UUID | None = None
+    device_public_id: uuid.UUID | None = None  # the API's `deviceId`
     direction: str | None = None
     status: str | None = None
     chat: str | None = None
@@ -44,7 +45,7 @@ class MessageFilter:
 class MessageRepository:
     def __init__(self, session: AsyncSession, user_id: uuid.UUID,
                  only_device: uuid.UUID | None = None) -> None:
-        """`only_device`: the public deviceId a caller's key is limited to, if any."""
+        """`only_device`: the device (its `id`) a caller's key is limited to, if any."""
         self.session = session
         self.user_id = user_id
         self.only_device = only_device
@@ -60,21 +61,34 @@ class MessageRepository:
             statement = statement.where(Message.device_id == self.only_device)
         return statement
 
-    async def device(self, device_id: uuid.UUID) -> Device | None:
-        """The user's live device whose public `deviceId` this is (if the key reaches it)."""
-        if self.only_device not in (None, device_id):
-            return None
-        return await self.session.scalar(
-            select(Device).where(Device.device_id == device_id, Device.user_id == self.user_id,
-                                 Device.deleted_at.is_(None)))
+    def _shown(self) -> Select[Message, uuid.UUID]:
+        """The caller's messages, each with its device's public `deviceId` (as the API shows
+        a message)."""
+        return self._owned().add_columns(Device.public_id).join(
+            Device, Device.id == Message.device_id)
 
-    async def get(self, message_id: uuid.UUID, lock: bool = False) -> Message | None:
-        """The user's message; `lock`: its row stays locked till the transaction ends
-        (PostgreSQL)."""
-        statement = self._owned().where(Message.id == message_id)
+    async def device(self, public_id: uuid.UUID) -> Device | None:
+        """The user's live device whose public `deviceId` this is (if the key reaches it)."""
+        statement = select(Device).where(Device.public_id == public_id,
+                                         Device.user_id == self.user_id,
+                                         Device.deleted_at.is_(None))
+        if self.only_device is not None:
+            statement = statement.where(Device.id == self.only_device)
+        return await self.session.scalar(statement)
+
+    async def get(self, message_id: uuid.UUID) -> Message | None:
+        return await self.session.scalar(self._owned().where(Message.id == message_id))
+
+    async def get_shown(self, message_id: uuid.UUID, lock: bool = False
+                        ) -> tuple[Message, uuid.UUID] | None:
+        """The user's message and its device's `deviceId`; `lock`: the message's row stays
+        locked till the transaction ends (PostgreSQL)."""
+        statement = self._shown().where(Message.id == message_id)
         if lock:
-            statement = statement.with_for_update()
-        return await self.session.scalar(statement.execution_options(populate_existing=True))
+            statement = statement.with_for_update(of=Message)
+        row = (await self.session.execute(
+            statement.execution_options(populate_existing=True))).first()
+        return None if row is None else (row[0], row[1])
 
     async def action_waiting(self, target: Message, action: str) -> Message | None:
         """An edit or revoke of `target` queued or being sent (the oldest)."""
@@ -129,16 +143,22 @@ class MessageRepository:
         transaction."""
         await self.session.execute(insert(Message), rows)
 
-    async def batch(self, batch_id: uuid.UUID) -> MessageBatch | None:
-        statement = select(MessageBatch).where(
-            MessageBatch.id == batch_id, MessageBatch.user_id == self.user_id)
+    async def _batch_shown(self, *where: ColumnElement[bool]
+                           ) -> tuple[MessageBatch, uuid.UUID] | None:
+        """The caller's batch and its device's public `deviceId`."""
+        statement = (select(MessageBatch, Device.public_id)
+                     .join(Device, Device.id == MessageBatch.device_id)
+                     .where(MessageBatch.user_id == self.user_id, *where))
         if self.only_device is not None:
             statement = statement.where(MessageBatch.device_id == self.only_device)
-        return await self.session.scalar(statement)
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else (row[0], row[1])
 
-    async def batch_by_key(self, key: str) -> MessageBatch | None:
-        return await self.session.scalar(select(MessageBatch).where(
-            MessageBatch.user_id == self.user_id, MessageBatch.idempotency_key == key))
+    async def batch(self, batch_id: uuid.UUID) -> tuple[MessageBatch, uuid.UUID] | None:
+        return await self._batch_shown(MessageBatch.id == batch_id)
+
+    async def batch_by_key(self, key: str) -> tuple[MessageBatch, uuid.UUID] | None:
+        return await self._batch_shown(MessageBatch.idempotency_key == key)
 
     async def add_batch(self, batch: MessageBatch) -> bool:
         """Insert in one statement; False if a request with the same idempotency key got
@@ -163,10 +183,11 @@ class MessageRepository:
         return {str(status): count for status, count in rows.tuples()}
 
     async def page(self, where: MessageFilter, after: tuple[datetime, uuid.UUID] | None,
-                   limit: int) -> Sequence[Message]:
-        """Newest first; `after` is the last (created_at, id) of the previous page."""
-        statement = self._owned()
-        for column, value in ((Message.device_id, where.device_id),
+                   limit: int) -> Sequence[tuple[Message, uuid.UUID]]:
+        """Newest first, each with its device's `deviceId`; `after` is the last
+        (created_at, id) of the previous page."""
+        statement = self._shown()
+        for column, value in ((Device.public_id, where.device_public_id),
                               (Message.direction, where.direction),
                               (Message.status, where.status), (Message.chat, where.chat)):
             if value is not None:
@@ -178,7 +199,8 @@ class MessageRepository:
         if after is not None:
             statement = statement.where(older_than(Message.created_at, Message.id, after))
         statement = statement.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
-        return (await self.session.scalars(statement)).all()
+        return [(message, public_id)
+                for message, public_id in (await self.session.execute(statement)).tuples()]
 
 
 @functools.cache
@@ -189,7 +211,7 @@ def _accept_statement(dialect: str) -> Insert:
     database kind (building and keying a statement of this size costs more than running it)."""
     columns = Message.__table__.columns
     values = {column.key: bindparam(column.key, type_=column.type) for column in columns}
-    device_live = exists().where(Device.device_id == values["device_id"],
+    device_live = exists().where(Device.id == values["device_id"],
                                  Device.user_id == values["user_id"],
                                  Device.deleted_at.is_(None))
     return (insert_for_dialect(dialect, Message.__table__)

@@ -97,7 +97,7 @@ async def bulk_progress(batch_id: str, bulk: Bulk) -> BatchOut:
 async def list_messages(
     request: Request,
     messages: Messages,
-    device_id: Annotated[uuid.UUID | None, Query(alias="deviceId")] = None,
+    device_public_id: Annotated[uuid.UUID | None, Query(alias="deviceId")] = None,
     direction: Literal["inbound", "outbound"] | None = None,
     status: Annotated[StatusText | None, Query()] = None,
     chat: Annotated[ChatId | None, Query()] = None,
@@ -107,7 +107,7 @@ async def list_messages(
         "`nextCursor` of the previous page."))] = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Response:
-    where = MessageFilter(device_id, direction, status, chat, since, until)
+    where = MessageFilter(device_public_id, direction, status, chat, since, until)
     items, next_cursor = await messages.page(where, cursor, limit)
     return conditional_json(request, MessagePage(items=items, next_cursor=next_cursor))
 

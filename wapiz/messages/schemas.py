@@ -168,7 +168,8 @@ class MessageContent(ApiInput):
 
 
 class MessageIn(MessageContent):
-    device_id: uuid.UUID = Field(description="The sending device's `deviceId`.")
+    device_public_id: uuid.UUID = Field(alias="deviceId",
+                                        description="The sending device's `deviceId`.")
     to: Recipient = Field(examples=["081234567890"],
                     description="A phone number (0812…, +62 812-…, 62812…) or a group id "
                     "(…@g.us).")
@@ -192,7 +193,7 @@ class MediaOut(ApiModel):
 
 class MessageOut(ApiModel):
     id: uuid.UUID
-    device_id: uuid.UUID
+    device_public_id: uuid.UUID = Field(alias="deviceId")
     direction: Literal["outbound", "inbound"]
     to: str | None = Field(description="Outbound: the recipient's phone number (or group).")
     sender: str | None = Field(None, alias="from",
@@ -258,7 +259,7 @@ NO_BULK_REACTIONS = Words("Satu batch tidak bisa mengirim reaksi atau suara poll
 
 
 class BulkIn(MessageContent):
-    device_id: uuid.UUID
+    device_public_id: uuid.UUID = Field(alias="deviceId")
     recipients: list[BulkRecipient] = Field(min_length=1, max_length=1000)
     min_delay_ms: StrictInt = Field(15000, ge=0, le=3_600_000,
                               description="Shortest pause between two messages of the batch.")
@@ -278,7 +279,7 @@ class BulkIn(MessageContent):
 
 class BulkOut(ApiModel):
     batch_id: uuid.UUID
-    device_id: uuid.UUID
+    device_public_id: uuid.UUID = Field(alias="deviceId")
     total: int
     message_ids: list[uuid.UUID]
     first_send_at: Timestamp
@@ -287,7 +288,7 @@ class BulkOut(ApiModel):
 
 class BatchOut(ApiModel):
     batch_id: uuid.UUID
-    device_id: uuid.UUID
+    device_public_id: uuid.UUID = Field(alias="deviceId")
     total: int
     counts: dict[str, int] = Field(description="Messages by status.")
     done: bool = Field(description="No message of the batch is queued or sending any more.")

@@ -38,7 +38,8 @@ EDIT_WINDOW = timedelta(minutes=15)  # WhatsApp's: later edits are refused
 CURSOR_PATTERN = CREATED_CURSOR_PATTERN
 
 
-def encode_cursor(message: Message) -> str:
+def encode_cursor(shown: tuple[Message, uuid.UUID]) -> str:
+    message, _ = shown
     return created_cursor(message.created_at, message.id)
 
 
@@ -53,21 +54,22 @@ class MessageService:
         self.messages = MessageRepository.for_caller(session, user)
 
     async def get(self, raw_id: str) -> MessageOut:
-        return to_out(await self._owned(raw_id))
+        return to_out(*await self._owned(raw_id))
 
     async def page(self, where: MessageFilter, cursor: str | None, limit: int
                    ) -> tuple[list[MessageOut], str | None]:
         after = decode_cursor(cursor) if cursor else None
         rows, next_cursor = await fetch_page(
             lambda count: self.messages.page(where, after, count), limit, encode_cursor)
-        return [to_out(row) for row in rows], next_cursor
+        return [to_out(*row) for row in rows], next_cursor
 
-    async def _owned(self, raw_id: str, lock: bool = False) -> Message:
+    async def _owned(self, raw_id: str, lock: bool = False) -> tuple[Message, uuid.UUID]:
+        """The user's message and its device's public `deviceId`."""
         message_id = parse_uuid(raw_id)
-        message = await self.messages.get(message_id, lock) if message_id else None
-        if message is None:
+        shown = await self.messages.get_shown(message_id, lock) if message_id else None
+        if shown is None:
             raise NotFound(MESSAGE_NOT_FOUND, code="message_not_found")
-        return message
+        return shown
 
     async def delete(self, raw_id: str) -> tuple[MessageOut, bool]:
         """Cancel a message still in the queue, or revoke a sent one for everyone; the
@@ -77,7 +79,7 @@ class MessageService:
             return await self.get(raw_id), False
         # Locked (PostgreSQL; on SQLite the update above holds the write lock already), so
         # that revokes asked for at once queue one.
-        target = await self._owned(raw_id, lock=True)
+        target, device_public_id = await self._owned(raw_id, lock=True)
         if target.direction != models.OUTBOUND or target.type in ACTIONS:
             raise Conflict(Text("Hanya pesan keluar yang bisa ditarik",
                                 "Only outgoing messages can be revoked"), code="not_outgoing")
@@ -90,12 +92,12 @@ class MessageService:
             raise Conflict(ALREADY_REVOKED, code="message_revoked")
         waiting = await self.messages.action_waiting(target, models.REVOKE)
         if waiting is not None:  # asked again before it went out: the same answer
-            return to_out(waiting), True
-        return await self._act_on(target, models.REVOKE, None), True
+            return to_out(waiting, device_public_id), True
+        return to_out(await self._act_on(target, models.REVOKE, None), device_public_id), True
 
     async def edit(self, raw_id: str, body: EditIn) -> MessageOut:
         """Queue an edit of a sent text; the message shows the new text once it went out."""
-        target = await self._owned(raw_id)
+        target, device_public_id = await self._owned(raw_id)
         if target.direction != models.OUTBOUND or target.type != "text":
             raise Conflict(Text("Hanya pesan teks keluar yang bisa diedit",
                                 "Only outgoing text messages can be edited"),
@@ -111,9 +113,9 @@ class MessageService:
             raise Conflict(Text("Batas waktu edit (15 menit setelah terkirim) sudah lewat",
                                 "The edit window (15 minutes after sending) has passed"),
                            code="edit_window_passed")
-        return await self._act_on(target, models.EDIT, body.text)
+        return to_out(await self._act_on(target, models.EDIT, body.text), device_public_id)
 
-    async def _act_on(self, target: Message, action: str, text: str | None) -> MessageOut:
+    async def _act_on(self, target: Message, action: str, text: str | None) -> Message:
         """Queue an edit or revoke behind the device's other sends: it goes out in order,
         paced, and survives restarts like a message."""
         now = utc_now()
@@ -125,4 +127,4 @@ class MessageService:
             created_at=now, send_at=now))
         await self.messages.add(message)
         await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
-        return to_out(message)
+        return message

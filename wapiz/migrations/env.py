@@ -12,6 +12,12 @@ MIGRATION_LOCK_ID = 0x57A917
 
 
 def _migrate(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite alters a table by rebuilding it (batch mode): with foreign keys on, dropping
+        # the old table would cascade into the tables referring to it. Off while migrating
+        # (only outside a transaction can they be turned off), and checked before commit.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -22,6 +28,10 @@ def _migrate(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration broke foreign keys: {broken[:10]}")
 
 
 async def _run() -> None:
@@ -30,6 +40,8 @@ async def _run() -> None:
         async with engine.connect() as connection:
             await connection.run_sync(_migrate)
             await connection.commit()
+            if connection.dialect.name == "sqlite":
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
     finally:
         await engine.dispose()
 

@@ -32,14 +32,14 @@ class DeviceStatsQueries:
         self.session = session
         self.user_id = user_id
 
-    async def owned_device(self, device_key: uuid.UUID) -> Device | None:
+    async def owned_device(self, device_id: uuid.UUID) -> Device | None:
         return await self.session.scalar(
-            select(Device).where(Device.user_id == self.user_id, Device.id == device_key,
+            select(Device).where(Device.user_id == self.user_id, Device.id == device_id,
                                  Device.deleted_at.is_(None)))
 
     def _messages(self, device: Device) -> Any:
         return select().select_from(Message).where(
-            Message.user_id == self.user_id, Message.device_id == device.device_id,
+            Message.user_id == self.user_id, Message.device_id == device.id,
             Message.type.not_in((EDIT, REVOKE)))
 
     async def sent_and_received(self, device: Device, bounds: Sequence[datetime]
@@ -79,7 +79,7 @@ class DeviceStatsQueries:
     async def last_event_at(self, device: Device) -> datetime | None:
         latest_message = await self.session.scalar(
             select(func.max(Message.created_at))
-            .where(Message.user_id == self.user_id, Message.device_id == device.device_id))
+            .where(Message.user_id == self.user_id, Message.device_id == device.id))
         latest_event = await self.session.scalar(
             select(func.max(WebhookEvent.created_at)).where(WebhookEvent.device_id == device.id))
         found = [moment for moment in (latest_message, latest_event) if moment is not None]

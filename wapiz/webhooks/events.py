@@ -52,7 +52,7 @@ class MessageData:
     """A message as events (and the API) show it; fields in the order they are shown."""
 
     id: uuid.UUID
-    device_id: uuid.UUID
+    device_public_id: uuid.UUID  # the API's `deviceId` (the row holds the device's `id`)
     direction: models.Direction
     to: str | None  # outbound: the recipient's phone number (or group)
     sender: str | None  # inbound: the sender's phone number, if known (shown as `from`)
@@ -86,7 +86,8 @@ class MessageData:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": str(self.id), "deviceId": str(self.device_id), "direction": self.direction,
+            "id": str(self.id), "deviceId": str(self.device_public_id),
+            "direction": self.direction,
             "to": self.to, "from": self.sender, "fromJid": self.sender_jid,
             "fromLid": self.sender_lid, "pushName": self.push_name, "chat": self.chat,
             "type": self.type, "text": self.text, "location": self.location,
@@ -103,16 +104,17 @@ class MessageData:
         }
 
 
-def message_data(message: MessageRow, waiting: str | None = None,
-                 base_url: str = "") -> MessageData:
-    """A message row as shown. `base_url` makes its file's URL absolute (for receivers)."""
+def message_data(message: MessageRow, device_public_id: uuid.UUID,
+                 waiting: str | None = None, base_url: str = "") -> MessageData:
+    """A message row as shown, its device named by its public `deviceId`. `base_url` makes
+    its file's URL absolute (for receivers)."""
     outbound = message.direction == models.OUTBOUND
     body = MessageBody.from_json(message.body)
     received = body.received
     sender = received.sender if received else None
     described = body.media if message.media_id is not None else None
     return MessageData(
-        id=message.id, device_id=message.device_id, direction=message.direction,
+        id=message.id, device_public_id=device_public_id, direction=message.direction,
         to=(message.peer or message.chat) if outbound else None,
         sender=None if outbound else message.peer, sender_jid=sender.jid if sender else None,
         sender_lid=sender.lid if sender else None,
@@ -143,14 +145,14 @@ class DeviceStatusData:
     """A device's status changed (`device.status`)."""
 
     id: uuid.UUID  # the device's `id`
-    device_id: uuid.UUID  # its `deviceId`
+    device_public_id: uuid.UUID  # its `deviceId`
     status: str
     reason: str | None
     detail: str | None
     jid: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": str(self.id), "deviceId": str(self.device_id), "status": self.status,
+        return {"id": str(self.id), "deviceId": str(self.device_public_id), "status": self.status,
                 "reason": self.reason, "detail": self.detail, "jid": self.jid}
 
 
@@ -159,11 +161,12 @@ class WebhookTestData:
     """Asked for by the user, to try their receiver (`webhook.test`)."""
 
     id: uuid.UUID
-    device_id: uuid.UUID
+    device_public_id: uuid.UUID  # the device's `deviceId`
     message: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": str(self.id), "deviceId": str(self.device_id), "message": self.message}
+        return {"id": str(self.id), "deviceId": str(self.device_public_id),
+                "message": self.message}
 
 
 EventData = MessageData | DeviceStatusData | WebhookTestData

@@ -27,25 +27,23 @@ def new_event_id() -> str:
 class Target:
     """Where a device's events go, and which it wants (None: it wants none now)."""
 
-    device_key: uuid.UUID
+    device_id: uuid.UUID
     events: list[str] | None  # None: every type
 
     def wants(self, event_type: str) -> bool:
         return self.events is None or event_type in self.events
 
 
-async def target_of(session: AsyncSession, *, device_key: uuid.UUID | None = None,
-                    device_id: uuid.UUID | None = None) -> Target | None:
-    """The device (by its `id`, or by its public `deviceId`) as an event target: None if it
-    has no webhook URL or its endpoint is disabled."""
-    where = Device.id == device_key if device_key is not None else Device.device_id == device_id
+async def target_of(session: AsyncSession, device_id: uuid.UUID) -> Target | None:
+    """The device as an event target: None if it has no webhook URL or its endpoint is
+    disabled."""
     # The endpoint row stays locked till this transaction ends (PostgreSQL; SQLite has one
     # writer anyway): a device's events commit one after another, in the order of their
     # `seq`, so the dispatcher never sees a later event before an earlier one.
     row = (await session.execute(
         select(Device.id, Device.webhook_url, WebhookEndpoint.enabled, WebhookEndpoint.events)
         .join(WebhookEndpoint, WebhookEndpoint.device_id == Device.id)
-        .where(where, Device.deleted_at.is_(None))
+        .where(Device.id == device_id, Device.deleted_at.is_(None))
         .with_for_update(of=WebhookEndpoint))).first()
     if row is None or not row.webhook_url or not row.enabled:
         return None
@@ -63,12 +61,12 @@ async def write(session: AsyncSession, target: Target,
     # Statements compiled once (executemany), however many events.
     seqs = dict((await session.execute(
         insert(WebhookEvent.__table__).returning(WebhookEvent.id, WebhookEvent.seq), [
-            {"id": event_id, "device_id": target.device_key, "type": event_type,
+            {"id": event_id, "device_id": target.device_id, "type": event_type,
              "body": event_body(event_type, data, now), "created_at": now}
             for event_id, (event_type, data) in zip(ids, events, strict=True)])).tuples().all())
     deliveries = [uuid.uuid4() for _ in events]
     await session.execute(insert(WebhookDelivery.__table__), [
-        {"id": delivery_id, "event_seq": seqs[event_id], "device_id": target.device_key,
+        {"id": delivery_id, "event_seq": seqs[event_id], "device_id": target.device_id,
          "status": DeliveryStatus.PENDING, "attempts": 0, "retries": 0, "next_attempt_at": now,
          "created_at": now}
         for event_id, delivery_id in zip(ids, deliveries, strict=True)])
@@ -76,13 +74,13 @@ async def write(session: AsyncSession, target: Target,
     return list(zip(ids, deliveries, strict=True))
 
 
-async def record(session: AsyncSession, event_type: str, data: EventData, *,
-                 device_key: uuid.UUID | None = None, device_id: uuid.UUID | None = None,
-                 always: bool = False) -> tuple[str, uuid.UUID] | None:
+async def record(session: AsyncSession, event_type: str, data: EventData,
+                 device_id: uuid.UUID, *, always: bool = False
+                 ) -> tuple[str, uuid.UUID] | None:
     """Store an event for the device and its delivery, if the device has a webhook URL, is
     enabled, and wants this type (`always`: whatever its filter says). (event id, delivery
     id), or None if nothing is to be sent."""
-    target = await target_of(session, device_key=device_key, device_id=device_id)
+    target = await target_of(session, device_id)
     if target is None or not (always or target.wants(event_type)):
         return None
     [written] = await write(session, target, [(event_type, data)])

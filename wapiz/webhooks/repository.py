@@ -26,31 +26,31 @@ class WebhookRepository:
         self.session = session
         self.user_id = user_id
 
-    def _owned(self, device_key: uuid.UUID) -> Select[uuid.UUID]:
-        return select(Device.id).where(Device.id == device_key, Device.user_id == self.user_id,
+    def _owned(self, device_id: uuid.UUID) -> Select[uuid.UUID]:
+        return select(Device.id).where(Device.id == device_id, Device.user_id == self.user_id,
                                        Device.deleted_at.is_(None))
 
-    async def endpoint(self, device_key: uuid.UUID) -> WebhookEndpoint | None:
+    async def endpoint(self, device_id: uuid.UUID) -> WebhookEndpoint | None:
         """The device's endpoint settings, made (with a fresh secret) the first time; None
         if the device is not (or no longer: deleted meanwhile) the user's."""
         await self.session.execute(
             insert_for(self.session, WebhookEndpoint)
-            .values(device_id=device_key, secret=new_secret(), enabled=True,
+            .values(device_id=device_id, secret=new_secret(), enabled=True,
                     updated_at=utc_now())
             .on_conflict_do_nothing(index_elements=["device_id"]))
         endpoint = await self.session.scalar(
-            select(WebhookEndpoint).where(WebhookEndpoint.device_id.in_(self._owned(device_key)))
+            select(WebhookEndpoint).where(WebhookEndpoint.device_id.in_(self._owned(device_id)))
             .execution_options(populate_existing=True))
         return endpoint
 
-    async def deliveries(self, device_key: uuid.UUID, status: DeliveryStatus | None,
+    async def deliveries(self, device_id: uuid.UUID, status: DeliveryStatus | None,
                          before_seq: int | None, limit: int
                          ) -> Sequence[tuple[WebhookDelivery, WebhookEvent]]:
         """Newest first."""
         statement = (
             select(WebhookDelivery, WebhookEvent)
             .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
-            .where(WebhookDelivery.device_id.in_(self._owned(device_key))))
+            .where(WebhookDelivery.device_id.in_(self._owned(device_id))))
         if status is not None:
             statement = statement.where(WebhookDelivery.status == status)
         if before_seq is not None:
@@ -59,13 +59,13 @@ class WebhookRepository:
         return [(row[0], row[1]) for row in await self.session.execute(
             statement.execution_options(populate_existing=True))]
 
-    async def delivery(self, device_key: uuid.UUID, delivery_id: uuid.UUID
+    async def delivery(self, device_id: uuid.UUID, delivery_id: uuid.UUID
                        ) -> tuple[WebhookDelivery, WebhookEvent] | None:
         row = (await self.session.execute(
             select(WebhookDelivery, WebhookEvent)
             .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
             .where(WebhookDelivery.id == delivery_id,
-                   WebhookDelivery.device_id.in_(self._owned(device_key)))
+                   WebhookDelivery.device_id.in_(self._owned(device_id)))
             .execution_options(populate_existing=True))).first()
         return None if row is None else (row[0], row[1])
 
@@ -79,13 +79,13 @@ class WebhookRepository:
                 by_delivery[attempt.delivery_id].append(attempt)
         return by_delivery
 
-    async def requeue(self, device_key: uuid.UUID, now: datetime, *,
+    async def requeue(self, device_id: uuid.UUID, now: datetime, *,
                       delivery_id: uuid.UUID | None = None,
                       failed_since: datetime | None = None) -> int:
         """Make deliveries due again, with a fresh retry schedule: one (whatever its
         state, unless it is still pending), or every failed one created since a time."""
         statement = update(WebhookDelivery).where(
-            WebhookDelivery.device_id.in_(self._owned(device_key)))
+            WebhookDelivery.device_id.in_(self._owned(device_id)))
         if delivery_id is not None:
             statement = statement.where(WebhookDelivery.id == delivery_id,
                                         WebhookDelivery.status != DeliveryStatus.PENDING)

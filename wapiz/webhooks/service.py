@@ -124,8 +124,8 @@ class WebhookService:
                                 "This device's webhook is disabled"), code="webhook_disabled")
         written = await outbox.record(
             self.session, events.WEBHOOK_TEST,
-            WebhookTestData(device.id, device.device_id, "Webhook WAPIZ berfungsi"),
-            device_key=device.id, always=True)
+            WebhookTestData(device.id, device.public_id, "Webhook WAPIZ berfungsi"),
+            device.id, always=True)
         assert written is not None  # a URL, and enabled: checked above
         await wakeups.announce(self.session, wakeups.WEBHOOKS)
         return written

@@ -1,9 +1,9 @@
 """api keys, sign-up invites, admin and disabled users
 
-(Revises 0008 on the `keys` branch; re-chained onto 0009 when merged.)
+A key limited to one device refers to it by devices.id, as every table does since 0009.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03 10:20:00.000000
 
 """
@@ -17,7 +17,7 @@ import wapiz.db.base
 
 # revision identifiers, used by Alembic.
 revision: str = '0010'
-down_revision: Union[str, Sequence[str], None] = '0008'
+down_revision: Union[str, Sequence[str], None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.Column('device_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_used_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['device_id'], ['devices.device_id'], name=op.f('fk_api_keys_device_id_devices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_api_keys_device_id_devices'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_keys_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_api_keys_key_hash'))

@@ -110,21 +110,21 @@ class Dispatcher:
         now = utc_now()
         async with self.database.session_scope() as db:
             due = await DeliveryQueue(db, self.name).devices_due(now, list(self._devices), free)
-        for device_key in due:
+        for device_id in due:
             async with self.database.session_scope() as db:
-                taken = await DeliveryQueue(db, self.name).take(device_key, now, self.lease_s)
+                taken = await DeliveryQueue(db, self.name).take(device_id, now, self.lease_s)
             if taken:
-                task = asyncio.create_task(self._deliver_device(device_key),
-                                           name=f"webhooks-{device_key}")
-                self._devices[device_key] = task
-                task.add_done_callback(functools.partial(self._forget_device, device_key))
+                task = asyncio.create_task(self._deliver_device(device_id),
+                                           name=f"webhooks-{device_id}")
+                self._devices[device_id] = task
+                task.add_done_callback(functools.partial(self._forget_device, device_id))
 
-    def _forget_device(self, device_key: uuid.UUID, _finished: asyncio.Task[None]) -> None:
-        self._devices.pop(device_key, None)
+    def _forget_device(self, device_id: uuid.UUID, _finished: asyncio.Task[None]) -> None:
+        self._devices.pop(device_id, None)
 
-    async def _deliver_device(self, device_key: uuid.UUID) -> None:
+    async def _deliver_device(self, device_id: uuid.UUID) -> None:
         """The device's due deliveries, in event order, until none is due for a while."""
-        woken = self._device_woken[device_key] = asyncio.Event()
+        woken = self._device_woken[device_id] = asyncio.Event()
         loop = asyncio.get_running_loop()
         busy_at = loop.time()  # when this device last had something to deliver
         try:
@@ -132,9 +132,9 @@ class Dispatcher:
                 woken.clear()
                 async with self.database.session_scope() as db:
                     queue = DeliveryQueue(db, self.name)
-                    if not await queue.take(device_key, utc_now(), self.lease_s):
+                    if not await queue.take(device_id, utc_now(), self.lease_s):
                         return  # another dispatcher has it now
-                    batch = await queue.batch(device_key, utc_now(), BATCH)
+                    batch = await queue.batch(device_id, utc_now(), BATCH)
                 if not batch.deliveries:
                     # Announcements for other devices wake it too: the linger is counted
                     # from its last delivery, not from the last wake-up.
@@ -148,21 +148,21 @@ class Dispatcher:
                 if not batch.url or not batch.enabled:
                     async with self.database.session_scope() as db:
                         await DeliveryQueue(db, self.name).fail_pending(
-                            device_key, "the device has no webhook URL" if not batch.url
+                            device_id, "the device has no webhook URL" if not batch.url
                             else "the endpoint is disabled", utc_now())
                     return
-                await self._send_batch(device_key, batch)
+                await self._send_batch(device_id, batch)
                 busy_at = loop.time()
         except Exception:
-            log.exception("webhooks: delivering for device %s failed; retrying", device_key)
+            log.exception("webhooks: delivering for device %s failed; retrying", device_id)
             await asyncio.sleep(1)
         finally:
-            self._device_woken.pop(device_key, None)
+            self._device_woken.pop(device_id, None)
             with contextlib.suppress(Exception):
                 async with self.database.session_scope() as db:
-                    await DeliveryQueue(db, self.name).let_go(device_key)
+                    await DeliveryQueue(db, self.name).let_go(device_id)
 
-    async def _send_batch(self, device_key: uuid.UUID, batch: DeviceBatch) -> None:
+    async def _send_batch(self, device_id: uuid.UUID, batch: DeviceBatch) -> None:
         """Attempt the deliveries in order, writing their outcomes in groups."""
         outcomes: list[Outcome] = []
         recording: asyncio.Task[bool] | None = None
@@ -177,7 +177,7 @@ class Dispatcher:
                 if time.monotonic() - recorded_at >= RECORD_EVERY_S:
                     # Handed to a task of its own before the write: if the process stops
                     # meanwhile, the write is finished below, not made a second time.
-                    recording = asyncio.create_task(self._record(device_key, outcomes))
+                    recording = asyncio.create_task(self._record(device_id, outcomes))
                     outcomes = []
                     if not await asyncio.shield(recording):
                         return  # another dispatcher has the device now: it goes on from here
@@ -185,9 +185,9 @@ class Dispatcher:
         finally:
             # Also when the process stops: attempts made and not written would be made
             # again by the next dispatcher, and the receiver would see them twice.
-            await self._finish_recording(device_key, recording, outcomes)
+            await self._finish_recording(device_id, recording, outcomes)
 
-    async def _finish_recording(self, device_key: uuid.UUID, recording: asyncio.Task[bool] | None,
+    async def _finish_recording(self, device_id: uuid.UUID, recording: asyncio.Task[bool] | None,
                                 outcomes: list[Outcome]) -> None:
         """The write under way, then the outcomes not yet written: within the lease (after
         it another dispatcher may make the attempts again anyway), and never raising, so an
@@ -196,12 +196,12 @@ class Dispatcher:
             async with asyncio.timeout(self.lease_s):
                 if recording is not None and not recording.done():
                     await asyncio.shield(recording)
-                await asyncio.shield(self._record(device_key, outcomes))
+                await asyncio.shield(self._record(device_id, outcomes))
         except Exception as exc:
             log.warning("webhooks: could not record %d attempts for device %s (%r); they "
-                        "will be made again", len(outcomes), device_key, exc)
+                        "will be made again", len(outcomes), device_id, exc)
 
-    async def _record(self, device_key: uuid.UUID, outcomes: list[Outcome]) -> bool:
+    async def _record(self, device_id: uuid.UUID, outcomes: list[Outcome]) -> bool:
         """Write the outcomes and renew the lease; False if the device is no longer ours."""
         if not outcomes:
             return True
@@ -211,9 +211,9 @@ class Dispatcher:
             await queue.record(outcomes, self.retries, now)
             gone = next((o for o in outcomes if o.gone), None)
             if gone is not None:
-                await queue.disable(device_key, f"the endpoint answered 410 Gone at "
+                await queue.disable(device_id, f"the endpoint answered 410 Gone at "
                                     f"{gone.attempted_at.isoformat()}", now)
-            return await queue.take(device_key, now, self.lease_s)
+            return await queue.take(device_id, now, self.lease_s)
 
     async def attempt(self, url: str, delivery: DueDelivery,
                       signing_secrets: list[str]) -> Outcome:

@@ -100,34 +100,34 @@ class DeliveryQueue:
             statement = statement.where(WebhookDelivery.device_id.not_in(skip))
         return list(await self.session.scalars(statement))
 
-    async def take(self, device_key: uuid.UUID, now: datetime, lease_s: float) -> bool:
+    async def take(self, device_id: uuid.UUID, now: datetime, lease_s: float) -> bool:
         """Take (or keep) the device's deliveries for `lease_s`; False if another has them."""
         result = await self.session.execute(
             update(WebhookEndpoint)
-            .where(WebhookEndpoint.device_id == device_key, self._free(now))
+            .where(WebhookEndpoint.device_id == device_id, self._free(now))
             .values(dispatcher=self.dispatcher,
                     dispatch_expires_at=now + timedelta(seconds=lease_s)))
         return rows_changed(result) == 1
 
-    async def let_go(self, device_key: uuid.UUID) -> None:
+    async def let_go(self, device_id: uuid.UUID) -> None:
         await self.session.execute(
             update(WebhookEndpoint)
-            .where(WebhookEndpoint.device_id == device_key,
+            .where(WebhookEndpoint.device_id == device_id,
                    WebhookEndpoint.dispatcher == self.dispatcher)
             .values(dispatcher=None, dispatch_expires_at=None))
 
-    async def batch(self, device_key: uuid.UUID, now: datetime, limit: int) -> DeviceBatch:
+    async def batch(self, device_id: uuid.UUID, now: datetime, limit: int) -> DeviceBatch:
         target = (await self.session.execute(
             select(Device.webhook_url, WebhookEndpoint)
             .join(WebhookEndpoint, WebhookEndpoint.device_id == Device.id)
-            .where(Device.id == device_key))).first()
+            .where(Device.id == device_id))).first()
         if target is None:
             return DeviceBatch(None, False, [], [])
         url, endpoint = target
         rows = await self.session.execute(
             select(WebhookDelivery.id, WebhookEvent.id, WebhookEvent.body)
             .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
-            .where(WebhookDelivery.device_id == device_key,
+            .where(WebhookDelivery.device_id == device_id,
                    WebhookDelivery.status == DeliveryStatus.PENDING,
                    WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.event_seq)
@@ -183,18 +183,18 @@ class DeliveryQueue:
                        WebhookDelivery.status == DeliveryStatus.PENDING)
                 .values(values))
 
-    async def disable(self, device_key: uuid.UUID, reason: str, now: datetime) -> None:
+    async def disable(self, device_id: uuid.UUID, reason: str, now: datetime) -> None:
         """The receiver said 410 Gone: stop sending; what was waiting fails (and can be
         recovered once the endpoint is fixed)."""
         await self.session.execute(
-            update(WebhookEndpoint).where(WebhookEndpoint.device_id == device_key)
+            update(WebhookEndpoint).where(WebhookEndpoint.device_id == device_id)
             .values(enabled=False, disabled_reason=reason[:500], updated_at=now))
-        await self.fail_pending(device_key, reason, now)
+        await self.fail_pending(device_id, reason, now)
 
-    async def fail_pending(self, device_key: uuid.UUID, reason: str, now: datetime) -> None:
+    async def fail_pending(self, device_id: uuid.UUID, reason: str, now: datetime) -> None:
         await self.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.device_id == device_key,
+            .where(WebhookDelivery.device_id == device_id,
                    WebhookDelivery.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.FAILED, finished_at=now, next_attempt_at=None,
                     last_error=reason[:500]))

@@ -25,9 +25,10 @@ class DeviceRows:
     """One device's rows in one transaction: the fence, and the events its changes tell."""
 
     def __init__(self, session: AsyncSession, runner: str, lease: Lease,
-                 device_id: uuid.UUID, base_url: str = "") -> None:
+                 device_public_id: uuid.UUID, base_url: str = "") -> None:
         self.session = session
-        self.device_id = device_id  # the public deviceId the messages carry
+        self.device_id = lease.device_id
+        self.device_public_id = device_public_id  # the API's deviceId, in webhook events
         self.base_url = base_url  # makes file URLs in events absolute
         # Read once per transaction (a burst of inbound messages is one).
         self._target: outbox.Target | None = None
@@ -54,7 +55,7 @@ class DeviceRows:
 
     async def _webhook_target(self) -> outbox.Target | None:
         if not self._target_read:
-            self._target = await outbox.target_of(self.session, device_id=self.device_id)
+            self._target = await outbox.target_of(self.session, self.device_id)
             self._target_read = True
         return self._target
 
@@ -64,7 +65,8 @@ class DeviceRows:
         if target is None:
             return
         await outbox.write(self.session, target, [
-            (event_type, message_data(message, base_url=self.base_url))
+            (event_type,
+             message_data(message, self.device_public_id, base_url=self.base_url))
             for event_type, message in happened if target.wants(event_type)])
 
     async def _acted_on(self, target: ColumnElement[bool], action: str, text: str | None,

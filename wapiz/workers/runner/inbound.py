@@ -27,8 +27,8 @@ class InboundStore(DeviceRows):
     """Storing a device's inbound messages."""
 
     def __init__(self, session: AsyncSession, runner: str, lease: Lease,
-                 device_id: uuid.UUID, base_url: str = "") -> None:
-        super().__init__(session, runner, lease, device_id, base_url)
+                 device_public_id: uuid.UUID, base_url: str = "") -> None:
+        super().__init__(session, runner, lease, device_public_id, base_url)
         self._lease_checked = False  # once per transaction
 
     async def record_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage]) -> int:

@@ -40,7 +40,7 @@ class LeaseLost(Exception):
 class DeviceStart:
     config: SessionConfig
     failures: int
-    device_id: uuid.UUID  # the public deviceId its messages carry
+    device_public_id: uuid.UUID  # the API's deviceId, which its webhook events carry
     user_id: uuid.UUID
 
 
@@ -201,7 +201,8 @@ class LeaseRepository:
         return {
             device.id: DeviceStart(
                 config=SessionConfig(proxy=device.proxy),
-                failures=failures or 0, device_id=device.device_id, user_id=device.user_id,
+                failures=failures or 0, device_public_id=device.public_id,
+                user_id=device.user_id,
             )
             for device, failures in await self.session.execute(statement)
         }

@@ -180,7 +180,7 @@ class Runner:
                     self._start_worker(worker.lease, replace(start, failures=0))
 
     def _start_worker(self, lease: Lease, start: DeviceStart) -> None:
-        messages = DeviceMessages(self.database, self.identity, lease, start.device_id,
+        messages = DeviceMessages(self.database, self.identity, lease, start.device_public_id,
                                   start.user_id, self.whatsapp.keeps_message_ids,
                                   base_url=self.settings.base_url)
         worker = DeviceWorker(self.whatsapp, lease, start, self._write_state, messages,
@@ -297,8 +297,7 @@ class Runner:
             written = await LeaseRepository(db, self.identity).write_state(
                 lease, utc_now(), **values)
             if written and status_event is not None:
-                await outbox.record(db, DEVICE_STATUS, status_event,
-                                    device_key=lease.device_id)
+                await outbox.record(db, DEVICE_STATUS, status_event, lease.device_id)
         return written
 
     async def _renew_forever(self) -> None:

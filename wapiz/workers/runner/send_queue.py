@@ -82,7 +82,7 @@ class SendQueue(DeviceRows):
         """The device's pacing settings as they are now (None: the device is gone)."""
         row = (await self.session.execute(
             select(Device.min_delay_ms, Device.max_delay_ms, Device.typing, Device.per_minute)
-            .where(Device.device_id == self.device_id))).first()
+            .where(Device.id == self.device_id))).first()
         return None if row is None else Pacing(*row)
 
     async def _settle(self, message_id: uuid.UUID, **values: Any) -> bool:

@@ -94,13 +94,14 @@ class DeviceMessages:
     last sends, a rate-limit pause)."""
 
     def __init__(self, database: Database, runner: str, lease: Lease,
-                 device_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool,
+                 device_public_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool,
                  base_url: str = "") -> None:
         self.database = database
         self.base_url = base_url
         self.runner = runner
         self.lease = lease
-        self.device_id = device_id
+        self.device_id = lease.device_id
+        self.device_public_id = device_public_id  # the API's deviceId, for webhook events
         self.user_id = user_id
         self.resends_keep_ids = resends_keep_ids
         self.retries = send_retries(resends_keep_ids)
@@ -110,14 +111,14 @@ class DeviceMessages:
         self.rate_limit_backoff = Backoff(base=5.0, cap=300.0)
         # Bounded groups: a long transaction would hold SQLite's one write lock from the
         # other writers (lease renewals, webhook records) for its whole length.
-        self._arrived = GroupCommit(self._store, STORE_BATCH, f"inbound-{device_id}")
+        self._arrived = GroupCommit(self._store, STORE_BATCH, f"inbound-{self.device_id}")
         # Set by the runner when it sees a message due for this device (see Runner).
         self.wake = asyncio.Event()
 
     def rows(self, db: AsyncSession, job: type[Job]) -> Job:
         """The device's rows for one job (the send queue, inbound storage, receipts,
         downloads) in the transaction `db`, fenced by the lease."""
-        return job(db, self.runner, self.lease, self.device_id, self.base_url)
+        return job(db, self.runner, self.lease, self.device_public_id, self.base_url)
 
     def queue(self, db: AsyncSession) -> SendQueue:
         return self.rows(db, SendQueue)

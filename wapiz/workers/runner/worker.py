@@ -156,8 +156,8 @@ class DeviceWorker:
         told = None
         if announce is not None and announce[:2] != self._announced:
             status, reason, detail = announce
-            told = DeviceStatusData(self.lease.device_id, self.messages.device_id, status,
-                                    reason, detail, values.get("jid"))
+            told = DeviceStatusData(self.lease.device_id, self.messages.device_public_id,
+                                    status, reason, detail, values.get("jid"))
         if not await self._write_state(self.lease, values, told):
             raise LeaseLost(self.key)
         if told is not None:
