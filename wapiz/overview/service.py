@@ -27,11 +27,13 @@ def _rate(succeeded: int, failed: int) -> float | None:
 
 class OverviewService:
     def __init__(self, session: AsyncSession, user: Principal) -> None:
+        self.user = user
         self.queries = DeviceStatsQueries(session, user.id)
 
     async def device_stats(self, raw_id: str, days: int, now: datetime) -> DeviceStats:
         device = await self.queries.owned_device(device_uuid(raw_id))
-        if device is None:
+        # A key limited to one device sees no other, as if it were not there.
+        if device is None or not self.user.reaches(device.id):
             raise NotFound(DEVICE_NOT_FOUND, code="device_not_found")
         bounds = day_bounds(days, now)
         sent, received = await self.queries.sent_and_received(device, bounds)
