@@ -6,7 +6,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# The web front end's packages (the API docs' Swagger UI and ReDoc), from the npm registry.
+# The web front end's packages (the web app's Alpine.js, Pico CSS and uPlot; the API docs'
+# Swagger UI and ReDoc), from the npm registry.
 WEB_STAMP := web/node_modules/.installed-stamp
 
 .PHONY: install run test lint format bench fuzz clean
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # Static files only: no package's install scripts run (one would report the install home).
 $(WEB_STAMP): web/package.json web/package-lock.json
-	@command -v npm >/dev/null 2>&1 || (echo "WAPIZ needs npm (Node.js) to install the API docs' assets: apt-get install -y nodejs npm" >&2; exit 1)
+	@command -v npm >/dev/null 2>&1 || (echo "WAPIZ needs npm (Node.js) to install the web app's and the API docs' assets: apt-get install -y nodejs npm" >&2; exit 1)
 	cd web && npm ci --ignore-scripts --omit=peer --no-audit --no-fund
 	@touch $(WEB_STAMP)
 
