@@ -9,6 +9,9 @@ request reaches is that one.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.kit.errors import Forbidden
 from wapiz.kit.text import Text
@@ -37,3 +40,19 @@ class Principal:
         (adding devices, managing keys, the admin area)."""
         if self.only_device is not None:
             raise Forbidden(LIMITED_TO_DEVICE, code="key_limited_to_device")
+
+
+class CallerRows:
+    """A repository of one account's rows, of them only the key's device's when the caller's
+    API key is limited to one: every query a subclass makes starts from `user_id` and, when
+    set, `only_device` (a device's `id`)."""
+
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID,
+                 only_device: uuid.UUID | None = None) -> None:
+        self.session = session
+        self.user_id = user_id
+        self.only_device = only_device
+
+    @classmethod
+    def for_caller(cls, session: AsyncSession, caller: Principal) -> Self:
+        return cls(session, caller.id, caller.only_device)

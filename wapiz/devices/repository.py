@@ -6,25 +6,13 @@ from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.accounts.principal import Principal
+from wapiz.accounts.principal import CallerRows
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.devices.status import SessionView
 
 
-class DeviceRepository:
-    def __init__(self, session: AsyncSession, user_id: uuid.UUID,
-                 only_device: uuid.UUID | None = None) -> None:
-        """`only_device`: the device (its `id`) a caller's key is limited to, if any."""
-        self.session = session
-        self.user_id = user_id
-        self.only_device = only_device
-
-    @classmethod
-    def for_caller(cls, session: AsyncSession, caller: Principal) -> "DeviceRepository":
-        """The caller's rows: its account's, of them its key's device's."""
-        return cls(session, caller.id, caller.only_device)
+class DeviceRepository(CallerRows):
 
     def _owned(self) -> Select[Device]:
         """The user's live devices (of them, the key's one); every query here starts from

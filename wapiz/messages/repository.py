@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.accounts.principal import Principal
+from wapiz.accounts.principal import CallerRows
 from wapiz.db.paging import older_than
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import column_values, insert_for, insert_for_dialect
@@ -42,18 +42,7 @@ class MessageFilter:
     until: datetime | None = None
 
 
-class MessageRepository:
-    def __init__(self, session: AsyncSession, user_id: uuid.UUID,
-                 only_device: uuid.UUID | None = None) -> None:
-        """`only_device`: the device (its `id`) a caller's key is limited to, if any."""
-        self.session = session
-        self.user_id = user_id
-        self.only_device = only_device
-
-    @classmethod
-    def for_caller(cls, session: AsyncSession, caller: Principal) -> "MessageRepository":
-        """The caller's rows: its account's, of them its key's device's."""
-        return cls(session, caller.id, caller.only_device)
+class MessageRepository(CallerRows):
 
     def _owned(self) -> Select[Message]:
         statement = select(Message).where(Message.user_id == self.user_id)
