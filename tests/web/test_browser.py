@@ -38,7 +38,10 @@ if not CHROMIUM.exists():  # CI installs it (.ci/run); a machine without it cann
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+# One browser per module, not per session: Playwright's sync API keeps an event loop running
+# in this thread while it is open, and the tests that run after this module in the same
+# worker start their own loops (asyncio.run), which a running one forbids.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
