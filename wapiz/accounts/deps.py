@@ -29,11 +29,11 @@ from wapiz.accounts.service import AccountService
 from wapiz.db.base import utc_now
 from wapiz.keys.service import key_principal
 from wapiz.kit.cache import TTLCache
+from wapiz.kit.cookies import TOKEN_COOKIE
 from wapiz.kit.errors import Forbidden, Unauthorized
 from wapiz.kit.origins import from_own_origin
 from wapiz.kit.text import Text
 
-TOKEN_COOKIE = "wa_token"
 API_KEY_HEADER = "x-api-key"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CROSS_SITE = Text(

@@ -1,7 +1,6 @@
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from wapiz.accounts.deps import (
-    TOKEN_COOKIE,
     CurrentUser,
     TokenFirstRoute,
     client_address,
@@ -15,6 +14,7 @@ from wapiz.accounts.signup import current_signup_mode, refuse_closed_signup
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.http.deps import SessionDep, SettingsDep
+from wapiz.kit.cookies import TOKEN_COOKIE
 from wapiz.kit.schemas import OkBody, error_responses
 
 # Token-first: a caller without a token gets 401 before any of its body is read.

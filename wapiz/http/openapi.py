@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
-from wapiz.accounts.deps import SAFE_METHODS, TOKEN_COOKIE, authenticates
+from wapiz.accounts.deps import SAFE_METHODS, authenticates
 from wapiz.http.error_handlers import api_routes
+from wapiz.kit.cookies import TOKEN_COOKIE
 from wapiz.kit.schemas import ValidationErrorBody
 
 SECURITY_SCHEMES = {

@@ -8,11 +8,11 @@ cookie to choose between the landing page and the app's shell, whose script asks
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from wapiz.kit.cookies import TOKEN_COOKIE
 from wapiz.kit.ids import parse_uuid
 from wapiz.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-TOKEN_COOKIE = "wa_token"  # the API's login cookie (docs/api.md), read here for its presence
 
 
 def _signed_in(request: Request) -> bool:
