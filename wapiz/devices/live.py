@@ -1,13 +1,23 @@
 """What only a device's live session can answer: a pairing code (linking without a QR
-scan), and which numbers are on WhatsApp. The request goes to the runner through the
-database (devices/requests.py)."""
+scan), which numbers are on WhatsApp, and (`ask_live`) whatever a domain asks of it. The
+request goes to the runner through the database (devices/requests.py)."""
+
+from typing import Any
 
 from wapiz.db.base import utc_now
 from wapiz.devices.reader import ALREADY_LINKED, NOT_LOGGED_IN, DeviceReader
 from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE, RequestFailed, ask_session
 from wapiz.devices.schemas import CheckOut, NumberCheck
 from wapiz.devices.status import current_status
-from wapiz.kit.errors import Conflict, ServiceUnavailable
+from wapiz.engines.base import NOT_SUPPORTED
+from wapiz.kit.errors import (
+    BadGateway,
+    Conflict,
+    NotFound,
+    NotSupportedByEngine,
+    ServiceUnavailable,
+    WapizError,
+)
 from wapiz.kit.phones import phone_digits
 from wapiz.kit.text import Text
 
@@ -16,6 +26,46 @@ from wapiz.kit.text import Text
 PAIR_WAIT_S = 30.0
 CHECK_WAIT_S = 40.0  # longer than the engine's limit on one call (30 s)
 NOT_READY_RETRY_AFTER_S = 2
+# Longer than the engine's limit on one call (engine_call_timeout_seconds): its answer must
+# still reach us.
+CALL_WAIT_MARGIN_S = 10.0
+
+
+def refusal(failure: RequestFailed) -> WapizError:
+    """The HTTP error for a session's refusal: 501 where the engine lacks the call, 503
+    while the session is not connected, 404 for what WhatsApp does not know, else 502
+    with WhatsApp's reason."""
+    if failure.reason == NOT_SUPPORTED:
+        return NotSupportedByEngine(Text(
+            "Engine WhatsApp server ini tidak mendukung ini: {detail}",
+            "This server's WhatsApp engine does not support this: {detail}",
+        ).format(detail=failure.detail or failure.reason))
+    if failure.reason == "not_connected":
+        return ServiceUnavailable(Text("Device sedang tidak terhubung, coba lagi",
+                                       "The device is not connected; try again"),
+                                  retry_after=NOT_READY_RETRY_AFTER_S, code="device_not_ready")
+    if failure.reason == "not_found":
+        return NotFound(Text("Tidak dikenal WhatsApp: {detail}",
+                             "WhatsApp does not know it: {detail}")
+                        .format(detail=failure.detail or failure.reason),
+                        code="whatsapp_not_found")
+    return BadGateway(Text("WhatsApp menolak: {reason}", "WhatsApp refused: {reason}")
+                      .format(reason=failure), code="whatsapp_refused")
+
+
+async def ask_live(devices: DeviceReader, raw_id: str, kind: str, payload: dict[str, Any],
+                   *, needs_login: bool = True) -> dict[str, Any]:
+    """Have the device's session do `kind` (a call in workers/runner/calls/): its answer.
+    409 if it must be logged in and is not; a refusal as `refusal` words it."""
+    device = await devices.get(raw_id)
+    if needs_login and not current_status(await devices.view(raw_id), utc_now()).logged_in:
+        raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
+    try:
+        return await ask_session(devices.database, device.id, kind, payload,
+                                 devices.settings.engine_call_timeout_seconds
+                                 + CALL_WAIT_MARGIN_S)
+    except RequestFailed as failure:
+        raise refusal(failure) from None
 
 
 async def pairing_code(devices: DeviceReader, raw_id: str, phone: str) -> str:

@@ -39,6 +39,16 @@ class NotConnected(EngineError):
         super().__init__("not_connected", detail)
 
 
+NOT_SUPPORTED = "not_supported_by_engine"
+
+
+class NotSupported(EngineError):
+    """This engine has no such call (its library lacks it): the API answers 501."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(NOT_SUPPORTED, detail)
+
+
 @dataclass(frozen=True)
 class SessionConfig:
     """Per-device settings a session is started with; a change restarts the session."""

@@ -144,5 +144,13 @@ class Receipt:
     timestamp: datetime
 
 
+@dataclass(frozen=True)
+class Notice:
+    """The base of what a session hears beside messages and receipts (a presence, a call,
+    a change to a group or a chat). Each kind is a frozen dataclass subclassing it; the
+    runner stores it, fenced by the lease, before the engine acknowledges anything
+    (workers/runner/notices/ says what each kind writes)."""
+
+
 SessionEvent = QrCode | LoggedIn | LoggedOut | Disconnected
-EngineEvent = SessionEvent | InboundMessage | Receipt
+EngineEvent = SessionEvent | InboundMessage | Receipt | Notice

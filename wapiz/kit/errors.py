@@ -120,6 +120,15 @@ class BadGateway(WapizError):
     text = Text("WhatsApp tidak menjawab", "WhatsApp did not answer")
 
 
+class NotSupportedByEngine(WapizError):
+    """The configured engine has no way to do this (its library lacks the call)."""
+
+    status_code = 501
+    code = "not_supported_by_engine"
+    text = Text("Engine WhatsApp yang dipakai server ini tidak mendukung ini",
+                "The WhatsApp engine this server runs does not support this")
+
+
 class ServiceUnavailable(WapizError):
     status_code = 503
     code = "unavailable"

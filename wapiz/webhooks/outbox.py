@@ -25,35 +25,41 @@ def new_event_id() -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """Where a device's events go, and which it wants (None: it wants none now)."""
+    """A device whose events are being written, and which of them its webhook delivers
+    (`deliver` False: none, it has no URL or its endpoint is disabled)."""
 
     device_id: uuid.UUID
-    events: list[str] | None  # None: every type
+    deliver: bool
+    events: list[str] | None  # the webhook's filter; None: every type
 
     def wants(self, event_type: str) -> bool:
-        return self.events is None or event_type in self.events
+        """Whether the webhook delivers events of this type."""
+        return self.deliver and (self.events is None or event_type in self.events)
 
 
 async def target_of(session: AsyncSession, device_id: uuid.UUID) -> Target | None:
-    """The device as an event target: None if it has no webhook URL or its endpoint is
-    disabled."""
-    # The endpoint row stays locked till this transaction ends (PostgreSQL; SQLite has one
+    """The device as the subject of events (None: it is gone), and what its webhook wants.
+    Every event is recorded whether or not a webhook delivers it: the event streams and the
+    broker outputs read the same rows."""
+    # The device row stays locked till this transaction ends (PostgreSQL; SQLite has one
     # writer anyway): a device's events commit one after another, in the order of their
-    # `seq`, so the dispatcher never sees a later event before an earlier one.
+    # `seq`, so no reader sees a later event of a device before an earlier one. NO KEY
+    # UPDATE: rows inserted meanwhile that refer to the device (its messages) do not wait.
     row = (await session.execute(
         select(Device.id, Device.webhook_url, WebhookEndpoint.enabled, WebhookEndpoint.events)
-        .join(WebhookEndpoint, WebhookEndpoint.device_id == Device.id)
+        .outerjoin(WebhookEndpoint, WebhookEndpoint.device_id == Device.id)
         .where(Device.id == device_id, Device.deleted_at.is_(None))
-        .with_for_update(of=WebhookEndpoint))).first()
-    if row is None or not row.webhook_url or not row.enabled:
+        .with_for_update(of=Device, key_share=True))).first()
+    if row is None:
         return None
-    return Target(row.id, row.events)
+    return Target(row.id, bool(row.webhook_url) and row.enabled is True, row.events)
 
 
 async def write(session: AsyncSession, target: Target,
-                events: Sequence[tuple[str, EventData]]) -> list[tuple[str, uuid.UUID]]:
-    """Store events (type, data) and their deliveries, due at once, in the order given:
-    (event id, delivery id) for each. Two statements however many there are."""
+                events: Sequence[tuple[str, EventData]]) -> list[tuple[str, uuid.UUID | None]]:
+    """Store events (type, data) in the order given, and a delivery, due at once, for each
+    the webhook wants: (event id, delivery id or None) for each. Two statements however many
+    there are."""
     if not events:
         return []
     now = utc_now()
@@ -64,24 +70,28 @@ async def write(session: AsyncSession, target: Target,
             {"id": event_id, "device_id": target.device_id, "type": event_type,
              "body": event_body(event_type, data, now), "created_at": now}
             for event_id, (event_type, data) in zip(ids, events, strict=True)])).tuples().all())
-    deliveries = [uuid.uuid4() for _ in events]
-    await session.execute(insert(WebhookDelivery.__table__), [
-        {"id": delivery_id, "event_seq": seqs[event_id], "device_id": target.device_id,
-         "status": DeliveryStatus.PENDING, "attempts": 0, "retries": 0, "next_attempt_at": now,
-         "created_at": now}
-        for event_id, delivery_id in zip(ids, deliveries, strict=True)])
+    deliveries = [uuid.uuid4() if target.wants(event_type) else None
+                  for event_type, _ in events]
+    due = [{"id": delivery_id, "event_seq": seqs[event_id], "device_id": target.device_id,
+            "status": DeliveryStatus.PENDING, "attempts": 0, "retries": 0,
+            "next_attempt_at": now, "created_at": now}
+           for event_id, delivery_id in zip(ids, deliveries, strict=True) if delivery_id]
+    if due:
+        await session.execute(insert(WebhookDelivery.__table__), due)
     await wakeups.announce(session, wakeups.WEBHOOKS)
     return list(zip(ids, deliveries, strict=True))
 
 
 async def record(session: AsyncSession, event_type: str, data: EventData,
                  device_id: uuid.UUID, *, always: bool = False
-                 ) -> tuple[str, uuid.UUID] | None:
-    """Store an event for the device and its delivery, if the device has a webhook URL, is
-    enabled, and wants this type (`always`: whatever its filter says). (event id, delivery
-    id), or None if nothing is to be sent."""
+                 ) -> tuple[str, uuid.UUID | None] | None:
+    """Store an event for the device, and its delivery if the device's webhook wants this
+    type (`always`: if it has an enabled webhook, whatever its filter says). (event id,
+    delivery id or None), or None if the device is gone."""
     target = await target_of(session, device_id)
-    if target is None or not (always or target.wants(event_type)):
+    if target is None:
         return None
+    if always:
+        target = Target(target.device_id, target.deliver, None)
     [written] = await write(session, target, [(event_type, data)])
     return written

@@ -126,9 +126,9 @@ class WebhookService:
             self.session, events.WEBHOOK_TEST,
             WebhookTestData(device.id, device.public_id, "Webhook WAPIZ berfungsi"),
             device.id, always=True)
-        assert written is not None  # a URL, and enabled: checked above
+        assert written is not None and written[1] is not None  # a URL, enabled: checked above
         await wakeups.announce(self.session, wakeups.WEBHOOKS)
-        return written
+        return written[0], written[1]
 
     async def deliveries(self, raw_id: str, status: DeliveryStatus | None,
                          cursor: str | None, limit: int) -> tuple[list[DeliveryOut], str | None]:

@@ -44,8 +44,7 @@ class DeviceRows:
 
     async def _announce(self, message_ids: list[uuid.UUID]) -> None:
         """message.updated events for these messages, as they are now."""
-        target = await self._webhook_target()
-        if not message_ids or target is None or not target.wants(MESSAGE_UPDATED):
+        if not message_ids:
             return
         rows = await self.session.scalars(
             select(Message).where(Message.id.in_(message_ids))
@@ -60,14 +59,15 @@ class DeviceRows:
         return self._target
 
     async def _events(self, happened: list[tuple[str, Message]]) -> None:
-        """The webhook events (type, message) the device wants, in order, written at once."""
+        """The events (type, message), in order, written at once (with the deliveries its
+        webhook wants)."""
         target = await self._webhook_target()
         if target is None:
             return
         await outbox.write(self.session, target, [
             (event_type,
              message_data(message, self.device_public_id, base_url=self.base_url))
-            for event_type, message in happened if target.wants(event_type)])
+            for event_type, message in happened])
 
     async def _acted_on(self, target: ColumnElement[bool], action: str, text: str | None,
                         at: datetime) -> None:

@@ -23,7 +23,7 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.groups import GroupCommit
 from wapiz.engines.base import EngineError, EngineSession, NotConnected, OutboundMessage
-from wapiz.engines.events import InboundMessage, Receipt
+from wapiz.engines.events import InboundMessage, Notice, Receipt
 from wapiz.kit.backoff import Backoff
 from wapiz.kit.retry import RetryPolicy
 from wapiz.messages.body import MessageBody
@@ -33,6 +33,7 @@ from wapiz.workers.runner.device_rows import DeviceRows
 from wapiz.workers.runner.downloads import Downloads
 from wapiz.workers.runner.inbound import InboundStore
 from wapiz.workers.runner.leases import Lease
+from wapiz.workers.runner.notices import NOTICES, NoticeRows
 from wapiz.workers.runner.receipts import Receipts
 from wapiz.workers.runner.send_queue import Pacing, SendQueue
 
@@ -163,6 +164,17 @@ class DeviceMessages:
     async def receipt(self, event: Receipt) -> None:
         async with self.writing(Receipts) as receipts:
             await receipts.apply_receipt(event)
+
+    async def notice(self, event: Notice) -> None:
+        """Write what a notice tells (workers/runner/notices/), fenced by the lease."""
+        write = NOTICES.get(type(event))
+        if write is None:
+            log.warning("device %s: no writer for %s; dropped", self.device_id,
+                        type(event).__name__)
+            return
+        async with self.writing(NoticeRows) as rows:
+            await rows.check_held()
+            await write(rows, event)
 
 
 class Sender:

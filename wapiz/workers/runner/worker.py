@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from wapiz.db.base import utc_now
-from wapiz.devices.requests import CHECK_NUMBERS, DOWNLOAD_MEDIA, MARK_READ, PAIR_PHONE
+from wapiz.devices.requests import DOWNLOAD_MEDIA
 from wapiz.engines import events
 from wapiz.engines.base import EngineError, WhatsAppEngine
 from wapiz.engines.events import (
@@ -29,11 +29,13 @@ from wapiz.engines.events import (
     InboundMessage,
     LoggedIn,
     LoggedOut,
+    Notice,
     QrCode,
     Receipt,
 )
 from wapiz.kit.backoff import Backoff
 from wapiz.webhooks.events import DeviceStatusData
+from wapiz.workers.runner.calls import CALLS
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseLost
 from wapiz.workers.runner.sender import DeviceMessages, Sender
 
@@ -220,10 +222,12 @@ class DeviceWorker:
         """The engine's events. Messages and receipts are stored before this returns, so an
         engine acknowledges nothing that is not in the database yet; session events are
         applied in order by the worker's task."""
-        if isinstance(event, InboundMessage | Receipt):
+        if isinstance(event, InboundMessage | Receipt | Notice):
             store = (functools.partial(self.messages.inbound, event)
                      if isinstance(event, InboundMessage)
-                     else functools.partial(self.messages.receipt, event))
+                     else functools.partial(self.messages.receipt, event)
+                     if isinstance(event, Receipt)
+                     else functools.partial(self.messages.notice, event))
             delay = STORE_RETRY_S
             while True:  # until stored: the engine holds WhatsApp's acknowledgement till then
                 try:
@@ -301,18 +305,13 @@ class DeviceWorker:
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Carry out a request from the API (device_requests.py)."""
-        if kind == PAIR_PHONE:
-            return {"code": await self.session.pair_phone(str(payload["phone"]))}
-        if kind == CHECK_NUMBERS:
-            return {"found": await self.session.check(list(payload["phones"]))}
-        if kind == MARK_READ:
-            await self.session.mark_read(str(payload["chat"]), str(payload["sender"]),
-                                         [str(i) for i in payload["ids"]])
-            return {}
         if kind == DOWNLOAD_MEDIA:
             return {"size": await self.messages.download(self.session,
                                                          uuid.UUID(payload["mediaId"]))}
-        raise EngineError("unsupported", f"unknown request {kind!r}")
+        call = CALLS.get(kind)
+        if call is None:
+            raise EngineError("unsupported", f"unknown request {kind!r}")
+        return await call(self.session, payload)
 
     async def _cancel(self) -> None:
         if self._task is not None and not self._task.done():
