@@ -11,15 +11,26 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from wapiz.kit.schemas import format_timestamp
 from wapiz.messages import models
 from wapiz.messages.body import MessageBody
 from wapiz.messages.models import MessageRow
 
+# The catalogue: every type a webhook's `events` filter (and the event streams) may name.
 MESSAGE_RECEIVED = "message.received"
-MESSAGE_UPDATED = "message.updated"
+MESSAGE_UPDATED = "message.updated"  # its status moved (sent, delivered, read, failed)
+MESSAGE_EDITED = "message.edited"
+MESSAGE_REVOKED = "message.revoked"
+MESSAGE_REACTION = "message.reaction"
+CHAT_UPDATED = "chat.updated"
+CONTACT_UPDATED = "contact.updated"
+GROUP_JOINED = "group.joined"
+GROUP_UPDATED = "group.updated"
+GROUP_PARTICIPANTS = "group.participants"
+PRESENCE_UPDATED = "presence.updated"
+CALL_RECEIVED = "call.received"
 DEVICE_STATUS = "device.status"
 WEBHOOK_TEST = "webhook.test"  # always sent when asked for, whatever the filter
 
@@ -169,7 +180,10 @@ class WebhookTestData:
                 "message": self.message}
 
 
-EventData = MessageData | DeviceStatusData | WebhookTestData
+class EventData(Protocol):
+    """An event's data: each kind is a dataclass with its one mapping to JSON."""
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 def event_body(event_type: str, data: EventData, at: datetime) -> str:

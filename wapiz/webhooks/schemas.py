@@ -13,7 +13,10 @@ from wapiz.webhooks.models import DeliveryStatus
 # A delivery status as the API describes it: inline, as the enum's values.
 DeliveryStatusField = Literal[DeliveryStatus.PENDING, DeliveryStatus.SUCCEEDED,
                               DeliveryStatus.FAILED]
-EventType = Literal["message.received", "message.updated", "device.status"]
+EventType = Literal["message.received", "message.updated", "message.edited", "message.revoked",
+                    "message.reaction", "chat.updated", "contact.updated", "group.joined",
+                    "group.updated", "group.participants", "presence.updated",
+                    "call.received", "device.status"]
 _http_url = TypeAdapter(_HttpUrl)
 WebhookUrl = Annotated[str, text(max_length=2048)]
 NOT_HTTP_URL = Text("webhookUrl harus URL http:// atau https://",
