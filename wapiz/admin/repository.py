@@ -59,7 +59,7 @@ class AdminRepository:
         if after is not None:
             statement = statement.where(older_than(User.created_at, User.id, after))
         statement = statement.order_by(User.created_at.desc(), User.id.desc()).limit(limit)
-        return (await self.session.execute(statement)).tuples().all()
+        return (await self.session.execute(statement)).all()
 
     async def devices(self, q: str | None, status: StatusName | None, now: datetime,
                       after: tuple[datetime, uuid.UUID] | None,
@@ -82,7 +82,7 @@ class AdminRepository:
         if after is not None:
             statement = statement.where(older_than(Device.created_at, Device.id, after))
         statement = statement.order_by(Device.created_at.desc(), Device.id.desc()).limit(limit)
-        return (await self.session.execute(statement)).tuples().all()
+        return (await self.session.execute(statement)).all()
 
     async def ping(self) -> None:
         await self.session.execute(select(1))

@@ -61,7 +61,7 @@ class KeyRepository:
                      .outerjoin(Device, Device.id == ApiKey.device_id)
                      .order_by(ApiKey.created_at, ApiKey.id))
         return [(key, public_id)
-                for key, public_id in (await self.session.execute(statement)).tuples()]
+                for key, public_id in (await self.session.execute(statement))]
 
     async def count(self) -> int:
         subquery = self._owned().subquery()

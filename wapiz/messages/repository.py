@@ -169,7 +169,7 @@ class MessageRepository(CallerRows):
             select(Message.status, func.count())
             .where(Message.batch_id == batch_id, Message.user_id == self.user_id)
             .group_by(Message.status))
-        return {str(status): count for status, count in rows.tuples()}
+        return {str(status): count for status, count in rows}
 
     async def page(self, where: MessageFilter, after: tuple[datetime, uuid.UUID] | None,
                    limit: int) -> Sequence[tuple[Message, uuid.UUID]]:
@@ -189,7 +189,7 @@ class MessageRepository(CallerRows):
             statement = statement.where(older_than(Message.created_at, Message.id, after))
         statement = statement.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
         return [(message, public_id)
-                for message, public_id in (await self.session.execute(statement)).tuples()]
+                for message, public_id in (await self.session.execute(statement))]
 
 
 @functools.cache

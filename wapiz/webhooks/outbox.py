@@ -69,7 +69,7 @@ async def write(session: AsyncSession, target: Target,
         insert(WebhookEvent.__table__).returning(WebhookEvent.id, WebhookEvent.seq), [
             {"id": event_id, "device_id": target.device_id, "type": event_type,
              "body": event_body(event_type, data, now), "created_at": now}
-            for event_id, (event_type, data) in zip(ids, events, strict=True)])).tuples().all())
+            for event_id, (event_type, data) in zip(ids, events, strict=True)])).all())
     deliveries = [uuid.uuid4() if target.wants(event_type) else None
                   for event_type, _ in events]
     due = [{"id": delivery_id, "event_seq": seqs[event_id], "device_id": target.device_id,

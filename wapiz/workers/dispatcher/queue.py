@@ -166,7 +166,7 @@ class DeliveryQueue:
             return
         retries_so_far = dict((await self.session.execute(
             select(WebhookDelivery.id, WebhookDelivery.retries)
-            .where(WebhookDelivery.id.in_([o.delivery_id for o in failures])))).tuples().all())
+            .where(WebhookDelivery.id.in_([o.delivery_id for o in failures])))).all())
         for outcome in failures:
             delay = retries.delay(retries_so_far.get(outcome.delivery_id, 0) + 1, outcome,
                                   outcome.retry_after)
