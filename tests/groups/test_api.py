@@ -227,8 +227,8 @@ def test_bad_input_and_other_accounts(api: Api) -> None:
         assert answer.status_code == status, answer.text
         assert answer.json()["code"] == code, answer.text
 
-    refused("GET", "/12345", None, 422, "invalid_group_id")
-    refused("GET", in_group("6281234567890@s.whatsapp.net"), None, 422, "invalid_group_id")
+    refused("GET", "/12345", None, 404, "group_not_found")
+    refused("GET", in_group("6281234567890@s.whatsapp.net"), None, 404, "group_not_found")
     refused("POST", "", {"subject": ""}, 422, "validation_failed")
     refused("POST", "", {"subject": "x" * 101}, 422, "validation_failed")
     refused("POST", "", {"subject": "A", "participants": ["12"]}, 422, "invalid_participant")

@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/devices", tags=["groups"], route_class=TokenFirs
 # Every route asks the device's live session: 409 while it is not logged in; a refusal is
 # 403 (not allowed: admins only), 404 (WhatsApp does not know it), 501 (the engine cannot),
 # 502 (WhatsApp refused), or 503 (the session did not answer; Retry-After).
-LIVE = {**error_responses(401, 403, 404, 409, 422, 501, 502),
+LIVE = {**error_responses(401, 403, 404, 409, 501, 502),
         503: {"model": ErrorBody, "description": "The session did not answer, or is not "
               "connected; see Retry-After."}}
 GROUP = "/{id}/groups/{group}"

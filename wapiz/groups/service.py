@@ -45,15 +45,15 @@ from wapiz.groups.schemas import (
     PictureOut,
     RequestsAnswer,
 )
-from wapiz.kit.errors import InvalidInput, PayloadTooLarge
+from wapiz.kit.errors import InvalidInput, NotFound, PayloadTooLarge
 from wapiz.kit.jids import GROUP_ID, LID, LID_SERVER, phone_jid
 from wapiz.kit.phones import phone_digits
 from wapiz.kit.schemas import format_timestamp
 from wapiz.kit.text import Text
 from wapiz.webhooks.events import GroupData
 
-INVALID_GROUP = Text("{raw} bukan id grup WhatsApp (…@g.us)",
-                     "{raw} is not a WhatsApp group id (…@g.us)")
+INVALID_GROUP = Text("Grup tidak ditemukan: {raw} bukan id grup WhatsApp (…@g.us)",
+                     "Group not found: {raw} is not a WhatsApp group id (…@g.us)")
 INVALID_PARTICIPANTS = Text(
     "Bukan nomor telepon atau id WhatsApp yang valid: {raw}",
     "Not a valid phone number or WhatsApp id: {raw}")
@@ -93,8 +93,10 @@ class GroupService:
 
     @staticmethod
     def group_id(raw: str) -> str:
+        """A group id from a URL; a malformed one is a group that does not exist (404), as a
+        malformed device id is."""
         if not GROUP_ID.match(raw):
-            raise InvalidInput(INVALID_GROUP.format(raw=repr(raw[:64])), code="invalid_group_id")
+            raise NotFound(INVALID_GROUP.format(raw=repr(raw[:64])), code="group_not_found")
         return raw
 
     def participant_jids(self, raw: Sequence[str]) -> list[str]:
