@@ -287,3 +287,9 @@ def test_a_participant_known_only_by_lid() -> None:
                                       IsSuperAdmin=False, DisplayName="", Error=0)
     assert groups.participant(hidden) == Participant(Person(None, "77003@lid"), ADMIN)
     assert groups.refusal(EngineError("timeout", "not found")).reason == "timeout"
+
+
+def test_a_new_groups_refused_participants_are_not_in_it() -> None:
+    created = groups.group_info(group_info(participants=(
+        member("6281234567890", role=SUPERADMIN), member("6286666666660", error=403))))
+    assert [p.person.phone for p in created.participants] == ["6281234567890"]

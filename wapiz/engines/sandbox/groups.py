@@ -236,8 +236,8 @@ class SandboxGroups:
         changed: list[str] = []
         before = [m.phone for m in await self._members(jid)]
         for participant in participants:
-            status = await self._change_one(group, action, phone_in(participant))
             phone = phone_in(participant)
+            status = await self._change_one(group, action, phone)
             results.append(ParticipantResult(participant, status,
                                              Person(phone) if phone else None))
             if status == OK and phone:

@@ -88,7 +88,8 @@ def group_info(info: neonize.GroupInfo) -> GroupInfo:
         created_at=datetime.fromtimestamp(info.GroupCreated, UTC) if info.GroupCreated else None,
         announce=info.GroupAnnounce.IsAnnounce,
         locked=info.GroupLocked.isLocked,
-        participants=tuple(participant(p) for p in info.Participants),
+        # A participant WhatsApp would not add (a new group's, with its error) is not in it.
+        participants=tuple(participant(p) for p in info.Participants if not p.Error),
         join_approval=None,  # not in neonize 0.5.2's GroupInfo
     )
 
