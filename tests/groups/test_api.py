@@ -170,6 +170,12 @@ def test_a_group_from_creation_to_join_requests(api: Api, receiver: Receiver) ->
     assert left.status_code == 200 and left.json() == {"ok": True}
     assert c.phone not in roles(call(api, a, "GET", in_group(gid)).json())
     assert call(api, c, "POST", in_group(gid, "/leave")).status_code == 403
+    # Outside the group, a message to it is refused by the network: failed at once.
+    refused_send = api.send_text(c.token, c.device["deviceId"], gid, "Masih di sini?")
+    failed = wait_until(lambda: (m := api.http.get(
+        f"/api/messages/{refused_send}", headers=api.auth(c.token)).json())["status"] == "failed"
+        and m, timeout=20)
+    assert "not a participant" in failed["error"]
 
     # Join requests: with approval on, joining by link waits for an admin.
     assert call(api, a, "PATCH", in_group(gid), json={"joinApproval": True}).json()[
