@@ -227,6 +227,17 @@ def test_bad_input_and_other_accounts(api: Api) -> None:
                                   headers=api.auth(stranger))
         assert hidden.status_code == 404 and hidden.json()["code"] == "device_not_found"
     assert api.http.get(f"/api/devices/{owner.id}/groups").status_code == 401
+    # Missing, whatever the body carries.
+    for method, path, body in (("POST", "", {"subject": "A", "participants": ["12"]}),
+                               ("POST", in_group(gid, "/participants"),
+                                {"action": "add", "participants": ["12"]})):
+        hidden = api.http.request(method, f"/api/devices/{owner.id}/groups{path}", json=body,
+                                  headers=api.auth(stranger))
+        assert hidden.status_code == 404, hidden.text
+    not_a_picture = api.http.put(f"/api/devices/{owner.id}/groups{in_group(gid, '/picture')}",
+                                 files={"file": ("x.txt", b"teks", "text/plain")},
+                                 headers=api.auth(stranger))
+    assert not_a_picture.status_code == 404, not_a_picture.text
 
     def refused(method: str, path: str, json: object, status: int, code: str) -> None:
         answer = call(api, owner, method, path, json=json)

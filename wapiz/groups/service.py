@@ -115,11 +115,17 @@ class GroupService:
                                code="invalid_participant")
         return [jid for jid in jids if jid is not None]
 
+    async def _known_device(self, raw_id: str) -> None:
+        """404 for a device that is not the caller's, before anything the request carries is
+        judged (another account's device is missing, whatever the body)."""
+        await self.devices.get(raw_id)
+
     async def _ask(self, raw_id: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await live.ask_live(self.devices, raw_id, kind, payload)
 
     async def _results(self, raw_id: str, kind: str, group: str, action: str,
                        given: list[str]) -> ParticipantsOut:
+        await self._known_device(raw_id)
         jids = self.participant_jids(given)
         answer = await self._ask(raw_id, kind, {"group": self.group_id(group), "action": action,
                                                 "participants": jids})
@@ -139,6 +145,7 @@ class GroupService:
         return group_out(GroupInfo.from_json(answer["group"]))
 
     async def create(self, raw_id: str, body: GroupCreate) -> GroupOut:
+        await self._known_device(raw_id)
         answer = await self._ask(raw_id, CREATE_GROUP, {
             "subject": body.subject, "participants": self.participant_jids(body.participants)})
         return group_out(GroupInfo.from_json(answer["group"]))
@@ -152,6 +159,7 @@ class GroupService:
         return await self.get(raw_id, group)
 
     async def set_picture(self, raw_id: str, group: str, picture: bytes) -> PictureOut:
+        await self._known_device(raw_id)
         limit = self.devices.settings.max_body_bytes
         if len(picture) > limit:
             raise PayloadTooLarge(PICTURE_TOO_LARGE.format(limit=limit), code="file_too_large")
