@@ -41,6 +41,10 @@ class NotConnected(EngineError):
 
 
 NOT_SUPPORTED = "not_supported_by_engine"
+# Refusals the API names by their own status: WhatsApp does not allow this number (403; a
+# group it is not in, or one where only admins may), or does not know what was named (404).
+FORBIDDEN = "forbidden"
+NOT_FOUND = "not_found"
 
 
 class NotSupported(EngineError):

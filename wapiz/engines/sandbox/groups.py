@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
-from wapiz.engines.base import EngineError
+from wapiz.engines.base import FORBIDDEN, NOT_FOUND, EngineError
 from wapiz.engines.events import phone_of
 from wapiz.engines.groups import (
     ADD,
@@ -58,17 +58,17 @@ from wapiz.kit.jids import GROUP_SERVER, PHONE_SERVER
 GROUP = "group"  # the mail kind of a group notice
 
 # WhatsApp's codes for a participant it would not change.
-FORBIDDEN = 403  # the creator cannot be removed or demoted
-NOT_FOUND = 404  # not on WhatsApp (adding), or not in the group (anything else)
-CONFLICT = 409  # already in the group
+CREATOR_KEPT = 403  # the creator cannot be removed or demoted
+ABSENT = 404  # not on WhatsApp (adding), or not in the group (anything else)
+PRESENT = 409  # already in the group
 
 
 def forbidden(detail: str) -> EngineError:
-    return EngineError("forbidden", detail)
+    return EngineError(FORBIDDEN, detail)
 
 
 def not_found(detail: str) -> EngineError:
-    return EngineError("not_found", detail)
+    return EngineError(NOT_FOUND, detail)
 
 
 def new_group_jid() -> str:
@@ -257,15 +257,15 @@ class SandboxGroups:
         role = await self._role(group.jid, phone) if phone else None
         if action == ADD:
             if phone is None or not await self._on_network(phone):
-                return NOT_FOUND
+                return ABSENT
             if role is not None:
-                return CONFLICT
+                return PRESENT
             await self._add_member(group.jid, phone)
             return OK
         if phone is None or role is None:
-            return NOT_FOUND
+            return ABSENT
         if role == SUPERADMIN and action in (REMOVE, DEMOTE):
-            return FORBIDDEN
+            return CREATOR_KEPT
         where = (SandboxGroupMember.group_jid == group.jid, SandboxGroupMember.phone == phone)
         if action == REMOVE:
             await self.session.execute(delete(SandboxGroupMember).where(*where))
@@ -332,7 +332,7 @@ class SandboxGroups:
             phone = phone_in(participant)
             asked = await self.session.get(SandboxGroupRequest, (jid, phone)) if phone else None
             if asked is None or phone is None:
-                results.append(ParticipantResult(participant, NOT_FOUND,
+                results.append(ParticipantResult(participant, ABSENT,
                                                  Person(phone) if phone else None))
                 continue
             await self.session.delete(asked)

@@ -30,6 +30,7 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.engines import events
 from wapiz.engines.base import (
+    FORBIDDEN,
     EngineError,
     EngineSession,
     EventSink,
@@ -397,6 +398,7 @@ class WhatsmeowSession(EngineSession):
         await self._group_call(change)
 
     async def set_group_picture(self, group: str, jpeg: bytes) -> str:
+        # Bytes, never text: neonize reads a str as a file path or a URL to fetch.
         return str(await self._group_call(
             lambda client: client.set_group_photo(outbound.to_jid(group), jpeg)))
 
@@ -419,7 +421,7 @@ class WhatsmeowSession(EngineSession):
         try:
             return Joined(jid, await self.group(jid))
         except EngineError as failure:
-            if failure.reason != "forbidden":
+            if failure.reason != FORBIDDEN:
                 raise
             # whatsmeow answers a request that waits for the admins' approval with the
             # group's id, as it answers a join: only the group says which it was.

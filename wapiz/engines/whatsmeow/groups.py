@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from neonize.proto import Neonize_pb2 as neonize
 
-from wapiz.engines.base import EngineError
+from wapiz.engines.base import FORBIDDEN, NOT_FOUND, EngineError
 from wapiz.engines.groups import (
     ADMIN,
     DEMOTED,
@@ -38,9 +38,9 @@ from wapiz.kit.jids import LID_SERVER, PHONE_SERVER
 # allow this number (403), and what it does not know (404).
 _REFUSALS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("not-authorized", "forbidden", "error 403", "error 401", "not participating",
-      "don't have the permission", "unauthorized"), "forbidden"),
+      "don't have the permission", "unauthorized"), FORBIDDEN),
     (("item-not-found", "error 404", "not found", "not valid", "revoked", "error 410",
-      "gone"), "not_found"),
+      "gone"), NOT_FOUND),
 )
 
 
