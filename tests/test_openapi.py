@@ -65,6 +65,31 @@ EXPECTED = {
     ("post", "/api/admin/invites"): {"201", "400", "401", "403", "409", "413", "422"},
     ("get", "/api/admin/invites"): {"200", "401", "403", "422"},
     ("delete", "/api/admin/invites/{id}"): {"204", "401", "403", "404"},
+    # Groups: every route asks the device's live session (409 not logged in; 403, 404, 501,
+    # 502, 503 its refusals).
+    ("get", "/api/devices/{id}/groups"): {"200", "401", "403", "404", "409", "501", "502", "503"},
+    ("post", "/api/devices/{id}/groups"): {
+        "201", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/groups/join"): {
+        "200", "202", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("get", "/api/devices/{id}/groups/{group}"): {
+        "200", "401", "403", "404", "409", "501", "502", "503"},
+    ("patch", "/api/devices/{id}/groups/{group}"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("put", "/api/devices/{id}/groups/{group}/picture"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/groups/{group}/participants"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("get", "/api/devices/{id}/groups/{group}/invite"): {
+        "200", "401", "403", "404", "409", "501", "502", "503"},
+    ("delete", "/api/devices/{id}/groups/{group}/invite"): {
+        "200", "401", "403", "404", "409", "501", "502", "503"},
+    ("post", "/api/devices/{id}/groups/{group}/leave"): {
+        "200", "401", "403", "404", "409", "501", "502", "503"},
+    ("get", "/api/devices/{id}/groups/{group}/requests"): {
+        "200", "401", "403", "404", "409", "501", "502", "503"},
+    ("post", "/api/devices/{id}/groups/{group}/requests"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
 }
 
 

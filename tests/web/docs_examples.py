@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 
 SITE = Path(__file__).resolve().parents[2] / "docs" / "site"
 LANGUAGES = ("id", "en")
-PAGES = ("start", "devices", "messages", "webhooks", "accounts", "sandbox")
+PAGES = ("start", "devices", "messages", "groups", "webhooks", "accounts", "sandbox")
 # The webhook URL the pages show stands for the receiver a test runs.
 WEBHOOK_URLS = ("https://server-anda.com/webhook", "https://your-server.com/webhook")
 # What an answer gives the examples after it: (method, path as written) → {variable: key}.
@@ -31,6 +31,8 @@ CAPTURES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/messages/bulk"): {"BATCH_ID": "batchId"},
     ("GET", "/api/devices/$ID/webhook/deliveries"): {"DELIVERY_ID": "items.0.id"},
     ("POST", "/api/keys"): {"KEY_ID": "id", "API_KEY": "key"},
+    ("POST", "/api/devices/$ID/groups"): {"GROUP": "id"},
+    ("DELETE", "/api/devices/$ID/groups/$GROUP/invite"): {"LINK": "link"},
 }
 # Objects whose keys are data (a count per status), not a shape to compare.
 MAPS = {"counts", "variables"}

@@ -9,10 +9,11 @@ from wapiz.devices.reader import ALREADY_LINKED, NOT_LOGGED_IN, DeviceReader
 from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE, RequestFailed, ask_session
 from wapiz.devices.schemas import CheckOut, NumberCheck
 from wapiz.devices.status import current_status
-from wapiz.engines.base import NOT_SUPPORTED
+from wapiz.engines.base import FORBIDDEN, NOT_FOUND, NOT_SUPPORTED
 from wapiz.kit.errors import (
     BadGateway,
     Conflict,
+    Forbidden,
     NotFound,
     NotSupportedByEngine,
     ServiceUnavailable,
@@ -33,8 +34,9 @@ CALL_WAIT_MARGIN_S = 10.0
 
 def refusal(failure: RequestFailed) -> WapizError:
     """The HTTP error for a session's refusal: 501 where the engine lacks the call, 503
-    while the session is not connected, 404 for what WhatsApp does not know, else 502
-    with WhatsApp's reason."""
+    while the session is not connected, 403 for what WhatsApp does not allow this number
+    (a group's admins only), 404 for what WhatsApp does not know, else 502 with WhatsApp's
+    reason."""
     if failure.reason == NOT_SUPPORTED:
         return NotSupportedByEngine(Text(
             "Engine WhatsApp server ini tidak mendukung ini: {detail}",
@@ -44,7 +46,12 @@ def refusal(failure: RequestFailed) -> WapizError:
         return ServiceUnavailable(Text("Device sedang tidak terhubung, coba lagi",
                                        "The device is not connected; try again"),
                                   retry_after=NOT_READY_RETRY_AFTER_S, code="device_not_ready")
-    if failure.reason == "not_found":
+    if failure.reason == FORBIDDEN:
+        return Forbidden(Text("WhatsApp tidak mengizinkan: {detail}",
+                              "WhatsApp does not allow it: {detail}")
+                         .format(detail=failure.detail or failure.reason),
+                         code="whatsapp_forbidden")
+    if failure.reason == NOT_FOUND:
         return NotFound(Text("Tidak dikenal WhatsApp: {detail}",
                              "WhatsApp does not know it: {detail}")
                         .format(detail=failure.detail or failure.reason),

@@ -28,6 +28,18 @@ PAIR_PHONE = "pair_phone"
 CHECK_NUMBERS = "check_numbers"
 MARK_READ = "mark_read"
 DOWNLOAD_MEDIA = "download_media"
+# Groups (workers/runner/calls/groups.py).
+LIST_GROUPS = "list_groups"
+GET_GROUP = "get_group"
+CREATE_GROUP = "create_group"
+CHANGE_GROUP = "change_group"
+SET_GROUP_PICTURE = "set_group_picture"
+CHANGE_PARTICIPANTS = "change_participants"
+GROUP_INVITE_LINK = "group_invite_link"
+JOIN_GROUP = "join_group"
+LEAVE_GROUP = "leave_group"
+GROUP_JOIN_REQUESTS = "group_join_requests"
+ANSWER_JOIN_REQUESTS = "answer_join_requests"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
 

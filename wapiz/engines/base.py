@@ -14,6 +14,7 @@ from typing import Any
 
 from wapiz.engines.content import Content, MessageRef
 from wapiz.engines.events import EngineEvent
+from wapiz.engines.groups import GroupInfo, GroupSettings, Joined, JoinRequest, ParticipantResult
 
 # A coroutine function: an engine on its own threads hands events over with
 # `asyncio.run_coroutine_threadsafe`.
@@ -40,6 +41,10 @@ class NotConnected(EngineError):
 
 
 NOT_SUPPORTED = "not_supported_by_engine"
+# Refusals the API names by their own status: WhatsApp does not allow this number (403; a
+# group it is not in, or one where only admins may), or does not know what was named (404).
+FORBIDDEN = "forbidden"
+NOT_FOUND = "not_found"
 
 
 class NotSupported(EngineError):
@@ -122,6 +127,50 @@ class EngineSession(ABC):
 
     async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
         raise EngineError("unsupported", "this engine cannot send read receipts")
+
+    # --- groups (engines/groups.py); a group is named by its id, …@g.us, and people by
+    # their WhatsApp ids (…@s.whatsapp.net or …@lid) ---
+
+    async def groups(self) -> list[GroupInfo]:
+        """The groups this number is in."""
+        raise NotSupported("groups")
+
+    async def group(self, group: str) -> GroupInfo:
+        raise NotSupported("groups")
+
+    async def create_group(self, subject: str, participants: Sequence[str]) -> GroupInfo:
+        raise NotSupported("creating groups")
+
+    async def change_group(self, group: str, changes: GroupSettings) -> None:
+        """Set what `changes` names (subject, description, announce, locked, join approval)."""
+        raise NotSupported("changing groups")
+
+    async def set_group_picture(self, group: str, jpeg: bytes) -> str:
+        """The new picture's id."""
+        raise NotSupported("group pictures")
+
+    async def change_participants(self, group: str, action: str,
+                                  participants: Sequence[str]) -> list[ParticipantResult]:
+        """Add, remove, promote or demote (engines/groups.py): an outcome per participant."""
+        raise NotSupported("changing group participants")
+
+    async def invite_link(self, group: str, reset: bool = False) -> str:
+        """The group's invite link; `reset` revokes the current one and makes a new one."""
+        raise NotSupported("group invite links")
+
+    async def join_group(self, link: str) -> Joined:
+        raise NotSupported("joining groups by link")
+
+    async def leave_group(self, group: str) -> None:
+        raise NotSupported("leaving groups")
+
+    async def join_requests(self, group: str) -> list[JoinRequest]:
+        raise NotSupported("group join requests")
+
+    async def answer_join_requests(self, group: str, action: str,
+                                   participants: Sequence[str]) -> list[ParticipantResult]:
+        """Approve or reject requests to join: an outcome per participant."""
+        raise NotSupported("answering group join requests")
 
 
 class WhatsAppEngine(ABC):

@@ -18,6 +18,7 @@ from wapiz.admin.router import router as admin_router
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
+from wapiz.groups.router import router as groups_router
 from wapiz.http.error_handlers import api_routes, install_error_handlers
 from wapiz.http.limits import BodyLimit, RouteBodyLimit
 from wapiz.http.openapi import openapi_document
@@ -115,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(keys_router)
     app.include_router(admin_router)
     app.include_router(overview_router)
+    app.include_router(groups_router)
     app.include_router(apidocs_router)
     app.include_router(assets_router)
     app.include_router(web_router)

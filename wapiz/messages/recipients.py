@@ -5,14 +5,11 @@ Indonesian habits first: a number starting with 0 is read in the default country
 """
 
 import functools
-import re
 from dataclasses import dataclass
 
-from wapiz.kit.jids import GROUP_SERVER, phone_jid
+from wapiz.kit.jids import GROUP_ID, GROUP_SERVER, phone_jid
 from wapiz.kit.phones import phone_digits
 from wapiz.kit.text import Text
-
-GROUP_ID = re.compile(r"^\d{5,32}(-\d{5,16})?@g\.us$")
 
 
 class InvalidRecipient(ValueError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from wapiz.engines.groups import GroupInfo, GroupSettings, Person
 from wapiz.kit.schemas import format_timestamp
 from wapiz.messages import models
 from wapiz.messages.body import MessageBody
@@ -178,6 +179,74 @@ class WebhookTestData:
     def to_json(self) -> dict[str, Any]:
         return {"id": str(self.id), "deviceId": str(self.device_public_id),
                 "message": self.message}
+
+
+def _person(person: Person | None) -> dict[str, Any] | None:
+    return None if person is None else person.to_json()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupData:
+    """A group as events (and the API: groups/views.py) show it."""
+
+    info: GroupInfo
+
+    def to_json(self) -> dict[str, Any]:
+        info = self.info
+        owner = info.owner.phone or info.owner.lid if info.owner else None
+        return {"id": info.id, "subject": info.subject, "description": info.description,
+                "owner": owner, "createdAt": _moment(info.created_at),
+                "announce": info.announce, "locked": info.locked,
+                "joinApproval": info.join_approval,
+                "participants": [p.to_json() for p in info.participants]}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupJoinedData:
+    """The device's number is in a group now: created, added, or let in (`group.joined`)."""
+
+    device_public_id: uuid.UUID
+    group: GroupInfo
+    reason: str | None
+    by: Person | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deviceId": str(self.device_public_id), "group": GroupData(self.group).to_json(),
+                "reason": self.reason, "by": _person(self.by)}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupUpdatedData:
+    """A group's settings changed (`group.updated`): only what changed is named."""
+
+    device_public_id: uuid.UUID
+    group: str
+    changes: GroupSettings
+    by: Person | None
+    at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deviceId": str(self.device_public_id), "group": self.group,
+                "changes": self.changes.to_json(), "by": _person(self.by),
+                "at": format_timestamp(self.at)}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupParticipantsData:
+    """People joined or left a group, or were promoted or demoted (`group.participants`)."""
+
+    device_public_id: uuid.UUID
+    group: str
+    action: str  # join, leave, promote, demote
+    participants: tuple[Person, ...]
+    by: Person | None
+    at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deviceId": str(self.device_public_id), "group": self.group,
+                "action": self.action,
+                "participants": [p.to_json() for p in self.participants],
+                "by": _person(self.by), "at": format_timestamp(self.at)}
 
 
 class EventData(Protocol):

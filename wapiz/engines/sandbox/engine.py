@@ -6,9 +6,9 @@ import contextlib
 import hashlib
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from wapiz.config import Settings
 from wapiz.db import wakeups
@@ -47,12 +47,16 @@ from wapiz.engines.events import (
     Receipt,
     phone_of,
 )
-from wapiz.engines.sandbox import network
+from wapiz.engines.groups import GroupInfo, GroupSettings, Joined, JoinRequest, ParticipantResult
+from wapiz.engines.sandbox import groups, network
+from wapiz.engines.sandbox.groups import SandboxGroups
 from wapiz.engines.sandbox.models import SandboxMail
 from wapiz.engines.sandbox.network import SandboxStore
 from wapiz.kit.jids import PHONE_SERVER, phone_jid
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MAIL_POLL_S = 0.2  # while announcements of new mail cannot be heard
 MAIL_SAFETY_POLL_S = 1.0  # while they can
@@ -189,6 +193,8 @@ class SandboxSession(EngineSession):
                 await self.emit(LoggedOut(mail.payload.get("reason", "logged_out")))
             elif mail.kind == network.MESSAGE:
                 await self._receive([mail])
+            elif mail.kind == groups.GROUP and self.jid is not None:
+                await self.emit(groups.notice_of(mail.payload))
             elif mail.kind == network.RECEIPT and self.jid is not None:
                 payload = mail.payload
                 chat = Party(jid=payload["chat"], phone=phone_of(payload["chat"]))
@@ -252,6 +258,48 @@ class SandboxSession(EngineSession):
         self._own_jid()
         async with self.engine.database.session_scope() as db:
             await SandboxStore(db).send_receipt(sender, chat, message_ids, "read")
+
+    # --- groups: the network's records (engines/sandbox/groups.py), as this number ---------
+
+    async def _as_member(self, work: Callable[[SandboxGroups], Awaitable[T]]) -> T:
+        phone = phone_of(self._own_jid()) or ""
+        async with self.engine.database.session_scope() as db:
+            return await work(SandboxGroups(db, phone))
+
+    async def groups(self) -> list[GroupInfo]:
+        return await self._as_member(lambda g: g.joined())
+
+    async def group(self, group: str) -> GroupInfo:
+        return await self._as_member(lambda g: g.info(group))
+
+    async def create_group(self, subject: str, participants: Sequence[str]) -> GroupInfo:
+        return await self._as_member(lambda g: g.create(subject, participants))
+
+    async def change_group(self, group: str, changes: GroupSettings) -> None:
+        await self._as_member(lambda g: g.change(group, changes))
+
+    async def set_group_picture(self, group: str, jpeg: bytes) -> str:
+        return await self._as_member(lambda g: g.set_picture(group, jpeg))
+
+    async def change_participants(self, group: str, action: str,
+                                  participants: Sequence[str]) -> list[ParticipantResult]:
+        return await self._as_member(lambda g: g.change_participants(group, action, participants))
+
+    async def invite_link(self, group: str, reset: bool = False) -> str:
+        return await self._as_member(lambda g: g.invite_link(group, reset))
+
+    async def join_group(self, link: str) -> Joined:
+        return await self._as_member(lambda g: g.join(link))
+
+    async def leave_group(self, group: str) -> None:
+        await self._as_member(lambda g: g.leave(group))
+
+    async def join_requests(self, group: str) -> list[JoinRequest]:
+        return await self._as_member(lambda g: g.requests(group))
+
+    async def answer_join_requests(self, group: str, action: str,
+                                   participants: Sequence[str]) -> list[ParticipantResult]:
+        return await self._as_member(lambda g: g.answer_requests(group, action, participants))
 
     async def probe(self) -> None:
         async with self.engine.database.session_scope() as db:

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wapiz.db.base import Base, UTCDateTime, utc_now
@@ -55,3 +55,44 @@ class SandboxMessage(Base):
     sender: Mapped[str] = mapped_column(String(128))
     chat: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class SandboxGroup(Base):
+    """A group on the simulated network: its settings and its invite code (engines/sandbox/
+    groups.py keeps them)."""
+
+    __tablename__ = "sandbox_groups"
+
+    jid: Mapped[str] = mapped_column(String(64), primary_key=True)  # …@g.us
+    subject: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    owner: Mapped[str] = mapped_column(String(32))  # the creator's number
+    announce: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    join_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    picture_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class SandboxGroupMember(Base):
+    """A number in a group, with its role (member, admin, superadmin)."""
+
+    __tablename__ = "sandbox_group_members"
+
+    group_jid: Mapped[str] = mapped_column(
+        String(64), ForeignKey("sandbox_groups.jid", ondelete="CASCADE"), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class SandboxGroupRequest(Base):
+    """A number asking to join a group that needs an admin's approval."""
+
+    __tablename__ = "sandbox_group_requests"
+
+    group_jid: Mapped[str] = mapped_column(
+        String(64), ForeignKey("sandbox_groups.jid", ondelete="CASCADE"), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -19,10 +19,10 @@ from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
-from wapiz.engines.events import REMOVED_FROM_PHONE
+from wapiz.engines.events import REMOVED_FROM_PHONE, phone_of
 from wapiz.engines.sandbox.models import SandboxMail, SandboxMessage, SandboxSession
 from wapiz.kit.errors import Conflict
-from wapiz.kit.jids import PHONE_SERVER
+from wapiz.kit.jids import GROUP_SERVER, PHONE_SERVER
 from wapiz.kit.text import Text
 
 NOT_LINKED = Text("Device belum terhubung ke nomor WhatsApp",
@@ -130,9 +130,9 @@ class SandboxStore:
 
     async def carry(self, message_id: str, sender: str, chat: str,
                     payload: dict[str, Any]) -> bool:
-        """Deliver a message to every session linked to the recipient's number, once per
-        message id (a resend under the same id is dropped, as WhatsApp's clients drop it).
-        False if it was carried before."""
+        """Deliver a message to every session linked to the recipient's number (to each other
+        participant's, in a group), once per message id (a resend under the same id is
+        dropped, as WhatsApp's clients drop it). False if it was carried before."""
         # One statement, no read first: on SQLite a read then a write in one transaction
         # fails at once when another writer got in between.
         carried = await self.session.execute(
@@ -141,11 +141,17 @@ class SandboxStore:
             .on_conflict_do_nothing())
         if rows_changed(carried) == 0:
             return False
-        phone = chat.split("@", 1)[0]
+        if chat.endswith(f"@{GROUP_SERVER}"):
+            # Every other participant's devices; refused if the sender may not send there.
+            from wapiz.engines.sandbox.groups import SandboxGroups  # it builds on this module
+
+            phones = await SandboxGroups(self.session, phone_of(sender) or "").recipients(chat)
+        else:
+            phones = [chat.split("@", 1)[0]]
         await post(self.session, [
             SandboxMail(session_key=target.key, kind=MESSAGE,
                         payload={**payload, "id": message_id, "from": sender})
-            for target in await self.linked_sessions(phone)])
+            for phone in phones for target in await self.linked_sessions(phone)])
         return True
 
     async def send_receipt(self, to_jid: str, chat: str, message_ids: Sequence[str],

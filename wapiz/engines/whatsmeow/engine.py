@@ -30,10 +30,12 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.engines import events
 from wapiz.engines.base import (
+    FORBIDDEN,
     EngineError,
     EngineSession,
     EventSink,
     NotConnected,
+    NotSupported,
     OutboundMessage,
     SendResult,
     SessionConfig,
@@ -49,7 +51,9 @@ from wapiz.engines.events import (
     Receipt,
     phone_of,
 )
+from wapiz.engines.groups import GroupInfo, GroupSettings, Joined, JoinRequest, ParticipantResult
 from wapiz.engines.whatsmeow import adapter, outbound, route
+from wapiz.engines.whatsmeow import groups as wa_groups
 from wapiz.engines.whatsmeow.gocalls import GoCalls
 from wapiz.engines.whatsmeow.store import SessionStores
 from wapiz.kit.addresses import UnsafeAddress, mask_credentials, pinned_proxy
@@ -351,6 +355,91 @@ class WhatsmeowSession(EngineSession):
             *message_ids, chat=outbound.to_jid(chat), sender=outbound.to_jid(sender),
             receipt=ReceiptType.READ))
 
+    # --- groups (groups.py reads neonize's answers) -------------------------------------
+
+    async def _group_call(self, fn: Callable[[Any], T]) -> T:
+        """`fn(client)` on the logged-in client, its refusal worded for groups."""
+        attempt = self._current()
+        try:
+            return await self._call(attempt, lambda: fn(attempt.client))
+        except EngineError as failure:
+            raise wa_groups.refusal(failure) from None
+
+    async def groups(self) -> list[GroupInfo]:
+        joined = await self._group_call(lambda client: client.get_joined_groups())
+        return [wa_groups.group_info(info) for info in joined]
+
+    async def group(self, group: str) -> GroupInfo:
+        return wa_groups.group_info(await self._group_call(
+            lambda client: client.get_group_info(outbound.to_jid(group))))
+
+    async def create_group(self, subject: str, participants: Sequence[str]) -> GroupInfo:
+        return wa_groups.group_info(await self._group_call(lambda client: client.create_group(
+            subject, [outbound.to_jid(jid) for jid in participants])))
+
+    async def change_group(self, group: str, changes: GroupSettings) -> None:
+        if changes.join_approval is not None:
+            raise NotSupported("turning join approval on or off (neonize 0.5.2 lacks "
+                               "SetGroupJoinApprovalMode)")
+        jid = outbound.to_jid(group)
+
+        def change(client: Any) -> None:
+            # One call each, as whatsmeow has them; the topic's ids are left to whatsmeow
+            # (it reads the current one and makes the new one).
+            if changes.subject is not None:
+                client.set_group_name(jid, changes.subject)
+            if changes.description is not None:
+                client.set_group_topic(jid, "", "", changes.description)
+            if changes.announce is not None:
+                client.set_group_announce(jid, changes.announce)
+            if changes.locked is not None:
+                client.set_group_locked(jid, changes.locked)
+
+        await self._group_call(change)
+
+    async def set_group_picture(self, group: str, jpeg: bytes) -> str:
+        # Bytes, never text: neonize reads a str as a file path or a URL to fetch.
+        return str(await self._group_call(
+            lambda client: client.set_group_photo(outbound.to_jid(group), jpeg)))
+
+    async def change_participants(self, group: str, action: str,
+                                  participants: Sequence[str]) -> list[ParticipantResult]:
+        from neonize.utils.enum import ParticipantChange
+
+        answered = await self._group_call(lambda client: client.update_group_participants(
+            outbound.to_jid(group), [outbound.to_jid(jid) for jid in participants],
+            ParticipantChange(action)))
+        return wa_groups.participant_results(list(participants), list(answered))
+
+    async def invite_link(self, group: str, reset: bool = False) -> str:
+        return str(await self._group_call(
+            lambda client: client.get_group_invite_link(outbound.to_jid(group), reset)))
+
+    async def join_group(self, link: str) -> Joined:
+        jid = adapter.jid_text(await self._group_call(
+            lambda client: client.join_group_with_link(link)))
+        try:
+            return Joined(jid, await self.group(jid))
+        except EngineError as failure:
+            if failure.reason != FORBIDDEN:
+                raise
+            # whatsmeow answers a request that waits for the admins' approval with the
+            # group's id, as it answers a join: only the group says which it was.
+            return Joined(jid, None)
+
+    async def leave_group(self, group: str) -> None:
+        await self._group_call(lambda client: client.leave_group(outbound.to_jid(group)))
+
+    async def join_requests(self, group: str) -> list[JoinRequest]:
+        asked = await self._group_call(
+            lambda client: client.get_group_request_participants(outbound.to_jid(group)))
+        return [wa_groups.join_request(request) for request in asked]
+
+    async def answer_join_requests(self, group: str, action: str,
+                                   participants: Sequence[str]) -> list[ParticipantResult]:
+        raise NotSupported("answering join requests (neonize 0.5.2 lacks "
+                           "UpdateGroupRequestParticipants)")
+
     # --- events, on the connect thread ---------------------------------------------------
 
     def _subscribe(self, attempt: Attempt) -> None:
@@ -378,6 +467,8 @@ class WhatsmeowSession(EngineSession):
             ev.MessageEv: lambda event: adapter.inbound_message(
                 event, resolve, lambda vote: self._decrypt_vote(attempt, vote)),
             ev.ReceiptEv: lambda event: adapter.receipt(event, resolve),
+            ev.JoinedGroupEv: wa_groups.joined_group,
+            ev.GroupInfoEv: lambda event: wa_groups.group_changed(event, resolve),
             ev.OfflineSyncCompletedEv: lambda _: None,
         }
         for event_type, translate in handlers.items():

@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.groups import GroupCommit
-from wapiz.engines.base import EngineError, EngineSession, NotConnected, OutboundMessage
+from wapiz.engines.base import (
+    FORBIDDEN,
+    EngineError,
+    EngineSession,
+    NotConnected,
+    OutboundMessage,
+)
 from wapiz.engines.events import InboundMessage, Notice, Receipt
 from wapiz.kit.backoff import Backoff
 from wapiz.kit.retry import RetryPolicy
@@ -58,11 +64,13 @@ def outbound(message: Message, file: Media | None) -> OutboundMessage:
 
 def send_retries(resends_keep_ids: bool) -> RetryPolicy[EngineError]:
     """A failed send's retries: five attempts in all, 1 to 2 s after the first failure and
-    doubling up to 1 to 2 min. A message the engine cannot send is failed at once, and so is
+    doubling up to 1 to 2 min. A message the engine cannot send, or WhatsApp does not allow
+    (a group the number is not in, or where only admins send), is failed at once, and so is
     one that timed out where a resend would carry a new id (it may have gone out).
     (WhatsApp's rate limits are not failures of the message: the queue pauses instead.)"""
     def retryable(exc: EngineError) -> bool:
-        return exc.reason != "unsupported" and (exc.reason != "timeout" or resends_keep_ids)
+        return (exc.reason not in ("unsupported", FORBIDDEN)
+                and (exc.reason != "timeout" or resends_keep_ids))
 
     return RetryPolicy(max_attempts=5, base=2.0, cap=120.0, jitter=(0.5, 1.0),
                        retryable=retryable)
