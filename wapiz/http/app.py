@@ -34,6 +34,7 @@ from wapiz.web.apidocs import router as apidocs_router
 from wapiz.web.assets import router as assets_router
 from wapiz.web.docs import router as docs_router
 from wapiz.web.router import router as web_router
+from wapiz.webhooks.router import account_router as account_webhook_router
 from wapiz.webhooks.router import router as webhooks_router
 from wapiz.workers.dispatcher.dispatcher import Dispatcher
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(account_webhook_router)
     app.include_router(keys_router)
     app.include_router(admin_router)
     app.include_router(overview_router)

@@ -171,12 +171,13 @@ class DeviceStatusData:
 class WebhookTestData:
     """Asked for by the user, to try their receiver (`webhook.test`)."""
 
-    id: uuid.UUID
-    device_public_id: uuid.UUID  # the device's `deviceId`
+    id: uuid.UUID  # the device's `id`; an account webhook's: the webhook's own id
+    device_public_id: uuid.UUID | None  # the device's `deviceId`; None: the account's test
     message: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": str(self.id), "deviceId": str(self.device_public_id),
+        return {"id": str(self.id),
+                "deviceId": str(self.device_public_id) if self.device_public_id else None,
                 "message": self.message}
 
 
