@@ -65,6 +65,7 @@ class OutboundMessage:
     id: str | None = None  # the WhatsApp id chosen for it, where the engine can use one
     quoted: MessageRef | None = None  # a reply: the message it quotes
     mentions: tuple[str, ...] = ()
+    forwarded: bool = False  # marked as forwarded, where the engine can
 
     @property
     def type(self) -> str:

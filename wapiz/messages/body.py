@@ -101,6 +101,7 @@ class MessageBody:
     target_id: str | None = None
     media: FileDescription | None = None
     ptt: bool = False  # an audio message as a voice note
+    forwarded: bool = False  # sent by POST /api/messages/:id/forward
     batch_pacing: tuple[int, int] | None = field(default=None)  # a batch's min, max delay ms
 
     def to_json(self) -> dict[str, Any]:
@@ -134,6 +135,8 @@ class MessageBody:
             stored["media"] = self.media.to_json()
         if self.ptt:
             stored["ptt"] = True
+        if self.forwarded:
+            stored["forwarded"] = True
         if self.batch_pacing is not None:
             stored["batchPacing"] = list(self.batch_pacing)
         return stored
@@ -156,6 +159,7 @@ class MessageBody:
             target_id=stored.get(TARGET_ID),
             media=_file(stored.get("media")),
             ptt=bool(stored.get("ptt")),
+            forwarded=bool(stored.get("forwarded")),
             batch_pacing=_pacing(stored.get("batchPacing")),
         )
 

@@ -241,6 +241,11 @@ class EditIn(ApiInput):
     text: Text = Field(description="The message's new text.")
 
 
+class ForwardIn(ApiInput):
+    to: Recipient = Field(examples=["081234567890"],
+                          description="Phone number (or group id) to forward the message to.")
+
+
 class MessagePage(ApiModel):
     items: list[MessageOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page.")

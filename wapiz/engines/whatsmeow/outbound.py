@@ -88,7 +88,24 @@ FILE_BUILDERS: dict[str, FileBuilder] = {
 
 def build(client: NewClient, message: OutboundMessage) -> wa.Message:
     """The WhatsApp message for any content but an edit or a revoke (the client sends those
-    by calls of their own)."""
+    by calls of their own), marked forwarded when it is."""
+    built = _build(client, message)
+    return mark_forwarded(built) if message.forwarded else built
+
+
+def mark_forwarded(built: wa.Message) -> wa.Message:
+    """The message with its ContextInfo's `isForwarded` set (what WhatsApp shows as
+    "Forwarded"): a plain text becomes an extended one, which has a ContextInfo."""
+    if built.HasField("conversation"):
+        built = wa.Message(extendedTextMessage=wa.ExtendedTextMessage(text=built.conversation))
+    for _, carried in built.ListFields():
+        if hasattr(carried, "DESCRIPTOR") and "contextInfo" in carried.DESCRIPTOR.fields_by_name:
+            carried.contextInfo.isForwarded = True
+            carried.contextInfo.forwardingScore = max(carried.contextInfo.forwardingScore, 1)
+    return built
+
+
+def _build(client: NewClient, message: OutboundMessage) -> wa.Message:
     quoted = (quoted_stub(message.to, message.quoted.sender, message.quoted.id)
               if message.quoted else None)
     match message.content:
