@@ -24,8 +24,8 @@ from wapiz.webhooks.events import (
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SOURCES = [DOCS / "api.md", DOCS / "site" / "id" / "events.md",
            DOCS / "site" / "en" / "events.md"]
-CATALOGUE = {value for name, value in vars(events).items()
-             if name.isupper() and isinstance(value, str) and re.fullmatch(r"[a-z]+\.[a-z]+", value)}
+CATALOGUE = {value for name, value in vars(events).items() if name.isupper()
+             and isinstance(value, str) and re.fullmatch(r"[a-z]+\.[a-z]+", value)}
 FENCE = re.compile(r"^[ \t]*```json\n(.*?)^[ \t]*```", re.M | re.S)
 
 

@@ -73,9 +73,27 @@ class MessageRef:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkPreview:
+    """A link's preview in a text: the URL as it is in the text, the page's title and
+    description (WhatsApp's ExtendedTextMessage matchedText, title, description)."""
+
+    url: str
+    title: str | None = None
+    description: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "title": self.title, "description": self.description}
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> "LinkPreview":
+        return cls(stored["url"], stored.get("title"), stored.get("description"))
+
+
+@dataclass(frozen=True, slots=True)
 class Text:
     kind: ClassVar[str] = "text"
     text: str
+    preview: LinkPreview | None = None
 
 
 @dataclass(frozen=True, slots=True)

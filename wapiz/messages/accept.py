@@ -25,9 +25,10 @@ from wapiz.kit.cache import TTLCache
 from wapiz.kit.errors import Conflict, InvalidInput, NotFound, WapizError
 from wapiz.kit.schemas import ApiInput
 from wapiz.kit.text import Text
-from wapiz.messages import media, models
+from wapiz.messages import links, media, models
 from wapiz.messages.body import MessageBody, VoteBody
 from wapiz.messages.intake import Intake, Send
+from wapiz.messages.links import first_link
 from wapiz.messages.media import IncomingFile
 from wapiz.messages.models import Media, Message, MessageStatus
 from wapiz.messages.recipients import InvalidRecipient, recipient
@@ -128,10 +129,14 @@ class SendService:
                        fingerprint: str | None, upload: IncomingFile | None
                        ) -> tuple[Send, str | None]:
         """The send's rows, checked; and why it will wait in the queue, if it will."""
-        incoming = None
+        incoming, preview = None, None
         if body.type in models.MEDIA_TYPES:
             # Before anything else: a slow URL holds nothing up.
             incoming = await take_in_file(body, upload, self.settings)
+        if body.link_preview:
+            link = first_link(body.text)
+            assert link is not None  # MessageIn checked it
+            preview = await links.preview(link, self.settings)
         device_id = await self.device_ids.get_or_load(
             (self.user.id, body.device_public_id),
             lambda: self._device_id(body.device_public_id))
@@ -144,6 +149,8 @@ class SendService:
         if not body.queue and not status.logged_in:
             raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
         content = await self._content(body, device_id, to.chat)
+        if preview is not None:
+            content = replace(content, link_preview=preview)
         file = None
         if incoming is not None:
             file = file_row(body, incoming, self.user.id, device_id)

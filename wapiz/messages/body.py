@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wapiz.engines.content import Contact, Location, Poll
+from wapiz.engines.content import Contact, LinkPreview, Location, Poll
 
 TARGET_ID = "targetId"  # also queried in SQL (messages/repository.py)
 
@@ -101,7 +101,8 @@ class MessageBody:
     target_id: str | None = None
     media: FileDescription | None = None
     ptt: bool = False  # an audio message as a voice note
-    forwarded: bool = False  # sent by POST /api/messages/:id/forward
+    forwarded: bool = False  # sent by POST /api/messages/:id/forward, or came marked so
+    link_preview: LinkPreview | None = None  # a text's link preview (`linkPreview: true`)
     batch_pacing: tuple[int, int] | None = field(default=None)  # a batch's min, max delay ms
 
     def to_json(self) -> dict[str, Any]:
@@ -137,6 +138,8 @@ class MessageBody:
             stored["ptt"] = True
         if self.forwarded:
             stored["forwarded"] = True
+        if self.link_preview is not None:
+            stored["linkPreview"] = self.link_preview.to_json()
         if self.batch_pacing is not None:
             stored["batchPacing"] = list(self.batch_pacing)
         return stored
@@ -160,6 +163,8 @@ class MessageBody:
             media=_file(stored.get("media")),
             ptt=bool(stored.get("ptt")),
             forwarded=bool(stored.get("forwarded")),
+            link_preview=(LinkPreview.from_json(stored["linkPreview"])
+                          if stored.get("linkPreview") else None),
             batch_pacing=_pacing(stored.get("batchPacing")),
         )
 

@@ -23,8 +23,8 @@ from wapiz.messages import models
 from wapiz.messages.accept import outbound_row
 from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Message, MessageStatus
-from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.recipients import InvalidRecipient, recipient
+from wapiz.messages.repository import MessageFilter, MessageRepository
 from wapiz.messages.schemas import EditIn, ForwardIn, MessageOut
 from wapiz.messages.views import to_out
 

@@ -29,6 +29,7 @@ from wapiz.engines.content import (
     Contact,
     Edit,
     File,
+    LinkPreview,
     Location,
     Poll,
     PollVote,
@@ -79,6 +80,11 @@ def outbound_payload(message: OutboundMessage) -> dict[str, Any]:
                  for option in (content.options if isinstance(content, PollVote) else ())],
         "timestamp": utc_now().isoformat(),
     }
+    # Carried as WhatsApp carries them, so the recipient's rows show them.
+    if isinstance(content, Text) and content.preview is not None:
+        payload["linkPreview"] = content.preview.to_json()
+    if message.forwarded:
+        payload["forwarded"] = True
     if isinstance(content, File):
         payload["media"] = {
             "data": base64.b64encode(content.data).decode(), "mimetype": content.mimetype,
@@ -108,6 +114,9 @@ def inbound_message(payload: dict[str, Any]) -> InboundMessage:
         location=Location.from_json(payload["location"]) if payload.get("location") else None,
         contact=Contact.from_json(payload["contact"]) if payload.get("contact") else None,
         poll=Poll.from_json(payload["poll"]) if payload.get("poll") else None,
+        link_preview=(LinkPreview.from_json(payload["linkPreview"])
+                      if payload.get("linkPreview") else None),
+        forwarded=bool(payload.get("forwarded")),
         target_id=payload.get("targetId"), reaction=payload.get("reaction"),
         quoted_id=payload.get("quotedId"), mentions=tuple(payload.get("mentions") or ()),
         media=_media(payload), ptt=bool((payload.get("media") or {}).get("ptt")),

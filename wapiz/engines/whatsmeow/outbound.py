@@ -45,16 +45,26 @@ Quoted: TypeAlias = neonize.Message | None
 FileBuilder: TypeAlias = Callable[[NewClient, File, Quoted], wa.Message]
 
 
-def _text(text: str, mentions: tuple[str, ...], quoted: Quoted) -> wa.Message:
-    if not mentions and quoted is None:
-        return wa.Message(conversation=text)
-    context = wa.ContextInfo(mentionedJID=list(mentions))
-    if quoted is not None:
-        context.stanzaID = quoted.Info.ID
-        context.participant = phone_jid(quoted.Info.MessageSource.Sender.User)
-        context.quotedMessage.CopyFrom(quoted.Message)
-    return wa.Message(extendedTextMessage=wa.ExtendedTextMessage(text=text,
-                                                                 contextInfo=context))
+def _text(text: Text, mentions: tuple[str, ...], quoted: Quoted) -> wa.Message:
+    if not mentions and quoted is None and text.preview is None:
+        return wa.Message(conversation=text.text)
+    extended = wa.ExtendedTextMessage(text=text.text)
+    if mentions or quoted is not None:
+        context = extended.contextInfo
+        context.mentionedJID.extend(mentions)
+        if quoted is not None:
+            context.stanzaID = quoted.Info.ID
+            context.participant = phone_jid(quoted.Info.MessageSource.Sender.User)
+            context.quotedMessage.CopyFrom(quoted.Message)
+    if text.preview is not None:
+        # What WhatsApp shows under the text; WAPIZ fetched it (messages/links.py), so the
+        # Go library fetches nothing (neonize's own link_preview would, from anywhere).
+        preview = text.preview
+        extended.matchedText = preview.url
+        extended.title = preview.title or ""
+        extended.description = preview.description or ""
+        extended.previewType = wa.ExtendedTextMessage.PreviewType.NONE
+    return wa.Message(extendedTextMessage=extended)
 
 
 def _image(client: NewClient, file: File, quoted: Quoted) -> wa.Message:
@@ -109,7 +119,7 @@ def _build(client: NewClient, message: OutboundMessage) -> wa.Message:
     quoted = (quoted_stub(message.to, message.quoted.sender, message.quoted.id)
               if message.quoted else None)
     match message.content:
-        case Text(text=text):
+        case Text() as text:
             return _text(text, message.mentions, quoted)
         case File() as file if file.kind in FILE_BUILDERS:
             return FILE_BUILDERS[file.kind](client, file, quoted)

@@ -36,8 +36,8 @@ from wapiz.kit.net import outbound_client
 from wapiz.webhooks.signing import signed_headers
 from wapiz.workers.dispatcher.queue import (
     DeliveryQueue,
-    EndpointBatch,
     DueDelivery,
+    EndpointBatch,
     Outcome,
     delivery_retries,
 )

@@ -127,7 +127,8 @@ class InboundStore(DeviceRows):
             target_id=str(target) if target is not None else None,
             vote=await self._vote(event) if event.type == "poll_vote" else None,
             media=file.describe() if file is not None else None,
-            ptt=file is not None and event.ptt)
+            ptt=file is not None and event.ptt, link_preview=event.link_preview,
+            forwarded=event.forwarded)
         message = Message(
             id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
             direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
