@@ -29,6 +29,15 @@ EXPECTED = {
         "202", "401", "403", "404", "409"},
     ("post", "/api/devices/{id}/webhook/recover"): {
         "202", "400", "401", "403", "404", "409", "413", "422"},
+    ("patch", "/api/webhook"): {"200", "400", "401", "403", "413", "422"},
+    ("get", "/api/webhook"): {"200", "401", "403"},
+    ("post", "/api/webhook/secret"): {"200", "401", "403"},
+    ("post", "/api/webhook/test"): {"202", "401", "403", "409"},
+    ("get", "/api/webhook/deliveries"): {"200", "304", "401", "403", "422"},
+    ("get", "/api/webhook/deliveries/{delivery_id}"): {"200", "401", "403", "404"},
+    ("post", "/api/webhook/deliveries/{delivery_id}/redeliver"): {
+        "202", "401", "403", "404", "409"},
+    ("post", "/api/webhook/recover"): {"202", "400", "401", "403", "409", "413", "422"},
     ("post", "/api/devices/{id}/pair"): {
         "200", "400", "401", "403", "404", "409", "413", "422", "503"},
     ("get", "/api/devices/{id}/settings"): {"200", "401", "404"},
@@ -48,6 +57,8 @@ EXPECTED = {
     ("get", "/api/messages/{id}"): {"200", "401", "404"},
     ("patch", "/api/messages/{id}"): {"202", "400", "401", "403", "404", "409", "413", "422"},
     ("delete", "/api/messages/{id}"): {"200", "202", "401", "403", "404", "409"},
+    ("post", "/api/messages/{id}/forward"): {
+        "202", "400", "401", "403", "404", "409", "413", "422"},
     ("post", "/api/messages/{id}/read"): {"200", "401", "403", "404", "409", "502", "503"},
     ("get", "/api/messages/{id}/media"): {
         "200", "401", "404", "409", "410", "413", "502", "503"},
