@@ -27,11 +27,11 @@ class WebhookRepository:
         self.session = session
         self.user_id = user_id
 
-    def _owned(self, device_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    def _owned(self, device_id: uuid.UUID) -> Select[uuid.UUID]:
         return select(Device.id).where(Device.id == device_id, Device.user_id == self.user_id,
                                        Device.deleted_at.is_(None))
 
-    def _owned_endpoint(self, endpoint_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    def _owned_endpoint(self, endpoint_id: uuid.UUID) -> Select[uuid.UUID]:
         """The endpoint, if it is the account's or one of its (not deleted) devices'."""
         devices = select(Device.id).where(Device.user_id == self.user_id,
                                           Device.deleted_at.is_(None))
