@@ -38,6 +38,7 @@ EXPECTED = {
     ("post", "/api/webhook/deliveries/{delivery_id}/redeliver"): {
         "202", "401", "403", "404", "409"},
     ("post", "/api/webhook/recover"): {"202", "400", "401", "403", "409", "413", "422"},
+    ("post", "/api/devices/{id}/stories"): {"202", "400", "401", "403", "404", "413", "422"},
     ("post", "/api/devices/{id}/pair"): {
         "200", "400", "401", "403", "404", "409", "413", "422", "503"},
     ("get", "/api/devices/{id}/settings"): {"200", "401", "404"},

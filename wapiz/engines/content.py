@@ -90,10 +90,27 @@ class LinkPreview:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryStyle:
+    """A text status's look: its background (ARGB) and font (WhatsApp's
+    ExtendedTextMessage.FontType number)."""
+
+    background_argb: int | None = None
+    font: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"backgroundArgb": self.background_argb, "font": self.font}
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> "StoryStyle":
+        return cls(stored.get("backgroundArgb"), stored.get("font"))
+
+
+@dataclass(frozen=True, slots=True)
 class Text:
     kind: ClassVar[str] = "text"
     text: str
     preview: LinkPreview | None = None
+    style: StoryStyle | None = None  # a text status (story)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
 from wapiz.messages.schemas import MessageContent
 from wapiz.overview.router import router as overview_router
+from wapiz.stories.router import router as stories_router
 from wapiz.web.apidocs import router as apidocs_router
 from wapiz.web.assets import router as assets_router
 from wapiz.web.docs import router as docs_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(messages_router)
     app.include_router(webhooks_router)
     app.include_router(account_webhook_router)
+    app.include_router(stories_router)
     app.include_router(keys_router)
     app.include_router(admin_router)
     app.include_router(overview_router)

@@ -25,7 +25,7 @@ def content_of(message_type: str, text: str | None, body: MessageBody, *,
     carried: Content | None = None
     match message_type:
         case "text":
-            carried = Text(text or "", body.link_preview)
+            carried = Text(text or "", body.link_preview, body.story_style)
         case kind if kind in MEDIA_KINDS:
             carried = File(kind, data or b"", mimetype, file_name, caption=text, ptt=body.ptt)
         case "location":

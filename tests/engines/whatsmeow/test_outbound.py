@@ -9,7 +9,7 @@ from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
 from tests.engines.whatsmeow.test_adapter import message_event
 from wapiz.engines.base import OutboundMessage
-from wapiz.engines.content import Contact, LinkPreview, Location, Text
+from wapiz.engines.content import Contact, LinkPreview, Location, StoryStyle, Text
 from wapiz.engines.whatsmeow import adapter, outbound
 
 TO = "6281234567890@s.whatsapp.net"
@@ -70,3 +70,12 @@ def test_an_inbound_preview_and_forward_mark_are_read_back() -> None:
     assert arrived.forwarded is True
     plain = adapter.inbound_message(message_event(wa.Message(conversation="Halo")), {}.get)
     assert plain.link_preview is None and plain.forwarded is False
+
+
+def test_a_text_status_carries_its_background_and_font() -> None:
+    built = outbound.build(NO_CLIENT, OutboundMessage(
+        "status@broadcast", Text("Buka sampai jam 9", style=StoryStyle(0xFF25D366, 7))))
+    extended = built.extendedTextMessage
+    assert extended.text == "Buka sampai jam 9"
+    assert extended.backgroundArgb == 0xFF25D366
+    assert extended.font == wa.ExtendedTextMessage.FontType.MORNINGBREEZE_REGULAR

@@ -46,9 +46,14 @@ FileBuilder: TypeAlias = Callable[[NewClient, File, Quoted], wa.Message]
 
 
 def _text(text: Text, mentions: tuple[str, ...], quoted: Quoted) -> wa.Message:
-    if not mentions and quoted is None and text.preview is None:
+    if not mentions and quoted is None and text.preview is None and text.style is None:
         return wa.Message(conversation=text.text)
     extended = wa.ExtendedTextMessage(text=text.text)
+    if text.style is not None:  # a text status: its background and font
+        if text.style.background_argb is not None:
+            extended.backgroundArgb = text.style.background_argb
+        if text.style.font is not None:
+            extended.font = text.style.font
     if mentions or quoted is not None:
         context = extended.contextInfo
         context.mentionedJID.extend(mentions)
