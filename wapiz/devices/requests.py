@@ -28,6 +28,8 @@ PAIR_PHONE = "pair_phone"
 CHECK_NUMBERS = "check_numbers"
 MARK_READ = "mark_read"
 DOWNLOAD_MEDIA = "download_media"
+LIST_LABELS = "list_labels"
+SET_CHAT_LABELS = "set_chat_labels"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
 

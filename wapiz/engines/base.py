@@ -73,6 +73,17 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A WhatsApp Business label: its id, name, colour (WhatsApp's colour number) and the
+    chats it is on."""
+
+    id: str
+    name: str
+    color: int
+    chats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SendResult:
     message_id: str
     timestamp: datetime
@@ -123,6 +134,14 @@ class EngineSession(ABC):
 
     async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
         raise EngineError("unsupported", "this engine cannot send read receipts")
+
+    async def labels(self) -> list[Label]:
+        """The account's labels (WhatsApp Business), each with the chats it is on."""
+        raise NotSupported("labels")
+
+    async def set_chat_labels(self, chat: str, label_ids: Sequence[str]) -> None:
+        """Put exactly these labels on the chat (none: take them all off)."""
+        raise NotSupported("labels")
 
 
 class WhatsAppEngine(ABC):

@@ -24,6 +24,7 @@ from wapiz.http.openapi import openapi_document
 from wapiz.keys.router import router as keys_router
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.identity import process_identity
+from wapiz.labels.router import router as labels_router
 from wapiz.messages.accept import DEVICE_IDS_CACHE_S
 from wapiz.messages.intake import Intake
 from wapiz.messages.media import base64_length
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(account_webhook_router)
     app.include_router(stories_router)
+    app.include_router(labels_router)
     app.include_router(keys_router)
     app.include_router(admin_router)
     app.include_router(overview_router)

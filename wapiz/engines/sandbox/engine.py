@@ -16,8 +16,10 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
 from wapiz.engines.base import (
+    EngineError,
     EngineSession,
     EventSink,
+    Label,
     NotConnected,
     OutboundMessage,
     SendResult,
@@ -261,6 +263,23 @@ class SandboxSession(EngineSession):
         self._own_jid()
         async with self.engine.database.session_scope() as db:
             await SandboxStore(db).send_receipt(sender, chat, message_ids, "read")
+
+    async def labels(self) -> list[Label]:
+        self._own_jid()
+        async with self.engine.database.session_scope() as db:
+            on_chats = await SandboxStore(db).chat_labels(self.key)
+        return [Label(label_id, name, color,
+                      tuple(sorted(chat for chat, ids in on_chats.items() if label_id in ids)))
+                for label_id, name, color in network.BUSINESS_LABELS]
+
+    async def set_chat_labels(self, chat: str, label_ids: Sequence[str]) -> None:
+        self._own_jid()
+        known = {label_id for label_id, _, _ in network.BUSINESS_LABELS}
+        unknown = sorted(set(label_ids) - known)
+        if unknown:
+            raise EngineError("not_found", f"no label {', '.join(unknown)}")
+        async with self.engine.database.session_scope() as db:
+            await SandboxStore(db).set_chat_labels(self.key, chat, sorted(set(label_ids)))
 
     async def probe(self) -> None:
         async with self.engine.database.session_scope() as db:

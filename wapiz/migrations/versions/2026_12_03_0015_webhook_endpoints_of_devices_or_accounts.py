@@ -1,5 +1,5 @@
 """webhooks: an endpoint has an id of its own and belongs to a device or to an account;
-deliveries name their endpoint
+deliveries name their endpoint. Sandbox: the labels on each account's chats
 
 Revision ID: 0015
 Revises: 0011
@@ -11,6 +11,8 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
+
+import wapiz.db.base
 
 
 # revision identifiers, used by Alembic.
@@ -25,6 +27,13 @@ ENDPOINTS = sa.table('webhook_endpoints', sa.column('id', sa.Uuid()),
 
 def upgrade() -> None:
     """Upgrade schema."""
+    op.create_table('sandbox_chat_labels',
+    sa.Column('session_key', sa.String(length=64), nullable=False),
+    sa.Column('chat', sa.String(length=128), nullable=False),
+    sa.Column('labels', sa.JSON(), nullable=False),
+    sa.Column('updated_at', wapiz.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('session_key', 'chat', name=op.f('pk_sandbox_chat_labels'))
+    )
     # Every device endpoint gets its id (row by row: one way for both databases).
     op.add_column('webhook_endpoints', sa.Column('id', sa.Uuid(), nullable=True))
     connection = op.get_bind()
@@ -75,6 +84,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema: accounts' endpoints go, with their deliveries and test events."""
+    op.drop_table('sandbox_chat_labels')
     op.execute("DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT webhook_deliveries.id "
                "FROM webhook_deliveries JOIN webhook_endpoints "
                "ON webhook_endpoints.id = webhook_deliveries.endpoint_id "
