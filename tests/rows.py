@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.support import Deployment
@@ -16,7 +17,13 @@ from wapiz.db.database import Database
 from wapiz.devices.models import Device
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
-from wapiz.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
+from wapiz.webhooks.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from wapiz.webhooks.outbox import new_event_id
 
 SHA256 = "ab" * 32
@@ -51,12 +58,20 @@ async def user_with_device(db: AsyncSession, created_at: datetime) -> Device:
 
 async def delivery(db: AsyncSession, device: Device, status: str, *, created: datetime,
                    finished: datetime | None, attempts: int) -> uuid.UUID:
-    """An event and its delivery, with `attempts` logged attempts."""
+    """An event and its delivery to the device's webhook (made if it has none), with
+    `attempts` logged attempts."""
+    endpoint = await db.scalar(select(WebhookEndpoint.id)
+                               .where(WebhookEndpoint.device_id == device.id))
+    if endpoint is None:
+        endpoint = uuid.uuid4()
+        db.add(WebhookEndpoint(id=endpoint, device_id=device.id, secret="whsec_" + "A" * 32))
+        await db.flush()
     event = WebhookEvent(id=new_event_id(), device_id=device.id, type="message.received",
                          body="{}", created_at=created)
     db.add(event)
     await db.flush()
-    row = WebhookDelivery(id=uuid.uuid4(), event_seq=event.seq, device_id=device.id,
+    row = WebhookDelivery(id=uuid.uuid4(), event_seq=event.seq, endpoint_id=endpoint,
+                          device_id=device.id,
                           status=status, attempts=attempts, retries=0, created_at=created,
                           finished_at=finished,
                           next_attempt_at=created if status == DeliveryStatus.PENDING else None)

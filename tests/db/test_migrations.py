@@ -171,3 +171,57 @@ def test_0009_points_device_ids_at_the_primary_key_and_back(deployment: Deployme
     assert {table: db_rows(url, sql) for table, sql in every.items()} == before
     alembic.upgrade(config, "head")
     assert _differences(url) == []
+
+
+def test_webhook_endpoints_get_ids_and_deliveries_their_endpoint(deployment: Deployment) -> None:
+    """0015: a device's endpoint gets an id, its deliveries name it; going back, an
+    account's endpoint goes with its deliveries and test events, a device's stays."""
+    deployment.migrate()
+    config = alembic_config(deployment.database_url)
+    alembic.downgrade(config, "0011")
+    sqlite = deployment.database_url.startswith("sqlite")
+
+    def key(value: uuid.UUID) -> object:  # how each database takes a UUID in plain SQL
+        return value.hex if sqlite else value
+
+    def rows(sql: str, **params: object) -> list[tuple]:
+        return db_rows(deployment.database_url, sql, **params)
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    user, device, delivery = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    rows("INSERT INTO users (id, email, name, password_hash, plan, created_at, updated_at) "
+         "VALUES (:id, 'a@example.com', 'A', '-', 'free', :at, :at)", id=key(user), at=at)
+    rows("INSERT INTO devices (id, device_id, user_id, label, created_at) "
+         "VALUES (:id, :public, :user, 'D', :at)", id=key(device), public=key(uuid.uuid4()),
+         user=key(user), at=at)
+    rows("INSERT INTO webhook_endpoints (device_id, secret, enabled, updated_at) "
+         "VALUES (:device, 'whsec_x', :on, :at)", device=key(device), on=True, at=at)
+    rows("INSERT INTO webhook_events (id, device_id, type, body, created_at) "
+         "VALUES ('msg_1', :device, 'message.received', '{}', :at)", device=key(device), at=at)
+    [(seq,)] = rows("SELECT seq FROM webhook_events")
+    rows("INSERT INTO webhook_deliveries (id, event_seq, device_id, status, attempts, retries, "
+         "created_at) VALUES (:id, :seq, :device, 'succeeded', 1, 0, :at)",
+         id=key(delivery), seq=seq, device=key(device), at=at)
+
+    alembic.upgrade(config, "head")
+    [(endpoint,)] = rows("SELECT id FROM webhook_endpoints WHERE device_id = :device",
+                         device=key(device))
+    assert endpoint is not None
+    assert rows("SELECT endpoint_id FROM webhook_deliveries") == [(endpoint,)]
+    account = uuid.uuid4()
+    rows("INSERT INTO webhook_endpoints (id, user_id, url, secret, enabled, updated_at) "
+         "VALUES (:id, :user, 'https://example.com/h', 'whsec_y', :on, :at)",
+         id=key(account), user=key(user), on=True, at=at)
+    rows("INSERT INTO webhook_events (id, user_id, type, body, created_at) "
+         "VALUES ('msg_2', :user, 'webhook.test', '{}', :at)", user=key(user), at=at)
+    [(test_seq,)] = rows("SELECT seq FROM webhook_events WHERE id = 'msg_2'")
+    rows("INSERT INTO webhook_deliveries (id, event_seq, endpoint_id, status, attempts, "
+         "retries, created_at) VALUES (:id, :seq, :endpoint, 'pending', 0, 0, :at)",
+         id=key(uuid.uuid4()), seq=test_seq, endpoint=key(account), at=at)
+
+    alembic.downgrade(config, "0011")
+    assert rows("SELECT count(*) FROM webhook_endpoints") == [(1,)]
+    assert rows("SELECT count(*) FROM webhook_events") == [(1,)]
+    assert len(rows("SELECT id FROM webhook_deliveries")) == 1
+    alembic.upgrade(config, "head")
+    assert _differences(deployment.database_url) == []

@@ -1,6 +1,6 @@
 """The dispatcher's own bookkeeping, on a migrated database with its HTTP attempts stubbed out
-(what a receiver sees is tested over HTTP in test_webhooks.py): a device it delivers for is
-let go once nothing more comes, and attempts made before a shutdown are not made again."""
+(what a receiver sees is tested over HTTP in test_webhooks.py): an endpoint it delivers for
+is let go once nothing more comes, and attempts made before a shutdown are not made again."""
 
 import asyncio
 import uuid
@@ -41,14 +41,17 @@ class StubbedDispatcher(Dispatcher):
 
 async def _device_with_deliveries(database: Database,
                                   count: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A device's webhook endpoint (its id) with `count` deliveries due."""
     async with database.session_scope() as db:
         device = await user_with_device(db, days_ago(0))
         device.webhook_url = "http://127.0.0.1:9/hook"
-        db.add(WebhookEndpoint(device_id=device.id, secret="whsec_" + "A" * 32))
+        endpoint = WebhookEndpoint(id=uuid.uuid4(), device_id=device.id,
+                                   secret="whsec_" + "A" * 32)
+        db.add(endpoint)
         await db.flush()
         ids = [await delivery(db, device, DeliveryStatus.PENDING, created=days_ago(0),
                               finished=None, attempts=0) for _ in range(count)]
-        return device.id, ids
+        return endpoint.id, ids
 
 
 async def _until(condition: Callable[[], bool], seconds: float, what: str) -> None:
@@ -58,27 +61,27 @@ async def _until(condition: Callable[[], bool], seconds: float, what: str) -> No
         await asyncio.sleep(0.02)
 
 
-async def test_a_device_is_let_go_while_other_devices_keep_announcing(
+async def test_an_endpoint_is_let_go_while_others_keep_announcing(
         migrated: Deployment) -> None:
     async with opened(migrated) as database:
-        device, [first] = await _device_with_deliveries(database, 1)
+        endpoint_id, [first] = await _device_with_deliveries(database, 1)
         dispatcher = StubbedDispatcher(Settings(database_url=migrated.database_url,
                                                 data_dir=migrated.data_dir), database, "d1")
         running = asyncio.create_task(dispatcher.run())
         try:
             await _until(lambda: dispatcher.attempted == [first], 10, "never delivered")
-            assert device in dispatcher._devices  # lingering, in case more comes
+            assert endpoint_id in dispatcher._endpoints  # lingering, in case more comes
             # Events for other devices, announced all the time: they wake it, but do not
             # keep it.
             started = asyncio.get_running_loop().time()
-            while device in dispatcher._devices:
+            while endpoint_id in dispatcher._endpoints:
                 assert asyncio.get_running_loop().time() - started < 3 * dispatching.LINGER_S, (
-                    "a device with nothing due was kept as long as others had events")
+                    "an endpoint with nothing due was kept as long as others had events")
                 async with database.session_scope() as db:
                     await wakeups.announce(db, wakeups.WEBHOOKS)
                 await asyncio.sleep(0.05)
             async with database.session_scope() as db:
-                endpoint = await db.get(WebhookEndpoint, device)
+                endpoint = await db.get(WebhookEndpoint, endpoint_id)
                 assert endpoint is not None and endpoint.dispatcher is None  # let go
         finally:
             running.cancel()
@@ -87,7 +90,7 @@ async def test_a_device_is_let_go_while_other_devices_keep_announcing(
 
 async def test_attempts_made_before_a_shutdown_are_recorded(migrated: Deployment) -> None:
     async with opened(migrated) as database:
-        _device, ids = await _device_with_deliveries(database, 40)
+        _endpoint, ids = await _device_with_deliveries(database, 40)
         dispatcher = StubbedDispatcher(Settings(database_url=migrated.database_url,
                                                 data_dir=migrated.data_dir), database, "d1")
         dispatcher.answer_s = 0.01  # 40 attempts: longer than a group of outcomes waits
@@ -103,4 +106,4 @@ async def test_attempts_made_before_a_shutdown_are_recorded(migrated: Deployment
             taken = await db.scalar(select(func.count()).select_from(WebhookEndpoint).where(
                 WebhookEndpoint.dispatcher.is_not(None)))
         assert succeeded == set(attempted)  # none would be posted twice by the next one
-        assert taken == 0  # and the device was let go for it
+        assert taken == 0  # and the endpoint was let go for it

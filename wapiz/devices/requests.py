@@ -40,6 +40,8 @@ JOIN_GROUP = "join_group"
 LEAVE_GROUP = "leave_group"
 GROUP_JOIN_REQUESTS = "group_join_requests"
 ANSWER_JOIN_REQUESTS = "answer_join_requests"
+LIST_LABELS = "list_labels"
+SET_CHAT_LABELS = "set_chat_labels"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
 

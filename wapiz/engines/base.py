@@ -70,10 +70,22 @@ class OutboundMessage:
     id: str | None = None  # the WhatsApp id chosen for it, where the engine can use one
     quoted: MessageRef | None = None  # a reply: the message it quotes
     mentions: tuple[str, ...] = ()
+    forwarded: bool = False  # marked as forwarded, where the engine can
 
     @property
     def type(self) -> str:
         return self.content.kind
+
+
+@dataclass(frozen=True)
+class Label:
+    """A WhatsApp Business label: its id, name, colour (WhatsApp's colour number) and the
+    chats it is on."""
+
+    id: str
+    name: str
+    color: int
+    chats: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,13 @@ class EngineSession(ABC):
                                    participants: Sequence[str]) -> list[ParticipantResult]:
         """Approve or reject requests to join: an outcome per participant."""
         raise NotSupported("answering group join requests")
+    async def labels(self) -> list[Label]:
+        """The account's labels (WhatsApp Business), each with the chats it is on."""
+        raise NotSupported("labels")
+
+    async def set_chat_labels(self, chat: str, label_ids: Sequence[str]) -> None:
+        """Put exactly these labels on the chat (none: take them all off)."""
+        raise NotSupported("labels")
 
 
 class WhatsAppEngine(ABC):

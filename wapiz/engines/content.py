@@ -73,9 +73,44 @@ class MessageRef:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkPreview:
+    """A link's preview in a text: the URL as it is in the text, the page's title and
+    description (WhatsApp's ExtendedTextMessage matchedText, title, description)."""
+
+    url: str
+    title: str | None = None
+    description: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "title": self.title, "description": self.description}
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> "LinkPreview":
+        return cls(stored["url"], stored.get("title"), stored.get("description"))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryStyle:
+    """A text status's look: its background (ARGB) and font (WhatsApp's
+    ExtendedTextMessage.FontType number)."""
+
+    background_argb: int | None = None
+    font: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"backgroundArgb": self.background_argb, "font": self.font}
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> "StoryStyle":
+        return cls(stored.get("backgroundArgb"), stored.get("font"))
+
+
+@dataclass(frozen=True, slots=True)
 class Text:
     kind: ClassVar[str] = "text"
     text: str
+    preview: LinkPreview | None = None
+    style: StoryStyle | None = None  # a text status (story)
 
 
 @dataclass(frozen=True, slots=True)

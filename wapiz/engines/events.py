@@ -7,7 +7,7 @@ types passes this module. Reasons are short snake_case words the API reports as 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from wapiz.engines.content import Contact, Location, Poll
+from wapiz.engines.content import Contact, LinkPreview, Location, Poll
 
 # Why a session is not logged in (reported as `reason` in /status).
 CONNECTING = "connecting"
@@ -131,6 +131,8 @@ class InboundMessage:
     vote: tuple[str, ...] = ()
     quoted_id: str | None = None
     mentions: tuple[str, ...] = ()
+    link_preview: LinkPreview | None = None  # a text's link, as its sender previewed it
+    forwarded: bool = False  # marked forwarded by its sender
 
 
 @dataclass(frozen=True)

@@ -25,16 +25,19 @@ from wapiz.http.openapi import openapi_document
 from wapiz.keys.router import router as keys_router
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.identity import process_identity
+from wapiz.labels.router import router as labels_router
 from wapiz.messages.accept import DEVICE_IDS_CACHE_S
 from wapiz.messages.intake import Intake
 from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
 from wapiz.messages.schemas import MessageContent
 from wapiz.overview.router import router as overview_router
+from wapiz.stories.router import router as stories_router
 from wapiz.web.apidocs import router as apidocs_router
 from wapiz.web.assets import router as assets_router
 from wapiz.web.docs import router as docs_router
 from wapiz.web.router import router as web_router
+from wapiz.webhooks.router import account_router as account_webhook_router
 from wapiz.webhooks.router import router as webhooks_router
 from wapiz.workers.dispatcher.dispatcher import Dispatcher
 
@@ -113,6 +116,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(account_webhook_router)
+    app.include_router(stories_router)
+    app.include_router(labels_router)
     app.include_router(keys_router)
     app.include_router(admin_router)
     app.include_router(overview_router)

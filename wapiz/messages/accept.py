@@ -21,13 +21,15 @@ from wapiz.db.database import Database
 from wapiz.db.upsert import column_values
 from wapiz.devices.reader import DEVICE_NOT_FOUND, NOT_LOGGED_IN, DeviceReader, StatusCache
 from wapiz.engines.base import new_message_id
+from wapiz.engines.content import StoryStyle
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.errors import Conflict, InvalidInput, NotFound, WapizError
 from wapiz.kit.schemas import ApiInput
 from wapiz.kit.text import Text
-from wapiz.messages import media, models
+from wapiz.messages import links, media, models
 from wapiz.messages.body import MessageBody, VoteBody
 from wapiz.messages.intake import Intake, Send
+from wapiz.messages.links import first_link
 from wapiz.messages.media import IncomingFile
 from wapiz.messages.models import Media, Message, MessageStatus
 from wapiz.messages.recipients import InvalidRecipient, recipient
@@ -107,11 +109,14 @@ class SendService:
         self.intake = intake
 
     async def send(self, body: MessageIn, idempotency_key: str | None,
-                   upload: IncomingFile | None = None) -> MessageOut:
-        """Queue a message; with an idempotency key, a retry gets the first answer back."""
+                   upload: IncomingFile | None = None, *,
+                   story_style: StoryStyle | None = None) -> MessageOut:
+        """Queue a message; with an idempotency key, a retry gets the first answer back.
+        `story_style`: a text status's look (stories/)."""
         fingerprint = request_hash(body, upload) if idempotency_key is not None else None
         try:
-            send, waiting = await self._prepare(body, idempotency_key, fingerprint, upload)
+            send, waiting = await self._prepare(body, idempotency_key, fingerprint, upload,
+                                                story_style)
         except WapizError:
             # A retry of a send accepted before gets its answer, whatever changed since (a
             # URL that no longer works, a device now offline or deleted).
@@ -125,13 +130,17 @@ class SendService:
         return to_out(accepted, body.device_public_id, waiting)
 
     async def _prepare(self, body: MessageIn, idempotency_key: str | None,
-                       fingerprint: str | None, upload: IncomingFile | None
-                       ) -> tuple[Send, str | None]:
+                       fingerprint: str | None, upload: IncomingFile | None,
+                       story_style: StoryStyle | None = None) -> tuple[Send, str | None]:
         """The send's rows, checked; and why it will wait in the queue, if it will."""
-        incoming = None
+        incoming, preview = None, None
         if body.type in models.MEDIA_TYPES:
             # Before anything else: a slow URL holds nothing up.
             incoming = await take_in_file(body, upload, self.settings)
+        if body.link_preview:
+            link = first_link(body.text)
+            assert link is not None  # MessageIn checked it
+            preview = await links.preview(link, self.settings)
         device_id = await self.device_ids.get_or_load(
             (self.user.id, body.device_public_id),
             lambda: self._device_id(body.device_public_id))
@@ -144,6 +153,10 @@ class SendService:
         if not body.queue and not status.logged_in:
             raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
         content = await self._content(body, device_id, to.chat)
+        if preview is not None:
+            content = replace(content, link_preview=preview)
+        if story_style is not None:
+            content = replace(content, story_style=story_style)
         file = None
         if incoming is not None:
             file = file_row(body, incoming, self.user.id, device_id)

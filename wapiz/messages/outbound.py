@@ -25,7 +25,7 @@ def content_of(message_type: str, text: str | None, body: MessageBody, *,
     carried: Content | None = None
     match message_type:
         case "text":
-            carried = Text(text or "")
+            carried = Text(text or "", body.link_preview, body.story_style)
         case kind if kind in MEDIA_KINDS:
             carried = File(kind, data or b"", mimetype, file_name, caption=text, ptt=body.ptt)
         case "location":
@@ -53,7 +53,7 @@ def outbound_message(to: str, message_type: str, text: str | None, body: Message
                      ) -> OutboundMessage:
     quoted = body.quoted_wa_message_id
     return OutboundMessage(
-        to=to, id=wa_message_id, mentions=body.mentions,
+        to=to, id=wa_message_id, mentions=body.mentions, forwarded=body.forwarded,
         content=content_of(message_type, text, body, data=data, mimetype=mimetype,
                            file_name=file_name),
         quoted=MessageRef(quoted) if quoted else None)

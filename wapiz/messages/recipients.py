@@ -7,7 +7,7 @@ Indonesian habits first: a number starting with 0 is read in the default country
 import functools
 from dataclasses import dataclass
 
-from wapiz.kit.jids import GROUP_ID, GROUP_SERVER, phone_jid
+from wapiz.kit.jids import GROUP_ID, GROUP_SERVER, STATUS_BROADCAST, phone_jid
 from wapiz.kit.phones import phone_digits
 from wapiz.kit.text import Text
 
@@ -35,6 +35,8 @@ class Recipient:
 @functools.lru_cache(maxsize=65536)  # parsing a number costs more than the rest of a send
 def recipient(raw: str, default_country_code: str) -> Recipient:
     text = raw.strip()
+    if text == STATUS_BROADCAST:  # the device's status (a story)
+        return Recipient(chat=text, phone=None)
     if text.endswith("@" + GROUP_SERVER):
         if not GROUP_ID.match(text):
             raise InvalidRecipient(NOT_A_GROUP.format(raw=repr(raw)))

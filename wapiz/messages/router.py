@@ -17,6 +17,7 @@ from wapiz.messages.schemas import (
     BulkIn,
     BulkOut,
     EditIn,
+    ForwardIn,
     MessageIn,
     MessageOut,
     MessagePage,
@@ -137,6 +138,14 @@ async def delete_message(id: str, messages: Messages, response: Response) -> Mes
     if queued_action:
         response.status_code = status.HTTP_202_ACCEPTED
     return message
+
+
+@router.post("/{id}/forward", status_code=status.HTTP_202_ACCEPTED,
+             responses=error_responses(401, 404, 409, 422),
+             summary="Forward a message: a new message carrying its content, queued like a "
+             "send")
+async def forward_message(id: str, body: ForwardIn, messages: Messages) -> MessageOut:
+    return await messages.forward(id, body)
 
 
 @router.post("/{id}/read", responses=error_responses(401, 404, 409, 502, 503),

@@ -18,6 +18,7 @@ from wapiz.kit.text import Text as Words
 from wapiz.kit.validation import invalid
 from wapiz.messages.body import EMPTY as EMPTY_BODY
 from wapiz.messages.body import MessageBody, ReactionBody, VoteBody
+from wapiz.messages.links import first_link
 from wapiz.messages.models import MEDIA_TYPES
 
 MessageType = Literal["text", "image", "video", "audio", "document", "sticker", "location",
@@ -94,6 +95,10 @@ PTT_AUDIO_ONLY = Words("`ptt` hanya untuk pesan audio", "`ptt` is for audio mess
 # Which field carries each type's content.
 CONTENT_FIELD = {"text": "text", "location": "location", "contact": "contact",
                  "reaction": "reaction", "poll": "poll", "poll_vote": "vote"}
+
+
+PREVIEW_NEEDS_LINK = Words("linkPreview hanya untuk pesan teks yang berisi tautan http(s)",
+                           "linkPreview is only for a text message with an http(s) link")
 
 
 class MessageContent(ApiInput):
@@ -180,6 +185,15 @@ class MessageIn(MessageContent):
         None, description="Send at this time (with its zone), not at once.")
     queue: StrictBool = Field(True, description="false: fail with 409 if the device is not "
                         "logged in, instead of waiting for it in the queue.")
+    link_preview: StrictBool = Field(
+        False, description="A text: show a preview of its first link (the page's title and "
+        "description, fetched by the server when the send is accepted).")
+
+    @model_validator(mode="after")
+    def _preview_needs_a_link(self) -> "MessageIn":
+        if self.link_preview and (self.type != "text" or first_link(self.text) is None):
+            raise invalid("link_preview_needs_link", PREVIEW_NEEDS_LINK)
+        return self
 
 
 class MediaOut(ApiModel):
@@ -239,6 +253,11 @@ class MessageOut(ApiModel):
 
 class EditIn(ApiInput):
     text: Text = Field(description="The message's new text.")
+
+
+class ForwardIn(ApiInput):
+    to: Recipient = Field(examples=["081234567890"],
+                          description="Phone number (or group id) to forward the message to.")
 
 
 class MessagePage(ApiModel):

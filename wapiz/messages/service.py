@@ -1,5 +1,5 @@
-"""Message rules: listing, cancelling, and edits and revokes of sent messages (accepting a
-send is messages/accept.py). Never commits (the request does)."""
+"""Message rules: listing, cancelling, edits and revokes of sent messages, and forwards
+(accepting a send is messages/accept.py). Never commits (the request does)."""
 
 import uuid
 from datetime import timedelta
@@ -10,7 +10,7 @@ from wapiz.accounts.principal import Principal
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
-from wapiz.kit.errors import Conflict, NotFound
+from wapiz.kit.errors import Conflict, InvalidInput, NotFound
 from wapiz.kit.ids import parse_uuid
 from wapiz.kit.paging import (
     CREATED_CURSOR_PATTERN,
@@ -23,8 +23,9 @@ from wapiz.messages import models
 from wapiz.messages.accept import outbound_row
 from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Message, MessageStatus
+from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageFilter, MessageRepository
-from wapiz.messages.schemas import EditIn, MessageOut
+from wapiz.messages.schemas import EditIn, ForwardIn, MessageOut
 from wapiz.messages.views import to_out
 
 MESSAGE_NOT_FOUND = Text("Pesan tidak ditemukan", "Message not found")
@@ -32,6 +33,8 @@ ALREADY_REVOKED = Text("Pesan sudah ditarik", "The message was already revoked")
 SENT_STATES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 ACTIONS = (models.EDIT, models.REVOKE)
 EDIT_WINDOW = timedelta(minutes=15)  # WhatsApp's: later edits are refused
+# What a forward carries again: a text, a file (with its caption), a place or a contact.
+FORWARDABLE = ("text", *models.MEDIA_TYPES, "location", "contact")
 
 
 # A page ends at a message: its creation and its id.
@@ -128,3 +131,39 @@ class MessageService:
         await self.messages.add(message)
         await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
         return message
+
+    async def forward(self, raw_id: str, body: ForwardIn) -> MessageOut:
+        """Queue a new message from the original's device carrying its content (text,
+        file and caption, place or contact), marked forwarded where the engine can."""
+        original, device_public_id = await self._owned(raw_id)
+        if original.type not in FORWARDABLE:
+            raise Conflict(Text("Pesan {type} tidak bisa diteruskan",
+                                "A {type} message cannot be forwarded").format(
+                                    type=original.type), code="message_not_forwardable")
+        if original.revoked_at is not None:
+            raise Conflict(ALREADY_REVOKED, code="message_revoked")
+        if original.media_id is not None:
+            file = await self.messages.media(original.media_id)
+            if file is None or file.data is None:
+                raise Conflict(Text(
+                    "Berkas pesan ini belum diunduh atau sudah dihapus: unduh dulu lewat "
+                    "GET /api/messages/{id}/media", "This message's file is not downloaded "
+                    "yet, or was dropped: download it first with GET /api/messages/{id}/media"
+                ).format(id=original.id), code="file_not_available")
+        try:
+            to = recipient(body.to, self.settings.default_country_code)
+        except InvalidRecipient as exc:
+            raise InvalidInput(exc.text, code="invalid_recipient") from None
+        carried = MessageBody.from_json(original.body)
+        now = utc_now()
+        message = Message(**outbound_row(
+            id=uuid.uuid4(), user_id=self.user.id, device_id=original.device_id,
+            chat=to.chat, peer=to.phone, type=original.type, text=original.text,
+            # The original's file row is shared, as a batch's messages share one.
+            media_id=original.media_id,
+            body=MessageBody(location=carried.location, contact=carried.contact,
+                             media=carried.media, ptt=carried.ptt, forwarded=True).to_json(),
+            created_at=now, send_at=now))
+        await self.messages.add(message)
+        await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
+        return to_out(message, device_public_id)

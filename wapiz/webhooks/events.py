@@ -153,6 +153,49 @@ def message_data(message: MessageRow, device_public_id: uuid.UUID,
 
 
 @dataclass(frozen=True, slots=True)
+class MessageChange:
+    """What an inbound edit, revoke or reaction changed (`change` in the event's data).
+    `action_id` is the action's own message (an `edit`, `revoke` or `reaction` row, told of
+    by `message.received` as before); `by` its sender's phone number, `from_me` whether it
+    came from the device's own phone, `at` WhatsApp's time for it."""
+
+    action_id: uuid.UUID
+    by: str | None
+    from_me: bool
+    at: datetime | None
+    previous_text: str | None = None  # message.edited: the text before
+    emoji: str | None = None  # message.reaction: "" takes a reaction back
+    target_id: uuid.UUID | None = None  # message.reaction: the message reacted to, if stored
+    target_wa_message_id: str | None = None  # message.reaction: WhatsApp's id of it
+
+    def to_json(self, event_type: str) -> dict[str, Any]:
+        shown: dict[str, Any] = {"actionId": str(self.action_id), "by": self.by,
+                                 "fromMe": self.from_me, "at": _moment(self.at)}
+        if event_type == MESSAGE_EDITED:
+            shown["previousText"] = self.previous_text
+        elif event_type == MESSAGE_REACTION:
+            shown.update({"emoji": self.emoji or "", "removed": not self.emoji,
+                          "targetId": str(self.target_id) if self.target_id else None,
+                          "targetWaMessageId": self.target_wa_message_id})
+        return shown
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChangeData:
+    """`message.edited` and `message.revoked`: the message edited or revoked, as it is now
+    (its new text and `editedAt`, or its `revokedAt`); `message.reaction`: the reaction
+    itself (type `reaction`, from whom, in which chat). Each as `message_data` shows a
+    message, with `change` beside its fields."""
+
+    event_type: str
+    message: MessageData
+    change: MessageChange
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.message.to_json(), "change": self.change.to_json(self.event_type)}
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceStatusData:
     """A device's status changed (`device.status`)."""
 
@@ -172,12 +215,13 @@ class DeviceStatusData:
 class WebhookTestData:
     """Asked for by the user, to try their receiver (`webhook.test`)."""
 
-    id: uuid.UUID
-    device_public_id: uuid.UUID  # the device's `deviceId`
+    id: uuid.UUID  # the device's `id`; an account webhook's: the webhook's own id
+    device_public_id: uuid.UUID | None  # the device's `deviceId`; None: the account's test
     message: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": str(self.id), "deviceId": str(self.device_public_id),
+        return {"id": str(self.id),
+                "deviceId": str(self.device_public_id) if self.device_public_id else None,
                 "message": self.message}
 
 

@@ -16,8 +16,10 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
 from wapiz.engines.base import (
+    EngineError,
     EngineSession,
     EventSink,
+    Label,
     NotConnected,
     OutboundMessage,
     SendResult,
@@ -29,6 +31,7 @@ from wapiz.engines.content import (
     Contact,
     Edit,
     File,
+    LinkPreview,
     Location,
     Poll,
     PollVote,
@@ -83,6 +86,11 @@ def outbound_payload(message: OutboundMessage) -> dict[str, Any]:
                  for option in (content.options if isinstance(content, PollVote) else ())],
         "timestamp": utc_now().isoformat(),
     }
+    # Carried as WhatsApp carries them, so the recipient's rows show them.
+    if isinstance(content, Text) and content.preview is not None:
+        payload["linkPreview"] = content.preview.to_json()
+    if message.forwarded:
+        payload["forwarded"] = True
     if isinstance(content, File):
         payload["media"] = {
             "data": base64.b64encode(content.data).decode(), "mimetype": content.mimetype,
@@ -112,6 +120,9 @@ def inbound_message(payload: dict[str, Any]) -> InboundMessage:
         location=Location.from_json(payload["location"]) if payload.get("location") else None,
         contact=Contact.from_json(payload["contact"]) if payload.get("contact") else None,
         poll=Poll.from_json(payload["poll"]) if payload.get("poll") else None,
+        link_preview=(LinkPreview.from_json(payload["linkPreview"])
+                      if payload.get("linkPreview") else None),
+        forwarded=bool(payload.get("forwarded")),
         target_id=payload.get("targetId"), reaction=payload.get("reaction"),
         quoted_id=payload.get("quotedId"), mentions=tuple(payload.get("mentions") or ()),
         media=_media(payload), ptt=bool((payload.get("media") or {}).get("ptt")),
@@ -300,6 +311,22 @@ class SandboxSession(EngineSession):
     async def answer_join_requests(self, group: str, action: str,
                                    participants: Sequence[str]) -> list[ParticipantResult]:
         return await self._as_member(lambda g: g.answer_requests(group, action, participants))
+    async def labels(self) -> list[Label]:
+        self._own_jid()
+        async with self.engine.database.session_scope() as db:
+            on_chats = await SandboxStore(db).chat_labels(self.key)
+        return [Label(label_id, name, color,
+                      tuple(sorted(chat for chat, ids in on_chats.items() if label_id in ids)))
+                for label_id, name, color in network.BUSINESS_LABELS]
+
+    async def set_chat_labels(self, chat: str, label_ids: Sequence[str]) -> None:
+        self._own_jid()
+        known = {label_id for label_id, _, _ in network.BUSINESS_LABELS}
+        unknown = sorted(set(label_ids) - known)
+        if unknown:
+            raise EngineError("not_found", f"no label {', '.join(unknown)}")
+        async with self.engine.database.session_scope() as db:
+            await SandboxStore(db).set_chat_labels(self.key, chat, sorted(set(label_ids)))
 
     async def probe(self) -> None:
         async with self.engine.database.session_scope() as db:

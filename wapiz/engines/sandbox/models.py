@@ -96,3 +96,13 @@ class SandboxGroupRequest(Base):
         String(64), ForeignKey("sandbox_groups.jid", ondelete="CASCADE"), primary_key=True)
     phone: Mapped[str] = mapped_column(String(32), primary_key=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+class SandboxChatLabels(Base):
+    """The labels a sandbox device's account put on a chat (WhatsApp Business keeps them
+    with the account, on the phone and its linked devices alike)."""
+
+    __tablename__ = "sandbox_chat_labels"
+
+    session_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat: Mapped[str] = mapped_column(String(128), primary_key=True)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -20,7 +20,12 @@ from wapiz.db.base import utc_now
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE, phone_of
-from wapiz.engines.sandbox.models import SandboxMail, SandboxMessage, SandboxSession
+from wapiz.engines.sandbox.models import (
+    SandboxChatLabels,
+    SandboxMail,
+    SandboxMessage,
+    SandboxSession,
+)
 from wapiz.kit.errors import Conflict
 from wapiz.kit.jids import GROUP_SERVER, PHONE_SERVER
 from wapiz.kit.text import Text
@@ -68,6 +73,11 @@ def ref_of(code: str) -> str | None:
     if not code.startswith("2@") or code.count(",") != 3:
         return None
     return code[2:].split(",", 1)[0]
+
+
+# The labels a WhatsApp Business account starts with: (id, name, colour number).
+BUSINESS_LABELS = (("1", "New customer", 0), ("2", "New order", 1),
+                   ("3", "Pending payment", 2), ("4", "Paid", 3), ("5", "Order complete", 4))
 
 
 async def post(session: AsyncSession, mail: Sequence[SandboxMail]) -> None:
@@ -153,6 +163,21 @@ class SandboxStore:
                         payload={**payload, "id": message_id, "from": sender})
             for phone in phones for target in await self.linked_sessions(phone)])
         return True
+
+    async def chat_labels(self, key: str) -> dict[str, list[str]]:
+        """chat → the labels on it, for the session's account."""
+        rows = await self.session.execute(
+            select(SandboxChatLabels.chat, SandboxChatLabels.labels)
+            .where(SandboxChatLabels.session_key == key))
+        return {chat: list(labels) for chat, labels in rows.tuples()}
+
+    async def set_chat_labels(self, key: str, chat: str, labels: list[str]) -> None:
+        await self.session.execute(delete(SandboxChatLabels).where(
+            SandboxChatLabels.session_key == key, SandboxChatLabels.chat == chat))
+        if labels:
+            self.session.add(SandboxChatLabels(session_key=key, chat=chat, labels=labels,
+                                               updated_at=utc_now()))
+            await self.session.flush()
 
     async def send_receipt(self, to_jid: str, chat: str, message_ids: Sequence[str],
                            status: str) -> None:

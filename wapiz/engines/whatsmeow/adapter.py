@@ -14,7 +14,7 @@ from neonize.proto import Neonize_pb2 as neonize
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
 
 from wapiz.engines import events
-from wapiz.engines.content import Contact, Location, Poll
+from wapiz.engines.content import Contact, LinkPreview, Location, Poll
 from wapiz.engines.events import (
     Disconnected,
     InboundMessage,
@@ -195,6 +195,7 @@ class Carried:
     vote: tuple[str, ...] = ()
     quoted_id: str | None = None
     mentions: tuple[str, ...] = ()
+    link_preview: LinkPreview | None = None
 
 
 UNKNOWN = Carried("unknown")
@@ -253,7 +254,10 @@ def content(message: wa.Message) -> Carried:
     if message.HasField("extendedTextMessage"):
         part = message.extendedTextMessage
         quoted, mentions = _context(part)
-        return Carried("text", text=part.text, quoted_id=quoted, mentions=mentions)
+        preview = (LinkPreview(part.matchedText, part.title or None, part.description or None)
+                   if part.matchedText else None)
+        return Carried("text", text=part.text, quoted_id=quoted, mentions=mentions,
+                       link_preview=preview)
     if message.HasField("documentWithCaptionMessage"):
         return content(message.documentWithCaptionMessage.message)
     if message.HasField("contactMessage"):
@@ -265,6 +269,15 @@ def content(message: wa.Message) -> Carried:
     if message.HasField("pollUpdateMessage"):
         return Carried("poll_vote", target_id=message.pollUpdateMessage.pollCreationMessageKey.ID)
     return _file(message) or _location(message) or _poll(message) or UNKNOWN
+
+
+def forwarded(message: wa.Message) -> bool:
+    """Whether the message's content says it was forwarded (its ContextInfo)."""
+    for _, part in message.ListFields():
+        if (hasattr(part, "DESCRIPTOR") and "contextInfo" in part.DESCRIPTOR.fields_by_name
+                and part.HasField("contextInfo") and part.contextInfo.isForwarded):
+            return True
+    return False
 
 
 def inbound_message(event: neonize.Message, resolve_lid: LidResolver,
@@ -292,6 +305,7 @@ def inbound_message(event: neonize.Message, resolve_lid: LidResolver,
         location=carried.location, contact=carried.contact, target_id=carried.target_id,
         reaction=carried.reaction, poll=carried.poll, vote=carried.vote,
         quoted_id=carried.quoted_id, mentions=carried.mentions,
+        link_preview=carried.link_preview, forwarded=forwarded(event.Message),
     )
 
 

@@ -45,16 +45,31 @@ Quoted: TypeAlias = neonize.Message | None
 FileBuilder: TypeAlias = Callable[[NewClient, File, Quoted], wa.Message]
 
 
-def _text(text: str, mentions: tuple[str, ...], quoted: Quoted) -> wa.Message:
-    if not mentions and quoted is None:
-        return wa.Message(conversation=text)
-    context = wa.ContextInfo(mentionedJID=list(mentions))
-    if quoted is not None:
-        context.stanzaID = quoted.Info.ID
-        context.participant = phone_jid(quoted.Info.MessageSource.Sender.User)
-        context.quotedMessage.CopyFrom(quoted.Message)
-    return wa.Message(extendedTextMessage=wa.ExtendedTextMessage(text=text,
-                                                                 contextInfo=context))
+def _text(text: Text, mentions: tuple[str, ...], quoted: Quoted) -> wa.Message:
+    if not mentions and quoted is None and text.preview is None and text.style is None:
+        return wa.Message(conversation=text.text)
+    extended = wa.ExtendedTextMessage(text=text.text)
+    if text.style is not None:  # a text status: its background and font
+        if text.style.background_argb is not None:
+            extended.backgroundArgb = text.style.background_argb
+        if text.style.font is not None:
+            extended.font = text.style.font
+    if mentions or quoted is not None:
+        context = extended.contextInfo
+        context.mentionedJID.extend(mentions)
+        if quoted is not None:
+            context.stanzaID = quoted.Info.ID
+            context.participant = phone_jid(quoted.Info.MessageSource.Sender.User)
+            context.quotedMessage.CopyFrom(quoted.Message)
+    if text.preview is not None:
+        # What WhatsApp shows under the text; WAPIZ fetched it (messages/links.py), so the
+        # Go library fetches nothing (neonize's own link_preview would, from anywhere).
+        preview = text.preview
+        extended.matchedText = preview.url
+        extended.title = preview.title or ""
+        extended.description = preview.description or ""
+        extended.previewType = wa.ExtendedTextMessage.PreviewType.NONE
+    return wa.Message(extendedTextMessage=extended)
 
 
 def _image(client: NewClient, file: File, quoted: Quoted) -> wa.Message:
@@ -88,11 +103,28 @@ FILE_BUILDERS: dict[str, FileBuilder] = {
 
 def build(client: NewClient, message: OutboundMessage) -> wa.Message:
     """The WhatsApp message for any content but an edit or a revoke (the client sends those
-    by calls of their own)."""
+    by calls of their own), marked forwarded when it is."""
+    built = _build(client, message)
+    return mark_forwarded(built) if message.forwarded else built
+
+
+def mark_forwarded(built: wa.Message) -> wa.Message:
+    """The message with its ContextInfo's `isForwarded` set (what WhatsApp shows as
+    "Forwarded"): a plain text becomes an extended one, which has a ContextInfo."""
+    if built.HasField("conversation"):
+        built = wa.Message(extendedTextMessage=wa.ExtendedTextMessage(text=built.conversation))
+    for _, carried in built.ListFields():
+        if hasattr(carried, "DESCRIPTOR") and "contextInfo" in carried.DESCRIPTOR.fields_by_name:
+            carried.contextInfo.isForwarded = True
+            carried.contextInfo.forwardingScore = max(carried.contextInfo.forwardingScore, 1)
+    return built
+
+
+def _build(client: NewClient, message: OutboundMessage) -> wa.Message:
     quoted = (quoted_stub(message.to, message.quoted.sender, message.quoted.id)
               if message.quoted else None)
     match message.content:
-        case Text(text=text):
+        case Text() as text:
             return _text(text, message.mentions, quoted)
         case File() as file if file.kind in FILE_BUILDERS:
             return FILE_BUILDERS[file.kind](client, file, quoted)

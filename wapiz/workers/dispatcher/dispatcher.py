@@ -1,12 +1,13 @@
-"""The webhook dispatcher: posts due events to their devices' URLs. One runs in every API
+"""The webhook dispatcher: posts due events to their webhooks' URLs (a device's, an
+account's). One runs in every API
 process, away from the runners, so that delivering a burst of events never slows the
 WhatsApp sessions down (and on one machine, the two use both cores); the database decides
 who delivers what (queue.py). Events are announced when they are written, from
 any process (db/wakeups.py), and looked for anyway every second (four times a second
 while announcements cannot be heard).
 
-Order: a device's deliveries are taken by one dispatcher at a time and attempted in event
-order, one after another, so while the endpoint answers 2xx the receiver gets them in the
+Order: an endpoint's deliveries are taken by one dispatcher at a time and attempted in
+event order, one after another, so while the endpoint answers 2xx the receiver gets them in the
 order they happened. A failed delivery waits for its retry while later events go on, so
 after a failure order no longer holds: `timestamp` in the body tells the order of events.
 
@@ -35,8 +36,8 @@ from wapiz.kit.net import outbound_client
 from wapiz.webhooks.signing import signed_headers
 from wapiz.workers.dispatcher.queue import (
     DeliveryQueue,
-    DeviceBatch,
     DueDelivery,
+    EndpointBatch,
     Outcome,
     delivery_retries,
 )
@@ -46,10 +47,10 @@ log = logging.getLogger(__name__)
 POLL_S = 0.25  # while announcements cannot be heard
 SAFETY_POLL_S = 1.0  # while they can
 BATCH = 100
-CONCURRENT_DEVICES = 32
+CONCURRENT_ENDPOINTS = 32
 KEEP_RESPONSE_BYTES = 2048
 RECORD_EVERY_S = 0.5  # outcomes are written in groups, at least this often
-# A device with nothing due is kept this long, in case more comes (as it does in bursts).
+# An endpoint with nothing due is kept this long, in case more comes (as it does in bursts).
 LINGER_S = 1.0
 
 
@@ -80,8 +81,8 @@ class Dispatcher:
         self.client = outbound_client(settings.webhook_allow_private,
                                       httpx.Timeout(self.timeout))
         self.wake_ups = Listener(database.engine, (wakeups.WEBHOOKS,))
-        self._devices: dict[uuid.UUID, asyncio.Task[None]] = {}
-        self._device_woken: dict[uuid.UUID, asyncio.Event] = {}
+        self._endpoints: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._endpoint_woken: dict[uuid.UUID, asyncio.Event] = {}
 
     async def run(self) -> None:
         """Until cancelled."""
@@ -89,54 +90,54 @@ class Dispatcher:
         try:
             while True:
                 try:
-                    await self._start_due_devices()
+                    await self._start_due_endpoints()
                 except Exception:
                     log.exception("webhooks: could not look for due deliveries; retrying")
                 announced = await self.wake_ups.wait(wakeups.WEBHOOKS, SAFETY_POLL_S, POLL_S)
                 if announced or not self.wake_ups.live:
-                    for woken in self._device_woken.values():  # devices lingering for more
+                    for woken in self._endpoint_woken.values():  # endpoints lingering for more
                         woken.set()
         finally:
-            tasks = [*self._devices.values(), listening]
+            tasks = [*self._endpoints.values(), listening]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.client.aclose()
 
-    async def _start_due_devices(self) -> None:
-        free = CONCURRENT_DEVICES - len(self._devices)
+    async def _start_due_endpoints(self) -> None:
+        free = CONCURRENT_ENDPOINTS - len(self._endpoints)
         if free <= 0:
             return
         now = utc_now()
         async with self.database.session_scope() as db:
-            due = await DeliveryQueue(db, self.name).devices_due(now, list(self._devices), free)
-        for device_id in due:
+            due = await DeliveryQueue(db, self.name).endpoints_due(now, list(self._endpoints), free)
+        for endpoint_id in due:
             async with self.database.session_scope() as db:
-                taken = await DeliveryQueue(db, self.name).take(device_id, now, self.lease_s)
+                taken = await DeliveryQueue(db, self.name).take(endpoint_id, now, self.lease_s)
             if taken:
-                task = asyncio.create_task(self._deliver_device(device_id),
-                                           name=f"webhooks-{device_id}")
-                self._devices[device_id] = task
-                task.add_done_callback(functools.partial(self._forget_device, device_id))
+                task = asyncio.create_task(self._deliver_endpoint(endpoint_id),
+                                           name=f"webhooks-{endpoint_id}")
+                self._endpoints[endpoint_id] = task
+                task.add_done_callback(functools.partial(self._forget_endpoint, endpoint_id))
 
-    def _forget_device(self, device_id: uuid.UUID, _finished: asyncio.Task[None]) -> None:
-        self._devices.pop(device_id, None)
+    def _forget_endpoint(self, endpoint_id: uuid.UUID, _finished: asyncio.Task[None]) -> None:
+        self._endpoints.pop(endpoint_id, None)
 
-    async def _deliver_device(self, device_id: uuid.UUID) -> None:
-        """The device's due deliveries, in event order, until none is due for a while."""
-        woken = self._device_woken[device_id] = asyncio.Event()
+    async def _deliver_endpoint(self, endpoint_id: uuid.UUID) -> None:
+        """The endpoint's due deliveries, in event order, until none is due for a while."""
+        woken = self._endpoint_woken[endpoint_id] = asyncio.Event()
         loop = asyncio.get_running_loop()
-        busy_at = loop.time()  # when this device last had something to deliver
+        busy_at = loop.time()  # when this endpoint last had something to deliver
         try:
             while True:
                 woken.clear()
                 async with self.database.session_scope() as db:
                     queue = DeliveryQueue(db, self.name)
-                    if not await queue.take(device_id, utc_now(), self.lease_s):
+                    if not await queue.take(endpoint_id, utc_now(), self.lease_s):
                         return  # another dispatcher has it now
-                    batch = await queue.batch(device_id, utc_now(), BATCH)
+                    batch = await queue.batch(endpoint_id, utc_now(), BATCH)
                 if not batch.deliveries:
-                    # Announcements for other devices wake it too: the linger is counted
+                    # Announcements for other endpoints wake it too: the linger is counted
                     # from its last delivery, not from the last wake-up.
                     lingered = loop.time() - busy_at
                     try:
@@ -148,21 +149,21 @@ class Dispatcher:
                 if not batch.url or not batch.enabled:
                     async with self.database.session_scope() as db:
                         await DeliveryQueue(db, self.name).fail_pending(
-                            device_id, "the device has no webhook URL" if not batch.url
+                            endpoint_id, "the webhook has no URL" if not batch.url
                             else "the endpoint is disabled", utc_now())
                     return
-                await self._send_batch(device_id, batch)
+                await self._send_batch(endpoint_id, batch)
                 busy_at = loop.time()
         except Exception:
-            log.exception("webhooks: delivering for device %s failed; retrying", device_id)
+            log.exception("webhooks: delivering for endpoint %s failed; retrying", endpoint_id)
             await asyncio.sleep(1)
         finally:
-            self._device_woken.pop(device_id, None)
+            self._endpoint_woken.pop(endpoint_id, None)
             with contextlib.suppress(Exception):
                 async with self.database.session_scope() as db:
-                    await DeliveryQueue(db, self.name).let_go(device_id)
+                    await DeliveryQueue(db, self.name).let_go(endpoint_id)
 
-    async def _send_batch(self, device_id: uuid.UUID, batch: DeviceBatch) -> None:
+    async def _send_batch(self, endpoint_id: uuid.UUID, batch: EndpointBatch) -> None:
         """Attempt the deliveries in order, writing their outcomes in groups."""
         outcomes: list[Outcome] = []
         recording: asyncio.Task[bool] | None = None
@@ -177,17 +178,17 @@ class Dispatcher:
                 if time.monotonic() - recorded_at >= RECORD_EVERY_S:
                     # Handed to a task of its own before the write: if the process stops
                     # meanwhile, the write is finished below, not made a second time.
-                    recording = asyncio.create_task(self._record(device_id, outcomes))
+                    recording = asyncio.create_task(self._record(endpoint_id, outcomes))
                     outcomes = []
                     if not await asyncio.shield(recording):
-                        return  # another dispatcher has the device now: it goes on from here
+                        return  # another dispatcher has the endpoint now: it goes on from here
                     recording, recorded_at = None, time.monotonic()
         finally:
             # Also when the process stops: attempts made and not written would be made
             # again by the next dispatcher, and the receiver would see them twice.
-            await self._finish_recording(device_id, recording, outcomes)
+            await self._finish_recording(endpoint_id, recording, outcomes)
 
-    async def _finish_recording(self, device_id: uuid.UUID, recording: asyncio.Task[bool] | None,
+    async def _finish_recording(self, endpoint_id: uuid.UUID, recording: asyncio.Task[bool] | None,
                                 outcomes: list[Outcome]) -> None:
         """The write under way, then the outcomes not yet written: within the lease (after
         it another dispatcher may make the attempts again anyway), and never raising, so an
@@ -196,13 +197,13 @@ class Dispatcher:
             async with asyncio.timeout(self.lease_s):
                 if recording is not None and not recording.done():
                     await asyncio.shield(recording)
-                await asyncio.shield(self._record(device_id, outcomes))
+                await asyncio.shield(self._record(endpoint_id, outcomes))
         except Exception as exc:
-            log.warning("webhooks: could not record %d attempts for device %s (%r); they "
-                        "will be made again", len(outcomes), device_id, exc)
+            log.warning("webhooks: could not record %d attempts for endpoint %s (%r); they "
+                        "will be made again", len(outcomes), endpoint_id, exc)
 
-    async def _record(self, device_id: uuid.UUID, outcomes: list[Outcome]) -> bool:
-        """Write the outcomes and renew the lease; False if the device is no longer ours."""
+    async def _record(self, endpoint_id: uuid.UUID, outcomes: list[Outcome]) -> bool:
+        """Write the outcomes and renew the lease; False if the endpoint is no longer ours."""
         if not outcomes:
             return True
         now = utc_now()
@@ -211,9 +212,9 @@ class Dispatcher:
             await queue.record(outcomes, self.retries, now)
             gone = next((o for o in outcomes if o.gone), None)
             if gone is not None:
-                await queue.disable(device_id, f"the endpoint answered 410 Gone at "
+                await queue.disable(endpoint_id, f"the endpoint answered 410 Gone at "
                                     f"{gone.attempted_at.isoformat()}", now)
-            return await queue.take(device_id, now, self.lease_s)
+            return await queue.take(endpoint_id, now, self.lease_s)
 
     async def attempt(self, url: str, delivery: DueDelivery,
                       signing_secrets: list[str]) -> Outcome:

@@ -1,7 +1,8 @@
-"""The dispatcher's side of deliveries: which devices have some due, taking a device (one
-dispatcher at a time delivers a device's events, in order), and recording attempts.
+"""The dispatcher's side of deliveries: which endpoints have some due, taking an endpoint
+(one dispatcher at a time delivers an endpoint's events, in order: a device's webhook, or
+an account's, which gets every device's), and recording attempts.
 
-A device is taken with a lease on its webhook_endpoints row (owner and expiry), renewed
+An endpoint is taken with a lease on its webhook_endpoints row (owner and expiry), renewed
 between attempts; a dispatcher that dies lets it lapse and another carries on. A delivery
 attempted by a dispatcher that died before recording it is attempted again: the receiver
 may see an event twice, always with the same `webhook-id`.
@@ -38,8 +39,8 @@ class DueDelivery:
 
 
 @dataclass(frozen=True)
-class DeviceBatch:
-    """A device's due deliveries, in event order, with where and how to send them."""
+class EndpointBatch:
+    """An endpoint's due deliveries, in event order, with where and how to send them."""
 
     url: str | None
     enabled: bool
@@ -87,47 +88,50 @@ class DeliveryQueue:
                    WebhookEndpoint.dispatcher == self.dispatcher,
                    WebhookEndpoint.dispatch_expires_at < now)
 
-    async def devices_due(self, now: datetime, skip: Sequence[uuid.UUID],
-                          limit: int) -> list[uuid.UUID]:
-        """Devices with a delivery due that no other dispatcher is delivering."""
+    async def endpoints_due(self, now: datetime, skip: Sequence[uuid.UUID],
+                            limit: int) -> list[uuid.UUID]:
+        """Endpoints with a delivery due that no other dispatcher is delivering."""
         statement = (
-            select(WebhookDelivery.device_id).distinct()
-            .join(WebhookEndpoint, WebhookEndpoint.device_id == WebhookDelivery.device_id)
+            select(WebhookDelivery.endpoint_id).distinct()
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .where(WebhookDelivery.status == DeliveryStatus.PENDING,
                    WebhookDelivery.next_attempt_at <= now, self._free(now))
             .limit(limit))
         if skip:
-            statement = statement.where(WebhookDelivery.device_id.not_in(skip))
+            statement = statement.where(WebhookDelivery.endpoint_id.not_in(skip))
         return list(await self.session.scalars(statement))
 
-    async def take(self, device_id: uuid.UUID, now: datetime, lease_s: float) -> bool:
-        """Take (or keep) the device's deliveries for `lease_s`; False if another has them."""
+    async def take(self, endpoint_id: uuid.UUID, now: datetime, lease_s: float) -> bool:
+        """Take (or keep) the endpoint's deliveries for `lease_s`; False if another has
+        them."""
         result = await self.session.execute(
             update(WebhookEndpoint)
-            .where(WebhookEndpoint.device_id == device_id, self._free(now))
+            .where(WebhookEndpoint.id == endpoint_id, self._free(now))
             .values(dispatcher=self.dispatcher,
                     dispatch_expires_at=now + timedelta(seconds=lease_s)))
         return rows_changed(result) == 1
 
-    async def let_go(self, device_id: uuid.UUID) -> None:
+    async def let_go(self, endpoint_id: uuid.UUID) -> None:
         await self.session.execute(
             update(WebhookEndpoint)
-            .where(WebhookEndpoint.device_id == device_id,
+            .where(WebhookEndpoint.id == endpoint_id,
                    WebhookEndpoint.dispatcher == self.dispatcher)
             .values(dispatcher=None, dispatch_expires_at=None))
 
-    async def batch(self, device_id: uuid.UUID, now: datetime, limit: int) -> DeviceBatch:
+    async def batch(self, endpoint_id: uuid.UUID, now: datetime, limit: int) -> EndpointBatch:
         target = (await self.session.execute(
-            select(Device.webhook_url, WebhookEndpoint)
-            .join(WebhookEndpoint, WebhookEndpoint.device_id == Device.id)
-            .where(Device.id == device_id))).first()
+            select(Device.webhook_url, WebhookEndpoint).select_from(WebhookEndpoint)
+            .outerjoin(Device, Device.id == WebhookEndpoint.device_id)
+            .where(WebhookEndpoint.id == endpoint_id))).first()
         if target is None:
-            return DeviceBatch(None, False, [], [])
-        url, endpoint = target
+            return EndpointBatch(None, False, [], [])
+        device_url, endpoint = target
+        # A device's URL is the device's (the contract's); an account's is the endpoint's.
+        url = device_url if endpoint.device_id is not None else endpoint.url
         rows = await self.session.execute(
             select(WebhookDelivery.id, WebhookEvent.id, WebhookEvent.body)
             .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
-            .where(WebhookDelivery.device_id == device_id,
+            .where(WebhookDelivery.endpoint_id == endpoint_id,
                    WebhookDelivery.status == DeliveryStatus.PENDING,
                    WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.event_seq)
@@ -135,7 +139,7 @@ class DeliveryQueue:
         signing = [endpoint.secret]
         if endpoint.previous_secret and (endpoint.previous_secret_expires_at or now) > now:
             signing.append(endpoint.previous_secret)
-        return DeviceBatch(url, endpoint.enabled, signing,
+        return EndpointBatch(url, endpoint.enabled, signing,
                            [DueDelivery(*row) for row in rows])
 
     async def record(self, outcomes: Sequence[Outcome], retries: RetryPolicy[Outcome],
@@ -183,18 +187,18 @@ class DeliveryQueue:
                        WebhookDelivery.status == DeliveryStatus.PENDING)
                 .values(values))
 
-    async def disable(self, device_id: uuid.UUID, reason: str, now: datetime) -> None:
+    async def disable(self, endpoint_id: uuid.UUID, reason: str, now: datetime) -> None:
         """The receiver said 410 Gone: stop sending; what was waiting fails (and can be
         recovered once the endpoint is fixed)."""
         await self.session.execute(
-            update(WebhookEndpoint).where(WebhookEndpoint.device_id == device_id)
+            update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
             .values(enabled=False, disabled_reason=reason[:500], updated_at=now))
-        await self.fail_pending(device_id, reason, now)
+        await self.fail_pending(endpoint_id, reason, now)
 
-    async def fail_pending(self, device_id: uuid.UUID, reason: str, now: datetime) -> None:
+    async def fail_pending(self, endpoint_id: uuid.UUID, reason: str, now: datetime) -> None:
         await self.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.device_id == device_id,
+            .where(WebhookDelivery.endpoint_id == endpoint_id,
                    WebhookDelivery.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.FAILED, finished_at=now, next_attempt_at=None,
                     last_error=reason[:500]))

@@ -17,7 +17,13 @@ from wapiz.devices.models import DeviceSession
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
 from wapiz.webhooks import outbox
-from wapiz.webhooks.events import MESSAGE_UPDATED, message_data
+from wapiz.webhooks.events import (
+    MESSAGE_UPDATED,
+    EventData,
+    MessageChange,
+    MessageChangeData,
+    message_data,
+)
 from wapiz.workers.runner.leases import Lease
 
 
@@ -58,16 +64,20 @@ class DeviceRows:
             self._target_read = True
         return self._target
 
-    async def _events(self, happened: list[tuple[str, Message]]) -> None:
-        """The events (type, message), in order, written at once (with the deliveries its
-        webhook wants)."""
+    async def _events(self, happened: list[tuple[str, Message]]
+                      | list[tuple[str, Message, MessageChange | None]]) -> None:
+        """The events (type, message, and what changed where the type tells a change), in
+        order, written at once (with the deliveries its webhooks want)."""
         target = await self._webhook_target()
         if target is None:
             return
-        await outbox.write(self.session, target, [
-            (event_type,
-             message_data(message, self.device_public_id, base_url=self.base_url))
-            for event_type, message in happened])
+        written: list[tuple[str, EventData]] = []
+        for event_type, message, *changed in happened:
+            data = message_data(message, self.device_public_id, base_url=self.base_url)
+            change = changed[0] if changed else None
+            written.append((event_type, data if change is None
+                            else MessageChangeData(event_type, data, change)))
+        await outbox.write(self.session, target, written)
 
     async def _acted_on(self, target: ColumnElement[bool], action: str, text: str | None,
                         at: datetime) -> None:

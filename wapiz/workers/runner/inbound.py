@@ -1,6 +1,9 @@
 """Inbound storage: messages (and their files' descriptions) as they arrive, each once,
-with what they edit, revoke or vote in."""
+with what they edit, revoke or vote in. Each is told as `message.received`; an edit or a
+revoke of a stored message also as `message.updated` and `message.edited`/`message.revoked`
+(that message as it is now, and what changed), a reaction also as `message.reaction`."""
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -15,7 +18,14 @@ from wapiz.engines.events import InboundMessage
 from wapiz.messages import models
 from wapiz.messages.body import MessageBody, ReactionBody, Received, Sender, VoteBody
 from wapiz.messages.models import Media, Message, MessageStatus, described_safely, no_nul
-from wapiz.webhooks.events import MESSAGE_RECEIVED, MESSAGE_UPDATED
+from wapiz.webhooks.events import (
+    MESSAGE_EDITED,
+    MESSAGE_REACTION,
+    MESSAGE_RECEIVED,
+    MESSAGE_REVOKED,
+    MESSAGE_UPDATED,
+    MessageChange,
+)
 from wapiz.workers.runner.device_rows import DeviceRows
 from wapiz.workers.runner.leases import Lease, LeaseLost
 
@@ -39,7 +49,7 @@ class InboundStore(DeviceRows):
             if not await self.session.scalar(select(self._held)):
                 raise LeaseLost(f"device {self.device_id} is held by another runner now")
             self._lease_checked = True
-        happened: list[tuple[str, Message]] = []
+        happened: list[tuple[str, Message, MessageChange | None]] = []
         run: list[InboundMessage] = []
         for event in arrived:
             if event.type in REFERS_TO_STORED:
@@ -49,10 +59,11 @@ class InboundStore(DeviceRows):
             run.append(event)
         await self._store_inbound(user_id, run, happened)
         await self._events(happened)
-        return sum(1 for event_type, _ in happened if event_type == MESSAGE_RECEIVED)
+        return sum(1 for event_type, _, _ in happened if event_type == MESSAGE_RECEIVED)
 
     async def _store_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage],
-                             happened: list[tuple[str, Message]]) -> None:
+                             happened: list[tuple[str, Message, MessageChange | None]]
+                             ) -> None:
         """Insert the messages (and files) in one statement each; what the user hears of
         them is added to `happened`."""
         if not arrived:
@@ -73,12 +84,25 @@ class InboundStore(DeviceRows):
         for event, (message, _, target) in zip(arrived, rows, strict=True):
             if message.id not in stored:
                 continue
-            happened.append((MESSAGE_RECEIVED, message))
+            happened.append((MESSAGE_RECEIVED, message, None))
+            change = MessageChange(message.id, event.sender.phone, event.from_me,
+                                   event.timestamp)
             if target is not None:
+                edit = event.type == models.EDIT
+                previous = (await self.session.scalar(select(Message.text)
+                                                      .where(Message.id == target))
+                            if edit else None)
                 # Edited or deleted by its sender: the message it names shows it.
                 await self._acted_on(Message.id == target, event.type, no_nul(event.text),
                                      event.timestamp)
-                happened.append((MESSAGE_UPDATED, await self._reread(target)))
+                acted_on = await self._reread(target)
+                happened.append((MESSAGE_UPDATED, acted_on, None))
+                happened.append((MESSAGE_EDITED if edit else MESSAGE_REVOKED, acted_on,
+                                 dataclasses.replace(change, previous_text=previous)))
+            elif event.type == "reaction":
+                happened.append((MESSAGE_REACTION, message, dataclasses.replace(
+                    change, emoji=event.reaction, target_id=await self._reacted_to(event),
+                    target_wa_message_id=event.target_id or None)))
 
     async def _reread(self, message_id: uuid.UUID) -> Message:
         return (await self.session.scalars(
@@ -103,7 +127,8 @@ class InboundStore(DeviceRows):
             target_id=str(target) if target is not None else None,
             vote=await self._vote(event) if event.type == "poll_vote" else None,
             media=file.describe() if file is not None else None,
-            ptt=file is not None and event.ptt)
+            ptt=file is not None and event.ptt, link_preview=event.link_preview,
+            forwarded=event.forwarded)
         message = Message(
             id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
             direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
@@ -125,6 +150,15 @@ class InboundStore(DeviceRows):
         if not event.from_me and event.chat.jid.endswith("@g.us"):
             where.append(Message.peer == event.sender.phone)
         return await self.session.scalar(select(Message.id).where(*where))
+
+    async def _reacted_to(self, event: InboundMessage) -> uuid.UUID | None:
+        """The stored message a reaction is about (in its chat), if there is one."""
+        if not event.target_id:
+            return None
+        return await self.session.scalar(
+            select(Message.id).where(Message.device_id == self.device_id,
+                                     Message.chat == event.chat.jid,
+                                     Message.wa_message_id == event.target_id).limit(1))
 
     async def _vote(self, event: InboundMessage) -> VoteBody:
         """A vote's options by name: WhatsApp carries only their digests, which the poll's

@@ -1,0 +1,1 @@
+"""A device's status posts (stories): queued like a send, to status@broadcast."""
