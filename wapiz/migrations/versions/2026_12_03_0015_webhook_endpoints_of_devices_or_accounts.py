@@ -2,7 +2,7 @@
 deliveries name their endpoint. Sandbox: the labels on each account's chats
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-03 14:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import wapiz.db.base
 
 # revision identifiers, used by Alembic.
 revision: str = '0015'
-down_revision: Union[str, Sequence[str], None] = '0011'
+down_revision: Union[str, Sequence[str], None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
