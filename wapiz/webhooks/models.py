@@ -57,6 +57,8 @@ class WebhookEvent(Base):
     posted. Written in the transaction of the change it reports."""
 
     __tablename__ = "webhook_events"
+    # Retention's question: which events were written before a time.
+    __table_args__ = (Index("ix_webhook_events_created", "created_at"),)
 
     # Increasing: a device's events are delivered in this order.
     seq: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
