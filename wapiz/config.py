@@ -199,7 +199,7 @@ class Settings(BaseSettings):
         0.5, ge=0, description="How long an API process reuses a device's status (0: never)."
     )
     stream_buffer_events: int = Field(
-        1000, ge=10, le=100_000, description="Events an event stream (GET /api/events) may "
+        1000, ge=100, le=100_000, description="Events an event stream (GET /api/events) may "
         "have waiting for a slow client before it is told it fell behind and is closed.",
     )
     qr_wait_seconds: float = Field(5.0, ge=0, description="How long /qr waits for a first QR.")

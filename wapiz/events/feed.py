@@ -39,7 +39,7 @@ from wapiz.webhooks.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
-READ_BATCH = 1000
+READ_BATCH = 100  # rows a read holds at once (a stream's buffer holds at least as many)
 QUIET_POLL_S = 1.0  # the safety net while wake-ups are heard
 BUSY_POLL_S = 0.25  # while they are not
 HOLE_POLL_S = 0.02  # while a hole waits: a rolled-back insert announces nothing

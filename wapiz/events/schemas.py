@@ -1,4 +1,4 @@
-from typing import Annotated, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
@@ -6,6 +6,8 @@ from wapiz.kit.schemas import ApiInput, ApiModel, text
 from wapiz.webhooks.schemas import EventType
 
 EventId = Annotated[str, text(max_length=64)]
+# Every type recorded: a webhook's filter's, and its test (a stream shows that too).
+StreamEventType = Literal[EventType, "webhook.test"]
 MAX_DEVICES = 50
 
 
@@ -16,8 +18,8 @@ class StreamQuery(ApiInput):
         default_factory=list, max_length=MAX_DEVICES,
         description="Only these devices' events (`deviceId`, repeatable); none: every device "
         "the credential reaches.")
-    type: list[EventType] = Field(
-        default_factory=list, max_length=len(get_args(EventType)),
+    type: list[StreamEventType] = Field(
+        default_factory=list, max_length=len(get_args(StreamEventType)),
         description="Only events of these types (repeatable); none: every type.")
     after: EventId | None = Field(
         None, description="Resume after this event id (`msg_…`): the stored events after it, "
