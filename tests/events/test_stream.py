@@ -137,20 +137,19 @@ def test_refusals(api: Api, alice: Party, shared_deployment: Deployment) -> None
         answer = api.http.get("/api/events", params=params, headers=headers)
         assert answer.status_code == status, (params, answer.text)
         assert code is None or answer.json()["code"] == code
-    with pytest.raises(InvalidStatus) as refused:
-        with socket(api, alice.token, after=bobs_event):
-            pass
+    with pytest.raises(InvalidStatus) as refused, socket(api, alice.token, after=bobs_event):
+        pass
     assert refused.value.response.status_code == 410
     assert json.loads(refused.value.response.body)["code"] == "event_gone"
-    with pytest.raises(InvalidStatus) as refused:
-        with socket(api, "wrong"):
-            pass
+    with pytest.raises(InvalidStatus) as refused, socket(api, "wrong"):
+        pass
     assert refused.value.response.status_code == 401
 
 
 BURST = 1000
 
 
+@pytest.mark.timeout(600)  # a thousand inbound messages through the sandbox, on a busy machine
 def test_reconnecting_at_random_points_of_a_burst_sees_the_table_exactly_once(
         api: Api, alice: Party, shared_deployment: Deployment) -> None:
     start = newest_event(shared_deployment, alice.device)
@@ -181,6 +180,7 @@ def test_reconnecting_at_random_points_of_a_burst_sees_the_table_exactly_once(
     assert connections > 10
 
 
+@pytest.mark.timeout(300)
 def test_the_websocket_resumes_the_same_way(api: Api, alice: Party,
                                             shared_deployment: Deployment) -> None:
     start = newest_event(shared_deployment, alice.device)
