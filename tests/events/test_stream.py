@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
-from tests.events.streams import Event, frames, socket, sse
+from tests.events.streams import Event, frames, socket, sse, ws_url
 from tests.messages.parties import Party, linked_party, unique_phone
 from tests.support import Api, Deployment, WapizProcess, db_rows
 
@@ -144,6 +145,20 @@ def test_refusals(api: Api, alice: Party, shared_deployment: Deployment) -> None
     with pytest.raises(InvalidStatus) as refused, socket(api, "wrong"):
         pass
     assert refused.value.response.status_code == 401
+    # The cookie opens a WebSocket from our own pages only: browsers send it with any site's.
+    cookie = {"Cookie": f"wa_token={alice.token}"}
+    with pytest.raises(InvalidStatus) as refused, connect(
+            ws_url(api), additional_headers=cookie | {"Origin": "https://elsewhere.example"}):
+        pass
+    assert refused.value.response.status_code == 403
+    with connect(ws_url(api, type="message.received"),
+                 additional_headers=cookie | {"Origin": api.url}) as connection:
+        connection.send(b"\x00 a binary frame, ignored")
+        connection.send("not JSON, ignored")
+        inject(api, alice, "lewat cookie")
+        frame = next(frames(connection))
+        assert frame["type"] == "message.received"
+        assert frame["data"]["text"] == "lewat cookie"
 
 
 BURST = 1000

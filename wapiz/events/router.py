@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Header, Query, Request, WebSocket
 from pydantic import ValidationError
 from sse_starlette import EventSourceResponse
 
@@ -110,21 +110,21 @@ async def _send(websocket: WebSocket, stream: Stream) -> None:
 
 async def _hear_acks(websocket: WebSocket, acked: list[str | None],
                      sending: "asyncio.Task[None]") -> None:
-    """Read the client's frames until it goes or the stream ends; keep the newest ack."""
-    receiving = asyncio.ensure_future(websocket.receive_text())
+    """Read the client's frames until it goes or the stream ends; keep the newest ack (other
+    frames are ignored)."""
+    receiving = asyncio.ensure_future(websocket.receive())
     try:
         while True:
             await asyncio.wait((receiving, sending), return_when=asyncio.FIRST_COMPLETED)
             if sending.done():
                 return
-            try:
-                frame: Any = json.loads(receiving.result())
-            except (WebSocketDisconnect, RuntimeError):
+            message = receiving.result()
+            if message["type"] == "websocket.disconnect":
                 return
-            except ValueError:
-                frame = None
-            if isinstance(frame, dict) and isinstance(frame.get("ack"), str):
-                acked[0] = frame["ack"][:64]
-            receiving = asyncio.ensure_future(websocket.receive_text())
+            with contextlib.suppress(ValueError):
+                frame: Any = json.loads(message.get("text") or "null")
+                if isinstance(frame, dict) and isinstance(frame.get("ack"), str):
+                    acked[0] = frame["ack"][:64]
+            receiving = asyncio.ensure_future(websocket.receive())
     finally:
         receiving.cancel()
