@@ -62,8 +62,7 @@ async def event_stream(request: Request, user: CurrentUser,
         if stream.overflowed:
             yield f"event: overflow\ndata: {_overflow(stream, language)}\n\n".encode()
 
-    return EventSourceResponse(chunks(), ping=HEARTBEAT_S, send_timeout=SEND_TIMEOUT_S,
-                               headers={"Cache-Control": "no-store"})
+    return EventSourceResponse(chunks(), ping=HEARTBEAT_S, send_timeout=SEND_TIMEOUT_S)
 
 
 @router.websocket("/ws")

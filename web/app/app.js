@@ -48,7 +48,8 @@
     var self = this;
     if (self.stopped) return Promise.resolve();
     if (self.busy) { self.again = true; return Promise.resolve(); }  // asked during a round
-    if (document.hidden) { self.schedule(); return Promise.resolve(); }
+    // A hidden page skips its clock's rounds, not what an event asks for (it comes once).
+    if (document.hidden && !self.streamed) { self.schedule(); return Promise.resolve(); }
     self.busy = true;
     return call("GET", typeof self.path === "function" ? self.path() : self.path, undefined,
                 { etag: self.etag }).then(function (answer) {
