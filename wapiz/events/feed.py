@@ -220,8 +220,10 @@ class Feed:
                 select(*EVENT_COLUMNS).join(Device, Device.id == WebhookEvent.device_id)
                 .where(WebhookEvent.seq > self.position)
                 .order_by(WebhookEvent.seq).limit(READ_BATCH))).all()
-            # After the rows: a transaction missing from them is older than this xmax.
-            oldest, horizon = await self._snapshot(session)
+            holes = bool(rows) and rows[-1][0] - self.position != len(rows)
+            # After the rows: a transaction missing from them is older than this xmax. Asked
+            # only when there is a hole (PostgreSQL): the usual read is one statement.
+            oldest, horizon = await self._snapshot(session) if holes else (None, None)
         for row in rows:
             seq = row[0]
             if seq != self.position + 1 and not self._hole_settled(seq, oldest, horizon,
@@ -233,9 +235,10 @@ class Feed:
     def _hole_settled(self, seq: int, oldest: int | None, horizon: int | None,
                       newest: int) -> bool:
         """Whether the seqs between the position and `seq` will never commit (`newest`: the
-        highest seq read with it)."""
-        if horizon is None:  # SQLite: nothing is still coming below a row already there
+        highest seq read with it; `oldest`, `horizon`: the snapshot's xmin and xmax)."""
+        if not self._postgres:  # SQLite: nothing is still coming below a row already there
             return True
+        assert horizon is not None, "a read that shows a hole takes a snapshot"
         if self._hole is not None and seq <= self._hole[1] and (
                 (oldest is not None and oldest >= self._hole[0]) or self._waited_too_long()):
             return True
