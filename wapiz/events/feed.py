@@ -11,11 +11,12 @@ filled, or is known never to be:
 - on SQLite, writers take turns and a seq is the table's next rowid, so the rows after
   `position` arrive in seq order: a hole is a deleted row, never one still coming;
 - on PostgreSQL a hole is a transaction still running or one rolled back (a sequence value is
-  never given back). The feed notes the snapshot's `xmax` when it first sees a hole; once
-  every transaction older than that has ended (a later snapshot's `xmin` reaches it), what
-  is still missing never committed. A transaction that writes events takes an id before its
-  `seq` (it locks the device's row first), so it is older than that `xmax`. A hole still open
-  after HOLE_LIMIT_S (a transaction left open that long, anywhere on the server) is passed
+  never given back). The feed reads the rows with their snapshot's xmin and xmax (one
+  statement) and notes the xmax when it first sees a hole; once a later read's snapshot has
+  an xmin past it, every transaction older than that had ended before those rows were read,
+  so what is still missing never committed. A transaction that writes events takes an id
+  before its `seq` (it locks the device's row first), so it is older than that `xmax`. A
+  hole still open after HOLE_LIMIT_S (a transaction left open that long, anywhere on the server) is passed
   with a warning; what fills it later is still read by a resume, not by the live feed.
 So `position` only moves over settled seqs, and a client that reads the table up to the
 position it subscribed at and the feed after it misses nothing and sees nothing twice.
@@ -26,11 +27,11 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Row, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, func, literal_column, null, select
 
 from wapiz.db import wakeups
 from wapiz.db.database import Database
@@ -44,8 +45,10 @@ QUIET_POLL_S = 1.0  # the safety net while wake-ups are heard
 BUSY_POLL_S = 0.25  # while they are not
 HOLE_POLL_S = 0.02  # while a hole waits: a rolled-back insert announces nothing
 HOLE_LIMIT_S = 10.0
-SNAPSHOT = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
-                "pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+# PostgreSQL: the xmin and xmax of the snapshot the very statement reads with (its active one).
+SNAPSHOT_COLUMNS: tuple[ColumnElement[Any], ColumnElement[Any]] = (
+    literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
+    literal_column("pg_snapshot_xmax(pg_current_snapshot())::text::bigint"))
 
 
 @dataclass(slots=True, eq=False)
@@ -80,12 +83,9 @@ EVENT_COLUMNS = (WebhookEvent.seq, WebhookEvent.id, WebhookEvent.type, WebhookEv
                  Device.public_id, Device.user_id, WebhookEvent.body)
 
 
-EventRow = Row[int, str, str, uuid.UUID, uuid.UUID, uuid.UUID, str]
-
-
-def feed_event(row: EventRow) -> FeedEvent:
-    seq, event_id, event_type, device_id, device_public_id, user_id, body = row
-    return FeedEvent(seq, event_id, event_type, device_id, device_public_id, user_id, body)
+def feed_event(row: Sequence[Any]) -> FeedEvent:
+    """An event from a row that starts with EVENT_COLUMNS."""
+    return FeedEvent(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
 class Subscription:
@@ -185,8 +185,8 @@ class Feed:
         while True:
             try:
                 async with self.database.session_scope() as session:
-                    newest = await session.scalar(select(func.max(WebhookEvent.seq)))
-                    horizon = (await self._snapshot(session))[1]
+                    newest, _oldest, horizon = (await session.execute(
+                        select(func.max(WebhookEvent.seq), *self._snapshot))).one()
                 break
             except Exception:
                 log.exception("event feed: cannot read the newest event; trying again")
@@ -194,39 +194,37 @@ class Feed:
         self.position = newest or 0
         if horizon is not None:
             self._hole = (horizon, self.position, time.monotonic())
-            await self._settle_start()
+            while self._hole is not None:
+                async with self.database.session_scope() as session:
+                    oldest = (await session.execute(select(*self._snapshot))).one()[0]
+                if oldest >= self._hole[0] or self._waited_too_long():
+                    self._hole = None
+                else:
+                    await asyncio.sleep(HOLE_POLL_S)
         self.ready.set()
 
-    async def _settle_start(self) -> None:
-        while self._hole is not None:
-            async with self.database.session_scope() as session:
-                oldest = (await self._snapshot(session))[0]
-            if (oldest is not None and oldest >= self._hole[0]) or self._waited_too_long():
-                self._hole = None
-            else:
-                await asyncio.sleep(HOLE_POLL_S)
-
-    async def _snapshot(self, session: AsyncSession) -> tuple[int | None, int | None]:
-        """PostgreSQL: (xmin, xmax) of a snapshot taken now; SQLite: (None, None)."""
-        if not self._postgres:
-            return None, None
-        oldest, horizon = (await session.execute(SNAPSHOT)).one()
-        return oldest, horizon
+    @property
+    def _snapshot(self) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+        """Columns of the statement's snapshot: its (xmin, xmax) on PostgreSQL, nulls on
+        SQLite."""
+        if self._postgres:
+            return SNAPSHOT_COLUMNS
+        return null(), null()
 
     async def read(self) -> bool:
         """Publish the settled rows after the position; whether a full batch was read."""
         async with self.database.session_scope() as session:
+            # The snapshot is the rows' own: a transaction missing from them was still open
+            # when it was taken, so it is older than its xmax; and once its xmin has passed a
+            # hole's, whatever filled that hole is among the rows.
             rows = (await session.execute(
-                select(*EVENT_COLUMNS).join(Device, Device.id == WebhookEvent.device_id)
+                select(*EVENT_COLUMNS, *self._snapshot)
+                .join(Device, Device.id == WebhookEvent.device_id)
                 .where(WebhookEvent.seq > self.position)
                 .order_by(WebhookEvent.seq).limit(READ_BATCH))).all()
-            holes = bool(rows) and rows[-1][0] - self.position != len(rows)
-            # After the rows: a transaction missing from them is older than this xmax. Asked
-            # only when there is a hole (PostgreSQL): the usual read is one statement.
-            oldest, horizon = await self._snapshot(session) if holes else (None, None)
         for row in rows:
             seq = row[0]
-            if seq != self.position + 1 and not self._hole_settled(seq, oldest, horizon,
+            if seq != self.position + 1 and not self._hole_settled(seq, row[7], row[8],
                                                                    rows[-1][0]):
                 return False
             self._publish(feed_event(row))
@@ -236,11 +234,10 @@ class Feed:
                       newest: int) -> bool:
         """Whether the seqs between the position and `seq` will never commit (`newest`: the
         highest seq read with it; `oldest`, `horizon`: the snapshot's xmin and xmax)."""
-        if not self._postgres:  # SQLite: nothing is still coming below a row already there
-            return True
-        assert horizon is not None, "a read that shows a hole takes a snapshot"
+        if oldest is None or horizon is None:  # SQLite: nothing is still coming below a
+            return True  # row already there
         if self._hole is not None and seq <= self._hole[1] and (
-                (oldest is not None and oldest >= self._hole[0]) or self._waited_too_long()):
+                oldest >= self._hole[0] or self._waited_too_long()):
             return True
         if self._hole is None or seq > self._hole[1]:
             self._hole = (horizon, newest, time.monotonic())
