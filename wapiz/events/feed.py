@@ -16,8 +16,8 @@ filled, or is known never to be:
   an xmin past it, every transaction older than that had ended before those rows were read,
   so what is still missing never committed. A transaction that writes events takes an id
   before its `seq` (it locks the device's row first), so it is older than that `xmax`. A
-  hole still open after HOLE_LIMIT_S (a transaction left open that long, anywhere on the server) is passed
-  with a warning; what fills it later is still read by a resume, not by the live feed.
+  hole still open after HOLE_LIMIT_S (a transaction left open that long, anywhere on the
+  server) is passed with a warning; what fills it later is read by a resume, not live.
 So `position` only moves over settled seqs, and a client that reads the table up to the
 position it subscribed at and the feed after it misses nothing and sees nothing twice.
 """
