@@ -82,10 +82,12 @@ def test_out_of_order_commits_reach_a_live_stream_once_and_in_order(
     reading.join(60)
     assert not reading.is_alive()
     stored = db_rows(shared_deployment.database_url,
-                     "SELECT e.id FROM webhook_events e JOIN devices d ON d.id = e.device_id "
-                     "WHERE d.user_id = :user AND e.type = 'webhook.test' ORDER BY e.seq",
-                     user=devices[0]["userId"])
-    assert [event.id for event in received] == [row[0] for row in stored]
+                     "SELECT e.id, e.seq FROM webhook_events e JOIN devices d "
+                     "ON d.id = e.device_id WHERE d.user_id = :user "
+                     "AND e.type = 'webhook.test' ORDER BY e.seq", user=devices[0]["userId"])
+    got = {event.id for event in received}
+    missed = [seq for event_id, seq in stored if event_id not in got]
+    assert [event.id for event in received] == [row[0] for row in stored], f"missed {missed}"
     assert len(stored) < 3 * WRITERS_PER_DEVICE * EACH + 1  # some rolled back
     assert len(stored) > 3 * WRITERS_PER_DEVICE * EACH * 0.8
 
