@@ -11,13 +11,14 @@ filled, or is known never to be:
 - on SQLite, writers take turns and a seq is the table's next rowid, so the rows after
   `position` arrive in seq order: a hole is a deleted row, never one still coming;
 - on PostgreSQL a hole is a transaction still running or one rolled back (a sequence value is
-  never given back). The feed reads the rows with their snapshot's xmin and xmax (one
-  statement) and notes the xmax when it first sees a hole; once a later read's snapshot has
-  an xmin past it, every transaction older than that had ended before those rows were read,
-  so what is still missing never committed. A transaction that writes events takes an id
-  before its `seq` (it locks the device's row first), so it is older than that `xmax`. A
-  hole still open after HOLE_LIMIT_S (a transaction left open that long, anywhere on the
-  server) is passed with a warning; what fills it later is read by a resume, not live.
+  never given back). When the feed first sees a hole it takes a transaction id (after the
+  read): every transaction that holds a missing seq took its own id before (it locked its
+  device's row before taking the seq, and that seq before the later one the read showed),
+  so it is lower. The feed reads each batch with its snapshot's xmin; once that has passed
+  the hole's id, every such transaction had ended before those rows were read, so what is
+  still missing never committed. A hole still open after HOLE_LIMIT_S (a transaction left
+  open that long, anywhere on the server) is passed with a warning; what fills it later is
+  read by a resume, not live.
 So `position` only moves over settled seqs, and a client that reads the table up to the
 position it subscribed at and the feed after it misses nothing and sees nothing twice.
 """
@@ -31,7 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, null, select
+from sqlalchemy import ColumnElement, func, literal_column, null, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db import wakeups
 from wapiz.db.database import Database
@@ -45,10 +47,13 @@ QUIET_POLL_S = 1.0  # the safety net while wake-ups are heard
 BUSY_POLL_S = 0.25  # while they are not
 HOLE_POLL_S = 0.02  # while a hole waits: a rolled-back insert announces nothing
 HOLE_LIMIT_S = 10.0
-# PostgreSQL: the xmin and xmax of the snapshot the very statement reads with (its active one).
-SNAPSHOT_COLUMNS: tuple[ColumnElement[Any], ColumnElement[Any]] = (
-    literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
-    literal_column("pg_snapshot_xmax(pg_current_snapshot())::text::bigint"))
+# PostgreSQL: the xmin of the snapshot the very statement reads with (its active one): every
+# transaction with a lower id had ended before its rows were read.
+SNAPSHOT_XMIN: ColumnElement[int] = literal_column(
+    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# An id taken now: above every transaction id given out before (a snapshot's xmax is not:
+# it is one past the newest *ended* transaction, and an open one may have a higher id).
+NEXT_XID = text("SELECT pg_current_xact_id()::text::bigint")
 
 
 @dataclass(slots=True, eq=False)
@@ -137,8 +142,8 @@ class Feed:
         self.ready = asyncio.Event()  # the position is settled
         self._by_user: dict[uuid.UUID, set[Subscription]] = {}
         self._postgres = database.engine.dialect.name == "postgresql"
-        # A hole after `position`: the snapshot xmax when it was first seen, the highest seq
-        # seen then (holes below it are settled by that xmax), and when.
+        # A hole after `position`: its horizon (see _horizon), the highest seq seen when it
+        # was first seen (holes below it are settled by that horizon), and when.
         self._hole: tuple[int, int, float] | None = None
 
     def subscribe(self, user_id: uuid.UUID, wants: Callable[[FeedEvent], bool],
@@ -185,8 +190,8 @@ class Feed:
         while True:
             try:
                 async with self.database.session_scope() as session:
-                    newest, _oldest, horizon = (await session.execute(
-                        select(func.max(WebhookEvent.seq), *self._snapshot))).one()
+                    newest = await session.scalar(select(func.max(WebhookEvent.seq)))
+                    horizon = await self._horizon(session) if self._postgres else None
                 break
             except Exception:
                 log.exception("event feed: cannot read the newest event; trying again")
@@ -196,50 +201,62 @@ class Feed:
             self._hole = (horizon, self.position, time.monotonic())
             while self._hole is not None:
                 async with self.database.session_scope() as session:
-                    oldest = (await session.execute(select(*self._snapshot))).one()[0]
-                if oldest >= self._hole[0] or self._waited_too_long():
+                    oldest = await session.scalar(select(SNAPSHOT_XMIN))
+                if (oldest is not None and oldest >= self._hole[0]) or self._waited_too_long():
                     self._hole = None
                 else:
                     await asyncio.sleep(HOLE_POLL_S)
         self.ready.set()
 
-    @property
-    def _snapshot(self) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-        """Columns of the statement's snapshot: its (xmin, xmax) on PostgreSQL, nulls on
-        SQLite."""
-        if self._postgres:
-            return SNAPSHOT_COLUMNS
-        return null(), null()
+    @staticmethod
+    async def _horizon(session: AsyncSession) -> int:
+        """One past an id taken after what the session has read: once a snapshot's xmin
+        reaches it, every transaction open during that read has ended. (The id makes the
+        read a transaction of its own: asked only when a hole is first seen.)"""
+        return int(await session.scalar(NEXT_XID)) + 1
 
     async def read(self) -> bool:
         """Publish the settled rows after the position; whether a full batch was read."""
         async with self.database.session_scope() as session:
-            # The snapshot is the rows' own: a transaction missing from them was still open
-            # when it was taken, so it is older than its xmax; and once its xmin has passed a
-            # hole's, whatever filled that hole is among the rows.
+            # With the rows their snapshot's xmin: once it has passed a hole's horizon,
+            # whatever filled that hole is among the rows.
             rows = (await session.execute(
-                select(*EVENT_COLUMNS, *self._snapshot)
+                select(*EVENT_COLUMNS, SNAPSHOT_XMIN if self._postgres else null())
                 .join(Device, Device.id == WebhookEvent.device_id)
                 .where(WebhookEvent.seq > self.position)
                 .order_by(WebhookEvent.seq).limit(READ_BATCH))).all()
+            horizon = (await self._horizon(session)
+                       if self._postgres and self._new_hole(rows) else None)
         for row in rows:
             seq = row[0]
-            if seq != self.position + 1 and not self._hole_settled(seq, row[7], row[8],
+            if seq != self.position + 1 and not self._hole_settled(seq, row[7], horizon,
                                                                    rows[-1][0]):
                 return False
             self._publish(feed_event(row))
         return len(rows) == READ_BATCH
 
+    def _new_hole(self, rows: Sequence[Sequence[Any]]) -> bool:
+        """Whether the rows show a hole the pending one (if any) does not cover."""
+        expected = self.position + 1
+        for row in rows:
+            if row[0] != expected and (self._hole is None or row[0] > self._hole[1]):
+                return True
+            expected = row[0] + 1
+        return False
+
     def _hole_settled(self, seq: int, oldest: int | None, horizon: int | None,
                       newest: int) -> bool:
-        """Whether the seqs between the position and `seq` will never commit (`newest`: the
-        highest seq read with it; `oldest`, `horizon`: the snapshot's xmin and xmax)."""
-        if oldest is None or horizon is None:  # SQLite: nothing is still coming below a
-            return True  # row already there
+        """Whether the seqs between the position and `seq` will never commit (`oldest`: the
+        rows' snapshot's xmin; `horizon`: for a hole first seen now; `newest`: the highest
+        seq read)."""
+        if not self._postgres:  # SQLite: nothing is still coming below a row already there
+            return True
+        assert oldest is not None
         if self._hole is not None and seq <= self._hole[1] and (
                 oldest >= self._hole[0] or self._waited_too_long()):
             return True
         if self._hole is None or seq > self._hole[1]:
+            assert horizon is not None, "a read that shows a new hole takes a horizon"
             self._hole = (horizon, newest, time.monotonic())
         return False
 
