@@ -6,8 +6,8 @@ pre-built list, served by the same uvicorn), and reads both with the same client
 (httpx's streaming reads for SSE, the websockets library for the WebSocket).
 
 - rate: a burst of events is committed in one transaction (written by the outbox, as the
-  runner writes them), and a connected client reads them all: events / (last arrival −
-  commit). The bare figure is events / (last arrival − first request). The stream's buffer is
+  runner writes them), and a connected client reads them all: events / (last arrival -
+  commit). The bare figure is events / (last arrival - first request). The stream's buffer is
   raised for this (WAPIZ_STREAM_BUFFER_EVENTS) so one client may fall a whole burst behind.
 - latency: a writer process commits one event per transaction, a few hundred a second,
   and notes each commit's time; connected SSE and WebSocket clients note each arrival.
@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.status_bench import DEFAULT_PG, postgres_reachable  # noqa: E402
-from tests.events.streams import parse  # noqa: E402
 from tests.support import PG_ENV, Api, Deployment, free_port  # noqa: E402
 from wapiz.config import Settings  # noqa: E402
 from wapiz.db.database import Database  # noqa: E402
@@ -70,14 +69,8 @@ async def read_sse(url: str, headers: dict[str, str], count: int,
             client.stream("GET", url, headers=headers) as response:
         assert response.status_code == 200, await response.aread()
         opened.set()
-        lines = response.aiter_lines()
-
-        async def sync_lines():  # type: ignore[no-untyped-def]
-            async for line in lines:
-                yield line
-
         fields: dict[str, str] = {}
-        async for line in sync_lines():
+        async for line in response.aiter_lines():
             if not line:
                 if "id" in fields:
                     arrived[fields["id"]] = time.time()
@@ -225,8 +218,10 @@ def measure(backend: str, events: int, latency_events: int) -> None:
             bare.terminate()
             bare.wait(10)
     print(f"{backend}: {events} events")
-    print(f"  SSE       {sse_rate:8.0f} events/s  bare {bare_sse:8.0f}  ratio {sse_rate / bare_sse:.2f}")
-    print(f"  WebSocket {ws_rate:8.0f} events/s  bare {bare_ws:8.0f}  ratio {ws_rate / bare_ws:.2f}")
+    for name, rate, bare_rate in (("SSE      ", sse_rate, bare_sse),
+                                  ("WebSocket", ws_rate, bare_ws)):
+        print(f"  {name} {rate:8.0f} events/s  bare {bare_rate:8.0f}  "
+              f"ratio {rate / bare_rate:.2f}")
     for name, values in (("SSE", by_sse), ("WebSocket", by_ws)):
         print(f"  commit → {name} client ({len(values)} events, one per commit): "
               f"p50 {percentile(values, 50):.1f} ms  p99 {percentile(values, 99):.1f} ms  "
