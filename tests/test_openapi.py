@@ -67,6 +67,7 @@ EXPECTED = {
     ("get", "/api/messages/{id}/media"): {
         "200", "401", "404", "409", "410", "413", "502", "503"},
     ("get", "/api/health"): {"200"},
+    ("get", "/api/events"): {"200", "401", "404", "410", "422"},
     ("get", "/api/keys"): {"200", "401", "403"},
     ("post", "/api/keys"): {"201", "400", "401", "403", "404", "409", "413", "422"},
     ("delete", "/api/keys/{id}"): {"204", "401", "403", "404"},
@@ -148,6 +149,10 @@ def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
     assert set(schemas["KeyCreated"]["properties"]) == {
         "id", "name", "deviceId", "key", "prefix", "createdAt", "lastUsedAt"}
     assert "isAdmin" in schemas["UserOut"]["properties"]
+    events = spec["paths"]["/api/events"]["get"]
+    assert set(events["responses"]["200"]["content"]) == {"text/event-stream"}
+    assert {p["name"] for p in events["parameters"]} == {
+        "deviceId", "type", "after", "last-event-id"}
     assert schemas["SignupOut"]["properties"]["signup"]["enum"] == ["open", "closed", "invite"]
     assert {"signup", "signupSource", "signupDefault", "signupChangedAt"} <= set(
         schemas["SettingsOut"]["properties"])

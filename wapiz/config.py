@@ -113,6 +113,10 @@ class Settings(BaseSettings):
         30, ge=1, le=36500, description="Days a finished webhook delivery (succeeded or "
         "failed) and its attempt log are kept after it finished.",
     )
+    event_retention_days: int = Field(
+        7, ge=1, le=36500, description="Days an event is kept for the event streams and "
+        "brokers to resume from (one a webhook delivery still needs is kept longer).",
+    )
     media_retention_days: int = Field(
         30, ge=0, le=36500, description="Days the bytes of a message's file are kept (0: for "
         "ever); its description stays. A file a queued message still needs is always kept.",
@@ -193,6 +197,10 @@ class Settings(BaseSettings):
     )
     status_cache_seconds: float = Field(
         0.5, ge=0, description="How long an API process reuses a device's status (0: never)."
+    )
+    stream_buffer_events: int = Field(
+        1000, ge=100, le=100_000, description="Events an event stream (GET /api/events) may "
+        "have waiting for a slow client before it is told it fell behind and is closed.",
     )
     qr_wait_seconds: float = Field(5.0, ge=0, description="How long /qr waits for a first QR.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -141,6 +141,12 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
     assert page.evaluate("() => window.notReloaded") is True
     delay_ms = page.evaluate("() => window.shownAt") - logged_in_at
     shot(page, "device-linked-desktop")
+    # Linked, the page hears of changes from the event stream (GET /api/events) and no longer
+    # polls the status (it would every 3 s while the stream is down).
+    polled: list[str] = []
+    page.on("request", lambda r: polled.append(r.url) if r.url.endswith("/status") else None)
+    page.wait_for_timeout(4000)
+    assert polled == [], polled
 
     # The webhook: a URL, a test event that reaches the receiver, the delivery in the log.
     with running_receiver() as receiver:

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.requests import HTTPConnection
 
 from wapiz.accounts.principal import Principal
 from wapiz.accounts.security import hash_token, is_api_key
@@ -43,7 +44,7 @@ CROSS_SITE = Text(
     "from the same origin")
 
 
-def _credentials(request: Request) -> tuple[str, bool]:
+def _credentials(request: HTTPConnection) -> tuple[str, bool]:
     """The token or API key (`Authorization: Bearer`, else `X-Api-Key`, else the cookie),
     and whether it came as the cookie."""
     headers = request.headers
@@ -68,7 +69,7 @@ def request_token(request: Request) -> str:
     return _credentials(request)[0]
 
 
-def refuse_cross_site(request: Request) -> None:
+def refuse_cross_site(request: HTTPConnection) -> None:
     """403 for a request another site's page made (see the module's docstring)."""
     settings = request.app.state.settings
     headers = request.headers
@@ -93,7 +94,7 @@ def client_address(request: Request) -> str:
     return str(address)
 
 
-def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
+def principal_cache(request: HTTPConnection) -> TTLCache[str, Principal | None]:
     """token or key hash → principal, for `WAPIZ_AUTH_CACHE_SECONDS`; logout, a key's
     revocation and a user's disabling evict here at once (other API processes within that
     time)."""
@@ -101,14 +102,16 @@ def principal_cache(request: Request) -> TTLCache[str, Principal | None]:
     return cache
 
 
-async def authenticate(request: Request) -> Principal:
-    """The caller, from this process's token cache or one read in a session of its own."""
+async def authenticate(request: HTTPConnection) -> Principal:
+    """The caller, from this process's token cache or one read in a session of its own.
+    A WebSocket is a connection too: the cookie opens one only from our own origin, as
+    browsers open them for any site's page and no CORS rule stops that page reading it."""
     checked: Principal | None = request.scope.get(PRINCIPAL_SCOPE_KEY)
     if checked is not None:
         return checked
     settings = request.app.state.settings
     token, from_cookie = _credentials(request)
-    if from_cookie and request.method not in SAFE_METHODS:
+    if from_cookie and request.scope.get("method", "WEBSOCKET") not in SAFE_METHODS:
         refuse_cross_site(request)
     token_hash = hash_token(settings.secret, token)
 

@@ -18,6 +18,8 @@ from wapiz.admin.router import router as admin_router
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
+from wapiz.events.feed import Feed
+from wapiz.events.router import router as events_router
 from wapiz.groups.router import router as groups_router
 from wapiz.http.error_handlers import api_routes, install_error_handlers
 from wapiz.http.limits import BodyLimit, RouteBodyLimit
@@ -57,10 +59,11 @@ parsed is a 400 (`invalid_json`, `invalid_form`).
 
 
 def _log_if_stopped(task: asyncio.Task[None]) -> None:
-    """The dispatcher runs until the process stops: anything else is an error to see."""
+    """The dispatcher and the event feed run until the process stops: anything else is an
+    error to see."""
     if not task.cancelled() and task.exception() is not None:
-        log.error("webhooks: the dispatcher stopped; no webhooks are delivered by this "
-                  "process", exc_info=task.exception())
+        log.error("%s stopped: this process delivers no webhooks or no live events",
+                  task.get_name(), exc_info=task.exception())
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -74,6 +77,10 @@ def create_app(settings: Settings) -> FastAPI:
                                 process_identity(f"api@{socket.gethostname()}"))
         delivering = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
         delivering.add_done_callback(_log_if_stopped)
+        # One reader of new events for every stream this process serves.
+        app.state.feed = Feed(app.state.database)
+        feeding = asyncio.create_task(app.state.feed.run(), name="event-feed")
+        feeding.add_done_callback(_log_if_stopped)
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's scans, which otherwise grow with every imported module.
         gc.freeze()
@@ -81,7 +88,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             delivering.cancel()
-            await asyncio.gather(delivering, return_exceptions=True)
+            feeding.cancel()
+            await asyncio.gather(delivering, feeding, return_exceptions=True)
             await app.state.database.dispose()
 
     settings.secret  # noqa: B018 - create the data dir's secret now, not on the first login
@@ -123,6 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(overview_router)
     app.include_router(groups_router)
+    app.include_router(events_router)
     app.include_router(apidocs_router)
     app.include_router(assets_router)
     app.include_router(web_router)

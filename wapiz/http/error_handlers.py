@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute
 
 from wapiz.kit import validation
@@ -27,7 +28,7 @@ INVALID_FORM = Text("Body bukan multipart/form-data yang valid",
                     "The body is not valid multipart/form-data")
 
 
-def request_language(request: Request) -> Language:
+def request_language(request: HTTPConnection) -> Language:
     return preferred_language(request.headers.get("accept-language"))
 
 
@@ -85,9 +86,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
         return error_response(_body_unreadable(request), language)
-    error = InvalidInput(validation.summary(errors), code="validation_failed",
-                         details=validation.details(errors, language))
-    return error_response(error, language)
+    return error_response(invalid_input(errors, language), language)
+
+
+def invalid_input(errors: list[dict[str, Any]], language: Language) -> InvalidInput:
+    """A 422 `validation_failed` for pydantic's errors, each worded in the language."""
+    return InvalidInput(validation.summary(errors), code="validation_failed",
+                        details=validation.details(errors, language))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -67,6 +67,8 @@ class WebhookEvent(Base):
     test event has no device."""
 
     __tablename__ = "webhook_events"
+    # Retention's question: which events were written before a time.
+    __table_args__ = (Index("ix_webhook_events_created", "created_at"),)
 
     # Increasing: an endpoint's events are delivered in this order.
     seq: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)

@@ -46,21 +46,53 @@
   }
   Poller.prototype.run = function () {
     var self = this;
-    if (self.stopped || self.busy) return Promise.resolve();
-    if (document.hidden) { self.schedule(); return Promise.resolve(); }
+    if (self.stopped) return Promise.resolve();
+    if (self.busy) { self.again = true; return Promise.resolve(); }  // asked during a round
+    // A hidden page skips its clock's rounds, not what an event asks for (it comes once).
+    if (document.hidden && !self.streamed) { self.schedule(); return Promise.resolve(); }
     self.busy = true;
     return call("GET", typeof self.path === "function" ? self.path() : self.path, undefined,
                 { etag: self.etag }).then(function (answer) {
       if (answer.status === 200) { self.etag = answer.etag; self.onChange(answer.data); }
       else if (answer.status !== 304) { self.etag = null; self.onChange(null, answer); }
     }).catch(function () { /* offline a moment: the next round asks again */ })
-      .then(function () { self.busy = false; self.schedule(); });
+      .then(function () {
+        self.busy = false;
+        if (self.again) { self.again = false; self.run(); } else self.schedule();
+      });
   };
   Poller.prototype.schedule = function () {
     var self = this;
     clearTimeout(self.timer);
-    if (!self.stopped) self.timer = setTimeout(function () { self.run(); }, self.interval);
+    // `streamed`: the event stream says when to ask again (see `listen`), not the clock.
+    if (!self.stopped && !self.streamed) self.timer = setTimeout(function () { self.run(); }, self.interval);
   };
+  // Asked when the event stream says so while it is up; by the clock again while it is down.
+  Poller.prototype.stream = function (up) {
+    this.streamed = up;
+    if (up) clearTimeout(this.timer); else this.schedule();
+  };
+
+  // The account's events as they happen (GET /api/events, server-sent events with the
+  // cookie): `onEvent(type, data)` for each of `types`, `onUp(up)` when the stream opens
+  // (true) or fails (false: poll meanwhile). The browser reconnects by itself with
+  // Last-Event-ID (after an `overflow` too); if it gives up (a refusal such as 410), a
+  // fresh stream is tried after 30 s.
+  function listen(types, onEvent, onUp) {
+    if (!window.EventSource) { onUp(false); return; }
+    var query = types.map(function (type) { return "type=" + encodeURIComponent(type); }).join("&");
+    var source = new EventSource("/api/events?" + query);
+    types.forEach(function (type) {
+      source.addEventListener(type, function (message) { onEvent(type, JSON.parse(message.data).data); });
+    });
+    source.onopen = function () { onUp(true); };
+    source.onerror = function () {
+      onUp(false);
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(function () { listen(types, onEvent, onUp); }, 30000);
+      }
+    };
+  }
   Poller.prototype.every = function (ms) {
     if (ms !== this.interval) { this.interval = ms; this.schedule(); }
   };
@@ -228,8 +260,24 @@
             self.watchStatuses();
           });
         },
+        streamUp: false,
         watchStatuses: function () {
           var self = this;
+          if (!self.listening) {
+            self.listening = true;
+            // A device.status event says which device to ask again; polling only while the
+            // stream is down.
+            listen(["device.status"], function (type, data) {
+              if (self.pollers[data.id]) self.pollers[data.id].now();
+            }, function (up) {
+              var was = self.streamUp;
+              self.streamUp = up;
+              Object.keys(self.pollers).forEach(function (id) {
+                self.pollers[id].stream(up);
+                if (up && !was) self.pollers[id].now();  // what happened while it was down
+              });
+            });
+          }
           self.items.forEach(function (item) {
             if (self.pollers[item.id]) return;
             var poller = new Poller("/api/devices/" + item.id + "/status", function (status) {
@@ -239,6 +287,7 @@
               if (current) { current.statusText = words.text; current.badge = words.badge; }
             });
             poller.interval = 3000;
+            poller.streamed = self.streamUp;
             self.pollers[item.id] = poller;
             poller.run();
           });
@@ -569,6 +618,20 @@
             }
             self.label = found.label; self.deviceId = found.deviceId;
             self.messagePoller.run();
+          });
+          // The device's events say when its status and messages changed: they are asked
+          // again then, and polled only while the stream is down.
+          listen(["device.status", "message.received", "message.updated", "message.edited",
+                  "message.revoked"], function (type, data) {
+            if (data.deviceId !== self.deviceId && data.id !== self.id) return;
+            if (type === "device.status") self.statusPoller.now();
+            else self.messagePoller.now();
+          }, function (up) {
+            var was = self.statusPoller.streamed;
+            [self.statusPoller, self.messagePoller].forEach(function (poller) {
+              poller.stream(up);
+              if (up && !was && poller.etag !== null) poller.now();  // missed while down
+            });
           });
           self.loadWebhook();
           self.deliveryPoller.run();

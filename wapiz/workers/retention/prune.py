@@ -1,6 +1,7 @@
 """Retention, run by every runner: webhook deliveries finished more than
-WAPIZ_WEBHOOK_RETENTION_DAYS ago are deleted, and the bytes of files older than
-WAPIZ_MEDIA_RETENTION_DAYS dropped (deliveries.py, media.py). Shortly after start,
+WAPIZ_WEBHOOK_RETENTION_DAYS ago are deleted, events older than WAPIZ_EVENT_RETENTION_DAYS
+that no delivery needs too, and the bytes of files older than WAPIZ_MEDIA_RETENTION_DAYS
+dropped (deliveries.py, events.py, media.py). Shortly after start,
 then every ten minutes; several runners doing it at once is harmless.
 """
 
@@ -12,6 +13,7 @@ from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.workers.retention.deliveries import prune_deliveries
+from wapiz.workers.retention.events import prune_events
 from wapiz.workers.retention.media import drop_media_bytes
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ EVERY_S = 600.0
 
 async def prune_once(settings: Settings, database: Database, now: datetime) -> None:
     await prune_deliveries(database, now - timedelta(days=settings.webhook_retention_days))
+    await prune_events(database, now - timedelta(days=settings.event_retention_days))
     if settings.media_retention_days:  # 0: kept for ever
         await drop_media_bytes(database, now - timedelta(days=settings.media_retention_days))
 
