@@ -47,7 +47,7 @@ from wapiz.engines.events import (
     Receipt,
     phone_of,
 )
-from wapiz.engines.sandbox import network
+from wapiz.engines.sandbox import network, people
 from wapiz.engines.sandbox.models import SandboxMail
 from wapiz.engines.sandbox.network import SandboxStore
 from wapiz.kit.jids import PHONE_SERVER, phone_jid
@@ -115,7 +115,7 @@ def inbound_message(payload: dict[str, Any]) -> InboundMessage:
     )
 
 
-class SandboxSession(EngineSession):
+class SandboxSession(people.PeopleSession, EngineSession):
     def __init__(
         self, engine: "SandboxEngine", key: str, config: SessionConfig, emit: EventSink
     ) -> None:
@@ -189,6 +189,8 @@ class SandboxSession(EngineSession):
                 await self.emit(LoggedOut(mail.payload.get("reason", "logged_out")))
             elif mail.kind == network.MESSAGE:
                 await self._receive([mail])
+            elif mail.kind in people.NOTICE_MAIL and self.jid is not None:
+                await self.emit(people.notice_of(mail))
             elif mail.kind == network.RECEIPT and self.jid is not None:
                 payload = mail.payload
                 chat = Party(jid=payload["chat"], phone=phone_of(payload["chat"]))
@@ -245,9 +247,6 @@ class SandboxSession(EngineSession):
                 found[phone] = phone_jid(phone) if linked else None
         return found
 
-    async def send_presence(self, chat: str, typing: bool) -> None:
-        self._own_jid()  # the simulated phones show no presence; it is accepted
-
     async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
         self._own_jid()
         async with self.engine.database.session_scope() as db:
@@ -267,6 +266,7 @@ class SandboxSession(EngineSession):
     async def logout(self) -> None:
         await self.stop()
         await self.engine.destroy(self.key)
+        self.jid = None  # a start after this pairs anew
 
 
 class SandboxEngine(WhatsAppEngine):

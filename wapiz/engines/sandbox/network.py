@@ -20,7 +20,12 @@ from wapiz.db.base import utc_now
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE
-from wapiz.engines.sandbox.models import SandboxMail, SandboxMessage, SandboxSession
+from wapiz.engines.sandbox.models import (
+    SandboxBlock,
+    SandboxMail,
+    SandboxMessage,
+    SandboxSession,
+)
 from wapiz.kit.errors import Conflict
 from wapiz.kit.jids import PHONE_SERVER
 from wapiz.kit.text import Text
@@ -142,6 +147,10 @@ class SandboxStore:
         if rows_changed(carried) == 0:
             return False
         phone = chat.split("@", 1)[0]
+        if await self.session.scalar(select(SandboxBlock.phone).where(
+                SandboxBlock.phone == phone,
+                SandboxBlock.blocked == sender.split("@", 1)[0].split(":", 1)[0])):
+            return True  # the recipient blocked the sender: carried nowhere, as WhatsApp does
         await post(self.session, [
             SandboxMail(session_key=target.key, kind=MESSAGE,
                         payload={**payload, "id": message_id, "from": sender})
