@@ -163,6 +163,10 @@ class SandboxPeople:
             .values(rejected_at=utc_now()))
         return rows_changed(result) > 0
 
+    async def picture(self, picture_id: str) -> bytes | None:
+        return await self.session.scalar(
+            select(SandboxPerson.picture).where(SandboxPerson.picture_id == picture_id))
+
     async def call(self, call_id: str) -> SandboxCall | None:
         return await self.session.scalar(select(SandboxCall).where(SandboxCall.id == call_id)
                                          .execution_options(populate_existing=True))
