@@ -46,7 +46,7 @@ class ContactOut(ApiModel):
     about: str | None
     picture_url: str | None
     is_business: bool
-    on_whatsapp: bool
+    on_whatsapp: bool = Field(alias="onWhatsApp")
 
 
 class LidOut(ApiModel):

@@ -211,7 +211,7 @@ class PeopleSession:
     async def set_about(self, about: str) -> None:
         phone = self._own_phone()
         async with self.engine.database.session_scope() as db:
-            await SandboxPeople(db).change(phone, about=about)
+            await SandboxPeople(db).change(phone, about=about or None)
 
     async def set_picture(self, jpeg: bytes) -> None:
         phone = self._own_phone()
