@@ -4,7 +4,7 @@ where the engine lacks the call)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from wapiz.accounts.deps import TokenFirstRoute
 from wapiz.kit.schemas import ErrorBody, OkBody, error_responses
@@ -20,6 +20,12 @@ from wapiz.people.schemas import (
 from wapiz.people.service import PICTURE_MAX_BYTES
 
 router = APIRouter(prefix="/api/devices", tags=["people"], route_class=TokenFirstRoute)
+
+# Read as people write them (the service says what it makes of them: 422 if nothing).
+PhoneSegment = Annotated[str, Path(max_length=64, description="A phone number, e.g. "
+                                   "6281234567890 or +62 812-3456-7890.")]
+LidSegment = Annotated[str, Path(max_length=64, description="A LID: 123456789012345@lid, or "
+                                 "its digits.")]
 
 LIVE = {
     **error_responses(401, 404, 409, 501, 502),
@@ -64,27 +70,27 @@ async def list_contacts(
 
 @router.get("/{id}/contacts/{phone}", responses={**LIVE, **error_responses(422)},
             summary="What WhatsApp says about one number")
-async def get_contact(id: str, phone: str, people: People) -> ContactOut:
+async def get_contact(id: str, phone: PhoneSegment, people: People) -> ContactOut:
     return await people.contact(id, phone)
 
 
 @router.post("/{id}/contacts/{phone}/block", responses={**LIVE, **error_responses(422)},
              summary="Block a number")
-async def block_contact(id: str, phone: str, people: People) -> OkBody:
+async def block_contact(id: str, phone: PhoneSegment, people: People) -> OkBody:
     await people.block(id, phone, True)
     return OkBody()
 
 
 @router.post("/{id}/contacts/{phone}/unblock", responses={**LIVE, **error_responses(422)},
              summary="Unblock a number")
-async def unblock_contact(id: str, phone: str, people: People) -> OkBody:
+async def unblock_contact(id: str, phone: PhoneSegment, people: People) -> OkBody:
     await people.block(id, phone, False)
     return OkBody()
 
 
 @router.get("/{id}/lids/{lid}", responses={**LIVE, **error_responses(422)},
             summary="The phone number behind a LID (404 where it is not known)")
-async def phone_of_lid(id: str, lid: str, people: People) -> LidOut:
+async def phone_of_lid(id: str, lid: LidSegment, people: People) -> LidOut:
     return await people.phone_of_lid(id, lid)
 
 

@@ -1,7 +1,9 @@
 """/api/devices/:id/presence, /presence/subscribe and /chats/:chat/presence (the chats
 domain has the other chat routes). Each asks the device's live session."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from wapiz.accounts.deps import TokenFirstRoute
 from wapiz.kit.schemas import ErrorBody, OkBody, error_responses
@@ -32,7 +34,7 @@ async def subscribe_presence(id: str, body: SubscribeIn, presences: Presences) -
 
 @router.post("/{id}/chats/{chat}/presence", responses=LIVE,
              summary='Show "typing…" or "recording…" in a chat, or stop (paused)')
-async def chat_presence(id: str, chat: str, body: ChatPresenceIn,
+async def chat_presence(id: str, chat: Annotated[str, Path(max_length=128)], body: ChatPresenceIn,
                         presences: Presences) -> OkBody:
     await presences.chat_presence(id, chat, body.state)
     return OkBody()
