@@ -299,7 +299,7 @@ def test_logout_unlinks_the_number_and_keeps_the_device(api: Api) -> None:
 
 
 def test_restart_reconnects_the_session(api: Api) -> None:
-    token, device, phone = linked(api)
+    token, device, _ = linked(api)
     _ok(api.http.post(f"/api/devices/{device['id']}/restart", headers=api.auth(token)), 202)
     wait_until(lambda: api.status(token, device["id"])["loggedIn"], 15)
     # Restarting a device that shows QR codes shows them again.
@@ -315,7 +315,7 @@ def test_restart_reconnects_the_session(api: Api) -> None:
 
 
 def test_another_accounts_device_is_404_and_an_unlinked_one_409(api: Api) -> None:
-    token, device, phone = linked(api)
+    _, device, phone = linked(api)
     other_token, _ = api.register()
     unlinked = api.create_device(other_token)
     routes = [

@@ -89,7 +89,7 @@ def test_a_contact_is_named_by_its_address_book_entry_then_its_own_name() -> Non
 # --- the session's calls through neonize's client -------------------------------------
 
 
-async def test_each_call_reaches_go_and_events_come_back(session, fake_go: FakeGo) -> None:  # type: ignore[no-untyped-def]
+async def test_each_call_reaches_go_and_events_come_back(session, fake_go: FakeGo) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     session_, connection, seen = session
     fake_go.statuses["6281234567890"] = "Sibuk"
     fake_go.pictures["6281234567890"] = "https://pps.whatsapp.net/me.jpg"
@@ -144,7 +144,7 @@ async def test_each_call_reaches_go_and_events_come_back(session, fake_go: FakeG
     assert online.presence == "available"
 
 
-async def test_a_declined_call_is_rejected_and_the_caller_answered(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+async def test_a_declined_call_is_rejected_and_the_caller_answered(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     deployment, api, token = site
     async with logged_in_device(fake_go, site) as (device, connection):
         changed = await asyncio.to_thread(
