@@ -106,6 +106,35 @@ EXPECTED = {
         "200", "401", "403", "404", "409", "501", "502", "503"},
     ("post", "/api/devices/{id}/groups/{group}/requests"): {
         "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/logout"): {"200", "401", "403", "404", "409", "503"},
+    ("post", "/api/devices/{id}/restart"): {"202", "401", "403", "404", "503"},
+    ("get", "/api/devices/{id}/profile"): {"200", "401", "404", "409", "501", "502", "503"},
+    ("patch", "/api/devices/{id}/profile"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("put", "/api/devices/{id}/profile/picture"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("get", "/api/devices/{id}/contacts"): {
+        "200", "401", "404", "409", "422", "501", "502", "503"},
+    ("get", "/api/devices/{id}/contacts/{phone}"): {
+        "200", "401", "404", "409", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/contacts/{phone}/block"): {
+        "200", "401", "403", "404", "409", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/contacts/{phone}/unblock"): {
+        "200", "401", "403", "404", "409", "422", "501", "502", "503"},
+    ("get", "/api/devices/{id}/lids/{lid}"): {
+        "200", "401", "404", "409", "422", "501", "502", "503"},
+    ("get", "/api/devices/{id}/lids"): {"200", "401", "404", "409", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/presence"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/presence/subscribe"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/chats/{chat}/presence"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("post", "/api/devices/{id}/calls/{call_id}/reject"): {
+        "200", "401", "403", "404", "409", "422", "501", "502", "503"},
+    ("post", "/api/sandbox/devices/{id}/call"): {
+        "202", "400", "401", "403", "404", "409", "413", "422"},
+    ("get", "/api/sandbox/pictures/{picture_id}"): {"200", "404", "422"},
 }
 
 
@@ -158,7 +187,8 @@ def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
         schemas["SettingsOut"]["properties"])
     # Exactly the routes that take the token say so.
     open_routes = {("post", "/api/auth/register"), ("post", "/api/auth/login"),
-                   ("get", "/api/auth/signup"), ("get", "/api/health")}
+                   ("get", "/api/auth/signup"), ("get", "/api/health"),
+                   ("get", "/api/sandbox/pictures/{picture_id}")}
     for (method, path) in EXPECTED:
         operation = spec["paths"][path][method]
         assert ("security" in operation) == ((method, path) not in open_routes), (method, path)

@@ -193,7 +193,8 @@ def test_device_settings(api: Api) -> None:
     token, _ = api.register()
     device = api.create_device(token)
     url = f"/api/devices/{device['id']}/settings"
-    pacing = {"minDelayMs": 1000, "maxDelayMs": 3000, "typing": True, "perMinute": None}
+    pacing = {"minDelayMs": 1000, "maxDelayMs": 3000, "typing": True, "perMinute": None,
+              "rejectCalls": False, "rejectCallsMessage": None}
     assert api.http.get(url, headers=api.auth(token)).json() == {"proxy": None, **pacing}
     for bad in ("ftp://proxy:1", "socks5://proxy", "http://proxy:99999", "socks5://:1080",
                 "http://proxy:3128/path"):

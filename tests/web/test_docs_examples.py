@@ -7,20 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Api
+from tests.support import Api, unique_phone
 from tests.web.docs_examples import LANGUAGES, PAGES, Example, Reader, examples
 from tests.webhooks.receiver import running_receiver
 
 # What each page expects the reader to have already (its opening lines say so).
 ACCOUNT = "account"
 LINKED_DEVICE = "linked device"
-EXPECTS = {"start": None, "devices": ACCOUNT, "messages": LINKED_DEVICE,
+EXPECTS = {"start": None, "devices": ACCOUNT, "people": LINKED_DEVICE, "messages": LINKED_DEVICE,
            "groups": LINKED_DEVICE, "webhooks": LINKED_DEVICE, "stream": ACCOUNT,
            "accounts": None, "sandbox": ACCOUNT}
 
 
 def _reader(api: Api, page: str, folder: Path, webhook_url: str) -> Reader:
     reader = Reader(api.url, folder, webhook_url)
+    reader.variables["PHONE"] = unique_phone()  # a number the examples work with
     if EXPECTS[page] is not None:
         token, _ = api.register()
         reader.variables["TOKEN"] = token

@@ -6,7 +6,14 @@ from typing import Any
 
 from wapiz.db.base import utc_now
 from wapiz.devices.reader import ALREADY_LINKED, NOT_LOGGED_IN, DeviceReader
-from wapiz.devices.requests import CHECK_NUMBERS, PAIR_PHONE, RequestFailed, ask_session
+from wapiz.devices.requests import (
+    CHECK_NUMBERS,
+    LOGOUT,
+    PAIR_PHONE,
+    RESTART,
+    RequestFailed,
+    ask_session,
+)
 from wapiz.devices.schemas import CheckOut, NumberCheck
 from wapiz.devices.status import current_status
 from wapiz.engines.base import FORBIDDEN, NOT_FOUND, NOT_SUPPORTED
@@ -126,3 +133,14 @@ async def check_numbers(devices: DeviceReader, raw_id: str, raw_phones: list[str
         NumberCheck(phone=raw, normalized=phone, on_whatsapp=bool(found.get(phone or "")),
                     jid=found.get(phone or "")) for raw, phone in given
     ])
+
+
+async def logout(devices: DeviceReader, raw_id: str) -> None:
+    """Unlink the number; the device stays (settings, webhook, messages) and shows a new QR
+    code for the next pairing."""
+    await ask_live(devices, raw_id, LOGOUT, {})
+
+
+async def restart(devices: DeviceReader, raw_id: str) -> None:
+    """Reconnect the device's session from the start, whatever state it is in."""
+    await ask_live(devices, raw_id, RESTART, {}, needs_login=False)

@@ -42,6 +42,21 @@ GROUP_JOIN_REQUESTS = "group_join_requests"
 ANSWER_JOIN_REQUESTS = "answer_join_requests"
 LIST_LABELS = "list_labels"
 SET_CHAT_LABELS = "set_chat_labels"
+# The session itself, its profile, contacts, presence and calls (workers/runner/calls/people.py;
+# logout and restart are the worker's own, workers/runner/worker.py).
+LOGOUT = "logout"
+RESTART = "restart"
+PROFILE = "profile"
+SET_PROFILE = "set_profile"
+SET_PICTURE = "set_picture"
+CONTACTS = "contacts"
+PERSON = "person"
+BLOCK = "block"
+LID_LOOKUP = "lid_lookup"
+SET_PRESENCE = "set_presence"
+CHAT_PRESENCE = "chat_presence"
+SUBSCRIBE_PRESENCE = "subscribe_presence"
+REJECT_CALL = "reject_call"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
 

@@ -110,6 +110,34 @@ async def pair_device(id: str, body: PairIn, devices: DeviceReads) -> PairOut:
     return PairOut(code=await live.pairing_code(devices, id, body.phone))
 
 
+@router.post(
+    "/{id}/logout",
+    responses={
+        **error_responses(401, 404, 409),
+        503: {"model": ErrorBody, "description": "The session did not answer; see Retry-After."},
+    },
+    summary="Unlink the WhatsApp number, keeping the device: pairing starts over (new QR)",
+)
+async def logout_device(id: str, devices: DeviceReads) -> OkBody:
+    await live.logout(devices, id)
+    return OkBody()
+
+
+@router.post(
+    "/{id}/restart",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        **error_responses(401, 404),
+        503: {"model": ErrorBody, "description": "No runner holds the device now, or it did "
+              "not answer; see Retry-After."},
+    },
+    summary="Reconnect the device's session (its keys kept)",
+)
+async def restart_device(id: str, devices: DeviceReads) -> OkBody:
+    await live.restart(devices, id)
+    return OkBody()
+
+
 @router.get("/{id}/settings", responses=error_responses(401, 404), summary="Device settings")
 async def get_settings(id: str, devices: Devices) -> DeviceSettings:
     return DeviceSettings.model_validate(await devices.get(id))

@@ -12,6 +12,7 @@ from wapiz.kit.validation import invalid
 
 Label = Annotated[str, text(strip=True, max_length=100)]
 ProxyUrl = Annotated[str, text(max_length=512)]
+RejectMessage = Annotated[str, text(max_length=1000)]
 INVALID_PROXY = Text(
     "proxy harus URL http://, https:// atau socks5:// dengan host dan port (1-65535), tanpa "
     "path atau query, mis. socks5://127.0.0.1:1080",
@@ -48,6 +49,9 @@ class DeviceSettings(ApiModel):
     max_delay_ms: int = Field(description="Longest pause between two sends (random between).")
     typing: bool = Field(description='Show "typing…" before sending a text.')
     per_minute: int | None = Field(description="At most this many sends a minute (null: no cap).")
+    reject_calls: bool = Field(description="Decline every incoming call at once.")
+    reject_calls_message: str | None = Field(
+        description="Sent to the caller after a call is declined (null: nothing).")
 
     @field_serializer("proxy")
     def _password_masked(self, proxy: str | None) -> str | None:
@@ -73,6 +77,17 @@ class DeviceSettingsIn(ApiInput):
     typing: StrictBool | None = Field(None, description="null: the default, true.")
     per_minute: StrictInt | None = Field(None, ge=1, le=10_000,
                                          description="null removes the cap (the default).")
+    reject_calls: StrictBool | None = Field(
+        None, description="Decline every incoming call (call.received says so); null: the "
+        "default, false.")
+    reject_calls_message: RejectMessage | None = Field(
+        None, description='A text for the caller after a declined call, queued like any send; '
+        'null or "" sends none.')
+
+    @field_validator("reject_calls_message")
+    @classmethod
+    def _message(cls, message: str | None) -> str | None:
+        return message if message and message.strip() else None
 
     @field_validator("proxy")
     @classmethod

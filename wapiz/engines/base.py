@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from wapiz.engines.content import Content, MessageRef
 from wapiz.engines.events import EngineEvent
@@ -94,6 +94,47 @@ class SendResult:
     timestamp: datetime
 
 
+# What a chat shows of us: "typing…", "recording audio…", or nothing any more.
+ChatState = Literal["typing", "recording", "paused"]
+CHAT_STATES: tuple[ChatState, ...] = ("typing", "recording", "paused")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The linked number's own profile as WhatsApp shows it to others."""
+
+    phone: str | None
+    push_name: str | None
+    about: str | None
+    picture_url: str | None
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the session knows: from its address book, or who has written. `name` is the
+    address book's, `push_name` the one they chose themselves."""
+
+    phone: str | None
+    jid: str
+    lid: str | None = None
+    name: str | None = None
+    push_name: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    """What WhatsApp says about one number, looked up now."""
+
+    phone: str
+    jid: str | None
+    lid: str | None
+    name: str | None
+    about: str | None
+    picture_url: str | None
+    is_business: bool
+    on_whatsapp: bool
+
+
 class EngineSession(ABC):
     """One device's connection. The runner calls its lifecycle methods one at a time."""
 
@@ -133,9 +174,9 @@ class EngineSession(ABC):
         """Which numbers are on WhatsApp: phone → its WhatsApp id, or None."""
         raise EngineError("unsupported", "this engine cannot check numbers")
 
-    async def send_presence(self, chat: str, typing: bool) -> None:
-        """Show (or stop showing) "typing…" in a chat."""
-        raise EngineError("unsupported", "this engine cannot send presence")
+    async def send_presence(self, chat: str, state: ChatState) -> None:
+        """Show "typing…" or "recording…" in a chat, or stop showing it (`paused`)."""
+        raise NotSupported("chat presence")
 
     async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
         raise EngineError("unsupported", "this engine cannot send read receipts")
@@ -183,6 +224,7 @@ class EngineSession(ABC):
                                    participants: Sequence[str]) -> list[ParticipantResult]:
         """Approve or reject requests to join: an outcome per participant."""
         raise NotSupported("answering group join requests")
+
     async def labels(self) -> list[Label]:
         """The account's labels (WhatsApp Business), each with the chats it is on."""
         raise NotSupported("labels")
@@ -190,6 +232,51 @@ class EngineSession(ABC):
     async def set_chat_labels(self, chat: str, label_ids: Sequence[str]) -> None:
         """Put exactly these labels on the chat (none: take them all off)."""
         raise NotSupported("labels")
+
+    # --- the linked number's profile, its contacts, presence and calls --------------------
+    # Each raises NotSupported where the engine's library lacks the call (the API: 501).
+
+    async def profile(self) -> Profile:
+        raise NotSupported("reading the profile")
+
+    async def set_push_name(self, name: str) -> None:
+        raise NotSupported("setting the profile name")
+
+    async def set_about(self, about: str) -> None:
+        raise NotSupported("setting the about text")
+
+    async def set_picture(self, jpeg: bytes) -> None:
+        raise NotSupported("setting the profile picture")
+
+    async def contacts(self) -> Sequence[Person]:
+        """The session's address book and everyone it has a name for."""
+        raise NotSupported("listing contacts")
+
+    async def person(self, phone: str) -> PersonInfo:
+        raise NotSupported("looking a number up")
+
+    async def block(self, phone: str, blocked: bool) -> None:
+        raise NotSupported("blocking")
+
+    async def phone_of_lid(self, lid: str) -> str | None:
+        """The phone number behind a LID (digits), or None where the session does not know."""
+        raise NotSupported("LID look-ups")
+
+    async def lid_of_phone(self, phone: str) -> str | None:
+        """The LID (`…@lid`) of a phone number, or None where the session does not know."""
+        raise NotSupported("LID look-ups")
+
+    async def set_presence(self, available: bool) -> None:
+        """Show the number as online (available) or offline to its contacts."""
+        raise NotSupported("presence")
+
+    async def subscribe_presence(self, phone: str) -> None:
+        """Ask to hear of a number's presence (PresenceChanged notices)."""
+        raise NotSupported("presence subscriptions")
+
+    async def reject_call(self, call_id: str, caller: str) -> None:
+        """Decline a ringing call (`caller`: the id it came from, as CallOffered names it)."""
+        raise NotSupported("rejecting calls")
 
 
 class WhatsAppEngine(ABC):

@@ -154,5 +154,36 @@ class Notice:
     (workers/runner/notices/ says what each kind writes)."""
 
 
+@dataclass(frozen=True)
+class CallOffered(Notice):
+    """Someone is calling the linked number (it rings until answered or rejected)."""
+
+    call_id: str
+    caller: Party  # who calls; reject_call takes `caller.jid`
+    is_video: bool
+    is_group: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PresenceChanged(Notice):
+    """A number's presence: `available`/`unavailable` (to a subscriber, with when it was last
+    seen), or in a chat (`chat` set) `typing`, `recording` or `paused`."""
+
+    who: Party
+    presence: str
+    last_seen: datetime | None = None
+    chat: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactChanged(Notice):
+    """A contact's names changed (the address book's `name`, or their own `push_name`)."""
+
+    who: Party
+    name: str | None = None
+    push_name: str | None = None
+
+
 SessionEvent = QrCode | LoggedIn | LoggedOut | Disconnected
 EngineEvent = SessionEvent | InboundMessage | Receipt | Notice

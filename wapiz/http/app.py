@@ -15,6 +15,7 @@ from wapiz.accounts.router import router as auth_router
 from wapiz.accounts.security import PasswordHashing
 from wapiz.accounts.throttle import Throttle
 from wapiz.admin.router import router as admin_router
+from wapiz.calls.router import router as calls_router
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
@@ -34,6 +35,8 @@ from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
 from wapiz.messages.schemas import MessageContent
 from wapiz.overview.router import router as overview_router
+from wapiz.people.router import router as people_router
+from wapiz.presence.router import router as presence_router
 from wapiz.stories.router import router as stories_router
 from wapiz.web.apidocs import router as apidocs_router
 from wapiz.web.assets import router as assets_router
@@ -132,14 +135,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(overview_router)
     app.include_router(groups_router)
     app.include_router(events_router)
+    app.include_router(people_router)
+    app.include_router(presence_router)
+    app.include_router(calls_router)
     app.include_router(apidocs_router)
     app.include_router(assets_router)
     app.include_router(web_router)
     app.include_router(docs_router)
     if settings.engine == "sandbox":  # the simulated phone, only beside the simulated network
+        from wapiz.sandbox.router import pictures_router
         from wapiz.sandbox.router import router as sandbox_router
 
         app.include_router(sandbox_router)
+        app.include_router(pictures_router)
 
     @app.get("/api/health", tags=["meta"], summary="Liveness of the API process")
     async def health() -> dict[str, str]:

@@ -48,11 +48,17 @@ def _declare_body_limit(operation: dict[str, Any]) -> None:
         })
 
 
+# What a path segment's schema may say that makes some texts a 422.
+CONSTRAINTS = {"pattern", "maxLength", "minLength", "format"}
+
+
 def _drop_impossible_422(operation: dict[str, Any]) -> None:
     """FastAPI lists 422 everywhere; an operation without a body or query can't answer it
-    (its only parameters are string path segments)."""
+    (its only parameters are string path segments that take any text)."""
     parameters = operation.get("parameters", [])
-    if "requestBody" not in operation and all(p["in"] == "path" for p in parameters):
+    if "requestBody" not in operation and all(
+            p["in"] == "path" and not CONSTRAINTS & set(p.get("schema", {}))
+            for p in parameters):
         operation["responses"].pop("422", None)
 
 

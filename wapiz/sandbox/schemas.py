@@ -38,3 +38,13 @@ class InboundIn(MessageContent):
 class InboundOut(ApiModel):
     ok: bool = True
     wa_message_id: str = Field(description="The id it arrives with.")
+
+
+class CallIn(ApiInput):
+    sender: PhoneNumber = Field(alias="from", description="Who calls.")
+    is_video: bool = Field(False, description="A video call.")
+
+
+class CallOut(ApiModel):
+    ok: bool = True
+    call_id: str = Field(description="The call's id, as call.received names it.")

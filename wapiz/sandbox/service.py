@@ -8,13 +8,15 @@ request holds no transaction while it waits for the runner's answer.
 from dataclasses import replace
 
 from wapiz.db.base import utc_now
+from wapiz.db.database import Database
 from wapiz.devices.reader import ALREADY_LINKED, DeviceReader
 from wapiz.devices.status import DeviceStatus, SessionView, current_status
 from wapiz.engines.base import new_message_id
 from wapiz.engines.events import phone_of
 from wapiz.engines.sandbox.engine import outbound_payload
 from wapiz.engines.sandbox.network import NOT_LINKED, SandboxPhone, SandboxStore
-from wapiz.kit.errors import Conflict, InvalidInput
+from wapiz.engines.sandbox.people import SandboxPeople
+from wapiz.kit.errors import Conflict, InvalidInput, NotFound
 from wapiz.kit.jids import phone_jid
 from wapiz.kit.text import Text
 from wapiz.messages import media
@@ -101,6 +103,14 @@ class SandboxPhoneService:
                                          outbound_payload(message))
         return message_id
 
+    async def call(self, raw_id: str, caller: str, is_video: bool) -> str:
+        """Ring the device from `caller`'s phone; the call's id."""
+        device = await self.devices.get(raw_id)
+        if not current_status(await self.devices.view(raw_id), utc_now()).logged_in:
+            raise Conflict(NOT_LINKED, code="device_not_linked")
+        async with self.database.session_scope() as network:
+            return await SandboxPeople(network).ring(str(device.id), caller, is_video)
+
     async def unlink(self, raw_id: str) -> DeviceStatus:
         device = await self.devices.get(raw_id)
         async with self.database.session_scope() as network:
@@ -110,3 +120,13 @@ class SandboxPhoneService:
 
     async def _status_now(self, raw_id: str) -> DeviceStatus:
         return current_status(await self.devices.view(raw_id), utc_now())
+
+
+async def sandbox_picture(database: Database, picture_id: str) -> bytes:
+    """A sandbox number's profile picture, by the id in its URL."""
+    async with database.session_scope() as network:
+        picture = await SandboxPeople(network).picture(picture_id)
+    if picture is None:
+        raise NotFound(Text("Foto tidak ditemukan", "Picture not found"),
+                       code="picture_not_found")
+    return picture

@@ -293,6 +293,59 @@ class GroupParticipantsData:
                 "by": _person(self.by), "at": format_timestamp(self.at)}
 
 
+@dataclass(frozen=True, slots=True)
+class PresenceData:
+    """A number's presence, or what it does in a chat (`presence.updated`)."""
+
+    device_public_id: uuid.UUID
+    phone: str | None
+    jid: str
+    chat: str | None  # set for a chat's typing/recording/paused
+    presence: str  # available, unavailable, typing, recording, paused
+    last_seen: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deviceId": str(self.device_public_id), "phone": self.phone, "jid": self.jid,
+                "chat": self.chat, "presence": self.presence,
+                "lastSeen": _moment(self.last_seen)}
+
+
+@dataclass(frozen=True, slots=True)
+class CallData:
+    """A call rings the device (`call.received`)."""
+
+    device_public_id: uuid.UUID
+    call_id: str
+    sender: str | None  # the caller's phone number, if known (shown as `from`)
+    sender_jid: str
+    is_video: bool
+    is_group: bool
+    at: datetime
+    rejected: bool  # the device's rejectCalls setting declines it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deviceId": str(self.device_public_id), "callId": self.call_id,
+                "from": self.sender, "fromJid": self.sender_jid, "isVideo": self.is_video,
+                "isGroup": self.is_group, "at": format_timestamp(self.at),
+                "rejected": self.rejected}
+
+
+@dataclass(frozen=True, slots=True)
+class ContactData:
+    """A contact's names changed (`contact.updated`)."""
+
+    device_public_id: uuid.UUID
+    phone: str | None
+    jid: str
+    lid: str | None
+    name: str | None
+    push_name: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deviceId": str(self.device_public_id), "phone": self.phone, "jid": self.jid,
+                "lid": self.lid, "name": self.name, "pushName": self.push_name}
+
+
 class EventData(Protocol):
     """An event's data: each kind is a dataclass with its one mapping to JSON."""
 

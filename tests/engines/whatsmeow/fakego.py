@@ -100,7 +100,106 @@ def reachable_whatsapp() -> Iterator[tuple[str, int]]:
         server.close()
 
 
-class FakeGo:
+class PeopleCalls:
+    """The Go functions neonize 0.5.2's profile, contact, presence and call methods use,
+    answering as neonize's Go side serialises them (mixed into FakeGo)."""
+
+    def GetMe(self, uuid):
+        with self._call("GetMe", writes=False):
+            return neonize.Device(JID=jid("6281234567890", device=7), PushName=self.push_name,
+                                  LID=jid("55554444333", "lid")).SerializePartialToString()
+
+    def GetUserInfo(self, uuid, buf, size):
+        with self._call("GetUserInfo", writes=False):
+            asked = neonize.JIDArray.FromString(bytes(buf[:size])).JIDS
+            users = [neonize.GetUserInfoSingleReturnFunction(
+                JID=j, UserInfo=neonize.UserInfo(Status=self.statuses.get(j.User, ""),
+                                                 PictureID="1"))
+                     for j in asked]
+            return neonize.GetUserInfoReturnFunction(UsersInfo=users).SerializePartialToString()
+
+    def GetProfilePicture(self, uuid, jid_buf, size, extra, extra_size):
+        with self._call("GetProfilePicture", writes=False):
+            asked = neonize.JID.FromString(bytes(jid_buf[:size]))
+            url = self.pictures.get(asked.User)
+            if url is None:
+                return neonize.GetProfilePictureReturnFunction(
+                    Error="the user doesn't have a profile picture").SerializePartialToString()
+            return neonize.GetProfilePictureReturnFunction(Picture=neonize.ProfilePictureInfo(
+                URL=url, ID="1", Type="image", DirectPath="/p")).SerializePartialToString()
+
+    def SetPushName(self, uuid, name):
+        with self._call("SetPushName", writes=False):
+            self.push_name = name.decode()
+            return b""
+
+    def SetStatusMessage(self, uuid, message):
+        with self._call("SetStatusMessage", writes=False):
+            self.statuses["6281234567890"] = message.decode()
+            return b""
+
+    def SetProfilePhoto(self, uuid, data, size):
+        with self._call("SetProfilePhoto", writes=False):
+            self.profile_photos.append(bytes(data[:size]))
+            return neonize.SetGroupPhotoReturnFunction(PictureID="2").SerializePartialToString()
+
+    def GetAllContacts(self, uuid):
+        with self._call("GetAllContacts", writes=False):
+            return neonize.ContactsGetAllContactsReturnFunction(Contact=self.contacts) \
+                .SerializePartialToString()
+
+    def GetContact(self, uuid, jid_buf, size):
+        with self._call("GetContact", writes=False):
+            asked = neonize.JID.FromString(bytes(jid_buf[:size]))
+            found = next((c.Info for c in self.contacts if c.JID.User == asked.User),
+                         neonize.ContactInfo(Found=False))
+            return neonize.ContactsGetContactReturnFunction(ContactInfo=found) \
+                .SerializePartialToString()
+
+    def UpdateBlocklist(self, uuid, jid_buf, size, action):
+        with self._call("UpdateBlocklist", writes=False):
+            asked = neonize.JID.FromString(bytes(jid_buf[:size])).User
+            if action == b"block":
+                self.blocklist.add(asked)
+            else:
+                self.blocklist.discard(asked)
+            return neonize.GetBlocklistReturnFunction(Blocklist=neonize.Blocklist(
+                JIDs=[jid(user) for user in sorted(self.blocklist)])).SerializePartialToString()
+
+    def GetLIDFromPN(self, uuid, jid_buf, size):
+        with self._call("GetLIDFromPN", writes=False):
+            asked = neonize.JID.FromString(bytes(jid_buf[:size]))
+            lid = self.phone_lids.get(asked.User)
+            if lid is None:
+                return neonize.GetJIDFromStoreReturnFunction(Error="no mapping") \
+                    .SerializeToString()
+            return neonize.GetJIDFromStoreReturnFunction(Jid=jid(lid, "lid")) \
+                .SerializePartialToString()
+
+    def SendPresence(self, uuid, presence):
+        with self._call("SendPresence", writes=False):
+            self.presences.append(presence)
+            return b""
+
+    def SendChatPresence(self, uuid, jid_buf, size, state, media):
+        with self._call("SendChatPresence", writes=False):
+            chat = neonize.JID.FromString(bytes(jid_buf[:size]))
+            self.chat_presences.append((chat.User, state, media))
+            return b""
+
+    def SubscribePresence(self, uuid, jid_buf, size):
+        with self._call("SubscribePresence", writes=False):
+            self.subscribed.append(neonize.JID.FromString(bytes(jid_buf[:size])).User)
+            return b""
+
+    def RejectCall(self, uuid, jid_buf, size, call_id):
+        with self._call("RejectCall", writes=False):
+            caller = neonize.JID.FromString(bytes(jid_buf[:size])).User
+            self.rejected.append((caller, call_id.value.decode()))
+            return b""
+
+
+class FakeGo(PeopleCalls):
     def __init__(self, script: Script | None = None) -> None:
         self.script: Script = script or (lambda connection: None)
         self._guard = threading.Lock()
@@ -118,6 +217,18 @@ class FakeGo:
         self.uploads: list[bytes] = []
         self.cdn: dict[bytes, bytes] = {}  # what WhatsApp's media servers hold, by FileSHA256
         self.votes: dict[str, list[str]] = {}  # poll id → the options a vote chose
+        # The account's side of profiles, contacts, presence and calls.
+        self.push_name = "Toko"
+        self.statuses: dict[str, str] = {}  # number → its about text
+        self.pictures: dict[str, str] = {}  # number → its picture's URL
+        self.profile_photos: list[bytes] = []
+        self.contacts: list[neonize.Contact] = []
+        self.blocklist: set[str] = set()
+        self.phone_lids: dict[str, str] = {}  # number → its LID's user part
+        self.presences: list[bytes] = []
+        self.chat_presences: list[tuple[str, int, int]] = []
+        self.subscribed: list[str] = []
+        self.rejected: list[tuple[str, str]] = []  # (caller's jid user, call id)
 
     # --- the concurrency rule -----------------------------------------------------------
 

@@ -51,7 +51,7 @@ from wapiz.engines.events import (
     phone_of,
 )
 from wapiz.engines.groups import GroupInfo, GroupSettings, Joined, JoinRequest, ParticipantResult
-from wapiz.engines.sandbox import groups, network
+from wapiz.engines.sandbox import groups, network, people
 from wapiz.engines.sandbox.groups import SandboxGroups
 from wapiz.engines.sandbox.models import SandboxMail
 from wapiz.engines.sandbox.network import SandboxStore
@@ -130,7 +130,7 @@ def inbound_message(payload: dict[str, Any]) -> InboundMessage:
     )
 
 
-class SandboxSession(EngineSession):
+class SandboxSession(people.PeopleSession, EngineSession):
     def __init__(
         self, engine: "SandboxEngine", key: str, config: SessionConfig, emit: EventSink
     ) -> None:
@@ -206,6 +206,8 @@ class SandboxSession(EngineSession):
                 await self._receive([mail])
             elif mail.kind == groups.GROUP and self.jid is not None:
                 await self.emit(groups.notice_of(mail.payload))
+            elif mail.kind in people.NOTICE_MAIL and self.jid is not None:
+                await self.emit(people.notice_of(mail))
             elif mail.kind == network.RECEIPT and self.jid is not None:
                 payload = mail.payload
                 chat = Party(jid=payload["chat"], phone=phone_of(payload["chat"]))
@@ -261,9 +263,6 @@ class SandboxSession(EngineSession):
                 linked = await store.linked_sessions(phone)
                 found[phone] = phone_jid(phone) if linked else None
         return found
-
-    async def send_presence(self, chat: str, typing: bool) -> None:
-        self._own_jid()  # the simulated phones show no presence; it is accepted
 
     async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
         self._own_jid()
@@ -342,6 +341,7 @@ class SandboxSession(EngineSession):
     async def logout(self) -> None:
         await self.stop()
         await self.engine.destroy(self.key)
+        self.jid = None  # a start after this pairs anew
 
 
 class SandboxEngine(WhatsAppEngine):

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wapiz.db.base import Base, UTCDateTime, utc_now
@@ -96,6 +96,8 @@ class SandboxGroupRequest(Base):
         String(64), ForeignKey("sandbox_groups.jid", ondelete="CASCADE"), primary_key=True)
     phone: Mapped[str] = mapped_column(String(32), primary_key=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
 class SandboxChatLabels(Base):
     """The labels a sandbox device's account put on a chat (WhatsApp Business keeps them
     with the account, on the phone and its linked devices alike)."""
@@ -106,3 +108,51 @@ class SandboxChatLabels(Base):
     chat: Mapped[str] = mapped_column(String(128), primary_key=True)
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class SandboxPerson(Base):
+    """A number on the simulated network as others see it: its LID, profile and presence.
+    A row is made the first time the network needs one (a link, a look-up, a change)."""
+
+    __tablename__ = "sandbox_people"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lid: Mapped[str] = mapped_column(String(64), unique=True)  # `…@lid`
+    push_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    about: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    picture: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Names the picture in its URL (/api/sandbox/pictures/:id), a new one for each picture.
+    picture_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    presence: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SandboxBlock(Base):
+    """`phone` has blocked `blocked`: the network carries nothing from it to `phone`."""
+
+    __tablename__ = "sandbox_blocks"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    blocked: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class SandboxWatch(Base):
+    """A session that asked to hear of a number's presence."""
+
+    __tablename__ = "sandbox_presence_watches"
+
+    session_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class SandboxCall(Base):
+    """A call ringing a session, until it is rejected."""
+
+    __tablename__ = "sandbox_calls"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_key: Mapped[str] = mapped_column(String(64), index=True)
+    caller: Mapped[str] = mapped_column(String(128))  # the caller's jid
+    is_video: Mapped[bool] = mapped_column(Boolean, default=False)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

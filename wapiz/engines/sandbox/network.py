@@ -21,6 +21,7 @@ from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 from wapiz.engines.events import REMOVED_FROM_PHONE, phone_of
 from wapiz.engines.sandbox.models import (
+    SandboxBlock,
     SandboxChatLabels,
     SandboxMail,
     SandboxMessage,
@@ -158,6 +159,10 @@ class SandboxStore:
             phones = await SandboxGroups(self.session, phone_of(sender) or "").recipients(chat)
         else:
             phones = [chat.split("@", 1)[0]]
+        # A recipient who blocked the sender gets nothing, as on WhatsApp.
+        blocking = set(await self.session.scalars(select(SandboxBlock.phone).where(
+            SandboxBlock.phone.in_(phones), SandboxBlock.blocked == (phone_of(sender) or ""))))
+        phones = [phone for phone in phones if phone not in blocking]
         await post(self.session, [
             SandboxMail(session_key=target.key, kind=MESSAGE,
                         payload={**payload, "id": message_id, "from": sender})
@@ -169,7 +174,7 @@ class SandboxStore:
         rows = await self.session.execute(
             select(SandboxChatLabels.chat, SandboxChatLabels.labels)
             .where(SandboxChatLabels.session_key == key))
-        return {chat: list(labels) for chat, labels in rows.tuples()}
+        return {chat: list(labels) for chat, labels in rows}
 
     async def set_chat_labels(self, key: str, chat: str, labels: list[str]) -> None:
         await self.session.execute(delete(SandboxChatLabels).where(

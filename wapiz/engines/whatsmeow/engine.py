@@ -52,7 +52,7 @@ from wapiz.engines.events import (
     phone_of,
 )
 from wapiz.engines.groups import GroupInfo, GroupSettings, Joined, JoinRequest, ParticipantResult
-from wapiz.engines.whatsmeow import adapter, outbound, route
+from wapiz.engines.whatsmeow import adapter, outbound, people, route
 from wapiz.engines.whatsmeow import groups as wa_groups
 from wapiz.engines.whatsmeow.gocalls import GoCalls
 from wapiz.engines.whatsmeow.store import SessionStores
@@ -107,7 +107,7 @@ class Attempt:
     qr_count: int = 0
 
 
-class WhatsmeowSession(EngineSession):
+class WhatsmeowSession(people.PeopleSession, EngineSession):
     def __init__(self, engine: "WhatsmeowEngine", key: str, config: SessionConfig,
                  emit: EventSink) -> None:
         self.engine = engine
@@ -338,15 +338,6 @@ class WhatsmeowSession(EngineSession):
                  for answer in answers if answer.IsIn}
         return {phone: found.get(phone) for phone in phones}
 
-    async def send_presence(self, chat: str, typing: bool) -> None:
-        from neonize.utils.enum import ChatPresence, ChatPresenceMedia
-
-        attempt = self._current()
-        state = (ChatPresence.CHAT_PRESENCE_COMPOSING if typing
-                 else ChatPresence.CHAT_PRESENCE_PAUSED)
-        await self._call(attempt, lambda: attempt.client.send_chat_presence(
-            outbound.to_jid(chat), state, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT))
-
     async def mark_read(self, chat: str, sender: str, message_ids: Sequence[str]) -> None:
         from neonize.utils.enum import ReceiptType
 
@@ -470,6 +461,9 @@ class WhatsmeowSession(EngineSession):
             ev.JoinedGroupEv: wa_groups.joined_group,
             ev.GroupInfoEv: lambda event: wa_groups.group_changed(event, resolve),
             ev.OfflineSyncCompletedEv: lambda _: None,
+            ev.CallOfferEv: lambda event: people.call_offer(event, resolve),
+            ev.PresenceEv: lambda event: people.presence(event, resolve),
+            ev.ChatPresenceEv: lambda event: people.chat_presence(event, resolve),
         }
         for event_type, translate in handlers.items():
             client.event(event_type)(self._handler(attempt, translate))

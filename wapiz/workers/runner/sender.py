@@ -227,7 +227,7 @@ class Sender:
             await asyncio.sleep(remaining)
         if pacing.typing and message.type == "text":
             with contextlib.suppress(EngineError):
-                await self.session.send_presence(message.chat, True)
+                await self.session.send_presence(message.chat, "typing")
                 await asyncio.sleep(random.uniform(*TYPING_S))
 
     async def _send(self, message: Message, file: Media | None) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from wapiz.db.base import utc_now
-from wapiz.devices.requests import DOWNLOAD_MEDIA
+from wapiz.devices.requests import DOWNLOAD_MEDIA, LOGOUT, RESTART
 from wapiz.engines import events
 from wapiz.engines.base import EngineError, WhatsAppEngine
 from wapiz.engines.events import (
@@ -138,6 +138,7 @@ class DeviceWorker:
         # runner or worker left it.
         self._backoff = Backoff(cap=backoff_cap_s, attempt=failures)
         self.lease_lost = False
+        self._over_again = False  # a restart or logout is under way: its task is ended on purpose
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"device-{self.key}")
@@ -145,7 +146,7 @@ class DeviceWorker:
     @property
     def crashed(self) -> BaseException | None:
         """What ended it unexpectedly (not losing its lease): worth a new worker."""
-        if self._task is None or not self._task.done() or self.lease_lost:
+        if self._task is None or not self._task.done() or self.lease_lost or self._over_again:
             return None
         if self._task.cancelled():
             return asyncio.CancelledError()
@@ -308,6 +309,12 @@ class DeviceWorker:
         if kind == DOWNLOAD_MEDIA:
             return {"size": await self.messages.download(self.session,
                                                          uuid.UUID(payload["mediaId"]))}
+        if kind == LOGOUT:
+            await self.unlink()
+            return {}
+        if kind == RESTART:
+            await self.restart()
+            return {}
         call = CALLS.get(kind)
         if call is None:
             raise EngineError("unsupported", f"unknown request {kind!r}")
@@ -318,6 +325,40 @@ class DeviceWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+
+    def _start_over(self) -> None:
+        """A new run of the worker's task: nothing of the old session's is left to apply,
+        and no backoff is owed (someone asked for this)."""
+        self._events = asyncio.Queue()
+        self._logged_in = self._degraded = False
+        self._backoff.reset()
+        self._over_again = False
+        self.start()
+
+    async def restart(self) -> None:
+        """Reconnect the session from the start, at once, keeping its keys (asked through
+        the API). Whatever state it was in: connecting, in a backoff, showing QR codes."""
+        self._over_again = True
+        try:
+            await self._cancel()
+            await self._stop_sender()
+            await self._stop_session()
+        finally:
+            self._start_over()
+
+    async def unlink(self) -> None:
+        """Log the number out and forget its keys, keeping the device: it shows a new QR
+        code for the next pairing (asked through the API)."""
+        self._over_again = True
+        try:
+            await self._cancel()
+            await self._stop_sender()
+            await asyncio.wait_for(self.session.logout(), STOP_TIMEOUT_S * 2)
+            unlinked = LoggedOut(events.LOGGED_OUT, "logged out through the API")
+            await self._write(announcement(unlinked), **state_for(unlinked), failures=0)
+            self._unlinked = unlinked
+        finally:
+            self._start_over()
 
     async def stop(self) -> None:
         """Disconnect, keeping the stored session (runner stopping or lease lost)."""
