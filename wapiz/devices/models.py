@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wapiz.db.base import Base, EnumText, UTCDateTime, utc_now
@@ -50,6 +50,9 @@ class Device(Base):
     max_delay_ms: Mapped[int] = mapped_column(Integer, default=3000, server_default="3000")
     typing: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Take in the history the phone sends when it links (chats/), this many days back.
+    history_sync: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    history_sync_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # Set by DELETE; the runner holding the device then logs it out, removes its stored
     # keys and deletes the row.

@@ -28,6 +28,9 @@ PAIR_PHONE = "pair_phone"
 CHECK_NUMBERS = "check_numbers"
 MARK_READ = "mark_read"
 DOWNLOAD_MEDIA = "download_media"
+MARK_CHAT_READ = "mark_chat_read"
+CHANGE_CHAT = "change_chat"
+DELETE_CHAT = "delete_chat"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
 

@@ -48,6 +48,10 @@ class DeviceSettings(ApiModel):
     max_delay_ms: int = Field(description="Longest pause between two sends (random between).")
     typing: bool = Field(description='Show "typing…" before sending a text.')
     per_minute: int | None = Field(description="At most this many sends a minute (null: no cap).")
+    history_sync: bool = Field(description="When the device links, take in the chats' past "
+                               "messages the phone sends (no message.received events for "
+                               "them; a chat.updated per chat).")
+    history_sync_days: int = Field(description="How many days back a history sync reaches.")
 
     @field_serializer("proxy")
     def _password_masked(self, proxy: str | None) -> str | None:
@@ -73,6 +77,11 @@ class DeviceSettingsIn(ApiInput):
     typing: StrictBool | None = Field(None, description="null: the default, true.")
     per_minute: StrictInt | None = Field(None, ge=1, le=10_000,
                                          description="null removes the cap (the default).")
+    history_sync: StrictBool | None = Field(
+        None, description="null: the default, false. Set before linking: WhatsApp sends the "
+        "history once, when the device links.")
+    history_sync_days: StrictInt | None = Field(None, ge=1, le=365,
+                                                description="null: the default, 30.")
 
     @field_validator("proxy")
     @classmethod

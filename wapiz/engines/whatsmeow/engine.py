@@ -380,6 +380,9 @@ class WhatsmeowSession(EngineSession):
             ev.ReceiptEv: lambda event: adapter.receipt(event, resolve),
             ev.OfflineSyncCompletedEv: lambda _: None,
         }
+        if self.config.history_sync_days is not None:  # else Go is not even subscribed
+            handlers[ev.HistorySyncEv] = lambda event: adapter.history_sync(
+                event, self.jid, resolve)
         for event_type, translate in handlers.items():
             client.event(event_type)(self._handler(attempt, translate))
 
@@ -453,7 +456,8 @@ class WhatsmeowSession(EngineSession):
         # A message or receipt is waited for without a limit: WhatsApp's acknowledgement
         # goes out only when this returns, so a slow database holds it back instead of
         # losing the message (and Go stops reading once its buffer is full).
-        limit = None if isinstance(event, InboundMessage | Receipt) else HANDOFF_TIMEOUT_S
+        limit = (None if isinstance(event, InboundMessage | Receipt | events.HistorySync)
+                 else HANDOFF_TIMEOUT_S)
         try:
             future = asyncio.run_coroutine_threadsafe(self._emit(event), self._loop)
             future.result(limit)

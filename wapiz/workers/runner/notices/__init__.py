@@ -3,8 +3,9 @@ one module per subject, each with its `NOTICES` table (the notice's class → a 
 that writes its rows and events through the device's rows, in one fenced transaction);
 this package joins them. A notice of a kind no table names is logged and dropped."""
 
+from wapiz.workers.runner.notices import chats
 from wapiz.workers.runner.notices.base import NoticeRows, NoticeWriter
 
-NOTICES: dict[type, NoticeWriter] = {}
+NOTICES: dict[type, NoticeWriter] = {**chats.NOTICES}
 
 __all__ = ["NOTICES", "NoticeRows", "NoticeWriter"]
