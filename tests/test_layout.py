@@ -23,7 +23,8 @@ from tests.support import child_env, free_port
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "wapiz"
 
-DOMAINS = ("accounts", "devices", "messages", "webhooks", "overview", "sandbox", "keys", "admin")
+DOMAINS = ("accounts", "devices", "messages", "webhooks", "overview", "sandbox", "keys", "admin",
+           "chats")
 # The engine interface: the words and shapes an engine reports in (statuses, reasons, ids).
 # A domain may read them; no domain loads an engine's session code.
 ENGINE_INTERFACE = ("wapiz.engines.base", "wapiz.engines.events", "wapiz.engines.content")

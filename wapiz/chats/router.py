@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from wapiz.accounts.deps import TokenFirstRoute
 from wapiz.chats.deps import Chats
@@ -14,7 +14,11 @@ router = APIRouter(prefix="/api/devices", tags=["chats"], route_class=TokenFirst
 Cursor = Annotated[str | None, Query(pattern=CREATED_CURSOR_PATTERN,
                                      description="`nextCursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=200)]
-# The chat in the path: a phone number as people write it, or a WhatsApp id (URL-encoded).
+# The chat in the path: a phone number as people write it, or a WhatsApp id (URL-encoded);
+# one that is neither is a 422 (invalid_chat).
+ChatPath = Annotated[str, Path(max_length=160, description=(
+    "A phone number as people write it (0812…, +62 812-…, 62812…) or a WhatsApp id "
+    "(…@s.whatsapp.net, …@g.us, …@lid), URL-encoded."))]
 LIVE_ERRORS = error_responses(401, 404, 409, 422, 501, 502, 503)
 
 
@@ -28,7 +32,7 @@ async def list_chats(id: str, chats: Chats, cursor: Cursor = None,
 
 @router.get("/{id}/chats/{chat}/messages", responses=error_responses(401, 404, 422),
             summary="A chat's messages, newest first")
-async def chat_messages(id: str, chat: str, chats: Chats, cursor: Cursor = None,
+async def chat_messages(id: str, chat: ChatPath, chats: Chats, cursor: Cursor = None,
                         limit: Limit = 50) -> MessagePage:
     items, next_cursor = await chats.messages(id, chat, cursor, limit)
     return MessagePage(items=items, next_cursor=next_cursor)
@@ -36,19 +40,19 @@ async def chat_messages(id: str, chat: str, chats: Chats, cursor: Cursor = None,
 
 @router.post("/{id}/chats/{chat}/read", responses=LIVE_ERRORS,
              summary="Mark a chat's unread messages read (their senders see it read)")
-async def read_chat(id: str, chat: str, chats: Chats) -> ChatOut:
+async def read_chat(id: str, chat: ChatPath, chats: Chats) -> ChatOut:
     return await chats.read(id, chat)
 
 
 @router.patch("/{id}/chats/{chat}", responses=LIVE_ERRORS,
               summary="Archive, pin or mute a chat (on the linked device too)")
-async def change_chat(id: str, chat: str, body: ChatChange, chats: Chats) -> ChatOut:
+async def change_chat(id: str, chat: ChatPath, body: ChatChange, chats: Chats) -> ChatOut:
     return await chats.change(id, chat, body)
 
 
 @router.delete("/{id}/chats/{chat}", status_code=status.HTTP_204_NO_CONTENT,
                response_class=Response, responses=LIVE_ERRORS,
                summary="Delete a chat (on the linked device too); its messages are hidden")
-async def delete_chat(id: str, chat: str, chats: Chats) -> Response:
+async def delete_chat(id: str, chat: ChatPath, chats: Chats) -> Response:
     await chats.delete(id, chat)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -50,9 +50,10 @@ def _declare_body_limit(operation: dict[str, Any]) -> None:
 
 def _drop_impossible_422(operation: dict[str, Any]) -> None:
     """FastAPI lists 422 everywhere; an operation without a body or query can't answer it
-    (its only parameters are string path segments)."""
+    (its only parameters are string path segments, none of them bounded)."""
     parameters = operation.get("parameters", [])
-    if "requestBody" not in operation and all(p["in"] == "path" for p in parameters):
+    if "requestBody" not in operation and all(
+            p["in"] == "path" and "maxLength" not in p.get("schema", {}) for p in parameters):
         operation["responses"].pop("422", None)
 
 

@@ -118,6 +118,7 @@ class FakeGo:
         self.uploads: list[bytes] = []
         self.cdn: dict[bytes, bytes] = {}  # what WhatsApp's media servers hold, by FileSHA256
         self.votes: dict[str, list[str]] = {}  # poll id → the options a vote chose
+        self.read_marks: list[tuple[str, str, list[str]]] = []  # (chat, sender, ids)
 
     # --- the concurrency rule -----------------------------------------------------------
 
@@ -206,6 +207,12 @@ class FakeGo:
             response = neonize.SendResponse(ID=f"3EB0{len(self.sent):016X}", Timestamp=1764070000)
             return neonize.SendMessageReturnFunction(SendResponse=response) \
                 .SerializePartialToString()
+
+    def MarkRead(self, uuid, ids, timestamp, chat, chat_size, sender, sender_size, receipt):
+        with self._call("MarkRead", writes=False):
+            self.read_marks.append((neonize.JID.FromString(chat).User,
+                                    neonize.JID.FromString(sender).User, ids.decode().split()))
+            return b""
 
     def GetPNFromLID(self, uuid, lid, size):
         with self._call("GetPNFromLID", writes=False):
