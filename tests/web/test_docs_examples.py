@@ -14,7 +14,7 @@ from tests.webhooks.receiver import running_receiver
 # What each page expects the reader to have already (its opening lines say so).
 ACCOUNT = "account"
 LINKED_DEVICE = "linked device"
-EXPECTS = {"start": None, "devices": ACCOUNT, "messages": LINKED_DEVICE,
+EXPECTS = {"start": None, "devices": ACCOUNT, "messages": LINKED_DEVICE, "chats": LINKED_DEVICE,
            "webhooks": LINKED_DEVICE, "accounts": None, "sandbox": ACCOUNT}
 
 
