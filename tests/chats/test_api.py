@@ -252,7 +252,7 @@ def test_another_accounts_device_bad_chats_and_bad_input(api: Api) -> None:
                                    headers=api.auth(me.token))
     assert unread_nowhere.status_code == 404
     for body in ({}, {"archived": "ya"}, {"pinned": None}, {"mutedUntil": "besok"},
-                 {"muted": True}):
+                 {"muted": True}, {"archived": True, "pinned": True}):
         answer = api.http.patch(chats_path(me, other), json=body, headers=api.auth(me.token))
         assert answer.status_code == 422, (body, answer.text)
     cursor = api.http.get(chats_path(me), params={"cursor": "x"}, headers=api.auth(me.token))

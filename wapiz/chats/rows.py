@@ -45,7 +45,7 @@ def counts_as_unread(message_type: str, from_me: bool) -> bool:
 
 def _merged(touches: Sequence[Touch]) -> list[dict[str, Any]]:
     """One row per chat (a statement may not change a row twice): its newest message, how
-    many unread, the last name given."""
+    many unread, the last name given; in (device, chat) order."""
     merged: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
     for touch in touches:
         key = (touch.device_id, touch.chat)
@@ -61,7 +61,9 @@ def _merged(touches: Sequence[Touch]) -> list[dict[str, Any]]:
         row["unread_count"] += 1 if touch.unread else 0
         if touch.name:
             row["name"] = touch.name[:255]
-    return list(merged.values())
+    # In one order everywhere: two transactions touching the same chats lock their rows in
+    # the same order, never each waiting for the other (PostgreSQL).
+    return [merged[key] for key in sorted(merged)]
 
 
 async def touch(session: AsyncSession, touches: Sequence[Touch]) -> None:

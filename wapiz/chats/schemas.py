@@ -46,4 +46,8 @@ class ChatChange(ApiInput):
             raise invalid("invalid_chat_change", Text(
                 "archived dan pinned harus true atau false", "archived and pinned must be "
                 "true or false"))
+        if self.archived and self.pinned:
+            raise invalid("invalid_chat_change", Text(
+                "Chat yang diarsipkan tidak bisa disematkan", "An archived chat cannot be "
+                "pinned"))
         return self
