@@ -84,6 +84,18 @@ def test_a_history_sync_from_neonizes_protobufs() -> None:
                                 lambda lid: None) is None
 
 
+def test_neonize_hears_no_chat_state_from_the_phone() -> None:
+    """Why archive, pin, mute and delete are not taken from the phone: neonize 0.5.2
+    delivers none of whatsmeow's app-state events (docs/api.md, Chats). If a release adds
+    them, this fails, and they can become notices."""
+    from neonize.events import EVENT_TO_INT
+
+    delivered = {event.DESCRIPTOR.name for event in EVENT_TO_INT if hasattr(event, "DESCRIPTOR")}
+    assert "HistorySync" in delivered
+    assert not delivered & {"Archive", "Pin", "Mute", "DeleteChat", "ClearChat",
+                            "MarkChatAsRead"}
+
+
 async def test_history_taken_in_read_and_what_neonize_cannot_do(
         fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     deployment, api, token = site
