@@ -19,6 +19,14 @@ EXPECTED = {
     ("get", "/api/devices/{id}/qr"): {"200", "304", "401", "404", "503"},
     ("get", "/api/devices/{id}/status"): {"200", "304", "401", "404"},
     ("get", "/api/devices/{id}/stats"): {"200", "401", "404", "422"},
+    ("get", "/api/devices/{id}/chats"): {"200", "401", "404", "422"},
+    ("get", "/api/devices/{id}/chats/{chat}/messages"): {"200", "401", "404", "422"},
+    ("post", "/api/devices/{id}/chats/{chat}/read"): {
+        "200", "401", "403", "404", "409", "422", "501", "502", "503"},
+    ("patch", "/api/devices/{id}/chats/{chat}"): {
+        "200", "400", "401", "403", "404", "409", "413", "422", "501", "502", "503"},
+    ("delete", "/api/devices/{id}/chats/{chat}"): {
+        "204", "401", "403", "404", "409", "422", "501", "502", "503"},
     ("patch", "/api/devices/{id}/webhook"): {"200", "400", "401", "403", "404", "413", "422"},
     ("get", "/api/devices/{id}/webhook"): {"200", "401", "404"},
     ("post", "/api/devices/{id}/webhook/secret"): {"200", "401", "403", "404"},

@@ -194,7 +194,8 @@ def test_device_settings(api: Api) -> None:
     device = api.create_device(token)
     url = f"/api/devices/{device['id']}/settings"
     pacing = {"minDelayMs": 1000, "maxDelayMs": 3000, "typing": True, "perMinute": None,
-              "rejectCalls": False, "rejectCallsMessage": None}
+              "rejectCalls": False, "rejectCallsMessage": None,
+              "historySync": False, "historySyncDays": 30}
     assert api.http.get(url, headers=api.auth(token)).json() == {"proxy": None, **pacing}
     for bad in ("ftp://proxy:1", "socks5://proxy", "http://proxy:99999", "socks5://:1080",
                 "http://proxy:3128/path"):
@@ -213,10 +214,17 @@ def test_device_settings(api: Api) -> None:
     paced = api.http.patch(url, json={"minDelayMs": 0, "perMinute": 20, "typing": False},
                            headers=api.auth(token)).json()
     assert paced["minDelayMs"] == 0 and paced["maxDelayMs"] == 3000 and paced["perMinute"] == 20
-    for bad in ({"minDelayMs": 5000}, {"maxDelayMs": -1}, {"typing": 0}, {"perMinute": 0}):
+    for bad in ({"minDelayMs": 5000}, {"maxDelayMs": -1}, {"typing": 0}, {"perMinute": 0},
+                {"historySync": "ya"}, {"historySyncDays": 0}, {"historySyncDays": 366}):
         assert api.http.patch(url, json=bad, headers=api.auth(token)).status_code == 422, bad
     reset = api.http.patch(url, json={"minDelayMs": None, "typing": None},
                            headers=api.auth(token)).json()
     assert reset["minDelayMs"] == 1000 and reset["typing"] is True and reset["perMinute"] == 20
+    history = api.http.patch(url, json={"historySync": True, "historySyncDays": 7},
+                             headers=api.auth(token)).json()
+    assert history["historySync"] is True and history["historySyncDays"] == 7
+    history = api.http.patch(url, json={"historySync": None, "historySyncDays": None},
+                             headers=api.auth(token)).json()
+    assert history["historySync"] is False and history["historySyncDays"] == 30
     other, _ = api.register()
     assert api.http.get(url, headers=api.auth(other)).status_code == 404

@@ -15,8 +15,8 @@ from tests.webhooks.receiver import running_receiver
 ACCOUNT = "account"
 LINKED_DEVICE = "linked device"
 EXPECTS = {"start": None, "devices": ACCOUNT, "people": LINKED_DEVICE, "messages": LINKED_DEVICE,
-           "groups": LINKED_DEVICE, "webhooks": LINKED_DEVICE, "stream": ACCOUNT,
-           "accounts": None, "sandbox": ACCOUNT}
+           "chats": LINKED_DEVICE, "groups": LINKED_DEVICE, "webhooks": LINKED_DEVICE,
+           "stream": ACCOUNT, "accounts": None, "sandbox": ACCOUNT}
 
 
 def _reader(api: Api, page: str, folder: Path, webhook_url: str) -> Reader:

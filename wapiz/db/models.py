@@ -1,6 +1,7 @@
 """Every model module, imported so the metadata is complete (migrations, drift check)."""
 
 from wapiz.accounts import models as accounts_models
+from wapiz.chats import models as chats_models
 from wapiz.db.base import Base
 from wapiz.devices import models as devices_models
 from wapiz.engines.sandbox import models as sandbox_models
@@ -11,6 +12,7 @@ from wapiz.webhooks import models as webhooks_models
 __all__ = [
     "Base",
     "accounts_models",
+    "chats_models",
     "devices_models",
     "keys_models",
     "messages_models",

@@ -53,6 +53,9 @@ class Device(Base):
     # Calls: decline every incoming call at once, and (if set) answer the caller with this text.
     reject_calls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reject_calls_message: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    # Take in the history the phone sends when it links (chats/), this many days back.
+    history_sync: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    history_sync_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # Set by DELETE; the runner holding the device then logs it out, removes its stored
     # keys and deletes the row.

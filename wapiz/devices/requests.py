@@ -57,6 +57,10 @@ SET_PRESENCE = "set_presence"
 CHAT_PRESENCE = "chat_presence"
 SUBSCRIBE_PRESENCE = "subscribe_presence"
 REJECT_CALL = "reject_call"
+# Chats (workers/runner/calls/chats.py).
+MARK_CHAT_READ = "mark_chat_read"
+CHANGE_CHAT = "change_chat"
+DELETE_CHAT = "delete_chat"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
 

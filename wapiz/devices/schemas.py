@@ -52,6 +52,10 @@ class DeviceSettings(ApiModel):
     reject_calls: bool = Field(description="Decline every incoming call at once.")
     reject_calls_message: str | None = Field(
         description="Sent to the caller after a call is declined (null: nothing).")
+    history_sync: bool = Field(description="When the device links, take in the chats' past "
+                               "messages the phone sends (no message.received events for "
+                               "them; a chat.updated per chat).")
+    history_sync_days: int = Field(description="How many days back a history sync reaches.")
 
     @field_serializer("proxy")
     def _password_masked(self, proxy: str | None) -> str | None:
@@ -88,6 +92,11 @@ class DeviceSettingsIn(ApiInput):
     @classmethod
     def _message(cls, message: str | None) -> str | None:
         return message if message and message.strip() else None
+    history_sync: StrictBool | None = Field(
+        None, description="null: the default, false. Set before linking: WhatsApp sends the "
+        "history once, when the device links.")
+    history_sync_days: StrictInt | None = Field(None, ge=1, le=365,
+                                                description="null: the default, 30.")
 
     @field_validator("proxy")
     @classmethod

@@ -59,6 +59,9 @@ class SessionConfig:
     """Per-device settings a session is started with; a change restarts the session."""
 
     proxy: str | None = None
+    # Take in the history the phone sends when it links (None: not at all), as far back as
+    # this many days.
+    history_sync_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,28 @@ class Label:
     name: str
     color: int
     chats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatStateChange:
+    """A chat's state to set on the linked device: each field None stays as it is.
+    `muted` True with `muted_until` None mutes for ever."""
+
+    archived: bool | None = None
+    pinned: bool | None = None
+    muted: bool | None = None
+    muted_until: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """As a device request carries it."""
+        return {"archived": self.archived, "pinned": self.pinned, "muted": self.muted,
+                "mutedUntil": self.muted_until.isoformat() if self.muted_until else None}
+
+    @classmethod
+    def from_json(cls, carried: dict[str, Any]) -> "ChatStateChange":
+        until = carried.get("mutedUntil")
+        return cls(carried.get("archived"), carried.get("pinned"), carried.get("muted"),
+                   datetime.fromisoformat(until) if until else None)
 
 
 @dataclass(frozen=True)
@@ -277,6 +302,14 @@ class EngineSession(ABC):
     async def reject_call(self, call_id: str, caller: str) -> None:
         """Decline a ringing call (`caller`: the id it came from, as CallOffered names it)."""
         raise NotSupported("rejecting calls")
+
+    async def change_chat(self, chat: str, change: ChatStateChange) -> None:
+        """Archive, pin or mute a chat on the linked device (WhatsApp's app state)."""
+        raise NotSupported("archiving, pinning and muting chats")
+
+    async def delete_chat(self, chat: str) -> None:
+        """Delete a chat on the linked device (WhatsApp's app state)."""
+        raise NotSupported("deleting chats")
 
 
 class WhatsAppEngine(ABC):

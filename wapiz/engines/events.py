@@ -185,5 +185,27 @@ class ContactChanged(Notice):
     push_name: str | None = None
 
 
+@dataclass(frozen=True)
+class HistoryChat:
+    """One conversation of a history sync: its state on the phone and its past messages
+    (oldest first)."""
+
+    chat: str
+    name: str | None = None
+    archived: bool = False
+    pinned: bool = False
+    muted_until: datetime | None = None  # datetime.max (UTC) for ever
+    unread_count: int = 0
+    messages: tuple[InboundMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistorySync(Notice):
+    """Past conversations the phone sends a newly linked device (only when the device asked
+    for them: `SessionConfig.history_sync_days`)."""
+
+    chats: tuple[HistoryChat, ...]
+
+
 SessionEvent = QrCode | LoggedIn | LoggedOut | Disconnected
 EngineEvent = SessionEvent | InboundMessage | Receipt | Notice

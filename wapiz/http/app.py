@@ -16,6 +16,7 @@ from wapiz.accounts.security import PasswordHashing
 from wapiz.accounts.throttle import Throttle
 from wapiz.admin.router import router as admin_router
 from wapiz.calls.router import router as calls_router
+from wapiz.chats.router import router as chats_router
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
@@ -138,6 +139,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(people_router)
     app.include_router(presence_router)
     app.include_router(calls_router)
+    app.include_router(chats_router)
     app.include_router(apidocs_router)
     app.include_router(assets_router)
     app.include_router(web_router)

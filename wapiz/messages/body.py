@@ -35,6 +35,7 @@ class Received:
     push_name: str | None
     from_me: bool
     timestamp: datetime
+    from_history: bool = False  # taken in from the history the phone sent when it linked
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,8 @@ class MessageBody:
             stored.update(sender=self.received.sender.to_json(),
                           pushName=self.received.push_name, fromMe=self.received.from_me,
                           timestamp=self.received.timestamp.isoformat())
+            if self.received.from_history:
+                stored["fromHistory"] = True
         if self.location is not None:
             stored["location"] = self.location.to_json()
         if self.contact is not None:
@@ -183,7 +186,8 @@ def _received(stored: dict[str, Any]) -> Received | None:
         return None
     return Received(Sender(sender["jid"], sender.get("phone"), sender.get("lid")),
                     stored.get("pushName"), bool(stored.get("fromMe")),
-                    datetime.fromisoformat(stored["timestamp"]))
+                    datetime.fromisoformat(stored["timestamp"]),
+                    bool(stored.get("fromHistory")))
 
 
 def _reaction(stored: dict[str, Any] | None) -> ReactionBody | None:

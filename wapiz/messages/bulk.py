@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.principal import Principal
+from wapiz.chats.rows import sent_touches, touch
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
@@ -97,6 +98,7 @@ class BulkService:
                 await self.messages.forget_media(file.id)
             return await self._replay_concurrent(idempotency_key, fingerprint)
         await self.messages.add_rows(rows)
+        await touch(self.session, sent_touches(rows))
         await wakeups.announce(self.session, wakeups.DUE_MESSAGES)
         return BulkOut(batch_id=batch.id, device_public_id=device.public_id, total=batch.total,
                        message_ids=[row["id"] for row in rows],

@@ -11,6 +11,7 @@ device is still live and its idempotency key is new (repository.insert_accepted)
 from dataclasses import dataclass
 from typing import Any
 
+from wapiz.chats.rows import sent_touches, touch
 from wapiz.db import wakeups
 from wapiz.db.database import Database
 from wapiz.db.groups import GroupCommit
@@ -51,6 +52,8 @@ class Intake:
             inserted = await insert_accepted(
                 session, rows, [send.file for send in sends if send.file is not None])
             if inserted:
+                await touch(session, sent_touches(
+                    [row for row in rows if row["id"] in inserted]))
                 await wakeups.announce(session, wakeups.DUE_MESSAGES)
             earlier = await earlier_sends(session, [
                 (row["user_id"], row["idempotency_key"]) for row in rows

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from wapiz.accounts.principal import Principal
+from wapiz.chats.rows import counts_as_unread, read_one
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
@@ -98,6 +99,8 @@ class LiveMessages:
             async with self.database.session_scope() as db:
                 messages = MessageRepository.for_caller(db, self.user)
                 await messages.mark_read(message.id, utc_now())
+                if counts_as_unread(message.type, bool(received and received.from_me)):
+                    await read_one(db, message.device_id, message.chat)
             message, device_public_id, _ = await self._load(raw_id)
         return to_out(message, device_public_id)
 

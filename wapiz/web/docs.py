@@ -30,8 +30,8 @@ CONTENT = REPOSITORY / "docs" / "site"
 REFERENCE = REPOSITORY / "docs" / "api.md"
 INDEX = "index"
 # The sidebar's order: the way a person meets WAPIZ.
-PAGES = ("start", "devices", "people", "messages", "groups", "webhooks", "events", "stream",
-         "accounts", "sandbox",
+PAGES = ("start", "devices", "people", "messages", "chats", "groups", "webhooks", "events",
+         "stream", "accounts", "sandbox",
          "reference")
 REFERENCE_TITLE = Text("Referensi API", "API reference")
 

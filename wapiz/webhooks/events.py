@@ -346,6 +346,25 @@ class ContactData:
                 "lid": self.lid, "name": self.name, "pushName": self.push_name}
 
 
+@dataclass(frozen=True, slots=True)
+class ChatData:
+    """A chat's state changed (`chat.updated`): archived, pinned, muted, read, deleted."""
+
+    device_public_id: uuid.UUID  # the device's `deviceId`
+    chat: str
+    archived: bool
+    pinned: bool
+    muted_until: datetime | None
+    unread_count: int
+    cleared_at: datetime | None  # when it was last deleted (its messages before are hidden)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deviceId": str(self.device_public_id), "chat": self.chat,
+                "archived": self.archived, "pinned": self.pinned,
+                "mutedUntil": _moment(self.muted_until), "unreadCount": self.unread_count,
+                "clearedAt": _moment(self.cleared_at)}
+
+
 class EventData(Protocol):
     """An event's data: each kind is a dataclass with its one mapping to JSON."""
 

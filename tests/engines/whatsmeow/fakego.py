@@ -229,6 +229,7 @@ class FakeGo(PeopleCalls):
         self.chat_presences: list[tuple[str, int, int]] = []
         self.subscribed: list[str] = []
         self.rejected: list[tuple[str, str]] = []  # (caller's jid user, call id)
+        self.read_marks: list[tuple[str, str, list[str]]] = []  # (chat, sender, ids)
 
     # --- the concurrency rule -----------------------------------------------------------
 
@@ -317,6 +318,12 @@ class FakeGo(PeopleCalls):
             response = neonize.SendResponse(ID=f"3EB0{len(self.sent):016X}", Timestamp=1764070000)
             return neonize.SendMessageReturnFunction(SendResponse=response) \
                 .SerializePartialToString()
+
+    def MarkRead(self, uuid, ids, timestamp, chat, chat_size, sender, sender_size, receipt):
+        with self._call("MarkRead", writes=False):
+            self.read_marks.append((neonize.JID.FromString(chat).User,
+                                    neonize.JID.FromString(sender).User, ids.decode().split()))
+            return b""
 
     def GetPNFromLID(self, uuid, lid, size):
         with self._call("GetPNFromLID", writes=False):

@@ -16,6 +16,7 @@ from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
 from wapiz.engines.base import (
+    ChatStateChange,
     EngineError,
     EngineSession,
     EventSink,
@@ -53,6 +54,7 @@ from wapiz.engines.events import (
 from wapiz.engines.groups import GroupInfo, GroupSettings, Joined, JoinRequest, ParticipantResult
 from wapiz.engines.sandbox import groups, network, people
 from wapiz.engines.sandbox.groups import SandboxGroups
+from wapiz.engines.sandbox.history import history_of
 from wapiz.engines.sandbox.models import SandboxMail
 from wapiz.engines.sandbox.network import SandboxStore
 from wapiz.kit.jids import PHONE_SERVER, phone_jid
@@ -136,6 +138,7 @@ class SandboxSession(people.PeopleSession, EngineSession):
     ) -> None:
         self.engine = engine
         self.key = key
+        self.config = config
         self.emit = emit
         self.jid: str | None = None
         self._qr_task: asyncio.Task[None] | None = None
@@ -196,6 +199,7 @@ class SandboxSession(people.PeopleSession, EngineSession):
                     await SandboxStore(db).complete_pairing(self.key, jid, utc_now())
                 self.jid = jid
                 await self.emit(LoggedIn(jid))
+                await self._send_history()
             elif mail.kind == network.LOGGED_OUT and self.jid is not None:
                 async with self.engine.database.session_scope() as db:
                     await SandboxStore(db).delete(self.key)
@@ -213,6 +217,18 @@ class SandboxSession(people.PeopleSession, EngineSession):
                 chat = Party(jid=payload["chat"], phone=phone_of(payload["chat"]))
                 await self.emit(Receipt(chat=chat, sender=chat, message_ids=tuple(payload["ids"]),
                                         status=payload["status"], timestamp=utc_now()))
+
+    async def _send_history(self) -> None:
+        """Just linked: the phone sends its recent history, if this device asked for it."""
+        days = self.config.history_sync_days
+        phone = phone_of(self.jid)
+        if days is None or phone is None:
+            return
+        async with self.engine.database.session_scope() as db:
+            history = await history_of(db, phone, utc_now() - timedelta(days=days),
+                                       inbound_message)
+        if history.chats:
+            await self.emit(history)
 
     async def deliver_messages(self, mails: Sequence[SandboxMail]) -> None:
         """Messages for this phone, in order; the session stores a burst in one go."""
@@ -326,6 +342,14 @@ class SandboxSession(people.PeopleSession, EngineSession):
             raise EngineError("not_found", f"no label {', '.join(unknown)}")
         async with self.engine.database.session_scope() as db:
             await SandboxStore(db).set_chat_labels(self.key, chat, sorted(set(label_ids)))
+
+    async def change_chat(self, chat: str, change: ChatStateChange) -> None:
+        # The simulated phone keeps no chat list of its own: it takes the change, as a
+        # phone does, and there is nothing of it to show.
+        self._own_jid()
+
+    async def delete_chat(self, chat: str) -> None:
+        self._own_jid()
 
     async def probe(self) -> None:
         async with self.engine.database.session_scope() as db:

@@ -54,7 +54,10 @@ class SandboxMessage(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sender: Mapped[str] = mapped_column(String(128))
     chat: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+    # What it carried (as its mail did): the network's history, which a newly linked
+    # device may ask for (sandbox/history.py).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class SandboxGroup(Base):

@@ -148,7 +148,10 @@ class SandboxStore:
         # fails at once when another writer got in between.
         carried = await self.session.execute(
             insert_for(self.session, SandboxMessage)
-            .values(id=message_id, sender=sender, chat=chat, created_at=utc_now())
+            .values(id=message_id, sender=sender, chat=chat, created_at=utc_now(),
+                    # Files are not kept for history: their bytes went with the mail.
+                    payload={**{key: value for key, value in payload.items()
+                                if key != "media"}, "id": message_id, "from": sender})
             .on_conflict_do_nothing())
         if rows_changed(carried) == 0:
             return False

@@ -12,11 +12,15 @@ from datetime import UTC, datetime
 
 from neonize.proto import Neonize_pb2 as neonize
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as wa
+from neonize.proto.waHistorySync import WAWebProtobufsHistorySync_pb2 as history
+from neonize.proto.waWeb import WAWebProtobufsWeb_pb2 as web
 
 from wapiz.engines import events
 from wapiz.engines.content import Contact, LinkPreview, Location, Poll
 from wapiz.engines.events import (
     Disconnected,
+    HistoryChat,
+    HistorySync,
     InboundMessage,
     LoggedIn,
     LoggedOut,
@@ -321,3 +325,75 @@ def receipt(event: neonize.Receipt, resolve_lid: LidResolver) -> Receipt | None:
         status=status,
         timestamp=_timestamp(event.Timestamp),
     )
+
+
+# --- history sync ------------------------------------------------------------------------
+
+# The parts of a history sync that hold conversations (the others: statuses, push names).
+CONVERSATION_SYNCS = (history.HistorySync.INITIAL_BOOTSTRAP, history.HistorySync.RECENT,
+                      history.HistorySync.FULL, history.HistorySync.ON_DEMAND)
+# WhatsApp's "muted for ever" (whatsmeow reads a negative end as for ever; in this uint64
+# field it arrives as the largest values).
+MUTED_FOREVER = datetime.max.replace(tzinfo=UTC)
+
+
+def party_of(jid: str, resolve_lid: LidResolver) -> Party:
+    """Someone named by a WhatsApp id in text (history sync names people so)."""
+    user, _, server = jid.partition("@")
+    user = user.split(":", 1)[0]
+    if server == PHONE_SERVER:
+        return Party(jid=f"{user}@{server}", phone=user)
+    if server == LID_SERVER:
+        return Party(jid=jid, phone=resolve_lid(jid), lid=jid)
+    return Party(jid=jid)
+
+
+def history_message(info: web.WebMessageInfo, me: str | None,
+                    resolve_lid: LidResolver) -> InboundMessage:
+    """A message of a history sync, as if it had just come in."""
+    key = info.key
+    chat = party_of(key.remoteJID, resolve_lid)
+    if key.fromMe:
+        sender = party_of(me, resolve_lid) if me else Party(jid="")
+    else:
+        sender = party_of(key.participant or info.participant or key.remoteJID, resolve_lid)
+    carried = content(info.message)
+    return InboundMessage(
+        id=key.ID, chat=chat, sender=sender, from_me=key.fromMe,
+        timestamp=_timestamp(info.messageTimestamp), push_name=info.pushName or None,
+        type=carried.type, text=carried.text, media=carried.media, ptt=carried.ptt,
+        location=carried.location, contact=carried.contact, target_id=carried.target_id,
+        reaction=carried.reaction, poll=carried.poll, vote=carried.vote,
+        quoted_id=carried.quoted_id, mentions=carried.mentions)
+
+
+def _muted_until(end_ms: int) -> datetime | None:
+    if not end_ms:
+        return None
+    try:
+        return datetime.fromtimestamp(end_ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return MUTED_FOREVER
+
+
+def history_sync(event: neonize.HistorySync, me: str | None,
+                 resolve_lid: LidResolver) -> HistorySync | None:
+    """The conversations of one part of a history sync (None: a part without any)."""
+    data = event.Data
+    if data.syncType not in CONVERSATION_SYNCS or not data.conversations:
+        return None
+    chats = []
+    for conversation in data.conversations:
+        if not conversation.ID or conversation.ID.endswith("@broadcast"):
+            continue  # statuses and broadcast lists are no chats
+        messages = tuple(sorted(
+            (history_message(item.message, me, resolve_lid) for item in conversation.messages
+             if item.HasField("message") and item.message.key.ID),
+            key=lambda message: message.timestamp))
+        chats.append(HistoryChat(
+            chat=party_of(conversation.ID, resolve_lid).jid,
+            name=conversation.name or conversation.displayName or None,
+            archived=conversation.archived, pinned=conversation.pinned > 0,
+            muted_until=_muted_until(conversation.muteEndTime),
+            unread_count=conversation.unreadCount, messages=messages))
+    return HistorySync(tuple(chats)) if chats else None

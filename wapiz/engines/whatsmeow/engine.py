@@ -465,6 +465,9 @@ class WhatsmeowSession(people.PeopleSession, EngineSession):
             ev.PresenceEv: lambda event: people.presence(event, resolve),
             ev.ChatPresenceEv: lambda event: people.chat_presence(event, resolve),
         }
+        if self.config.history_sync_days is not None:  # else Go is not even subscribed
+            handlers[ev.HistorySyncEv] = lambda event: adapter.history_sync(
+                event, self.jid, resolve)
         for event_type, translate in handlers.items():
             client.event(event_type)(self._handler(attempt, translate))
 
@@ -538,7 +541,8 @@ class WhatsmeowSession(people.PeopleSession, EngineSession):
         # A message or receipt is waited for without a limit: WhatsApp's acknowledgement
         # goes out only when this returns, so a slow database holds it back instead of
         # losing the message (and Go stops reading once its buffer is full).
-        limit = None if isinstance(event, InboundMessage | Receipt) else HANDOFF_TIMEOUT_S
+        limit = (None if isinstance(event, InboundMessage | Receipt | events.HistorySync)
+                 else HANDOFF_TIMEOUT_S)
         try:
             future = asyncio.run_coroutine_threadsafe(self._emit(event), self._loop)
             future.result(limit)

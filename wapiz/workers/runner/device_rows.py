@@ -33,6 +33,8 @@ class DeviceRows:
     def __init__(self, session: AsyncSession, runner: str, lease: Lease,
                  device_public_id: uuid.UUID, base_url: str = "") -> None:
         self.session = session
+        self.runner = runner
+        self.lease = lease
         self.device_id = lease.device_id
         self.device_public_id = device_public_id  # the API's deviceId, in webhook events
         self.base_url = base_url  # makes file URLs in events absolute

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wapiz.chats import rows as chat_rows
 from wapiz.db.base import utc_now
 from wapiz.db.upsert import column_values, insert_for
 from wapiz.engines import events
@@ -40,11 +41,16 @@ class InboundStore(DeviceRows):
                  device_public_id: uuid.UUID, base_url: str = "") -> None:
         super().__init__(session, runner, lease, device_public_id, base_url)
         self._lease_checked = False  # once per transaction
+        self._from_history = False
 
-    async def record_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage]) -> int:
+    async def record_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage],
+                             from_history: bool = False) -> int:
         """Store inbound messages, each once (WhatsApp may deliver one again after a
         reconnect), with their webhook events, in a few statements for the lot; how many
-        were new. LeaseLost if this runner no longer holds the device."""
+        were new. LeaseLost if this runner no longer holds the device. `from_history`: past
+        messages of a history sync, stored at their own time, unannounced (no events: a
+        history sync is told once per chat) and not counted unread here."""
+        self._from_history = from_history
         if not self._lease_checked:
             if not await self.session.scalar(select(self._held)):
                 raise LeaseLost(f"device {self.device_id} is held by another runner now")
@@ -58,7 +64,11 @@ class InboundStore(DeviceRows):
                 run = []
             run.append(event)
         await self._store_inbound(user_id, run, happened)
-        await self._events(happened)
+        await chat_rows.touch(self.session, [
+            _touch(user_id, message, from_history)
+            for event_type, message, _ in happened if event_type == MESSAGE_RECEIVED])
+        if not from_history:
+            await self._events(happened)
         return sum(1 for event_type, _, _ in happened if event_type == MESSAGE_RECEIVED)
 
     async def _store_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage],
@@ -117,7 +127,8 @@ class InboundStore(DeviceRows):
                 else None)
         body = MessageBody(
             received=Received(Sender(event.sender.jid, event.sender.phone, event.sender.lid),
-                              event.push_name, event.from_me, event.timestamp),
+                              event.push_name, event.from_me, event.timestamp,
+                              self._from_history),
             location=event.location, contact=event.contact, poll=event.poll,
             reaction=(ReactionBody(event.reaction, target_wa_message_id=event.target_id)
                       if event.type == "reaction" else None),
@@ -134,7 +145,9 @@ class InboundStore(DeviceRows):
             direction=models.INBOUND, chat=event.chat.jid, peer=event.sender.phone,
             type=event.type, body=body.to_json(), text=no_nul(event.text),
             status=MessageStatus.RECEIVED,
-            wa_message_id=event.id, attempts=0, created_at=utc_now(),
+            wa_message_id=event.id, attempts=0,
+            # History is listed where it happened, not as news.
+            created_at=event.timestamp if self._from_history else utc_now(),
             media_id=file.id if file else None)
         return message, file, target
 
@@ -184,3 +197,17 @@ class InboundStore(DeviceRows):
                      **described_safely(media.mimetype, media.file_name, media.sha256),
                      size=media.size, seconds=media.seconds, ref=media.ref or None,
                      data=media.data, created_at=utc_now())
+
+
+
+def _touch(user_id: uuid.UUID, message: Message, from_history: bool) -> chat_rows.Touch:
+    """How a stored message moves its chat: to it, one more unread (not for history, whose
+    unread count the phone says), and a one-to-one chat named by the other person."""
+    received = MessageBody.from_json(message.body).received
+    from_me = received is not None and received.from_me
+    name = (received.push_name if received is not None and not from_me
+            and not message.chat.endswith("@g.us") else None)
+    return chat_rows.Touch(
+        user_id, message.device_id, message.chat, message.id, message.created_at,
+        unread=not from_history and chat_rows.counts_as_unread(message.type, from_me),
+        name=name)

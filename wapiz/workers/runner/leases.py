@@ -200,7 +200,10 @@ class LeaseRepository:
         )
         return {
             device.id: DeviceStart(
-                config=SessionConfig(proxy=device.proxy),
+                config=SessionConfig(
+                    proxy=device.proxy,
+                    history_sync_days=device.history_sync_days if device.history_sync
+                    else None),
                 failures=failures or 0, device_public_id=device.public_id,
                 user_id=device.user_id,
             )

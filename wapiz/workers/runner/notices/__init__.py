@@ -3,9 +3,9 @@ one module per subject, each with its `NOTICES` table (the notice's class → a 
 that writes its rows and events through the device's rows, in one fenced transaction);
 this package joins them. A notice of a kind no table names is logged and dropped."""
 
-from wapiz.workers.runner.notices import groups, people
+from wapiz.workers.runner.notices import chats, groups, people
 from wapiz.workers.runner.notices.base import NoticeRows, NoticeWriter
 
-NOTICES: dict[type, NoticeWriter] = {**groups.NOTICES, **people.NOTICES}
+NOTICES: dict[type, NoticeWriter] = {**chats.NOTICES, **groups.NOTICES, **people.NOTICES}
 
 __all__ = ["NOTICES", "NoticeRows", "NoticeWriter"]
