@@ -57,6 +57,10 @@ class WebhookEvent(Base):
     posted. Written in the transaction of the change it reports."""
 
     __tablename__ = "webhook_events"
+    __table_args__ = (
+        # The outputs' (and streams') question: a device's events after a cursor, in order.
+        Index("ix_webhook_events_device_seq", "device_id", "seq"),
+    )
 
     # Increasing: a device's events are delivered in this order.
     seq: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
