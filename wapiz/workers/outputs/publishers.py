@@ -80,9 +80,17 @@ class NatsPublisher:
             self.last_error = error
 
         # No reconnects inside the client: a lost connection ends it, and the output's
-        # loop connects again with its backoff, from the events not yet confirmed.
-        self._nc = await nats.connect(self.config.url, name="wapiz", allow_reconnect=False,
-                                      connect_timeout=self.timeout, error_cb=heard)
+        # loop connects again with its backoff, from the events not yet confirmed. (One
+        # attempt is what the client calls "1 reconnect" after the first; 0 means forever.)
+        self.last_error = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                self._nc = await nats.connect(
+                    self.config.url, name="wapiz", allow_reconnect=False,
+                    max_reconnect_attempts=1, reconnect_time_wait=0.1,
+                    connect_timeout=self.timeout, error_cb=heard)
+        except Exception as exc:
+            raise ConnectionError(f"cannot connect: {self.last_error or exc!r}") from exc
         self._js = self._nc.jetstream(timeout=self.timeout)
         try:
             await self._js.stream_info(self.config.destination)
