@@ -90,8 +90,8 @@ class NatsServer:
 
 
 async def nats_received(url: str, stream: str, prefix: str, count: int,
-                        timeout: float) -> list[Arrived]:
-    """The stream's messages in its order, once it holds `count` (or after `timeout`)."""
+                        wait_s: float) -> list[Arrived]:
+    """The stream's messages in its order, once it holds `count` (or after `wait_s`)."""
     import nats
 
     nc = await nats.connect(url)
@@ -99,7 +99,7 @@ async def nats_received(url: str, stream: str, prefix: str, count: int,
         js = nc.jetstream()
         arrived: list[Arrived] = []
         subscription = await js.subscribe(f"{prefix}.>", stream=stream, ordered_consumer=True)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_s
         while len(arrived) < count and time.monotonic() < deadline:
             with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
                 message = await subscription.next_msg(timeout=1)
@@ -146,7 +146,7 @@ class AmqpQueue:
             queue = await channel.declare_queue(self.queue, durable=True)
             await queue.bind(exchange, f"{self.prefix}.#")
 
-    async def received(self, count: int, timeout: float) -> list[Arrived]:
+    async def received(self, count: int, wait_s: float) -> list[Arrived]:
         import aio_pika
 
         connection = await aio_pika.connect(AMQP_URL)
@@ -154,7 +154,7 @@ class AmqpQueue:
             channel = await connection.channel()
             queue = await channel.get_queue(self.queue)
             arrived: list[Arrived] = []
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + wait_s
             while len(arrived) < count and time.monotonic() < deadline:
                 message = await queue.get(no_ack=True, fail=False)
                 if message is None:

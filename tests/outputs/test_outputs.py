@@ -140,7 +140,7 @@ def test_nats_output_survives_the_broker_stopping_midway(
     broker = NatsServer(tmp_path)  # our own, to stop: the machine's is not ours
     broker.start()
     try:
-        server, api = _start(migrated, events_nats_url=broker.url, events_nats_stream=stream,
+        _, api = _start(migrated, events_nats_url=broker.url, events_nats_stream=stream,
                              events_prefix=prefix)
         traffic = Traffic(api, migrated)
         traffic.inbound(EVENTS // 2)
@@ -169,7 +169,7 @@ def test_amqp_output_survives_the_broker_going_away_midway(
     proxy.start()
     try:
         url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/"
-        server, api = _start(migrated, events_amqp_url=url,
+        _, api = _start(migrated, events_amqp_url=url,
                              events_amqp_exchange=amqp_queue.exchange,
                              events_prefix=amqp_queue.prefix)
         traffic = Traffic(api, migrated)

@@ -73,7 +73,7 @@ class OutputRows:
                                              OutputCursor.device_id == Device.id))
             .where(exists().where(WebhookEvent.device_id == Device.id,
                                   WebhookEvent.seq > cursor))
-            .limit(devices))).tuples().all()
+            .limit(devices))).all()
         if not backlog:
             return []
         rows = await self.session.execute(
