@@ -30,7 +30,8 @@ CONTENT = REPOSITORY / "docs" / "site"
 REFERENCE = REPOSITORY / "docs" / "api.md"
 INDEX = "index"
 # The sidebar's order: the way a person meets WAPIZ.
-PAGES = ("start", "devices", "messages", "webhooks", "accounts", "sandbox", "reference")
+PAGES = ("start", "devices", "messages", "webhooks", "outputs", "accounts", "sandbox",
+         "reference")
 REFERENCE_TITLE = Text("Referensi API", "API reference")
 
 router = APIRouter(include_in_schema=False)
