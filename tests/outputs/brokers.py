@@ -46,6 +46,10 @@ class Arrived:
     body: bytes
 
 
+def _different(arrived: list[Arrived]) -> int:
+    return len({message.message_id for message in arrived})
+
+
 def unique_name(kind: str) -> str:
     return f"wapiztest{kind}{uuid.uuid4().hex[:10]}"
 
@@ -91,7 +95,8 @@ class NatsServer:
 
 async def nats_received(url: str, stream: str, prefix: str, count: int,
                         wait_s: float) -> list[Arrived]:
-    """The stream's messages in its order, once it holds `count` (or after `wait_s`)."""
+    """The stream's messages in its order, once `count` different ones came (or after
+    `wait_s`)."""
     import nats
 
     nc = await nats.connect(url)
@@ -100,7 +105,7 @@ async def nats_received(url: str, stream: str, prefix: str, count: int,
         arrived: list[Arrived] = []
         subscription = await js.subscribe(f"{prefix}.>", stream=stream, ordered_consumer=True)
         deadline = time.monotonic() + wait_s
-        while len(arrived) < count and time.monotonic() < deadline:
+        while _different(arrived) < count and time.monotonic() < deadline:
             with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
                 message = await subscription.next_msg(timeout=1)
                 arrived.append(Arrived((message.headers or {}).get("Nats-Msg-Id", ""),
@@ -147,6 +152,8 @@ class AmqpQueue:
             await queue.bind(exchange, f"{self.prefix}.#")
 
     async def received(self, count: int, wait_s: float) -> list[Arrived]:
+        """The queue's messages in their order, once `count` different ones came (or after
+        `wait_s`); a repeat is kept (it counts once)."""
         import aio_pika
 
         connection = await aio_pika.connect(AMQP_URL)
@@ -155,7 +162,7 @@ class AmqpQueue:
             queue = await channel.get_queue(self.queue)
             arrived: list[Arrived] = []
             deadline = time.monotonic() + wait_s
-            while len(arrived) < count and time.monotonic() < deadline:
+            while _different(arrived) < count and time.monotonic() < deadline:
                 message = await queue.get(no_ack=True, fail=False)
                 if message is None:
                     await asyncio.sleep(0.2)
