@@ -42,6 +42,7 @@ from wapiz.workers.outputs.worker import GROUP, PUBLISH_TIMEOUT_S, OutputWorker 
 
 NATS_URL = "nats://127.0.0.1:4222"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+ROUNDS = 3
 TEXT = "Halo, ini pesan uji untuk mengukur keluaran broker. " * 12  # ~600 bytes, as a message
 
 
@@ -71,11 +72,11 @@ async def write_events(database: Database, devices: list[uuid.UUID], events: int
                 for _ in range(min(per_group, events - start))])
 
 
-def config_for(kind: str, run: str) -> OutputConfig:
+def config_for(kind: str, run: str, round_: int) -> OutputConfig:
     prefix = f"bench{run}"
     if kind == "nats":
-        return OutputConfig("nats", "nats", NATS_URL, f"BENCH{run}", prefix)
-    return OutputConfig("amqp", "amqp", AMQP_URL, f"bench.{run}", prefix)
+        return OutputConfig(f"nats{round_}", "nats", NATS_URL, f"BENCH{run}", prefix)
+    return OutputConfig(f"amqp{round_}", "amqp", AMQP_URL, f"bench.{run}", prefix)
 
 
 async def through_output(database: Database, config: OutputConfig) -> float:
@@ -185,21 +186,26 @@ async def measure(database_url: str, devices: list[uuid.UUID], events: int) -> l
                 .join(Device, Device.id == WebhookEvent.device_id)
                 .order_by(WebhookEvent.seq))).all()
         for kind in ("nats", "amqp"):
-            config = config_for(kind, uuid.uuid4().hex[:8])
-            bodies = [(event_id, config.subject(user, public, WEBHOOK_TEST), body.encode())
-                      for event_id, user, public, body in rows]
-            if kind == "amqp":
-                await bind_queue(config)
-            try:
-                output_s = await through_output(database, config)  # makes the stream
-                bare = bare_nats if kind == "nats" else bare_amqp
-                bare_s = await bare(config, bodies)
-                ours_s = await bare_loop(config, bodies)
-            finally:
-                await clean_up(config)
-            rate, bare_rate = len(rows) / output_s, len(rows) / bare_s
+            # Best of ROUNDS, each on a stream or exchange of its own (and an output of its
+            # own, so with cursors of its own), the two measured back to back: the machine
+            # is shared, and the best round is the one least disturbed.
+            output_s, bare_s, ours_s = [], [], []
+            for round_ in range(ROUNDS):
+                config = config_for(kind, uuid.uuid4().hex[:8], round_)
+                bodies = [(event_id, config.subject(user, public, WEBHOOK_TEST), body.encode())
+                          for event_id, user, public, body in rows]
+                if kind == "amqp":
+                    await bind_queue(config)
+                try:
+                    output_s.append(await through_output(database, config))  # makes the stream
+                    bare = bare_nats if kind == "nats" else bare_amqp
+                    bare_s.append(await bare(config, bodies))
+                    ours_s.append(await bare_loop(config, bodies))
+                finally:
+                    await clean_up(config)
+            rate, bare_rate = len(rows) / min(output_s), len(rows) / min(bare_s)
             lines.append(f"| {kind} | {len(rows)} | {rate:,.0f} | {bare_rate:,.0f} | "
-                         f"{rate / bare_rate:.2f} | {len(rows) / ours_s:,.0f} |")
+                         f"{rate / bare_rate:.2f} | {len(rows) / min(ours_s):,.0f} |")
     finally:
         await database.dispose()
     return lines

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.results import rows_changed
 from wapiz.db.upsert import insert_for
 from wapiz.devices.models import Device
-from wapiz.outputs.models import EventOutput, OutputCursor, cursor_of, unpublished
+from wapiz.outputs.models import EventOutput, OutputCursor
 from wapiz.webhooks.models import WebhookEvent
 
 
@@ -68,26 +68,28 @@ class OutputRows:
         order (so each device's in its order)."""
         cursor = func.coalesce(OutputCursor.last_seq, 0)
         backlog = (await self.session.execute(
-            select(Device.id, cursor)
+            select(Device.id, Device.user_id, Device.public_id, cursor)
             .outerjoin(OutputCursor, and_(OutputCursor.output == self.output,
-                                             OutputCursor.device_id == Device.id))
+                                          OutputCursor.device_id == Device.id))
             .where(exists().where(WebhookEvent.device_id == Device.id,
                                   WebhookEvent.seq > cursor))
             .limit(devices))).all()
         if not backlog:
             return []
-        rows = await self.session.execute(
-            select(WebhookEvent.seq, WebhookEvent.id, WebhookEvent.device_id, Device.user_id,
-                   Device.public_id, WebhookEvent.type, WebhookEvent.body)
-            .join(Device, Device.id == WebhookEvent.device_id)
-            .outerjoin(OutputCursor, cursor_of(self.output))
-            .where(WebhookEvent.device_id.in_([device_id for device_id, _ in backlog]),
-                   # A bound for the scan: every chosen device's events start after it.
-                   WebhookEvent.seq > min(last for _, last in backlog),
-                   unpublished())
-            .order_by(WebhookEvent.seq)
-            .limit(limit))
-        return [PendingEvent(*row) for row in rows]
+        # Each device's next events, a range of ix_webhook_events_device_seq: what is read is
+        # what may be published, however many events before the cursors are still kept.
+        columns = (WebhookEvent.seq, WebhookEvent.id, WebhookEvent.device_id,
+                   WebhookEvent.type, WebhookEvent.body)
+        ranges = [select(*columns)
+                  .where(WebhookEvent.device_id == device_id, WebhookEvent.seq > last)
+                  .order_by(WebhookEvent.seq).limit(limit).subquery()
+                  for device_id, _, _, last in backlog]
+        rows = (await self.session.execute(
+            union_all(*(select(*part.c) for part in ranges)))).all()
+        owners = {device_id: (user_id, public_id) for device_id, user_id, public_id, _ in backlog}
+        rows = sorted(rows, key=lambda row: row[0])[:limit]
+        return [PendingEvent(seq, event_id, device_id, *owners[device_id], event_type, body)
+                for seq, event_id, device_id, event_type, body in rows]
 
     async def advance(self, cursors: Mapping[uuid.UUID, int], published: int,
                       now: datetime, lease_s: float) -> bool:

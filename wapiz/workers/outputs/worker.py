@@ -39,7 +39,7 @@ from wapiz.workers.outputs.queue import OutputRows, PendingEvent
 log = logging.getLogger(__name__)
 
 GROUP = 1000  # events published before their confirmations are awaited
-GROUP_DEVICES = 500
+GROUP_DEVICES = 200  # a statement of one part per device (SQLite allows 500)
 PUBLISH_TIMEOUT_S = 10.0  # a connect, or a group's confirmations
 LEASE_S = 15.0
 SAFETY_POLL_S = 1.0  # while announcements can be heard
