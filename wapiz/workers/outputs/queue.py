@@ -64,8 +64,8 @@ class OutputRows:
             .values(publisher=None, lease_expires_at=None, connected=False))
 
     async def pending(self, devices: int, limit: int) -> list[PendingEvent]:
-        """Up to `limit` events not yet published, of up to `devices` devices, in `seq`
-        order (so each device's in its order)."""
+        """About `limit` events not yet published (an equal share of each device's), of up
+        to `devices` devices, in `seq` order (so each device's in its order)."""
         cursor = func.coalesce(OutputCursor.last_seq, 0)
         backlog = (await self.session.execute(
             select(Device.id, Device.user_id, Device.public_id, cursor)
@@ -77,17 +77,19 @@ class OutputRows:
         if not backlog:
             return []
         # Each device's next events, a range of ix_webhook_events_device_seq: what is read is
-        # what may be published, however many events before the cursors are still kept.
+        # what is published, however many events before the cursors are still kept. Each
+        # device gets its share of the group (a device alone, all of it).
+        share = -(-limit // len(backlog))
         columns = (WebhookEvent.seq, WebhookEvent.id, WebhookEvent.device_id,
                    WebhookEvent.type, WebhookEvent.body)
         ranges = [select(*columns)
                   .where(WebhookEvent.device_id == device_id, WebhookEvent.seq > last)
-                  .order_by(WebhookEvent.seq).limit(limit).subquery()
+                  .order_by(WebhookEvent.seq).limit(share).subquery()
                   for device_id, _, _, last in backlog]
         rows = (await self.session.execute(
             union_all(*(select(*part.c) for part in ranges)))).all()
         owners = {device_id: (user_id, public_id) for device_id, user_id, public_id, _ in backlog}
-        rows = sorted(rows, key=lambda row: row[0])[:limit]
+        rows = sorted(rows, key=lambda row: row[0])
         return [PendingEvent(seq, event_id, device_id, *owners[device_id], event_type, body)
                 for seq, event_id, device_id, event_type, body in rows]
 
