@@ -124,11 +124,13 @@ class AdminService:
         now = utc_now()
         items = []
         for config in configured_outputs(self.settings):
+            # The backlog first: a group published between the two reads then shows in
+            # `published` too (never a backlog of 0 beside a count missing the last group).
+            backlog, oldest = await self.rows.output_backlog(config.name)
             row = await self.rows.output(config.name)
             # A publisher whose lease lapsed is no more (its process stopped or hangs).
             held = row if row is not None and row.lease_expires_at is not None and (
                 row.lease_expires_at > now) else None
-            backlog, oldest = await self.rows.output_backlog(config.name)
             items.append(OutputOut(
                 name=config.name, kind=config.kind, target=config.target,
                 destination=config.destination,
