@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "wapiz"
 
 DOMAINS = ("accounts", "devices", "messages", "webhooks", "overview", "sandbox", "keys", "admin",
-           "groups", "stories", "labels", "events", "people", "presence", "calls", "chats")
+           "groups", "stories", "labels", "events", "people", "presence", "calls", "chats",
+           "outputs")
 # The engine interface: the words and shapes an engine reports in (statuses, reasons, ids).
 # A domain may read them; no domain loads an engine's session code.
 ENGINE_INTERFACE = ("wapiz.engines.base", "wapiz.engines.events", "wapiz.engines.content",
@@ -263,9 +264,12 @@ def test_the_api_process_loads_no_engine_session_and_no_runner(processes: dict) 
     assert api["statuses"] == [200, 202, 200, 200, 200]  # the probe did serve real requests
     modules = api["modules"]
     assert "wapiz.http.app" in modules and "wapiz.workers.dispatcher.dispatcher" in modules
-    # The webhook dispatcher runs beside the app (wapiz.workers.dispatcher); nothing else of
-    # the workers, and no engine beyond its interface, is loaded.
+    # The webhook dispatcher and the broker outputs run beside the app
+    # (wapiz.workers.dispatcher, wapiz.workers.outputs); nothing else of the workers, and no
+    # engine beyond its interface, is loaded; no broker's client while none is configured.
+    assert "wapiz.workers.outputs.worker" in modules
     assert _loaded(modules, "wapiz.workers.runner", "wapiz.workers.retention") == []
+    assert _loaded(modules, "nats", "aio_pika", "aiormq") == []
     assert _loaded(modules, "wapiz.engines.whatsmeow", "wapiz.engines.sandbox", "neonize") == []
     assert _loaded(modules, "wapiz.sandbox") == []  # the simulated phone: sandbox engine only
 
@@ -276,3 +280,4 @@ def test_a_runner_process_loads_no_web_framework(processes: dict) -> None:
     assert _loaded(modules, "fastapi", "starlette", "uvicorn", "wapiz.http") == []
     assert _loaded(modules, *(f"wapiz.{d}.router" for d in DOMAINS)) == []
     assert _loaded(modules, "wapiz.workers.dispatcher") == []  # webhooks go out from the API
+    assert _loaded(modules, "wapiz.workers.outputs") == []  # and so do the broker outputs

@@ -117,6 +117,26 @@ class Settings(BaseSettings):
         7, ge=1, le=36500, description="Days an event is kept for the event streams and "
         "brokers to resume from (one a webhook delivery still needs is kept longer).",
     )
+    events_nats_url: SecretStr | None = Field(
+        None, description="NATS server to publish every event to, through JetStream "
+        "(nats://user:password@host:4222); subject <prefix>.<userId>.<deviceId>.<type>.",
+    )
+    events_nats_stream: str = Field(
+        "WAPIZ", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The JetStream stream that "
+        "stores the events: created (subjects <prefix>.>) if it does not exist.",
+    )
+    events_amqp_url: SecretStr | None = Field(
+        None, description="RabbitMQ (AMQP 0-9-1) broker to publish every event to "
+        "(amqp://user:password@host:5672/vhost, or amqps://).",
+    )
+    events_amqp_exchange: str = Field(
+        "wapiz.events", pattern=r"^[A-Za-z0-9_.:-]{1,127}$", description="The durable topic "
+        "exchange events are published to (declared if missing); routing key = the subject.",
+    )
+    events_prefix: str = Field(
+        "wapiz", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="First token of every event's "
+        "subject and routing key (several gateways on one broker: one each).",
+    )
     media_retention_days: int = Field(
         30, ge=0, le=36500, description="Days the bytes of a message's file are kept (0: for "
         "ever); its description stays. A file a queued message still needs is always kept.",
@@ -348,11 +368,10 @@ class Settings(BaseSettings):
                                  exclude={"secret_key_file", "database_url_file"})
         env = {}
         for name, value in values.items():
-            if name == "secret_key":
-                continue
+            secret = getattr(self, name)
+            if isinstance(secret, SecretStr):  # dumped masked: the value itself travels
+                value = secret.get_secret_value()
             env[ENV_PREFIX + name.upper()] = value if isinstance(value, str) else json.dumps(value)
-        if self.secret_key is not None:
-            env[ENV_PREFIX + "SECRET_KEY"] = self.secret_key.get_secret_value()
         return env
 
 

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 SITE = Path(__file__).resolve().parents[2] / "docs" / "site"
 LANGUAGES = ("id", "en")
 PAGES = ("start", "devices", "people", "messages", "chats", "groups", "webhooks", "stream",
-         "accounts", "sandbox")
+         "outputs", "accounts", "sandbox")
 # The webhook URL the pages show stands for the receiver a test runs.
 WEBHOOK_URLS = ("https://server-anda.com/webhook", "https://your-server.com/webhook")
 # What an answer gives the examples after it: (method, path as written) → {variable: key}.

@@ -11,7 +11,8 @@ from wapiz.accounts.models import User
 from wapiz.db.paging import older_than
 from wapiz.devices.models import Device, DeviceSession, StatusName
 from wapiz.messages.models import UNFINISHED, Message
-from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery
+from wapiz.outputs.models import EventOutput, OutputCursor, cursor_of, unpublished
+from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 
 def _containing(text: str) -> str:
@@ -110,3 +111,15 @@ class AdminRepository:
             .select_from(WebhookDelivery)
             .where(WebhookDelivery.status == DeliveryStatus.PENDING))).one()
         return pending, due
+
+    async def output(self, name: str) -> EventOutput | None:
+        return await self.session.get(EventOutput, name)
+
+    async def output_backlog(self, name: str) -> tuple[int, datetime | None]:
+        """(events the output has not published, when the oldest of them was made)."""
+        count, oldest = (await self.session.execute(
+            select(func.count(), func.min(WebhookEvent.created_at))
+            .select_from(WebhookEvent)
+            .outerjoin(OutputCursor, cursor_of(name))
+            .where(unpublished()))).one()
+        return count, oldest

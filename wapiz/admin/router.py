@@ -11,6 +11,7 @@ from wapiz.admin.schemas import (
     AdminUserPage,
     AdminUserPatch,
     HealthOut,
+    OutputList,
     SearchText,
     SettingsOut,
     SettingsPatch,
@@ -65,6 +66,13 @@ async def list_devices(
             summary="The server's health: database, runners and leases, queues, version")
 async def health(admin: Admin) -> HealthOut:
     return await admin.health()
+
+
+@router.get("/outputs", responses=error_responses(401, 403),
+            summary="The broker outputs (NATS JetStream, RabbitMQ): state, last error, events "
+            "published, backlog and the age of its oldest event")
+async def outputs(admin: Admin) -> OutputList:
+    return await admin.outputs()
 
 
 @router.get("/settings", responses=error_responses(401, 403),

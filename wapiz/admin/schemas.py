@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool
 
@@ -72,6 +72,30 @@ class HealthOut(ApiModel):
     queued_messages: int = Field(description="Outbound messages queued or being sent.")
     webhook_backlog: int = Field(description="Webhook deliveries waiting (pending).")
     webhook_due: int = Field(description="Of those, due now: the dispatcher's backlog.")
+
+
+class OutputOut(ApiModel):
+    name: str = Field(description="The output: `nats` or `amqp`.")
+    kind: Literal["nats", "amqp"]
+    target: str = Field(description="The broker's URL, its password masked.")
+    destination: str = Field(description="The JetStream stream, or the topic exchange.")
+    state: Literal["connected", "down"] = Field(
+        description="connected: a process publishes it and its broker answers; down: the "
+        "broker cannot be reached (see `lastError`), or no API process publishes it.")
+    publisher: str | None = Field(description="The API process publishing it (its lease).")
+    last_error: str | None = Field(description="The latest failure, kept after recovery.")
+    last_error_at: Timestamp | None
+    published: int = Field(description="Events the broker confirmed, since the output was "
+                           "first configured.")
+    backlog: int = Field(description="Events not yet published.")
+    oldest_unpublished_at: Timestamp | None = Field(
+        description="When the oldest of them happened.")
+    oldest_unpublished_age_seconds: float | None
+
+
+class OutputList(ApiModel):
+    items: list[OutputOut] = Field(description="Each configured output (none: none is "
+                                   "configured).")
 
 
 class PlanOut(ApiModel):

@@ -22,6 +22,8 @@ from wapiz.admin.schemas import (
     AdminUserPatch,
     DatabaseHealth,
     HealthOut,
+    OutputList,
+    OutputOut,
     PlanOut,
     RunnerHealth,
     SettingsOut,
@@ -35,6 +37,7 @@ from wapiz.kit.errors import Conflict, NotFound
 from wapiz.kit.ids import parse_uuid
 from wapiz.kit.paging import created_cursor, decode_created_cursor, fetch_page
 from wapiz.kit.text import Text
+from wapiz.outputs.configured import configured_outputs
 
 OWN_ADMIN = Text("Admin tidak bisa mencabut hak admin dirinya sendiri",
                  "An admin cannot remove their own admin rights")
@@ -114,6 +117,32 @@ class AdminService:
             runners=RunnerHealth(live=runners, leases=leases, devices=devices),
             queued_messages=await self.rows.queued_messages(),
             webhook_backlog=pending, webhook_due=due)
+
+    async def outputs(self) -> OutputList:
+        """The configured broker outputs, as their rows say (written by the process
+        publishing each) and their backlog."""
+        now = utc_now()
+        items = []
+        for config in configured_outputs(self.settings):
+            # The backlog first: a group published between the two reads then shows in
+            # `published` too (never a backlog of 0 beside a count missing the last group).
+            backlog, oldest = await self.rows.output_backlog(config.name)
+            row = await self.rows.output(config.name)
+            # A publisher whose lease lapsed is no more (its process stopped or hangs).
+            held = row if row is not None and row.lease_expires_at is not None and (
+                row.lease_expires_at > now) else None
+            items.append(OutputOut(
+                name=config.name, kind=config.kind, target=config.target,
+                destination=config.destination,
+                state="connected" if held is not None and held.connected else "down",
+                publisher=held.publisher if held is not None else None,
+                last_error=row.last_error if row else None,
+                last_error_at=row.last_error_at if row else None,
+                published=row.published if row else 0, backlog=backlog,
+                oldest_unpublished_at=oldest,
+                oldest_unpublished_age_seconds=round((now - oldest).total_seconds(), 3)
+                if oldest else None))
+        return OutputList(items=items)
 
     async def settings_out(self) -> SettingsOut:
         return self._settings_out(await signup_state(self.session, self.settings))

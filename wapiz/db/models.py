@@ -7,6 +7,7 @@ from wapiz.devices import models as devices_models
 from wapiz.engines.sandbox import models as sandbox_models
 from wapiz.keys import models as keys_models
 from wapiz.messages import models as messages_models
+from wapiz.outputs import models as outputs_models
 from wapiz.webhooks import models as webhooks_models
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "devices_models",
     "keys_models",
     "messages_models",
+    "outputs_models",
     "sandbox_models",
     "webhooks_models",
 ]

@@ -1,4 +1,5 @@
-"""The HTTP API application (and the webhook dispatcher that runs beside it)."""
+"""The HTTP API application (and the webhook dispatcher and broker outputs that run beside
+it)."""
 
 import asyncio
 import gc
@@ -46,6 +47,7 @@ from wapiz.web.router import router as web_router
 from wapiz.webhooks.router import account_router as account_webhook_router
 from wapiz.webhooks.router import router as webhooks_router
 from wapiz.workers.dispatcher.dispatcher import Dispatcher
+from wapiz.workers.outputs.worker import Outputs
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +65,11 @@ parsed is a 400 (`invalid_json`, `invalid_form`).
 
 
 def _log_if_stopped(task: asyncio.Task[None]) -> None:
-    """The dispatcher and the event feed run until the process stops: anything else is an
-    error to see."""
+    """The dispatcher, the event feed and the outputs run until the process stops: anything
+    else is an error to see."""
     if not task.cancelled() and task.exception() is not None:
-        log.error("%s stopped: this process delivers no webhooks or no live events",
-                  task.get_name(), exc_info=task.exception())
+        log.error("%s stopped; this process no longer does its work", task.get_name(),
+                  exc_info=task.exception())
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -76,15 +78,19 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.database = Database(settings, "wapiz-api")
         app.state.throttle = Throttle(app.state.database, settings)
         app.state.intake = Intake(app.state.database)
-        # Webhooks are delivered from the API processes, away from the WhatsApp sessions.
-        dispatcher = Dispatcher(settings, app.state.database,
-                                process_identity(f"api@{socket.gethostname()}"))
+        # Webhooks are delivered, and events published to the operator's brokers, from the
+        # API processes, away from the WhatsApp sessions.
+        name = process_identity(f"api@{socket.gethostname()}")
+        dispatcher = Dispatcher(settings, app.state.database, name)
         delivering = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
         delivering.add_done_callback(_log_if_stopped)
         # One reader of new events for every stream this process serves.
         app.state.feed = Feed(app.state.database)
         feeding = asyncio.create_task(app.state.feed.run(), name="event-feed")
         feeding.add_done_callback(_log_if_stopped)
+        publishing = asyncio.create_task(Outputs(settings, app.state.database, name).run(),
+                                         name="event-outputs")
+        publishing.add_done_callback(_log_if_stopped)
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's scans, which otherwise grow with every imported module.
         gc.freeze()
@@ -93,7 +99,8 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             delivering.cancel()
             feeding.cancel()
-            await asyncio.gather(delivering, feeding, return_exceptions=True)
+            publishing.cancel()
+            await asyncio.gather(delivering, feeding, publishing, return_exceptions=True)
             await app.state.database.dispose()
 
     settings.secret  # noqa: B018 - create the data dir's secret now, not on the first login

@@ -31,7 +31,7 @@ REFERENCE = REPOSITORY / "docs" / "api.md"
 INDEX = "index"
 # The sidebar's order: the way a person meets WAPIZ.
 PAGES = ("start", "devices", "people", "messages", "chats", "groups", "webhooks", "events",
-         "stream", "accounts", "sandbox",
+         "stream", "outputs", "accounts", "sandbox",
          "reference")
 REFERENCE_TITLE = Text("Referensi API", "API reference")
 

@@ -67,8 +67,12 @@ class WebhookEvent(Base):
     test event has no device."""
 
     __tablename__ = "webhook_events"
-    # Retention's question: which events were written before a time.
-    __table_args__ = (Index("ix_webhook_events_created", "created_at"),)
+    __table_args__ = (
+        # Retention's question: which events were written before a time.
+        Index("ix_webhook_events_created", "created_at"),
+        # The outputs' (and streams') question: a device's events after a cursor, in order.
+        Index("ix_webhook_events_device_seq", "device_id", "seq"),
+    )
 
     # Increasing: an endpoint's events are delivered in this order.
     seq: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)

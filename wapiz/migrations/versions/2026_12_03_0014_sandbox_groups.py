@@ -1,7 +1,7 @@
 """sandbox: groups on the simulated network (members and roles, invite codes, join requests)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 13:55:10.561718
 
 """
@@ -15,7 +15,7 @@ import wapiz.db.base
 
 # revision identifiers, used by Alembic.
 revision: str = '0014'
-down_revision: Union[str, Sequence[str], None] = '0012'
+down_revision: Union[str, Sequence[str], None] = '0013'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
