@@ -45,7 +45,6 @@ fuzz: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/ruff format --check .
 
 format: install
 	$(BIN)/ruff format .
