@@ -158,7 +158,8 @@ def test_what_the_description_admits_is_accepted(api: Api) -> None:
     assert reset.json() | {"proxy": None} == {"proxy": None, "minDelayMs": 1000,
                                               "maxDelayMs": 3000, "typing": True,
                                               "perMinute": None, "rejectCalls": False,
-                                              "rejectCallsMessage": None}
+                                              "rejectCallsMessage": None, "historySync": False,
+                                              "historySyncDays": 30}
     cursor = "0-" + "0" * 32
     page = api.http.get("/api/messages", params={"cursor": cursor}, headers=auth)
     assert page.status_code == 200 and page.json()["items"] == []

@@ -53,7 +53,8 @@ async def event_stream(request: Request, user: CurrentUser,
                        last_event_id: Annotated[EventId | None, Header()] = None,
                        ) -> EventSourceResponse:
     stream = await streams_for(request, user).open(query.device_id, query.type,
-                                                  last_event_id or query.after)
+                                                  # an empty one: no resume id
+                                                  last_event_id or query.after or None)
     language = request_language(request)
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -78,7 +79,7 @@ async def event_socket(websocket: WebSocket) -> None:
                                             "type": params.getlist("type"),
                                             "after": params.get("after")})
         stream = await streams_for(websocket, user).open(query.device_id, query.type,
-                                                         query.after)
+                                                         query.after or None)
     except ValidationError as exc:
         await websocket.send_denial_response(error_response(
             invalid_input([dict(error) for error in exc.errors()], language), language))

@@ -120,14 +120,19 @@ class GroupService:
         judged (another account's device is missing, whatever the body)."""
         await self.devices.get(raw_id)
 
+    async def _group(self, raw_id: str, group: str) -> str:
+        """The group a path names, judged only once the device is known to be the caller's."""
+        await self._known_device(raw_id)
+        return self.group_id(group)
+
     async def _ask(self, raw_id: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await live.ask_live(self.devices, raw_id, kind, payload)
 
     async def _results(self, raw_id: str, kind: str, group: str, action: str,
                        given: list[str]) -> ParticipantsOut:
-        await self._known_device(raw_id)
+        chosen = await self._group(raw_id, group)
         jids = self.participant_jids(given)
-        answer = await self._ask(raw_id, kind, {"group": self.group_id(group), "action": action,
+        answer = await self._ask(raw_id, kind, {"group": chosen, "action": action,
                                                 "participants": jids})
         results = [ParticipantResult.from_json(r) for r in answer["results"]]
         by_jid = dict(zip(jids, given, strict=True))
@@ -141,7 +146,7 @@ class GroupService:
         return GroupList(items=[group_out(GroupInfo.from_json(g)) for g in answer["groups"]])
 
     async def get(self, raw_id: str, group: str) -> GroupOut:
-        answer = await self._ask(raw_id, GET_GROUP, {"group": self.group_id(group)})
+        answer = await self._ask(raw_id, GET_GROUP, {"group": await self._group(raw_id, group)})
         return group_out(GroupInfo.from_json(answer["group"]))
 
     async def create(self, raw_id: str, body: GroupCreate) -> GroupOut:
@@ -154,7 +159,7 @@ class GroupService:
         changes = GroupSettings(subject=body.subject, description=body.description,
                                 announce=body.announce, locked=body.locked,
                                 join_approval=body.join_approval)
-        await self._ask(raw_id, CHANGE_GROUP, {"group": self.group_id(group),
+        await self._ask(raw_id, CHANGE_GROUP, {"group": await self._group(raw_id, group),
                                                "changes": changes.to_json()})
         return await self.get(raw_id, group)
 
@@ -166,7 +171,7 @@ class GroupService:
         if not picture.startswith(JPEG_START):
             raise InvalidInput(NOT_JPEG, code="not_jpeg")
         answer = await self._ask(raw_id, SET_GROUP_PICTURE, {
-            "group": self.group_id(group), "jpeg": base64.b64encode(picture).decode()})
+            "group": await self._group(raw_id, group), "jpeg": base64.b64encode(picture).decode()})
         return PictureOut(picture_id=str(answer["pictureId"]))
 
     async def change_participants(self, raw_id: str, group: str,
@@ -175,8 +180,8 @@ class GroupService:
                                    body.participants)
 
     async def invite_link(self, raw_id: str, group: str, reset: bool = False) -> InviteOut:
-        answer = await self._ask(raw_id, GROUP_INVITE_LINK, {"group": self.group_id(group),
-                                                             "reset": reset})
+        chosen = await self._group(raw_id, group)
+        answer = await self._ask(raw_id, GROUP_INVITE_LINK, {"group": chosen, "reset": reset})
         return InviteOut(link=str(answer["link"]))
 
     async def join(self, raw_id: str, link: str) -> GroupOut | JoinPendingOut:
@@ -186,10 +191,11 @@ class GroupService:
         return group_out(joined.group)
 
     async def leave(self, raw_id: str, group: str) -> None:
-        await self._ask(raw_id, LEAVE_GROUP, {"group": self.group_id(group)})
+        await self._ask(raw_id, LEAVE_GROUP, {"group": await self._group(raw_id, group)})
 
     async def requests(self, raw_id: str, group: str) -> JoinRequestList:
-        answer = await self._ask(raw_id, GROUP_JOIN_REQUESTS, {"group": self.group_id(group)})
+        chosen = await self._group(raw_id, group)
+        answer = await self._ask(raw_id, GROUP_JOIN_REQUESTS, {"group": chosen})
         asked = [JoinRequest.from_json(r) for r in answer["requests"]]
         return JoinRequestList(items=[JoinRequestOut.model_validate({
             **r.person.to_json(),

@@ -19,6 +19,7 @@ class LabelService:
 
     async def set_chat_labels(self, raw_device_id: str, raw_chat: str,
                               body: ChatLabelsIn) -> ChatLabelsOut:
+        await self.devices.get(raw_device_id)  # another account's device: 404, whatever the chat
         try:  # a chat as people write it: a phone number, or a group id
             chat = recipient(raw_chat, self.devices.settings.default_country_code).chat
         except InvalidRecipient as exc:

@@ -46,7 +46,10 @@ class PeopleService:
     def __init__(self, devices: DeviceReader) -> None:
         self.devices = devices
 
-    def phone(self, raw: str) -> str:
+    async def phone(self, raw_id: str, raw: str) -> str:
+        """The number a path names, judged only once the device is known to be the caller's
+        (another account's device is a 404 whatever the rest of the path)."""
+        await self.devices.get(raw_id)
         phone = phone_digits(raw, self.devices.settings.default_country_code)
         if phone is None:
             raise InvalidInput(INVALID_PHONE, code="invalid_phone")
@@ -93,19 +96,19 @@ class PeopleService:
             next_cursor=page[-1] if len(keys) > limit else None)
 
     async def contact(self, raw_id: str, raw_phone: str) -> ContactOut:
-        phone = self.phone(raw_phone)
+        phone = await self.phone(raw_id, raw_phone)
         return ContactOut.model_validate(
             await ask_live(self.devices, raw_id, PERSON, {"phone": phone}))
 
     async def block(self, raw_id: str, raw_phone: str, blocked: bool) -> None:
-        phone = self.phone(raw_phone)
+        phone = await self.phone(raw_id, raw_phone)
         await ask_live(self.devices, raw_id, BLOCK, {"phone": phone, "blocked": blocked})
 
     # --- LIDs ------------------------------------------------------------------------------
 
     async def phone_of_lid(self, raw_id: str, raw_lid: str) -> LidOut:
-        lid = lid_jid(raw_lid)
         device = await self.devices.get(raw_id)
+        lid = lid_jid(raw_lid)
         async with self.devices.database.session_scope() as db:
             phone = await StoredPeople(db, device.id).phone_of_lid(lid)
         if phone is None:
@@ -115,7 +118,7 @@ class PeopleService:
         return LidOut(lid=lid, phone=phone)
 
     async def lid_of_phone(self, raw_id: str, raw_phone: str) -> LidOut:
-        phone = self.phone(raw_phone)
+        phone = await self.phone(raw_id, raw_phone)
         device = await self.devices.get(raw_id)
         async with self.devices.database.session_scope() as db:
             lid = await StoredPeople(db, device.id).lid_of_phone(phone)
