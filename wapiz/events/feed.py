@@ -136,8 +136,11 @@ class Subscription:
 class Feed:
     """The process's one reader of new events (see the module's docstring)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database,
+                 heard: Callable[[FeedEvent], None] = lambda event: None) -> None:
         self.database = database
+        # Told of every event as it is published (the process's caches that it makes stale).
+        self.heard = heard
         self.position = 0  # every seq up to this is published or known never to commit
         self.ready = asyncio.Event()  # the position is settled
         self._by_user: dict[uuid.UUID, set[Subscription]] = {}
@@ -269,6 +272,7 @@ class Feed:
 
     def _publish(self, event: FeedEvent) -> None:
         self.position = event.seq
+        self.heard(event)
         if self._hole is not None and event.seq >= self._hole[1]:
             self._hole = None
         for subscription in list(self._by_user.get(event.user_id, ())):

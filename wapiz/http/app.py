@@ -21,7 +21,7 @@ from wapiz.chats.router import router as chats_router
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
-from wapiz.events.feed import Feed
+from wapiz.events.feed import Feed, FeedEvent
 from wapiz.events.router import router as events_router
 from wapiz.groups.router import router as groups_router
 from wapiz.http.error_handlers import api_routes, install_error_handlers
@@ -44,6 +44,7 @@ from wapiz.web.apidocs import router as apidocs_router
 from wapiz.web.assets import router as assets_router
 from wapiz.web.docs import router as docs_router
 from wapiz.web.router import router as web_router
+from wapiz.webhooks.events import DEVICE_STATUS
 from wapiz.webhooks.router import account_router as account_webhook_router
 from wapiz.webhooks.router import router as webhooks_router
 from wapiz.workers.dispatcher.dispatcher import Dispatcher
@@ -85,7 +86,15 @@ def create_app(settings: Settings) -> FastAPI:
         delivering = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
         delivering.add_done_callback(_log_if_stopped)
         # One reader of new events for every stream this process serves.
-        app.state.feed = Feed(app.state.database)
+        statuses = app.state.status_cache
+
+        def heard(event: FeedEvent) -> None:
+            # A client told of a device's new status asks for it at once: the status cache
+            # must not answer from before it.
+            if event.type == DEVICE_STATUS:
+                statuses.evict((event.user_id, event.device_id))
+
+        app.state.feed = Feed(app.state.database, heard)
         feeding = asyncio.create_task(app.state.feed.run(), name="event-feed")
         feeding.add_done_callback(_log_if_stopped)
         publishing = asyncio.create_task(Outputs(settings, app.state.database, name).run(),
