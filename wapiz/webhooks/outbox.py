@@ -44,10 +44,6 @@ class Target:
     device_id: uuid.UUID
     receivers: tuple[Receiver, ...]
 
-    def wants(self, event_type: str) -> bool:
-        """Whether any webhook delivers events of this type."""
-        return any(receiver.wants(event_type) for receiver in self.receivers)
-
 
 async def target_of(session: AsyncSession, device_id: uuid.UUID) -> Target | None:
     """The device as the subject of events (None: it is gone), and which webhooks want
