@@ -268,12 +268,12 @@ def test_devices_are_paired_renamed_and_deleted_and_the_app_speaks_english(
     page.reload()
     expect(page.locator(".device-row").first.get_by_role("link")).to_have_text("Kasir Depan")
     row = page.locator(".device-row").first
-    row.get_by_role("button", name="Hapus").click()
+    row.get_by_role("button", name="Hapus", exact=True).click()
     expect(row.get_by_role("alertdialog")).to_contain_text("Hapus perangkat ini")
     row.get_by_role("button", name="Batal").click()
     expect(page.locator(".device-row")).to_have_count(1)
-    row.get_by_role("button", name="Hapus").click()
-    row.get_by_role("button", name="Ya, hapus").click()
+    row.get_by_role("button", name="Hapus", exact=True).click()
+    row.get_by_role("button", name="Ya, hapus", exact=True).click()
     expect(page.locator(".device-row")).to_have_count(0)
     expect(page.locator("[data-test=device-count]")).to_contain_text("0/1")
 
