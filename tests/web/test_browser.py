@@ -4,7 +4,7 @@ downloads a browser here), against a real `wapiz serve` on the sandbox engine.
 The flows a person follows: sign up, add a device, watch the QR code rotate, link it (the
 sandbox's "simulate scan"), see it connected without a reload, set a webhook and send a test
 event to a local receiver, send a message and watch its status change, meet the plan's limit;
-rename and delete a device; and the operator's: sign-up closed, then by invitation, a user's
+decline calls with a message to the caller; rename and delete a device; and the operator's: sign-up closed, then by invitation, a user's
 plan changed and the user disabled. Screenshots of the main pages at desktop and phone sizes go to
 docs/screenshots/; the device page's weight and the delay between a device logging in and
 the page saying so are measured and printed (bench/README.md records them)."""
@@ -336,6 +336,47 @@ def test_an_api_key_is_made_used_with_curl_and_revoked(browser: Browser,
     row.get_by_role("button", name="Ya, cabut").click()
     expect(page.locator("[data-test=key-row]")).to_have_count(0)
     assert curl(f"Authorization: Bearer {secret}") == "401"
+    context.close()
+
+
+def test_calls_are_declined_with_a_message_set_in_the_settings(browser: Browser,
+                                                                web: WapizProcess) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
+    page = context.new_page()
+    sign_up(page, web.url)
+    device_id = add_device(page, "Kasir")
+    expect(page.locator("[data-test=qr]")).to_be_visible(timeout=15_000)
+    page.get_by_role("button", name="Simulasikan pindai").click()
+    expect(page.locator("[data-test=status]")).to_have_text("terhubung", timeout=10_000)
+
+    # The switch enables its message; both are kept across a reload, beside the history sync.
+    page.get_by_role("button", name="Pengaturan").click()
+    message = page.get_by_label("Pesan untuk penelepon (kosong: tanpa pesan)")
+    expect(message).to_be_disabled()
+    page.get_by_label("Tolak setiap panggilan masuk").check()
+    message.fill("Maaf, kami hanya melayani lewat pesan.")
+    page.get_by_label("Ambil riwayat obrolan saat perangkat ditautkan").check()
+    page.get_by_label("Berapa hari ke belakang").fill("7")
+    page.get_by_role("button", name="Simpan pengaturan").click()
+    expect(page.get_by_text("Tersimpan")).to_be_visible()
+    page.reload()
+    page.get_by_role("button", name="Pengaturan").click()
+    expect(page.get_by_label("Tolak setiap panggilan masuk")).to_be_checked()
+    expect(message).to_have_value("Maaf, kami hanya melayani lewat pesan.")
+    expect(page.get_by_label("Berapa hari ke belakang")).to_have_value("7")
+
+    # Someone calls (the sandbox's phone, with the page's own cookie): the call is declined
+    # and the caller gets the message, which the message list shows going out.
+    caller = unique_phone()
+    rung = page.request.post(f"{web.url}/api/sandbox/devices/{device_id}/call",
+                             data={"from": caller})
+    assert rung.status == 202, rung.text()
+    page.get_by_role("button", name="Pesan", exact=True).click()
+    reply = page.locator("[data-test=message-row]").filter(
+        has_text="Maaf, kami hanya melayani lewat pesan.")
+    expect(reply).to_have_count(1, timeout=15_000)
+    expect(reply.locator("[data-test=message-status]")).to_have_text(
+        re.compile(r"^(terkirim|sampai)$"), timeout=15_000)
     context.close()
 
 

@@ -829,7 +829,9 @@
             if (answer.ok) {
               var s = answer.data;
               self.settings = { minDelayMs: s.minDelayMs, maxDelayMs: s.maxDelayMs, typing: s.typing,
-                                perMinute: s.perMinute === null ? "" : String(s.perMinute), proxy: s.proxy || "" };
+                                perMinute: s.perMinute === null ? "" : String(s.perMinute), proxy: s.proxy || "",
+                                rejectCalls: s.rejectCalls, rejectCallsMessage: s.rejectCallsMessage || "",
+                                historySync: s.historySync, historySyncDays: s.historySyncDays };
             }
           });
         },
@@ -839,7 +841,9 @@
           var s = self.settings;
           var body = { minDelayMs: Number(s.minDelayMs), maxDelayMs: Number(s.maxDelayMs), typing: !!s.typing,
                        perMinute: String(s.perMinute).trim() === "" ? null : Number(s.perMinute),
-                       proxy: s.proxy ? s.proxy : null };
+                       proxy: s.proxy ? s.proxy : null, rejectCalls: !!s.rejectCalls,
+                       rejectCallsMessage: s.rejectCallsMessage ? s.rejectCallsMessage : null,
+                       historySync: !!s.historySync, historySyncDays: Number(s.historySyncDays) };
           call("PATCH", "/api/devices/" + self.id + "/settings", body).then(function (answer) {
             if (!answer.ok) { self.settingsError = errorText(answer); return; }
             self.settingsNote = t("Tersimpan", "Saved");
