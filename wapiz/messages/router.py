@@ -163,13 +163,13 @@ async def mark_read(id: str, live: Live) -> MessageOut:
     summary="Download a message's file (an inbound one is fetched from WhatsApp once)",
 )
 async def message_media(id: str, live: Live) -> Response:
-    file = await live.file(id)
+    file, data = await live.file(id)
     # The type is whatever the sender said: only pictures, sound and video are shown in the
     # browser; anything else (text/html above all) is a download, in a sandbox that runs
     # nothing even if a browser shows it anyway.
     shown = file.mimetype.startswith(INLINE_TYPES) and "svg" not in file.mimetype
     name = f"; filename*=UTF-8''{quote(file.file_name)}" if file.file_name else ""
-    return Response(file.data, media_type=file.mimetype,
+    return Response(data, media_type=file.mimetype,
                     headers={"Content-Disposition": ("inline" if shown else "attachment") + name,
                              "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": "sandbox; default-src 'none'",
