@@ -52,7 +52,7 @@ IdempotencyKey = Annotated[str | None, Header(max_length=255, description=(
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 409, 413),
+    responses=error_responses(401, 404, 409, 413, 503),
     summary="Send a message: accepted into the device's durable queue",
 )
 async def send_message(body: MessageIn, user: CurrentUser, request: Request,
@@ -63,7 +63,7 @@ async def send_message(body: MessageIn, user: CurrentUser, request: Request,
 @router.post(
     "/upload",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 409, 413),
+    responses=error_responses(401, 404, 409, 413, 503),
     summary="Send a file as multipart/form-data: the same fields as a send, and `file`",
 )
 async def send_upload(body: Annotated[MessageUpload, Form(media_type="multipart/form-data")],
@@ -80,7 +80,7 @@ async def send_upload(body: Annotated[MessageUpload, Form(media_type="multipart/
 @router.post(
     "/bulk",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 413),
+    responses=error_responses(401, 404, 413, 503),
     summary="One message to up to 1,000 recipients, spaced out (15 to 45 s by default)",
 )
 async def send_bulk(body: BulkIn, bulk: Bulk, idempotency_key: IdempotencyKey = None) -> BulkOut:
