@@ -29,9 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import tests.support  # noqa: E402
 from bench.status_bench import DEFAULT_PG, bare_server, load, postgres_reachable  # noqa: E402
 from tests.messages.parties import linked_party, unique_phone  # noqa: E402
 from tests.support import PG_ENV, Api, Deployment, free_port  # noqa: E402
+
+tests.support.STARTUP_TIMEOUT_S = 120.0  # a machine shared with other work starts slowly
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret"}
 

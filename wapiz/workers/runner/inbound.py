@@ -97,12 +97,8 @@ class InboundStore(DeviceRows):
             insert_for(self.session, Message.__table__)
             .on_conflict_do_nothing(index_elements=["device_id", "direction", "wa_message_id"])
             .returning(Message.id), [column_values(message) for message, _, _ in rows]))
-        repeats = [file for message, file, _ in rows
-                   if message.id not in stored and file is not None]
-        if repeats:  # the first delivery has its file already
-            await self.session.execute(delete(Media).where(
-                Media.id.in_([file.id for file in repeats])))
-            self.unneeded_objects += [file.object_key for file in repeats if file.object_key]
+        await self._forget_repeated_files(
+            [file for message, file, _ in rows if message.id not in stored and file])
         for event, (message, _, target) in zip(arrived, rows, strict=True):
             if message.id not in stored:
                 continue
@@ -125,6 +121,13 @@ class InboundStore(DeviceRows):
                 happened.append((MESSAGE_REACTION, message, dataclasses.replace(
                     change, emoji=event.reaction, target_id=await self._reacted_to(event),
                     target_wa_message_id=event.target_id or None)))
+
+    async def _forget_repeated_files(self, repeats: list[Media]) -> None:
+        """The files of messages delivered again: the first delivery has its file already."""
+        if repeats:
+            await self.session.execute(delete(Media).where(
+                Media.id.in_([file.id for file in repeats])))
+            self.unneeded_objects += [file.object_key for file in repeats if file.object_key]
 
     async def _reread(self, message_id: uuid.UUID) -> Message:
         return (await self.session.scalars(
