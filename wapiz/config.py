@@ -92,6 +92,28 @@ class Settings(BaseSettings):
         False, description="Let `mediaUrl` name loopback or private addresses (local "
         "development and tests only: otherwise refused, as a way into the server's network).",
     )
+    media_store: str = Field(
+        "database", description="Where files' bytes are kept: `database` (on their rows) or "
+        "an S3-compatible bucket, `s3://bucket/prefix` (the rows keep each file's "
+        "description and its object's key). Credentials: the usual AWS variables "
+        "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE …).",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="The S3-compatible server (MinIO, Ceph, R2 …), e.g. "
+        "https://minio.example.com:9000; default: AWS S3 itself.",
+    )
+    s3_region: str | None = Field(
+        None, description="The bucket's region (default: AWS_REGION / AWS_DEFAULT_REGION, "
+        "else us-east-1).",
+    )
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        "auto", description="Bucket in the path (most S3-compatible servers) or in the host "
+        "name (AWS); `auto` lets botocore choose.",
+    )
+    s3_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Limit on connecting to the store and on each read "
+        "of its answer.",
+    )
     public_url: str | None = Field(
         None, description="The API's address as webhook receivers reach it, for the file "
         "URLs in events (default: http://<host>:<port>).",
@@ -319,6 +341,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"trusted_proxies: {proxy!r} is not an address or a network "
                                  "(e.g. 10.0.0.5 or 10.0.0.0/8)") from None
         return proxies
+
+    @field_validator("media_store")
+    @classmethod
+    def _media_store_known(cls, store: str) -> str:
+        if store == "database":
+            return store
+        parts = urlsplit(store)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"media_store: {store!r} is neither `database` nor "
+                             "s3://bucket/prefix")
+        return store
+
+    @property
+    def media_bucket(self) -> tuple[str, str] | None:
+        """The bucket and the key prefix (no slashes around it) of an S3 media store."""
+        if self.media_store == "database":
+            return None
+        parts = urlsplit(self.media_store)
+        return parts.netloc, parts.path.strip("/")
 
     @field_validator("data_dir")
     @classmethod

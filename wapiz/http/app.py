@@ -36,6 +36,7 @@ from wapiz.messages.intake import Intake
 from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
 from wapiz.messages.schemas import MessageContent
+from wapiz.messages.store import media_store_for
 from wapiz.overview.router import router as overview_router
 from wapiz.people.router import router as people_router
 from wapiz.presence.router import router as presence_router
@@ -110,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
             feeding.cancel()
             publishing.cancel()
             await asyncio.gather(delivering, feeding, publishing, return_exceptions=True)
+            await app.state.media_store.close()
             await app.state.database.dispose()
 
     settings.secret  # noqa: B018 - create the data dir's secret now, not on the first login
@@ -130,6 +132,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.principal_cache = TTLCache(settings.auth_cache_seconds)
     app.state.status_cache = TTLCache(settings.status_cache_seconds)
     app.state.device_ids = TTLCache(DEVICE_IDS_CACHE_S)
+    app.state.media_store = media_store_for(settings)
     app.state.passwords = PasswordHashing(settings.password_hash_slots)
     install_error_handlers(app)
     if settings.cors_origins:

@@ -33,6 +33,7 @@ from wapiz.engines import whatsapp_engine_for
 from wapiz.engines.base import EngineError, WhatsAppEngine
 from wapiz.engines.events import CONNECTING
 from wapiz.kit.identity import process_identity
+from wapiz.messages.store import media_store_for
 from wapiz.webhooks import outbox
 from wapiz.webhooks.events import DEVICE_STATUS, DeviceStatusData
 from wapiz.workers.retention.prune import prune_forever
@@ -70,6 +71,7 @@ class Runner:
         self.idle_after_s = IDLE_AFTER_S
         self.database = database
         self.whatsapp = whatsapp
+        self.media = media_store_for(settings)  # files' bytes, for senders and retention
         self.identity = identity or process_identity(settings.runner_name)
         self.ttl = timedelta(seconds=settings.lease_ttl_seconds)
         self.workers: dict[uuid.UUID, DeviceWorker] = {}
@@ -88,7 +90,8 @@ class Runner:
             asyncio.create_task(self.wakeups.run(), name="wake-ups"),
             asyncio.create_task(self._serve_requests(), name="device-requests"),
             asyncio.create_task(self._wake_senders(), name="sender-wake"),
-            asyncio.create_task(prune_forever(self.settings, self.database), name="retention"),
+            asyncio.create_task(prune_forever(self.settings, self.database, self.media),
+                                name="retention"),
         ]
         code = 0
         loop = asyncio.get_running_loop()
@@ -120,6 +123,7 @@ class Runner:
             await asyncio.gather(*background, return_exceptions=True)
             await self._shutdown()
             await self.whatsapp.close()
+            await self.media.close()
             log.info("runner %s stopped", self.identity)
         return code
 
@@ -182,7 +186,7 @@ class Runner:
     def _start_worker(self, lease: Lease, start: DeviceStart) -> None:
         messages = DeviceMessages(self.database, self.identity, lease, start.device_public_id,
                                   start.user_id, self.whatsapp.keeps_message_ids,
-                                  base_url=self.settings.base_url)
+                                  base_url=self.settings.base_url, media=self.media)
         worker = DeviceWorker(self.whatsapp, lease, start, self._write_state, messages,
                               watchdog_s=self.settings.watchdog_seconds,
                               backoff_cap_s=self.settings.reconnect_max_seconds)
