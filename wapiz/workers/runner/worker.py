@@ -361,10 +361,23 @@ class DeviceWorker:
             self._start_over()
 
     async def stop(self) -> None:
-        """Disconnect, keeping the stored session (runner stopping or lease lost)."""
-        await self._cancel()
-        await self._stop_sender()
+        """Disconnect, keeping the stored session (runner stopping, lease lost, or the
+        database out of reach). The engine session is stopped first, before anything that
+        may wait on the database: a runner cut off from it must let go of WhatsApp before its
+        lease lapses, and a task cancelled in a query on a connection that does not answer
+        takes seconds to end. A send cut short stays `sending`: whoever runs the device next
+        settles it first (`DeviceMessages.recover`)."""
+        await asyncio.gather(*await self.halt(), return_exceptions=True)
+
+    async def halt(self) -> list[asyncio.Task[None]]:
+        """`stop`'s first part: the worker's tasks cancelled and the engine session stopped;
+        the cancelled tasks, to be awaited."""
+        tasks = [task for task in (self._task, self._sender) if task is not None]
+        for task in tasks:
+            task.cancel()  # first: no lifecycle call of theirs can follow the stop
+        self._sender = None
         await self._stop_session()
+        return tasks
 
     async def remove(self) -> None:
         """The device was deleted: log out, stop, delete its stored keys."""
