@@ -57,6 +57,7 @@ MAX_DEVICES = 1000
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
 IDLE_EXIT = 4  # a runner of a role with nothing to hold: started again when there is work
 IDLE_AFTER_S = 30.0
+FIRST_CONNECT_WAIT_S = 5.0  # a request waits this long for a new session's connect
 
 
 class Runner:
@@ -279,6 +280,9 @@ class Runner:
             # Answered (or refused) only while the device is still ours at this epoch.
             lease = worker.lease
             try:
+                # A device just taken (a takeover) answers once its session is up.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(worker.reached.wait(), FIRST_CONNECT_WAIT_S)
                 result = await worker.handle(kind, payload)
             except EngineError as exc:
                 async with self.database.session_scope() as db:

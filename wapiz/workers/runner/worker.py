@@ -138,6 +138,9 @@ class DeviceWorker:
         # runner or worker left it.
         self._backoff = Backoff(cap=backoff_cap_s, attempt=failures)
         self.lease_lost = False
+        # Set once the session's first connect has an outcome (an event, or a failure): a
+        # request that comes with the device (a runner that just took it over) waits for it.
+        self.reached = asyncio.Event()
         self._over_again = False  # a restart or logout is under way: its task is ended on purpose
 
     def start(self) -> None:
@@ -210,6 +213,7 @@ class DeviceWorker:
                 await self.session.start()
                 return
             except Exception as exc:
+                self.reached.set()
                 delay = self._backoff.next_delay()
                 log.warning("device %s: connect failed (%s); retry in %.1fs", self.key,
                             _detail(exc), delay)
@@ -244,6 +248,7 @@ class DeviceWorker:
         await self._events.put(event)
 
     async def _apply(self, event: EngineEvent) -> None:
+        self.reached.set()
         await self._write(announcement(event), **state_for(event, self._unlinked))
         if isinstance(event, LoggedOut):
             self._unlinked = event
