@@ -13,7 +13,6 @@ import contextlib
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -258,4 +257,4 @@ def _check(api: Api, token: str, device_id: str, phone: str) -> dict[str, object
     except httpx.HTTPError as exc:
         return {"error": repr(exc)}
     return {"status": response.status_code, "body": response.text,
-            "after": time.monotonic() - started, "id": str(uuid.uuid4())}
+            "after": time.monotonic() - started}
