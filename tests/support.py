@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
@@ -146,6 +146,7 @@ class WapizProcess:
     env: dict[str, str]
     log_path: Path
     port: int | None = None
+    prefix: list[str] = field(default_factory=list)  # e.g. `ip netns exec NAME`
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -158,7 +159,7 @@ class WapizProcess:
         return self.process.pid
 
     def start(self) -> "WapizProcess":
-        command = [sys.executable, "-m", "wapiz", *self.args]
+        command = [*self.prefix, sys.executable, "-m", "wapiz", *self.args]
         if self.port is not None:
             command += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("ab") as log:
@@ -307,10 +308,12 @@ class Deployment:
     def env(self, **settings: str) -> dict[str, str]:
         return child_env(self.database_url, self.data_dir, **settings)
 
-    def _start(self, args: list[str], port: bool, **settings: str) -> WapizProcess:
+    def _start(self, args: list[str], port: bool, prefix: Sequence[str] = (),
+               database_url: str | None = None, **settings: str) -> WapizProcess:
         name = f"{args[0]}-{len(self.processes)}.log"
-        process = WapizProcess(args, self.env(**settings), self.root / name,
-                               port=free_port() if port else None)
+        env = child_env(database_url or self.database_url, self.data_dir, **settings)
+        process = WapizProcess(args, env, self.root / name,
+                               port=free_port() if port else None, prefix=list(prefix))
         self.processes.append(process)
         return process.start()
 
@@ -328,8 +331,12 @@ class Deployment:
     def api(self, **settings: str) -> WapizProcess:
         return self._start(["api"], port=True, **settings)
 
-    def runner(self, name: str, **settings: str) -> WapizProcess:
-        return self._start(["runner", "--name", name], port=False, **settings)
+    def runner(self, name: str, prefix: Sequence[str] = (), database_url: str | None = None,
+               **settings: str) -> WapizProcess:
+        """`wapiz runner`; with a `prefix`, started through it, and the database reached at
+        `database_url` (from a network namespace: tests/netns.py)."""
+        return self._start(["runner", "--name", name], port=False, prefix=prefix,
+                           database_url=database_url, **settings)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return wapiz(*args, env=self.env(), check=check)

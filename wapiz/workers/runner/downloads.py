@@ -15,5 +15,5 @@ class Downloads(DeviceRows):
         # Not onto a file whose bytes retention dropped while it was being downloaded.
         await self.session.execute(
             update(Media).where(Media.id == file.id, Media.device_id == self.device_id,
-                                Media.bytes_dropped_at.is_(None))
+                                Media.bytes_dropped_at.is_(None), self._held)
             .values(data=file.data, object_key=file.object_key, size=size))

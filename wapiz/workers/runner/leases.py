@@ -31,6 +31,13 @@ class Lease:
     epoch: int
 
 
+def held(runner: str, lease: Lease) -> ColumnElement[bool]:
+    """The fence a write for a device names: the device is still this runner's, at the
+    lease's epoch."""
+    return exists().where(DeviceSession.device_id == lease.device_id,
+                          DeviceSession.runner == runner, DeviceSession.epoch == lease.epoch)
+
+
 class LeaseLost(Exception):
     """Another runner holds the device now: this runner must stop touching it (and an event
     it was storing stays with the network)."""
@@ -178,13 +185,9 @@ class LeaseRepository:
 
     async def remove_device(self, lease: Lease) -> None:
         """Delete a device marked deleted, if we still hold it (its session row cascades)."""
-        held = exists().where(
-            DeviceSession.device_id == lease.device_id,
-            DeviceSession.runner == self.runner,
-            DeviceSession.epoch == lease.epoch,
-        )
         await self.session.execute(
-            delete(Device).where(Device.id == lease.device_id, Device.deleted_at.is_not(None), held)
+            delete(Device).where(Device.id == lease.device_id, Device.deleted_at.is_not(None),
+                                 held(self.runner, lease))
         )
 
     async def starting_points(

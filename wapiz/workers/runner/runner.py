@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -26,7 +26,7 @@ import wapiz.db.models  # noqa: F401  (every table: rows we insert name others b
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
-from wapiz.db.database import Database
+from wapiz.db.database import Database, Waits
 from wapiz.db.schema import require_current_schema
 from wapiz.db.wakeups import Listener
 from wapiz.engines import whatsapp_engine_for
@@ -58,6 +58,7 @@ MAX_DEVICES = 1000
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
 IDLE_EXIT = 4  # a runner of a role with nothing to hold: started again when there is work
 IDLE_AFTER_S = 30.0
+FIRST_CONNECT_WAIT_S = 5.0  # a request waits this long for a new session's connect
 
 
 class Runner:
@@ -257,10 +258,10 @@ class Runner:
         while True:
             try:
                 async with self.database.session_scope() as db:
-                    requests = PendingRequests(db)
+                    requests = PendingRequests(db, self.identity)
                     if loop.time() - expired_checked >= EXPIRED_REQUESTS_EVERY_S:
                         expired_checked = loop.time()
-                        await requests.delete_expired(utc_now())
+                        await requests.delete_expired(list(self.workers), utc_now())
                     pending = await requests.pending_for(list(self.workers), utc_now())
                     taken = [(r.id, r.device_id, r.kind, dict(r.payload)) for r in pending
                              if r.id not in self._requests_in_flight]
@@ -278,20 +279,27 @@ class Runner:
                       payload: dict[str, Any]) -> None:
         worker = self.workers.get(device_id)
         try:
+            if worker is None:
+                return  # the device moved to another runner: the request is its to answer
+            # Answered (or refused) only while the device is still ours at this epoch.
+            lease = worker.lease
             try:
-                if worker is None:
-                    raise EngineError("not_connected", "the device moved to another runner")
+                # A device just taken (a takeover) answers once its session is up.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(worker.reached.wait(), FIRST_CONNECT_WAIT_S)
                 result = await worker.handle(kind, payload)
             except EngineError as exc:
                 async with self.database.session_scope() as db:
-                    await PendingRequests(db).refuse(request_id, exc.reason, exc.detail)
+                    await PendingRequests(db, self.identity).refuse(request_id, lease,
+                                                                    exc.reason, exc.detail)
             except Exception as exc:
                 log.exception("device %s: %s request failed", device_id, kind)
                 async with self.database.session_scope() as db:
-                    await PendingRequests(db).refuse(request_id, "engine_error", str(exc))
+                    await PendingRequests(db, self.identity).refuse(request_id, lease,
+                                                                    "engine_error", str(exc))
             else:
                 async with self.database.session_scope() as db:
-                    await PendingRequests(db).answer(request_id, result)
+                    await PendingRequests(db, self.identity).answer(request_id, lease, result)
         finally:
             self._requests_in_flight.discard(request_id)
 
@@ -318,8 +326,11 @@ class Runner:
                 last_renewed = loop.time()
             deadline = last_renewed + 2 * interval
             try:
-                await asyncio.wait_for(self._renew(), max(0.0, deadline - loop.time()))
-                last_renewed = loop.time()
+                # The lease runs from the renewal's start (the database's clock then), not
+                # from its answer: counted from the answer, a slow renewal would eat the margin.
+                asked_at = loop.time()
+                await _within(self._renew(), deadline - asked_at)
+                last_renewed = asked_at
                 await asyncio.sleep(interval)
                 continue
             except Exception as exc:  # TimeoutError included
@@ -327,8 +338,8 @@ class Runner:
             if self.workers and loop.time() >= deadline:
                 log.error("runner %s: cannot renew leases; stopping all sessions", self.identity)
                 # Devices claimed from now on are leased afresh: their clock starts here.
+                await self._drop_all(last_renewed)
                 last_renewed = loop.time()
-                await self._drop_all()
                 continue
             await asyncio.sleep(min(RENEW_RETRY_S, deadline - loop.time()))
 
@@ -350,16 +361,37 @@ class Runner:
             del self.workers[worker.lease.device_id]
         await asyncio.gather(*(worker.stop() for worker in lost), return_exceptions=True)
 
-    async def _drop_all(self) -> None:
+    async def _drop_all(self, last_renewed: float | None = None) -> None:
+        """Stop every session; `last_renewed` (loop time) when it is for want of renewals."""
         workers = list(self.workers.values())
         self.workers.clear()
-        await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
+        halted = await asyncio.gather(*(worker.halt() for worker in workers),
+                                      return_exceptions=True)
+        if last_renewed is not None:
+            log.error("runner %s: stopped %d sessions %.2f s after the last renewal",
+                      self.identity, len(workers), asyncio.get_running_loop().time() - last_renewed)
+        await asyncio.gather(*(task for tasks in halted if isinstance(tasks, list)
+                               for task in tasks), return_exceptions=True)
 
     async def _shutdown(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._drop_all(), SHUTDOWN_TIMEOUT_S)
         async with self.database.session_scope() as db:
             await LeaseRepository(db, self.identity).release_all(utc_now(), RUNNER_STOPPED)
+
+
+async def _within(work: Coroutine[Any, Any, None], seconds: float) -> None:
+    """`work`, or TimeoutError after `seconds` — on time. (`asyncio.wait_for` waits for the
+    cancelled work to end, and a query on a connection that does not answer ends only after
+    SQLAlchemy's 2 s grace to close it: a renewal given up late would stop the sessions
+    late.) The abandoned work is cancelled and left to end by itself."""
+    task = asyncio.ensure_future(work)
+    await asyncio.wait([task], timeout=max(0.0, seconds))
+    if not task.done():
+        task.cancel()
+        task.add_done_callback(lambda ended: ended.cancelled() or ended.exception())
+        raise TimeoutError(f"no answer within {seconds:.1f} s")
+    task.result()
 
 
 async def release_leases_of(database: Database, identity: str) -> None:
@@ -370,7 +402,15 @@ async def release_leases_of(database: Database, identity: str) -> None:
 
 async def run_runner(settings: Settings, stop: asyncio.Event, identity: str | None = None,
                      role: Role = Role.ALL) -> int:
-    database = Database(settings, "wapiz-runner")
+    # Bounded waits on PostgreSQL (docs/architecture.md, fencing). A statement without an
+    # answer fails after a third of the TTL and its connection is closed, unsent bytes
+    # dropped: one sent before the sessions were stopped (two thirds of the TTL after the
+    # last renewal) can no longer reach the server once the lease has lapsed. A transaction
+    # a cut-off runner left open is ended by the server within the TTL, so its row locks
+    # never keep a device from the runner that takes it over.
+    database = Database(settings, "wapiz-runner", waits=Waits(
+        statement_s=settings.lease_ttl_seconds / 3,
+        idle_in_transaction_s=settings.lease_ttl_seconds))
     try:
         await require_current_schema(database)
         whatsapp = whatsapp_engine_for(settings, database)
