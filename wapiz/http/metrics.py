@@ -8,9 +8,8 @@ nobody else's business. Without a token the route is a 404, as if it did not exi
 """
 
 import asyncio
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from wapiz.admin.metrics import ClusterGauges
@@ -67,12 +66,12 @@ class ApiMetrics:
                      "content": {"text/plain": {"example": EXAMPLE}}},
                **error_responses(401, 404)},
     response_class=Response)
-async def metrics(request: Request,
-                  authorization: Annotated[str | None, Header()] = None) -> Response:
+async def metrics(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if settings.metrics_token is None:
         raise NotFound()
-    if not bearer_allows(authorization, settings.metrics_token.get_secret_value()):
+    if not bearer_allows(request.headers.get("authorization"),
+                         settings.metrics_token.get_secret_value()):
         raise Unauthorized(TOKEN_REQUIRED, code="metrics_token_required")
     exported: ApiMetrics = request.app.state.metrics
     return Response(await exported.render(), media_type=CONTENT_TYPE)

@@ -249,6 +249,8 @@ class Dispatcher:
             error, outcome = f"no answer within {self.timeout:g}s", "timeout"
         except Exception as exc:  # any failure is this attempt's, never the dispatcher's
             error = (str(exc) or type(exc).__name__)[:500]
+            if isinstance(exc, httpx.TimeoutException):  # httpx's own limit, the same one
+                outcome = "timeout"
         took = time.monotonic() - started
         DELIVERIES.labels(outcome).observe(took)
         duration_ms = int(took * 1000)
