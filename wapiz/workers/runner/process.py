@@ -12,10 +12,11 @@ import sys
 import threading
 from collections.abc import Callable
 
-from wapiz.config import Settings
+from wapiz.config import ConfigError, Settings
 from wapiz.db.database import Database
 from wapiz.kit import loop
 from wapiz.kit.metrics import ChildMetrics, start_metrics
+from wapiz.kit.text import Text
 from wapiz.workers.runner.roles import Role
 from wapiz.workers.runner.runner import SHUTDOWN_TIMEOUT_S
 from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT, supervise
@@ -88,7 +89,13 @@ async def _metrics_listener(settings: Settings, metrics: ChildMetrics) -> asynci
         return generate_latest(REGISTRY) + await asyncio.to_thread(metrics.text)
 
     assert settings.metrics_port is not None
-    return await start_metrics(settings.metrics_host, settings.metrics_port, token, render)
+    try:
+        return await start_metrics(settings.metrics_host, settings.metrics_port, token, render)
+    except OSError as exc:  # a port taken, an address not this machine's
+        raise ConfigError(Text("tidak bisa membuka port metrics {host}:{port}: {error}",
+                               "cannot open the metrics port {host}:{port}: {error}").format(
+            host=settings.metrics_host, port=settings.metrics_port,
+            error=exc.strerror or exc)) from None
 
 
 def run_runner_process(settings: Settings, identity: str, parent_pid: int | None,
