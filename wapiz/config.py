@@ -245,6 +245,18 @@ class Settings(BaseSettings):
         "have waiting for a slow client before it is told it fell behind and is closed.",
     )
     qr_wait_seconds: float = Field(5.0, ge=0, description="How long /qr waits for a first QR.")
+    metrics_token: SecretStr | None = Field(
+        None, min_length=16, description="Bearer token for GET /metrics on the API's port "
+        "(served only when set) and for the metrics port (when set).",
+    )
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Port of a metrics listener of the process's own "
+        "(GET /metrics, no token needed unless WAPIZ_METRICS_TOKEN is set): the way to "
+        "scrape `wapiz runner`; `serve` and `api` serve the same text there.",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the metrics port binds to (loopback by default).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @model_validator(mode="before")

@@ -26,10 +26,13 @@ from wapiz.events.router import router as events_router
 from wapiz.groups.router import router as groups_router
 from wapiz.http.error_handlers import api_routes, install_error_handlers
 from wapiz.http.limits import BodyLimit, RouteBodyLimit
+from wapiz.http.metrics import ApiMetrics
+from wapiz.http.metrics import router as metrics_router
 from wapiz.http.openapi import openapi_document
 from wapiz.keys.router import router as keys_router
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.identity import process_identity
+from wapiz.kit.metrics import ChildMetrics, start_metrics
 from wapiz.labels.router import router as labels_router
 from wapiz.messages.accept import DEVICE_IDS_CACHE_S
 from wapiz.messages.intake import Intake
@@ -74,10 +77,19 @@ def _log_if_stopped(task: asyncio.Task[None]) -> None:
                   exc_info=task.exception())
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, runner_metrics: ChildMetrics | None = None) -> FastAPI:
+    """The app; `runner_metrics`: where the runners `serve` supervises write theirs."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings, "wapiz-api")
+        app.state.metrics.start(app.state.database)
+        listener = None
+        if settings.metrics_port is not None:
+            token = settings.metrics_token
+            listener = await start_metrics(
+                settings.metrics_host, settings.metrics_port,
+                token.get_secret_value() if token else None, app.state.metrics.render)
         app.state.throttle = Throttle(app.state.database, settings)
         app.state.intake = Intake(app.state.database)
         # Webhooks are delivered, and events published to the operator's brokers, from the
@@ -111,6 +123,8 @@ def create_app(settings: Settings) -> FastAPI:
             feeding.cancel()
             publishing.cancel()
             await asyncio.gather(delivering, feeding, publishing, return_exceptions=True)
+            if listener is not None:
+                listener.close()
             await app.state.media_store.close()
             await app.state.database.dispose()
 
@@ -134,6 +148,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.device_ids = TTLCache(DEVICE_IDS_CACHE_S)
     app.state.media_store = media_store_for(settings)
     app.state.passwords = PasswordHashing(settings.password_hash_slots)
+    app.state.metrics = ApiMetrics(settings, runner_metrics)
     install_error_handlers(app)
     if settings.cors_origins:
         # Only the listed origins, each by name (never `*`), may read answers with the cookie.
@@ -163,6 +178,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(assets_router)
     app.include_router(web_router)
     app.include_router(docs_router)
+    app.include_router(metrics_router)
     if settings.engine == "sandbox":  # the simulated phone, only beside the simulated network
         from wapiz.sandbox.router import pictures_router
         from wapiz.sandbox.router import router as sandbox_router

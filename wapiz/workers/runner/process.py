@@ -12,9 +12,11 @@ import sys
 import threading
 from collections.abc import Callable
 
-from wapiz.config import Settings
+from wapiz.config import ConfigError, Settings
 from wapiz.db.database import Database
 from wapiz.kit import loop
+from wapiz.kit.metrics import ChildMetrics, start_metrics
+from wapiz.kit.text import Text
 from wapiz.workers.runner.roles import Role
 from wapiz.workers.runner.runner import SHUTDOWN_TIMEOUT_S
 from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT, supervise
@@ -58,14 +60,42 @@ def supervise_runner(settings: Settings) -> None:
         stop = asyncio.Event()
         _stop_on_signals(stop)
         database = Database(settings, "wapiz-supervisor", pool_size=1)
+        metrics = listener = None
         try:
-            await supervise(settings, database, stop)
+            if settings.metrics_port is not None:
+                # A runner has no HTTP server: its supervisor serves what its runners wrote.
+                metrics = ChildMetrics()
+                listener = await _metrics_listener(settings, metrics)
+            await supervise(settings, database, stop, metrics)
         finally:
+            if listener is not None:
+                listener.close()
+            if metrics is not None:
+                metrics.close()
             await database.dispose()
         return stop.is_set()
 
     if not loop.run(main()):  # the supervisor gave up: the runner cannot start
         raise SystemExit(CONFIG_ERROR_EXIT)
+
+
+async def _metrics_listener(settings: Settings, metrics: ChildMetrics) -> asyncio.Server:
+    from prometheus_client import REGISTRY, generate_latest
+
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
+    async def render() -> bytes:
+        # The supervisor's own (its runners' exits, its process) and its runners'.
+        return generate_latest(REGISTRY) + await asyncio.to_thread(metrics.text)
+
+    assert settings.metrics_port is not None
+    try:
+        return await start_metrics(settings.metrics_host, settings.metrics_port, token, render)
+    except OSError as exc:  # a port taken, an address not this machine's
+        raise ConfigError(Text("tidak bisa membuka port metrics {host}:{port}: {error}",
+                               "cannot open the metrics port {host}:{port}: {error}").format(
+            host=settings.metrics_host, port=settings.metrics_port,
+            error=exc.strerror or exc)) from None
 
 
 def run_runner_process(settings: Settings, identity: str, parent_pid: int | None,

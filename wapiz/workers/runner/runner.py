@@ -37,6 +37,7 @@ from wapiz.messages.store import media_store_for
 from wapiz.webhooks import outbox
 from wapiz.webhooks.events import DEVICE_STATUS, DeviceStatusData
 from wapiz.workers.retention.prune import prune_forever
+from wapiz.workers.runner import metrics
 from wapiz.workers.runner.device_requests import PendingRequests
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseRepository
 from wapiz.workers.runner.roles import Role, fits
@@ -132,6 +133,7 @@ class Runner:
         """Replace crashed workers, claim free devices, clean up deleted ones."""
         for device_id, worker in list(self.workers.items()):
             if worker.lease_lost:
+                metrics.LEASES_LOST.labels("fenced").inc()
                 del self.workers[device_id]
             elif (error := worker.crashed) is not None:
                 log.warning("device %s: worker ended unexpectedly; restarting it", device_id,
@@ -154,6 +156,7 @@ class Runner:
             leases = LeaseRepository(db, self.identity)
             claimed = await leases.claim(self.ttl, capacity, self.fits)
             starts = await leases.starting_points([lease.device_id for lease in claimed])
+        metrics.LEASES_CLAIMED.inc(len(claimed))
         for lease in claimed:
             log.info("runner %s: took device %s (epoch %d)", self.identity, lease.device_id,
                      lease.epoch)
@@ -338,6 +341,7 @@ class Runner:
             if self.workers and loop.time() >= deadline:
                 log.error("runner %s: cannot renew leases; stopping all sessions", self.identity)
                 # Devices claimed from now on are leased afresh: their clock starts here.
+                metrics.LEASES_LOST.labels("unrenewable").inc(len(self.workers))
                 await self._drop_all(last_renewed)
                 last_renewed = loop.time()
                 continue
@@ -359,12 +363,15 @@ class Runner:
         for worker in lost:
             log.warning("device %s: lease lost; stopping its session", worker.key)
             del self.workers[worker.lease.device_id]
+        metrics.LEASES_LOST.labels("taken").inc(len(lost))
+        metrics.LEASES_HELD.set(len(self.workers))  # every third of the TTL: fresh enough
         await asyncio.gather(*(worker.stop() for worker in lost), return_exceptions=True)
 
     async def _drop_all(self, last_renewed: float | None = None) -> None:
         """Stop every session; `last_renewed` (loop time) when it is for want of renewals."""
         workers = list(self.workers.values())
         self.workers.clear()
+        metrics.LEASES_HELD.set(0)
         halted = await asyncio.gather(*(worker.halt() for worker in workers),
                                       return_exceptions=True)
         if last_renewed is not None:

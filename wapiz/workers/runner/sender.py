@@ -36,6 +36,7 @@ from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Media, Message
 from wapiz.messages.outbound import outbound_message
 from wapiz.messages.store import MediaStore, MediaStoreDown
+from wapiz.workers.runner import metrics
 from wapiz.workers.runner.device_rows import DeviceRows
 from wapiz.workers.runner.downloads import Downloads
 from wapiz.workers.runner.inbound import InboundStore, inbound_file
@@ -268,15 +269,18 @@ class Sender:
 
     async def _send(self, message: Message, file: Media | None, data: bytes | None) -> None:
         state = self.messages
+        started = time.monotonic()
         try:
             if message.media_id is not None and data is None:
                 raise EngineError("unsupported", "the message's file is gone")
             result = await self.session.send(outbound(message, file, data))
         except NotConnected:
+            metrics.SENDS.labels("not_connected").observe(time.monotonic() - started)
             # The device dropped before the send: it waits in the queue for the reconnect.
             await self._settle(lambda queue: queue.requeue(message.id, None, False))
             raise
         except EngineError as exc:
+            metrics.SENDS.labels("error").observe(time.monotonic() - started)
             await self._failed_send(message, exc)
             return
         finally:
@@ -286,6 +290,7 @@ class Sender:
                 if len(state.last_batch_send) > RECENT_SENDS:
                     state.last_batch_send.clear()
                 state.last_batch_send[message.batch_id] = state.last_send
+        metrics.SENDS.labels("sent").observe(time.monotonic() - started)
         state.rate_limit_backoff.reset()
         await self._settle(lambda queue: queue.sent(message, result.message_id,
                                                     result.timestamp))

@@ -35,6 +35,7 @@ from wapiz.engines.events import (
 )
 from wapiz.kit.backoff import Backoff
 from wapiz.webhooks.events import DeviceStatusData
+from wapiz.workers.runner import metrics
 from wapiz.workers.runner.calls import CALLS
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseLost
 from wapiz.workers.runner.sender import DeviceMessages, Sender
@@ -221,6 +222,7 @@ class DeviceWorker:
                                   connected=False, reason=events.CONNECT_FAILED,
                                   detail=_detail(exc), failures=self._backoff.attempt)
                 await self._stop_session()
+                metrics.reconnected(events.CONNECT_FAILED)
                 await asyncio.sleep(delay)
 
     async def _receive(self, event: EngineEvent) -> None:
@@ -250,6 +252,8 @@ class DeviceWorker:
     async def _apply(self, event: EngineEvent) -> None:
         self.reached.set()
         await self._write(announcement(event), **state_for(event, self._unlinked))
+        if isinstance(event, LoggedOut | Disconnected):
+            metrics.reconnected(event.reason)  # by us below, or by the engine itself
         if isinstance(event, LoggedOut):
             self._unlinked = event
         if isinstance(event, LoggedIn | QrCode) and self._backoff.attempt:
