@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from tests.admin.test_api import make_admin
-from tests.cluster.watch import SessionWatch
-from tests.support import Api, Deployment, WapizProcess, db_rows, wait_until
+from tests.cluster.watch import SessionWatch, evenly_held, held
+from tests.support import Api, Deployment, WapizProcess, wait_until
 
 DEVICES = 30
 SETTINGS = {"runner_poll_seconds": "0.5", "plan_limits": json.dumps({"free": 40})}
@@ -17,26 +17,6 @@ SETTINGS = {"runner_poll_seconds": "0.5", "plan_limits": json.dumps({"free": 40}
 # stops the session, releases the lease and wakes the other runners, which claim and resume.
 GAP_LIMIT_S = 5.0
 JOIN_LIMIT_S = 60.0
-
-
-def held(deployment: Deployment) -> Counter[str]:
-    """Devices under a live lease, by runner name (the part before the pid)."""
-    rows = db_rows(deployment.database_url,
-                   "SELECT runner, lease_expires_at FROM device_sessions WHERE runner IS NOT NULL")
-    return Counter(runner.split(":")[0] for runner, _ in rows)
-
-
-def logged_in(deployment: Deployment) -> int:
-    return db_rows(deployment.database_url,
-                   "SELECT count(*) FROM device_sessions WHERE runner IS NOT NULL "
-                   "AND connected AND logged_in")[0][0]
-
-
-def spread_as(deployment: Deployment, expected: dict[str, int], slack: int = 1) -> bool:
-    holders = held(deployment)
-    return (set(holders) == set(expected) and sum(holders.values()) == DEVICES
-            and all(abs(holders[name] - share) <= slack for name, share in expected.items())
-            and logged_in(deployment) == DEVICES)
 
 
 def linked_devices(api: Api, token: str, count: int) -> list[dict]:
@@ -49,6 +29,7 @@ def linked_devices(api: Api, token: str, count: int) -> list[dict]:
 @pytest.mark.timeout(300)  # a dozen processes start on a shared machine
 def test_runners_spread_take_their_share_and_drain(deployment: Deployment) -> None:
     deployment.migrate()
+    url = deployment.database_url
     server = deployment.api(**SETTINGS)
     api = Api(server.url)
     admin, _ = make_admin(api, deployment)
@@ -56,12 +37,12 @@ def test_runners_spread_take_their_share_and_drain(deployment: Deployment) -> No
     deployment.runner("alpha", **SETTINGS)
     deployment.runner("beta", **SETTINGS)
     linked_devices(api, token, DEVICES)
-    wait_until(lambda: spread_as(deployment, {"alpha": 15, "beta": 15}), timeout=60)
+    wait_until(lambda: evenly_held(url, {"alpha", "beta"}, DEVICES), timeout=60)
 
     # A third runner joins: the others hand it devices until each holds about a third.
     with SessionWatch(deployment.database_url) as joining:
         gamma = deployment.runner("gamma", **SETTINGS)
-        wait_until(lambda: spread_as(deployment, {"alpha": 10, "beta": 10, "gamma": 10}),
+        wait_until(lambda: evenly_held(url, {"alpha", "beta", "gamma"}, DEVICES),
                    timeout=JOIN_LIMIT_S, interval=0.5)
     print(f"joined: longest without a session {joining.longest_gap:.2f}s "
           f"({len(joining.gaps)} devices moved)")
@@ -74,8 +55,7 @@ def test_runners_spread_take_their_share_and_drain(deployment: Deployment) -> No
     assert set(runners) == {"alpha", "beta", "gamma"}
     assert all(node["alive"] and not node["draining"] and node["capacity"] == 1000
                and node["runnerRole"] == "all" for node in runners.values())
-    assert Counter({name: node["devicesHeld"] for name, node in runners.items()}) == \
-        held(deployment)
+    assert Counter({name: node["devicesHeld"] for name, node in runners.items()}) == held(url)
     [api_node] = [node for node in listed["nodes"] if node["role"] == "api"]
     assert api_node["alive"] and api_node["devicesHeld"] is None and api_node["version"]
     assert (listed["devices"], listed["devicesHeld"], listed["liveRunners"]) == (DEVICES,
@@ -92,7 +72,7 @@ def test_runners_spread_take_their_share_and_drain(deployment: Deployment) -> No
     # Told to stop, gamma hands every device to the others before it exits.
     with SessionWatch(deployment.database_url) as draining:
         drain_stop(gamma)
-        wait_until(lambda: spread_as(deployment, {"alpha": 15, "beta": 15}), timeout=15)
+        wait_until(lambda: evenly_held(url, {"alpha", "beta"}, DEVICES), timeout=15)
     print(f"drained: longest without a session {draining.longest_gap:.2f}s "
           f"({len(draining.gaps)} devices moved)")
     assert len(draining.gaps) >= 9 and draining.longest_gap < GAP_LIMIT_S
@@ -115,10 +95,10 @@ def test_a_runner_never_holds_more_than_its_capacity(deployment: Deployment) -> 
     token, _ = api.register()
     deployment.runner("small", runner_capacity="4", **SETTINGS)
     devices = [api.create_device(token) for _ in range(6)]
-    wait_until(lambda: held(deployment) == {"small": 4}, timeout=20)
+    wait_until(lambda: held(deployment.database_url) == {"small": 4}, timeout=20)
     waiting = [api.status(token, device["id"])["reason"] for device in devices]
     assert waiting.count("waiting_for_runner") == 2
     deployment.runner("big", **SETTINGS)
-    wait_until(lambda: sum(held(deployment).values()) == 6, timeout=20)
-    assert held(deployment)["small"] <= 4
+    wait_until(lambda: sum(held(deployment.database_url).values()) == 6, timeout=20)
+    assert held(deployment.database_url)["small"] <= 4
     api.close()

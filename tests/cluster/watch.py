@@ -1,5 +1,6 @@
-"""Watching every device's session from the database while runners come and go: how long
-each device was without a session (not held under a live lease, connected and logged in)."""
+"""Who holds which device, read from the database, and a watch on every device's session
+while runners come and go: how long each was without one (not held under a live lease,
+connected and logged in)."""
 
 import asyncio
 import threading
@@ -9,6 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.support import db_rows
 
 SESSIONS = ("SELECT device_id, runner, connected, logged_in, lease_expires_at "
             "FROM device_sessions")
@@ -20,6 +23,22 @@ def _moment(value: object) -> datetime | None:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     assert isinstance(moment, datetime)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def held(database_url: str) -> Counter[str]:
+    """Devices under a lease, by runner name (the part before the pid)."""
+    rows = db_rows(database_url, "SELECT runner FROM device_sessions WHERE runner IS NOT NULL")
+    return Counter(runner.split(":")[0] for (runner,) in rows)
+
+
+def evenly_held(database_url: str, runners: set[str], devices: int) -> bool:
+    """Every device held and logged in, by exactly these runners, evenly (a runner holds up
+    to its share plus the slack of one: runner/spread.py)."""
+    holders = held(database_url)
+    logged_in = db_rows(database_url, "SELECT count(*) FROM device_sessions WHERE runner IS "
+                        "NOT NULL AND connected AND logged_in")[0][0]
+    return (set(holders) == runners and sum(holders.values()) == devices == logged_in
+            and max(holders.values()) - min(holders.values()) <= 2)
 
 
 class SessionWatch:

@@ -59,8 +59,10 @@ REQUEST_POLL_S = 0.2
 WAKE_POLL_S = 0.02
 SAFETY_POLL_S = 1.0  # how often to look anyway while announcements are heard
 EXPIRED_REQUESTS_EVERY_S = 10.0  # the clean-up takes SQLite's write lock
-HANDOVER_BATCH = 25  # devices handed over at once, to rebalance or to drain
-DRAIN_TIMEOUT_S = 20.0  # a draining runner hands the rest back at once after this
+REBALANCE_BATCH = 5  # devices a runner above its share hands over per tick: a joiner
+# starts their sessions a few at a time instead of all at once
+DRAIN_BATCH = 10  # devices a draining runner hands over at once, each batch taken first
+DRAIN_TIMEOUT_S = 30.0  # a draining runner hands the rest back at once after this
 DRAIN_BATCH_WAIT_S = 5.0  # how long a batch may wait for the others to take it
 TAKEN_POLL_S = 0.05
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
@@ -79,6 +81,9 @@ class Runner:
         self.fits = fits(role)
         self.idle_after_s = IDLE_AFTER_S
         self.database = database
+        # Renewals on a connection of their own where the database allows several writers,
+        # so that a burst of the sessions' writes never holds them up past their deadline.
+        self.renewals = database
         self.whatsapp = whatsapp
         self.identity = identity or process_identity(settings.runner_name)
         self.ttl = timedelta(seconds=settings.lease_ttl_seconds)
@@ -99,6 +104,8 @@ class Runner:
         log.info("runner %s starting (engine %s, role %s)", self.identity, self.whatsapp.name,
                  self.role)
         await self.whatsapp.open()
+        if not self.settings.is_sqlite:
+            self.renewals = Database(self.settings, "wapiz-runner", pool_size=1)
         async with self.database.session_scope() as db:
             await self.node.join(db)
             await wakeups.announce(db, wakeups.SPREAD)  # the others make room at once
@@ -139,6 +146,8 @@ class Runner:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self._shutdown()
+            if self.renewals is not self.database:
+                await self.renewals.dispose()
             await self.whatsapp.close()
             log.info("runner %s stopped", self.identity)
         return code
@@ -170,7 +179,7 @@ class Runner:
         async with self.database.session_scope() as db:
             share = await share_of(db, self.node.card, self.fits, self.ttl)
         if len(self.workers) > share + SLACK:
-            extras = list(self.workers.values())[share:][-HANDOVER_BATCH:]
+            extras = list(self.workers.values())[share:][-REBALANCE_BATCH:]
             await self._hand_over([worker.lease for worker in extras],
                                   f"above its share of {share}")
             return
@@ -291,7 +300,7 @@ class Runner:
         log.info("runner %s: draining %d device(s) to %d other runner(s)", self.identity,
                  len(self.workers), len(others))
         while self.workers and loop.time() < deadline:
-            batch = [worker.lease for worker in list(self.workers.values())[:HANDOVER_BATCH]]
+            batch = [worker.lease for worker in list(self.workers.values())[:DRAIN_BATCH]]
             await self._hand_over(batch, "draining")
             if not await self._taken(batch, min(deadline, loop.time() + DRAIN_BATCH_WAIT_S)):
                 log.warning("runner %s: no other runner takes its devices; releasing the "
@@ -413,7 +422,7 @@ class Runner:
         # Judge only the workers that existed before the renewal: a device claimed meanwhile
         # may not be visible to the renewal's statement yet.
         before = dict(self.workers)
-        async with self.database.session_scope() as db:
+        async with self.renewals.session_scope() as db:
             held = await LeaseRepository(db, self.identity).renew(
                 [worker.lease for worker in before.values()], self.ttl
             )
