@@ -427,11 +427,12 @@ class SandboxEngine(WhatsAppEngine):
                 item.session_key, "messages" if item.kind == network.MESSAGE else item.id)):
             items = list(run)
             session = self._live.get(key[0])
-            if session is not None:
-                if items[0].kind == network.MESSAGE:
-                    await session.deliver_messages(items)
-                else:
-                    await session.deliver(items[0])
+            if session is None:
+                continue  # stopped meanwhile (handed over): the mail waits for its next holder
+            if items[0].kind == network.MESSAGE:
+                await session.deliver_messages(items)
+            else:
+                await session.deliver(items[0])
             async with self.database.session_scope() as db:
                 await SandboxStore(db).ack_mail([item.id for item in items])
         return len(mail)
