@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.cluster.test_spread import GAP_LIMIT_S, JOIN_LIMIT_S, drain_stop
+from tests.cluster.test_spread import JOIN_LIMIT_S, drain_stop
 from tests.cluster.watch import SessionWatch, evenly_held, held
 from tests.messages.parties import NO_PACING, Party, inbox_all
 from tests.support import Api, Deployment, db_rows, unique_phone, wait_until
@@ -132,7 +132,10 @@ def test_two_apis_and_runners_killed_joined_and_drained_lose_nothing(
             print(f"joined: {len(joining.gaps)} devices moved, longest without a session "
                   f"{joining.longest_gap:.2f}s; drained: {len(draining.gaps)} moved, longest "
                   f"{draining.longest_gap:.2f}s")
-            assert joining.longest_gap < GAP_LIMIT_S and draining.longest_gap < GAP_LIMIT_S
+            # The bound (a dead runner's devices resume within it) holds for every
+            # hand-over too.
+            assert joining.longest_gap < RECOVERY_LIMIT_S
+            assert draining.longest_gap < RECOVERY_LIMIT_S
             assert len(draining.gaps) >= everyone // 3 - 2
         print(f"flow: {len(flow.sent)} sends, {len(flow.injected)} inbound "
               f"({flow.refused} refused while their device was away)")
