@@ -167,6 +167,13 @@ class LeaseRepository:
         return await self.session.scalar(
             select(func.count()).select_from(DeviceSession).where(fits)) or 0
 
+    async def live_count(self) -> int:
+        """How many devices this runner holds under a live lease (a lease of its own that
+        lapsed in a stall is free to claim again, its old session replaced)."""
+        return await self.session.scalar(
+            select(func.count()).select_from(DeviceSession)
+            .where(DeviceSession.runner == self.runner, ~self._free())) or 0
+
     async def taken_by_others(self, device_ids: Sequence[uuid.UUID]) -> int:
         """Of these devices (handed over by us), how many another runner holds now, or are
         gone (deleted meanwhile)."""

@@ -178,6 +178,7 @@ class Runner:
         await self._apply_settings()
         async with self.database.session_scope() as db:
             share = await share_of(db, self.node.card, self.fits, self.ttl)
+            held = await LeaseRepository(db, self.identity).live_count()
         if len(self.workers) > share + SLACK:
             extras = list(self.workers.values())[share:][-REBALANCE_BATCH:]
             await self._hand_over([worker.lease for worker in extras],
@@ -185,7 +186,7 @@ class Runner:
             return
         async with self.database.session_scope() as db:
             leases = LeaseRepository(db, self.identity)
-            claimed = await leases.claim(self.ttl, max(0, share - len(self.workers)), self.fits)
+            claimed = await leases.claim(self.ttl, max(0, share - held), self.fits)
             starts = await leases.starting_points([lease.device_id for lease in claimed])
         for lease in claimed:
             log.info("runner %s: took device %s (epoch %d)", self.identity, lease.device_id,
