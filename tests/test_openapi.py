@@ -88,6 +88,7 @@ EXPECTED = {
     ("get", "/api/admin/devices"): {"200", "401", "403", "422"},
     ("get", "/api/admin/health"): {"200", "401", "403"},
     ("get", "/api/admin/outputs"): {"200", "401", "403"},
+    ("get", "/api/admin/cluster"): {"200", "401", "403"},
     ("get", "/api/admin/settings"): {"200", "401", "403"},
     ("patch", "/api/admin/settings"): {"200", "400", "401", "403", "413", "422"},
     ("post", "/api/admin/invites"): {"201", "400", "401", "403", "409", "413", "422"},

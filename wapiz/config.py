@@ -233,6 +233,13 @@ class Settings(BaseSettings):
     lease_ttl_seconds: float = Field(10.0, gt=0, description="How long a runner's lease lasts.")
     runner_poll_seconds: float = Field(1.0, gt=0, description="Runner's look for new devices.")
     runner_name: str | None = Field(None, description="Name of this runner (default: host).")
+    database_pool_size: int = Field(
+        10, ge=1, le=100,
+        description="Connections an API or runner process keeps to the database (on "
+        "PostgreSQL as many more in a burst).")
+    runner_capacity: int = Field(
+        1000, ge=1, le=100_000,
+        description="Most devices one runner holds; runners share the devices evenly below it.")
     sandbox_qr_seconds: float = Field(20.0, gt=0, description="Sandbox QR rotation period.")
     auth_cache_seconds: float = Field(
         5.0, ge=0, description="How long an API process trusts a checked token (0: never)."

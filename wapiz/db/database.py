@@ -86,12 +86,12 @@ def create_engine(url: str, application_name: str, pool_size: int = 10,
 class Database:
     """One process's engine and session factory."""
 
-    def __init__(self, settings: Settings, application_name: str, pool_size: int = 10,
-                 waits: Waits = Waits()) -> None:
+    def __init__(self, settings: Settings, application_name: str,
+                 pool_size: int | None = None, waits: Waits = Waits()) -> None:
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(settings.resolved_database_url, application_name, pool_size,
-                                    waits)
+        self.engine = create_engine(settings.resolved_database_url, application_name,
+                                    pool_size or settings.database_pool_size, waits)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

@@ -18,6 +18,8 @@ from wapiz.accounts.throttle import Throttle
 from wapiz.admin.router import router as admin_router
 from wapiz.calls.router import router as calls_router
 from wapiz.chats.router import router as chats_router
+from wapiz.cluster.models import NodeRole
+from wapiz.cluster.nodes import Heartbeat, NodeCard, beat_forever
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
@@ -113,6 +115,11 @@ def create_app(settings: Settings, runner_metrics: ChildMetrics | None = None) -
         publishing = asyncio.create_task(Outputs(settings, app.state.database, name).run(),
                                          name="event-outputs")
         publishing.add_done_callback(_log_if_stopped)
+        # Seen in `nodes` (wapiz cluster status), beating as often as a runner renews.
+        beating = asyncio.create_task(
+            beat_forever(app.state.database, Heartbeat(NodeCard(name, NodeRole.API)),
+                         settings.lease_ttl_seconds / 3), name="node-heartbeat")
+        beating.add_done_callback(_log_if_stopped)
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's scans, which otherwise grow with every imported module.
         gc.freeze()
@@ -122,7 +129,9 @@ def create_app(settings: Settings, runner_metrics: ChildMetrics | None = None) -
             delivering.cancel()
             feeding.cancel()
             publishing.cancel()
-            await asyncio.gather(delivering, feeding, publishing, return_exceptions=True)
+            beating.cancel()
+            await asyncio.gather(delivering, feeding, publishing, beating,
+                                 return_exceptions=True)
             if listener is not None:
                 listener.close()
             await app.state.media_store.close()

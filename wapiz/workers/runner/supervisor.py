@@ -26,12 +26,19 @@ from wapiz.kit.identity import process_identity
 from wapiz.kit.metrics import ChildMetrics
 from wapiz.workers.runner.leases import LeaseRepository
 from wapiz.workers.runner.roles import Role, fits, roles_for
-from wapiz.workers.runner.runner import IDLE_EXIT, RECYCLE_EXIT, release_leases_of
+from wapiz.workers.runner.runner import (
+    DRAIN_TIMEOUT_S,
+    IDLE_EXIT,
+    RECYCLE_EXIT,
+    SHUTDOWN_TIMEOUT_S,
+    release_leases_of,
+)
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
-TERMINATE_TIMEOUT_S = 8.0
+# A runner told to stop may drain first (its own deadline ends it sooner: process.py).
+TERMINATE_TIMEOUT_S = SHUTDOWN_TIMEOUT_S + DRAIN_TIMEOUT_S + 3.0
 HEALTHY_AFTER_S = 30.0
 WORK_POLL_S = 1.0  # how often a supervisor of an idle role looks for devices of its kind
 
