@@ -191,7 +191,17 @@ def linked_devices(api: Api, token: str, count: int) -> list[dict]:
 
 
 def unlinked_devices(api: Api, token: str, count: int) -> list[dict]:
-    return in_threads(api.url, [{}] * count, lambda client, _: client.create_device(token))
+    def create(client: Api, _: dict) -> dict:
+        # A shared PostgreSQL may refuse a connection now and then ("too many clients"):
+        # the API answers 500 and the device is not made; ask again.
+        for _attempt in range(5):
+            answer = client.http.post("/api/devices", json={}, headers=client.auth(token))
+            if answer.status_code == 201:
+                return dict(answer.json())
+            time.sleep(1)
+        raise AssertionError(answer.text)
+
+    return in_threads(api.url, [{}] * count, create)
 
 
 @contextmanager
@@ -297,7 +307,8 @@ def bench_sandbox(args: argparse.Namespace) -> dict[str, object]:
     with postgres_deployment() as deployment:
         api_process = deployment.api(log_level="warning",
                                      plan_limits=json.dumps({"free": args.devices}))
-        runner = deployment.runner("bench", log_level="warning")
+        ttl = {"lease_ttl_seconds": str(args.lease_ttl)} if args.lease_ttl else {}
+        runner = deployment.runner("bench", log_level="warning", **ttl)
         api = Api(api_process.url)
         token, _ = api.register()
         time.sleep(args.warm_up)
@@ -513,6 +524,8 @@ def main() -> None:
     sandbox.add_argument("--rate", type=float, default=20.0, help="sends a second offered")
     sandbox.add_argument("--step", type=int, default=100,
                          help="devices added at a time (0: all at once)")
+    sandbox.add_argument("--lease-ttl", type=float,
+                         help="the runner's WAPIZ_LEASE_TTL_SECONDS (default: its own, 10)")
     whatsmeow = commands.add_parser("whatsmeow", help="N whatsmeow devices, refusing proxy")
     whatsmeow.add_argument("--devices", type=int, default=500)
     whatsmeow.add_argument("--seconds", type=float, default=60.0)
