@@ -7,10 +7,11 @@ Deployment). Three measurements, each a subcommand:
 - `sandbox`: N sandbox devices on one `wapiz runner`, created and linked through the API
   (the sandbox's simulated phone scans each QR code). The runner's memory (PSS of the
   `wapiz runner` process and its children: the supervisor and the runner that holds the
-  sessions) and CPU (user + system time over a window, as a share of one core) with 0 devices
-  and with N, idle and under a steady send load (each device sends to the next one, so the
-  runner also receives and stores every message). The baseline is the same runner holding 0
-  devices, in the same run; per device = (with N - with 0) / N.
+  sessions) and CPU (user + system time over a window, as a share of one core) with 0, 1 and
+  N devices (added `--step` at a time), idle and under a steady send load (each device sends
+  to the next one, so the runner also receives and stores every message). The baseline is
+  the same runner holding 1 device, in the same run (its first device makes it load the
+  session and message code, once); per device = (with N - with 1) / (N - 1).
 - `whatsmeow`: N whatsmeow devices, never linked, on one `wapiz runner` whose every dial goes
   to a loopback proxy that drops it (tests/engines/whatsmeow/proxies.py, as memory_bench.py),
   so each keeps retrying with backoff. Memory and CPU as above, with 1 device and with N (a
