@@ -331,9 +331,14 @@ def bench_sandbox(args: argparse.Namespace) -> dict[str, object]:
         # (bench/README.md); `--step 0` adds them all at once.
         started = time.monotonic()
         step = args.step or args.devices
-        while len(devices) < args.devices:
-            devices += linked_devices(api, token, min(step, args.devices - len(devices)))
-            wait_logged_in(deployment, len(devices))
+        try:
+            while len(devices) < args.devices:
+                devices += linked_devices(api, token, min(step, args.devices - len(devices)))
+                wait_logged_in(deployment, len(devices))
+        except AssertionError:  # the runner's log goes with the run: its tail first
+            print(f"  stalled at {len(devices)} devices; {renewal_lapses(runner)} lease renewal "
+                  f"lapses; the runner's log ends:\n{runner.log()}", flush=True)
+            raise
         linking = time.monotonic() - started
         print(f"  {args.devices - 1} more devices created and linked in {linking:.0f} s",
               flush=True)
