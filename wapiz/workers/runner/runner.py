@@ -67,6 +67,11 @@ DRAIN_BATCH = 10  # devices a draining runner hands over at once, each batch tak
 DRAIN_TIMEOUT_S = 30.0  # a draining runner hands the rest back at once after this
 DRAIN_BATCH_WAIT_S = 5.0  # how long a batch may wait for the others to take it
 TAKEN_POLL_S = 0.05
+# Devices a runner takes per tick: one taking hundreds at once (a first start, a dead runner's
+# devices) starts their sessions a batch at a time, a short pause apart, so its event loop and
+# database connections stay free for its lease renewals (bench/README.md, scale_bench).
+CLAIM_BATCH = 50
+CLAIM_PAUSE_S = 0.5
 RECYCLE_EXIT = 3  # "replace me": the supervisor restarts the runner at once
 IDLE_EXIT = 4  # a runner of a role with nothing to hold: started again when there is work
 IDLE_AFTER_S = 30.0
@@ -133,8 +138,9 @@ class Runner:
                                 self.identity)
                     code = RECYCLE_EXIT
                     break
+                more_to_claim = False
                 try:
-                    await self.tick()
+                    more_to_claim = await self.tick()
                 except Exception:
                     log.exception("runner tick failed; retrying")
                 if self.workers or self.role is Role.ALL:
@@ -144,7 +150,7 @@ class Runner:
                              self.role)
                     code = IDLE_EXIT
                     break
-                await self._pause(stop)
+                await self._pause(stop, CLAIM_PAUSE_S if more_to_claim else None)
             if code == 0:
                 await self._drain()
         finally:
@@ -159,8 +165,9 @@ class Runner:
             log.info("runner %s stopped", self.identity)
         return code
 
-    async def tick(self) -> None:
-        """Replace crashed workers, claim free devices, clean up deleted ones."""
+    async def tick(self) -> bool:
+        """Replace crashed workers, claim free devices, clean up deleted ones; True when
+        there is more to claim than one batch took."""
         for device_id, worker in list(self.workers.items()):
             if worker.lease_lost:
                 metrics.LEASES_LOST.labels("fenced").inc()
@@ -191,10 +198,11 @@ class Runner:
             extras = list(self.workers.values())[share:][-REBALANCE_BATCH:]
             await self._hand_over([worker.lease for worker in extras],
                                   f"above its share of {share}")
-            return
+            return False
+        room = max(0, share - held)
         async with self.database.session_scope() as db:
             leases = LeaseRepository(db, self.identity)
-            claimed = await leases.claim(self.ttl, max(0, share - held), self.fits)
+            claimed = await leases.claim(self.ttl, min(room, CLAIM_BATCH), self.fits)
             starts = await leases.starting_points([lease.device_id for lease in claimed])
         metrics.LEASES_CLAIMED.inc(len(claimed))
         for lease in claimed:
@@ -208,6 +216,7 @@ class Runner:
             if lease.device_id in starts:  # (a device deleted meanwhile has none)
                 self._start_worker(lease, starts[lease.device_id])
         # A device deleted while no runner held it is cleaned up on the next tick.
+        return len(claimed) == CLAIM_BATCH and room > CLAIM_BATCH
 
     async def _apply_settings(self) -> None:
         """Reconnect the sessions whose connection settings (a proxy) changed. (Senders read
@@ -263,13 +272,13 @@ class Runner:
         self.workers.pop(device_id, None)
         log.info("runner %s: removed deleted device %s", self.identity, device_id)
 
-    async def _pause(self, stop: asyncio.Event) -> None:
-        """Until the next tick: the poll interval, or sooner when the spread changed (devices
-        handed over, a runner joined or drains), or a stop."""
+    async def _pause(self, stop: asyncio.Event, seconds: float | None = None) -> None:
+        """Until the next tick: the poll interval (or `seconds`), or sooner when the spread
+        changed (devices handed over, a runner joined or drains), or a stop."""
         heard = self.wakeups.heard(wakeups.SPREAD)
         waits = [asyncio.create_task(stop.wait()), asyncio.create_task(heard.wait())]
         try:
-            await asyncio.wait(waits, timeout=self.settings.runner_poll_seconds,
+            await asyncio.wait(waits, timeout=seconds or self.settings.runner_poll_seconds,
                                return_when=asyncio.FIRST_COMPLETED)
         finally:
             for wait in waits:
