@@ -8,12 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
+from typing import Self
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -380,3 +382,24 @@ def decode_qr(png: bytes) -> str:
     results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     assert len(results) == 1, f"expected one QR code, found {len(results)}"
     return results[0].text
+
+
+class InBackground:
+    """Work a test keeps going in a thread of its own while it does other things (traffic
+    through a failover, say): `_run` until `stopping` is set; the thread ends on leaving the
+    `with` block."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        raise NotImplementedError

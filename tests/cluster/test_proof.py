@@ -9,7 +9,6 @@ import itertools
 import json
 import os
 import signal
-import threading
 import time
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from tests.cluster.test_spread import JOIN_LIMIT_S, drain_stop
 from tests.cluster.watch import SessionWatch, evenly_held, held
 from tests.messages.parties import NO_PACING, Party, inbox_all
-from tests.support import Api, Deployment, db_rows, unique_phone, wait_until
+from tests.support import Api, Deployment, InBackground, db_rows, unique_phone, wait_until
 from tests.webhooks.receiver import running_receiver
 from tests.workers.test_resilience import RECOVERY_LIMIT_S
 
@@ -29,7 +28,7 @@ SETTINGS = {"runner_poll_seconds": "0.5", "plan_limits": json.dumps({"free": DEV
             "database_pool_size": "4"}
 
 
-class Flow:
+class Flow(InBackground):
     """Sends (through one API node) and inbound messages (through the other) one after the
     other, in a thread, until stopped; what each accepted."""
 
@@ -40,21 +39,12 @@ class Flow:
         self.sent: list[str] = []  # texts accepted for sending
         self.injected: list[str] = []  # texts accepted as arriving
         self.refused = 0  # inbound for a device not logged in at that moment (409)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "Flow":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
+        super().__init__()
 
     def _run(self) -> None:
         senders, devices = itertools.cycle(self.senders), itertools.cycle(self.devices)
         for n in itertools.count():
-            if self._stop.is_set():
+            if self.stopping.is_set():
                 return
             text = f"kirim {n}"
             self.sending.send_text(self.token, next(senders)["deviceId"], self.to, text)

@@ -21,7 +21,17 @@ import httpx
 import pytest
 
 from tests import netns
-from tests.support import PG_ENV, Api, Deployment, _admin, _run, db_rows, unique_phone, wait_until
+from tests.support import (
+    PG_ENV,
+    Api,
+    Deployment,
+    InBackground,
+    _admin,
+    _run,
+    db_rows,
+    unique_phone,
+    wait_until,
+)
 
 # Several processes on a shared machine: starting them all can take a while.
 pytestmark = pytest.mark.timeout(300)
@@ -71,7 +81,7 @@ def _log_time(process_log: Path, words: str) -> float | None:
     return None
 
 
-class Traffic:
+class Traffic(InBackground):
     """Messages both ways for each device, until stopped: a text from each device to the
     next one's number (so it also arrives there as inbound), and a text injected from an
     outside number (the sandbox's phone), through either API node."""
@@ -80,20 +90,11 @@ class Traffic:
         self.apis, self.token, self.devices, self.phones = apis, token, devices, phones
         self.sent: list[tuple[str, float]] = []  # (message id, accepted at)
         self.injected: list[tuple[str, str]] = []  # (device id, WhatsApp id)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "Traffic":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
+        super().__init__()
 
     def _run(self) -> None:
         round_ = 0
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             api = self.apis[round_ % len(self.apis)]
             for index, device in enumerate(self.devices):
                 to = self.phones[(index + 1) % len(self.phones)]
@@ -107,7 +108,7 @@ class Traffic:
                 if injected.status_code == 202:
                     self.injected.append((device["id"], injected.json()["waMessageId"]))
             round_ += 1
-            self._stop.wait(0.5)
+            self.stopping.wait(0.5)
 
 
 def test_a_cut_off_runner_lets_go_in_time_and_never_writes_again(
