@@ -4,11 +4,10 @@ downloads a browser here), against a real `wapiz serve` on the sandbox engine.
 The flows a person follows: sign up, add a device, watch the QR code rotate, link it (the
 sandbox's "simulate scan"), see it connected without a reload, set a webhook and send a test
 event to a local receiver, send a message and watch its status change, meet the plan's limit;
-decline calls with a message to the caller; rename and delete a device; and the operator's:
-sign-up closed, then by invitation, a user's plan changed and the user disabled. Screenshots
-of the main pages at desktop and phone sizes go to docs/screenshots/; the device page's weight
-and the delay between a device logging in and the page saying so are measured and printed
-(bench/README.md records them)."""
+decline calls with a message to the caller; rename and delete a device; and the operator's: sign-up closed, then by invitation, a user's
+plan changed and the user disabled. Screenshots of the main pages at desktop and phone sizes go to
+docs/screenshots/; the device page's weight and the delay between a device logging in and
+the page saying so are measured and printed (bench/README.md records them)."""
 
 import io
 import json

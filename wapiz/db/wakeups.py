@@ -38,8 +38,7 @@ DUE_MESSAGES = "messages"
 DEVICE_REQUESTS = "requests"
 WEBHOOKS = "webhooks"
 SANDBOX_MAIL = "sandbox"  # the simulated network has something for a session
-SPREAD = "spread"  # devices handed over, a runner joined or drains: runners look again
-TOPICS = (DUE_MESSAGES, DEVICE_REQUESTS, WEBHOOKS, SANDBOX_MAIL, SPREAD)
+TOPICS = (DUE_MESSAGES, DEVICE_REQUESTS, WEBHOOKS, SANDBOX_MAIL)
 RECONNECT_S = 1.0
 # Topics a session announces on SQLite, told once it commits.
 TO_TELL = "wapiz_wakeups"
