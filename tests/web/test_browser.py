@@ -4,10 +4,11 @@ downloads a browser here), against a real `wapiz serve` on the sandbox engine.
 The flows a person follows: sign up, add a device, watch the QR code rotate, link it (the
 sandbox's "simulate scan"), see it connected without a reload, set a webhook and send a test
 event to a local receiver, send a message and watch its status change, meet the plan's limit;
-decline calls with a message to the caller; rename and delete a device; and the operator's: sign-up closed, then by invitation, a user's
-plan changed and the user disabled. Screenshots of the main pages at desktop and phone sizes go to
-docs/screenshots/; the device page's weight and the delay between a device logging in and
-the page saying so are measured and printed (bench/README.md records them)."""
+decline calls with a message to the caller; rename and delete a device; and the operator's:
+sign-up closed, then by invitation, a user's plan changed and the user disabled. Screenshots
+of the main pages at desktop and phone sizes go to docs/screenshots/; the device page's weight
+and the delay between a device logging in and the page saying so are measured and printed
+(bench/README.md records them)."""
 
 import io
 import json
@@ -83,6 +84,11 @@ def add_device(page: Page, label: str) -> str:
     return page.url.rsplit("/", 1)[1]
 
 
+def desktop_page(browser: Browser) -> Page:
+    """A new desktop window in Indonesian, with cookies of its own (`page.context`)."""
+    return browser.new_context(viewport=DESKTOP, locale="id-ID").new_page()
+
+
 def first_load_bytes(browser: Browser, storage: dict, url: str) -> int:
     """What a fresh browser (empty cache) transfers to show the device page: the page, its
     assets and its first API answers (Resource Timing's transferSize: headers and the
@@ -99,8 +105,7 @@ def first_load_bytes(browser: Browser, storage: dict, url: str) -> int:
 
 
 def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: WapizProcess) -> None:
-    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
-    page = context.new_page()
+    page = desktop_page(browser)
     page.goto(web.url + "/")
     shot(page, "landing-desktop")
     sign_up(page, web.url)
@@ -119,7 +124,7 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
     expect(page.get_by_text("Perangkat Tertaut", exact=True)).to_be_visible()
     shot(page, "device-link-desktop")
 
-    weight = first_load_bytes(browser, context.storage_state(), page.url)
+    weight = first_load_bytes(browser, page.context.storage_state(), page.url)
 
     # Simulate the scan: the page says "terhubung" without a reload, within a second.
     page.evaluate("() => { window.notReloaded = true; }")
@@ -218,7 +223,7 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
     shot(page, "devices-desktop")
 
     # The same pages on a phone.
-    phone = browser.new_context(viewport=PHONE, storage_state=context.storage_state(),
+    phone = browser.new_context(viewport=PHONE, storage_state=page.context.storage_state(),
                                 locale="id-ID", is_mobile=True, has_touch=True)
     small = phone.new_page()
     for name, path in [("devices", "/"), ("device-linked", f"/devices/{device_id}")]:
@@ -231,7 +236,7 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
     small.goto(web.url + "/")
     shot(small, "landing-phone")
     visitor.close()
-    context.close()
+    page.context.close()
 
     print("\nWEBAPP " + json.dumps({"device_page_first_load_bytes": weight,
                                    "logged_in_to_shown_ms": round(delay_ms)}))
@@ -241,8 +246,7 @@ def test_a_user_links_a_device_sends_and_hears_back(browser: Browser, web: Wapiz
 
 def test_devices_are_paired_renamed_and_deleted_and_the_app_speaks_english(
         browser: Browser, web: WapizProcess) -> None:
-    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
-    page = context.new_page()
+    page = desktop_page(browser)
     email = sign_up(page, web.url)
     add_device(page, "Satu")
 
@@ -294,13 +298,12 @@ def test_devices_are_paired_renamed_and_deleted_and_the_app_speaks_english(
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(web.url + "/")
     expect(page.locator("[data-test=plan]")).to_have_text("Free")
-    context.close()
+    page.context.close()
 
 
 def test_an_api_key_is_made_used_with_curl_and_revoked(browser: Browser,
                                                        web: WapizProcess) -> None:
-    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
-    page = context.new_page()
+    page = desktop_page(browser)
     sign_up(page, web.url)
     device_id = add_device(page, "Gudang")
     page.get_by_role("link", name="Kunci API").click()
@@ -336,13 +339,12 @@ def test_an_api_key_is_made_used_with_curl_and_revoked(browser: Browser,
     row.get_by_role("button", name="Ya, cabut").click()
     expect(page.locator("[data-test=key-row]")).to_have_count(0)
     assert curl(f"Authorization: Bearer {secret}") == "401"
-    context.close()
+    page.context.close()
 
 
 def test_calls_are_declined_with_a_message_set_in_the_settings(browser: Browser,
                                                                 web: WapizProcess) -> None:
-    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
-    page = context.new_page()
+    page = desktop_page(browser)
     sign_up(page, web.url)
     device_id = add_device(page, "Kasir")
     expect(page.locator("[data-test=qr]")).to_be_visible(timeout=15_000)
@@ -377,7 +379,7 @@ def test_calls_are_declined_with_a_message_set_in_the_settings(browser: Browser,
     expect(reply).to_have_count(1, timeout=15_000)
     expect(reply.locator("[data-test=message-status]")).to_have_text(
         re.compile(r"^(terkirim|sampai)$"), timeout=15_000)
-    context.close()
+    page.context.close()
 
 
 def log_in(page: Page, url: str, email: str) -> None:
@@ -401,8 +403,8 @@ def test_an_admin_closes_sign_up_invites_changes_a_plan_and_disables(
     deployment.cli("users", "create", "--email", "ops@example.com", "--name", "Ops",
                    "--password", "rahasia123", "--admin")
     web = deployment.serve()
-    admin = browser.new_context(viewport=DESKTOP, locale="id-ID").new_page()
-    visitor = browser.new_context(viewport=DESKTOP, locale="id-ID").new_page()
+    admin = desktop_page(browser)
+    visitor = desktop_page(browser)
     log_in(admin, web.url, "ops@example.com")
     admin.get_by_role("link", name="Admin", exact=True).click()
     admin.wait_for_url(web.url + "/admin")
