@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 # Swagger UI and ReDoc), from the npm registry.
 WEB_STAMP := web/node_modules/.installed-stamp
 
-.PHONY: install run test lint format bench fuzz clean
+.PHONY: install run test lint format bench bench-scale fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || (echo "WAPIZ needs Python 3.11 or newer on the PATH" >&2; exit 1)
@@ -52,6 +52,15 @@ format: install
 
 bench: install
 	$(BIN)/python bench/status_bench.py
+
+# Devices per runner and 1-3 runners, on the PostgreSQL of WAPIZ_TEST_DATABASE_URL (default
+# postgresql+asyncpg://postgres@127.0.0.1:5432/test). Sizes by flags, e.g.
+# make bench-scale SANDBOX_ARGS="--devices 200" RUNNERS_ARGS="--runners 1 2"
+# (bench/scale_bench.py sandbox|whatsmeow|runners --help).
+bench-scale: install
+	$(BIN)/python bench/scale_bench.py sandbox $(SANDBOX_ARGS)
+	$(BIN)/python bench/scale_bench.py whatsmeow $(WHATSMEOW_ARGS)
+	$(BIN)/python bench/scale_bench.py runners $(RUNNERS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache web/node_modules

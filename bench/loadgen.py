@@ -50,28 +50,36 @@ async def _connection(port: int, request: bytes, until: float, latencies: list[f
         writer.close()
 
 
-async def _run(port: int, path: str, headers: dict[str, str], connections: int,
-               seconds: float, body: bytes | None, ok_status: int) -> LoadResult:
+def _request(port: int, path: str, headers: dict[str, str], body: bytes | None) -> bytes:
     method = "GET" if body is None else "POST"
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     if body is not None:
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+
+
+async def _run(port: int, path: str, headers: dict[str, str], connections: int,
+               seconds: float, body: bytes | list[bytes] | None, ok_status: int) -> LoadResult:
+    bodies = body if isinstance(body, list) else [body]
+    requests = [_request(port, path, headers, one) for one in bodies]
     ok = f"HTTP/1.1 {ok_status}".encode()
     latencies: list[float] = []
     errors: list[int] = []
     started = time.perf_counter()
     until = started + seconds
-    await asyncio.gather(*(_connection(port, request, until, latencies, errors, ok)
-                           for _ in range(connections)))
+    await asyncio.gather(*(_connection(port, requests[n % len(requests)], until, latencies,
+                                       errors, ok)
+                           for n in range(connections)))
     return LoadResult(len(latencies), len(errors), time.perf_counter() - started, latencies)
 
 
 def run_load(port: int, path: str, headers: dict[str, str], connections: int,
-             seconds: float, body: bytes | None = None, ok_status: int = 200) -> LoadResult:
+             seconds: float, body: bytes | list[bytes] | None = None,
+             ok_status: int = 200) -> LoadResult:
     """GET `path` (or POST `body` as JSON) on N connections; answers other than
-    `ok_status` count as errors."""
+    `ok_status` count as errors. With a list of bodies, connection n posts body n (modulo
+    the list's length): one sender each, say."""
     try:
         import uvloop
 

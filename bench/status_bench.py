@@ -37,7 +37,8 @@ NO_CACHES = {"auth_cache_seconds": "0", "status_cache_seconds": "0"}
 
 
 def load(port: int, path: str, headers: dict[str, str], connections: int,
-         seconds: float, body: bytes | None = None, ok_status: int = 200) -> LoadResult:
+         seconds: float, body: bytes | list[bytes] | None = None,
+         ok_status: int = 200) -> LoadResult:
     with ProcessPoolExecutor(max_workers=1) as pool:  # the client gets a process of its own
         warm_up = (port, path, headers, connections, min(2.0, seconds / 3), body, ok_status)
         pool.submit(run_load, *warm_up).result()

@@ -8,12 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
+from typing import Self
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -146,6 +148,7 @@ class WapizProcess:
     env: dict[str, str]
     log_path: Path
     port: int | None = None
+    prefix: list[str] = field(default_factory=list)  # e.g. `ip netns exec NAME`
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -158,7 +161,7 @@ class WapizProcess:
         return self.process.pid
 
     def start(self) -> "WapizProcess":
-        command = [sys.executable, "-m", "wapiz", *self.args]
+        command = [*self.prefix, sys.executable, "-m", "wapiz", *self.args]
         if self.port is not None:
             command += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("ab") as log:
@@ -307,10 +310,12 @@ class Deployment:
     def env(self, **settings: str) -> dict[str, str]:
         return child_env(self.database_url, self.data_dir, **settings)
 
-    def _start(self, args: list[str], port: bool, **settings: str) -> WapizProcess:
+    def _start(self, args: list[str], port: bool, prefix: Sequence[str] = (),
+               database_url: str | None = None, **settings: str) -> WapizProcess:
         name = f"{args[0]}-{len(self.processes)}.log"
-        process = WapizProcess(args, self.env(**settings), self.root / name,
-                               port=free_port() if port else None)
+        env = child_env(database_url or self.database_url, self.data_dir, **settings)
+        process = WapizProcess(args, env, self.root / name,
+                               port=free_port() if port else None, prefix=list(prefix))
         self.processes.append(process)
         return process.start()
 
@@ -328,8 +333,12 @@ class Deployment:
     def api(self, **settings: str) -> WapizProcess:
         return self._start(["api"], port=True, **settings)
 
-    def runner(self, name: str, **settings: str) -> WapizProcess:
-        return self._start(["runner", "--name", name], port=False, **settings)
+    def runner(self, name: str, prefix: Sequence[str] = (), database_url: str | None = None,
+               **settings: str) -> WapizProcess:
+        """`wapiz runner`; with a `prefix`, started through it, and the database reached at
+        `database_url` (from a network namespace: tests/netns.py)."""
+        return self._start(["runner", "--name", name], port=False, prefix=prefix,
+                           database_url=database_url, **settings)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return wapiz(*args, env=self.env(), check=check)
@@ -373,3 +382,24 @@ def decode_qr(png: bytes) -> str:
     results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     assert len(results) == 1, f"expected one QR code, found {len(results)}"
     return results[0].text
+
+
+class InBackground:
+    """Work a test keeps going in a thread of its own while it does other things (traffic
+    through a failover, say): `_run` until `stopping` is set; the thread ends on leaving the
+    `with` block."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        raise NotImplementedError

@@ -25,7 +25,7 @@ PACKAGE = ROOT / "wapiz"
 
 DOMAINS = ("accounts", "devices", "messages", "webhooks", "overview", "sandbox", "keys", "admin",
            "groups", "stories", "labels", "events", "people", "presence", "calls", "chats",
-           "outputs")
+           "outputs", "cluster")
 # The engine interface: the words and shapes an engine reports in (statuses, reasons, ids).
 # A domain may read them; no domain loads an engine's session code.
 ENGINE_INTERFACE = ("wapiz.engines.base", "wapiz.engines.events", "wapiz.engines.content",

@@ -61,9 +61,11 @@ EXPECTED = {
         "200", "400", "401", "403", "404", "409", "413", "422", "503"},
     ("post", "/api/sandbox/devices/{id}/inbound"): {
         "202", "400", "401", "403", "404", "409", "413", "422"},
-    ("post", "/api/messages"): {"202", "400", "401", "403", "404", "409", "413", "422"},
-    ("post", "/api/messages/upload"): {"202", "400", "401", "403", "404", "409", "413", "422"},
-    ("post", "/api/messages/bulk"): {"202", "400", "401", "403", "404", "413", "422"},
+    ("post", "/api/messages"): {"202", "400", "401", "403", "404", "409", "413", "422",
+                                 "503"},
+    ("post", "/api/messages/upload"): {
+        "202", "400", "401", "403", "404", "409", "413", "422", "503"},
+    ("post", "/api/messages/bulk"): {"202", "400", "401", "403", "404", "413", "422", "503"},
     ("get", "/api/messages/bulk/{batch_id}"): {"200", "401", "404"},
     ("get", "/api/messages"): {"200", "304", "401", "422"},
     ("get", "/api/messages/{id}"): {"200", "401", "404"},
@@ -75,6 +77,7 @@ EXPECTED = {
     ("get", "/api/messages/{id}/media"): {
         "200", "401", "404", "409", "410", "413", "502", "503"},
     ("get", "/api/health"): {"200"},
+    ("get", "/metrics"): {"200", "401", "404"},
     ("get", "/api/events"): {"200", "401", "404", "410", "422"},
     ("get", "/api/keys"): {"200", "401", "403"},
     ("post", "/api/keys"): {"201", "400", "401", "403", "404", "409", "413", "422"},
@@ -85,6 +88,7 @@ EXPECTED = {
     ("get", "/api/admin/devices"): {"200", "401", "403", "422"},
     ("get", "/api/admin/health"): {"200", "401", "403"},
     ("get", "/api/admin/outputs"): {"200", "401", "403"},
+    ("get", "/api/admin/cluster"): {"200", "401", "403"},
     ("get", "/api/admin/settings"): {"200", "401", "403"},
     ("patch", "/api/admin/settings"): {"200", "400", "401", "403", "413", "422"},
     ("post", "/api/admin/invites"): {"201", "400", "401", "403", "409", "413", "422"},
@@ -197,7 +201,8 @@ def test_bodies_and_errors_are_our_shapes(api: Api) -> None:
     # Exactly the routes that take the token say so.
     open_routes = {("post", "/api/auth/register"), ("post", "/api/auth/login"),
                    ("get", "/api/auth/signup"), ("get", "/api/health"),
-                   ("get", "/api/sandbox/pictures/{picture_id}")}
+                   ("get", "/api/sandbox/pictures/{picture_id}"),
+                   ("get", "/metrics")}  # its own token (WAPIZ_METRICS_TOKEN), no user's
     for (method, path) in EXPECTED:
         operation = spec["paths"][path][method]
         assert ("security" in operation) == ((method, path) not in open_routes), (method, path)

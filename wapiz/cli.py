@@ -23,7 +23,10 @@ from wapiz.kit import validation
 from wapiz.kit.text import Text, cli_language
 
 if TYPE_CHECKING:  # imported where used: each command loads only what it runs
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from wapiz.accounts.service import AccountService
+    from wapiz.cluster.schemas import ClusterOut
 
 app = typer.Typer(
     help="WAPIZ: a self-hostable, multi-tenant WhatsApp API gateway.\n\n"
@@ -38,6 +41,9 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+cluster_app = typer.Typer(help="The deployment's API and runner processes.",
+                          no_args_is_help=True)
+app.add_typer(cluster_app, name="cluster")
 
 HostOpt = Annotated[str | None, typer.Option(help="Bind address [WAPIZ_HOST; 127.0.0.1].")]
 PortOpt = Annotated[int | None, typer.Option(help="HTTP port [WAPIZ_PORT; 8080].")]
@@ -282,9 +288,8 @@ def migrate(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
 Result = TypeVar("Result")
 
 
-def _run_in_session(settings: Settings,
-                    work: "Callable[[AccountService], Awaitable[Result]]") -> Result:
-    from wapiz.accounts.service import AccountService
+def _in_session(settings: Settings,
+                work: "Callable[[AsyncSession], Awaitable[Result]]") -> Result:
     from wapiz.db.database import Database
     from wapiz.kit.errors import WapizError
 
@@ -292,7 +297,7 @@ def _run_in_session(settings: Settings,
         database = Database(settings, "wapiz-cli")
         try:
             async with database.session_scope() as session:
-                return await work(AccountService(session, settings))
+                return await work(session)
         finally:
             await database.dispose()
 
@@ -300,6 +305,13 @@ def _run_in_session(settings: Settings,
         return asyncio.run(main())
     except WapizError as exc:
         _fail(exc.text, status=1)
+
+
+def _run_in_session(settings: Settings,
+                    work: "Callable[[AccountService], Awaitable[Result]]") -> Result:
+    from wapiz.accounts.service import AccountService
+
+    return _in_session(settings, lambda session: work(AccountService(session, settings)))
 
 
 OPTION_OF = {"email": "--email", "password": "--password", "name": "--name"}
@@ -382,6 +394,56 @@ def users_set_admin(
     else:
         _say(Text("{email} bukan admin lagi", "{email} is no longer an admin")
              .format(email=user.email))
+
+
+CLUSTER_COLUMNS = Text("NAMA PERAN VERSI KAPASITAS DEVICE DETAK STATUS",
+                       "NAME ROLE VERSION CAPACITY DEVICES HEARTBEAT STATE")
+NODE_STATES = {"alive": Text("hidup", "alive"), "draining": Text("menguras", "draining"),
+               "silent": Text("diam", "silent")}
+
+
+def _cluster_table(cluster: "ClusterOut") -> list[list[str]]:
+    language = cli_language()
+    rows = [CLUSTER_COLUMNS(language).split()]
+    for node in cluster.nodes:
+        state = "draining" if node.draining else "alive" if node.alive else "silent"
+        role = node.role if node.runner_role in (None, "all") else (
+            f"{node.role}:{node.runner_role}")
+        rows.append([node.name, role, node.version,
+                     "-" if node.capacity is None else str(node.capacity),
+                     "-" if node.devices_held is None else str(node.devices_held),
+                     f"{node.heartbeat_age_seconds:.1f}s", NODE_STATES[state](language)])
+    return rows
+
+
+@cluster_app.command("status")
+def cluster_status(
+    as_json: Annotated[bool, typer.Option("--json", help="The answer of GET "
+                                          "/api/admin/cluster, as JSON.")] = False,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+    database_url_file: DatabaseFileOpt = None,
+) -> None:
+    """List the API and runner processes: role, version, capacity, devices held, heartbeat
+    age, and whether each is alive or draining."""
+    from wapiz.cluster.service import ClusterService
+
+    settings = _settings(data_dir=data_dir, database_url=database_url,
+                         database_url_file=database_url_file)
+    _require_migrated(settings)
+    cluster = _in_session(settings, lambda session: ClusterService(session, settings).status())
+    if as_json:
+        typer.echo(cluster.model_dump_json(by_alias=True, indent=2))
+        return
+    rows = _cluster_table(cluster)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                   .rstrip())
+    _say(Text("{held} dari {devices} device dipegang; {runners} runner hidup",
+              "{held} of {devices} devices held; {runners} live runners")
+         .format(held=cluster.devices_held, devices=cluster.devices,
+                 runners=cluster.live_runners))
 
 
 def main() -> None:

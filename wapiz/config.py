@@ -92,6 +92,28 @@ class Settings(BaseSettings):
         False, description="Let `mediaUrl` name loopback or private addresses (local "
         "development and tests only: otherwise refused, as a way into the server's network).",
     )
+    media_store: str = Field(
+        "database", description="Where files' bytes are kept: `database` (on their rows) or "
+        "an S3-compatible bucket, `s3://bucket/prefix` (the rows keep each file's "
+        "description and its object's key). Credentials: the usual AWS variables "
+        "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE …).",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="The S3-compatible server (MinIO, Ceph, R2 …), e.g. "
+        "https://minio.example.com:9000; default: AWS S3 itself.",
+    )
+    s3_region: str | None = Field(
+        None, description="The bucket's region (default: AWS_REGION / AWS_DEFAULT_REGION, "
+        "else us-east-1).",
+    )
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        "auto", description="Bucket in the path (most S3-compatible servers) or in the host "
+        "name (AWS); `auto` lets botocore choose.",
+    )
+    s3_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Limit on connecting to the store and on each read "
+        "of its answer.",
+    )
     public_url: str | None = Field(
         None, description="The API's address as webhook receivers reach it, for the file "
         "URLs in events (default: http://<host>:<port>).",
@@ -211,6 +233,13 @@ class Settings(BaseSettings):
     lease_ttl_seconds: float = Field(10.0, gt=0, description="How long a runner's lease lasts.")
     runner_poll_seconds: float = Field(1.0, gt=0, description="Runner's look for new devices.")
     runner_name: str | None = Field(None, description="Name of this runner (default: host).")
+    database_pool_size: int = Field(
+        10, ge=1, le=100,
+        description="Connections an API or runner process keeps to the database (on "
+        "PostgreSQL as many more in a burst).")
+    runner_capacity: int = Field(
+        1000, ge=1, le=100_000,
+        description="Most devices one runner holds; runners share the devices evenly below it.")
     sandbox_qr_seconds: float = Field(20.0, gt=0, description="Sandbox QR rotation period.")
     auth_cache_seconds: float = Field(
         5.0, ge=0, description="How long an API process trusts a checked token (0: never)."
@@ -223,6 +252,18 @@ class Settings(BaseSettings):
         "have waiting for a slow client before it is told it fell behind and is closed.",
     )
     qr_wait_seconds: float = Field(5.0, ge=0, description="How long /qr waits for a first QR.")
+    metrics_token: SecretStr | None = Field(
+        None, min_length=16, description="Bearer token for GET /metrics on the API's port "
+        "(served only when set) and for the metrics port (when set).",
+    )
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Port of a metrics listener of the process's own "
+        "(GET /metrics, no token needed unless WAPIZ_METRICS_TOKEN is set): the way to "
+        "scrape `wapiz runner`; `serve` and `api` serve the same text there.",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the metrics port binds to (loopback by default).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @model_validator(mode="before")
@@ -319,6 +360,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"trusted_proxies: {proxy!r} is not an address or a network "
                                  "(e.g. 10.0.0.5 or 10.0.0.0/8)") from None
         return proxies
+
+    @field_validator("media_store")
+    @classmethod
+    def _media_store_known(cls, store: str) -> str:
+        if store == "database":
+            return store
+        parts = urlsplit(store)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"media_store: {store!r} is neither `database` nor "
+                             "s3://bucket/prefix")
+        return store
+
+    @property
+    def media_bucket(self) -> tuple[str, str] | None:
+        """The bucket and the key prefix (no slashes around it) of an S3 media store."""
+        if self.media_store == "database":
+            return None
+        parts = urlsplit(self.media_store)
+        return parts.netloc, parts.path.strip("/")
 
     @field_validator("data_dir")
     @classmethod

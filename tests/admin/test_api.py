@@ -10,7 +10,8 @@ import pytest
 from tests.support import Api, Deployment, db_rows
 
 ADMIN_GETS = ("/api/admin/users", "/api/admin/devices", "/api/admin/health",
-              "/api/admin/settings", "/api/admin/invites", "/api/admin/outputs")
+              "/api/admin/settings", "/api/admin/invites", "/api/admin/outputs",
+              "/api/admin/cluster")
 
 
 def make_admin(api: Api, deployment: Deployment) -> tuple[str, dict]:

@@ -15,7 +15,7 @@ from wapiz.accounts.repository import TokenRepository, UserRepository
 from wapiz.accounts.schemas import UserOut
 from wapiz.accounts.security import PasswordHashing
 from wapiz.accounts.signup import refuse_closed_signup
-from wapiz.accounts.throttle import Credentials, login_succeeded
+from wapiz.accounts.throttle import LOGIN_FAILURES, Credentials, login_succeeded
 from wapiz.config import Settings, SignupMode
 from wapiz.db.base import utc_now
 from wapiz.devices.repository import DeviceRepository
@@ -83,12 +83,15 @@ class AccountService:
     ) -> tuple[User, str]:
         """Check the password against what `Throttle.admit_login` read (and counted)."""
         if not await self.passwords.verify(credentials.password_hash, password):
+            LOGIN_FAILURES.labels("bad_credentials").inc()
             raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
         assert credentials.user_id is not None
         user = await self.users.get(credentials.user_id)
         if user is None:  # deleted in the meantime
+            LOGIN_FAILURES.labels("bad_credentials").inc()
             raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
         if user.disabled:  # told only to who knows the password
+            LOGIN_FAILURES.labels("disabled").inc()
             raise Forbidden(ACCOUNT_DISABLED, code="account_disabled")
         await login_succeeded(self.session, email, address)
         return user, await self.issue_token(user)

@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.repository import ThrottleRepository, UserRepository
@@ -39,6 +40,13 @@ MAX_LOCKOUT = timedelta(minutes=15)
 MAX_DOUBLINGS = 10
 PRUNE_EVERY = timedelta(seconds=10)
 PRUNE_BATCH = 1000
+
+LOGIN_FAILURES = Counter(
+    "wapiz_login_failures_total", "Logins refused, by reason: bad_credentials (an unknown "
+    "email or a wrong password), throttled (429: too many failures), disabled (a disabled "
+    "account's right password).", ["reason"])
+for _reason in ("bad_credentials", "throttled", "disabled"):  # shown from the start, at 0
+    LOGIN_FAILURES.labels(_reason)
 
 LOGIN_EMAIL = "login_email"
 LOGIN_ADDRESS = "login_address"
@@ -82,7 +90,11 @@ class Throttle:
         counts = [Count(LOGIN_ADDRESS, address, self.settings.login_max_failures_per_address),
                   Count(LOGIN_EMAIL, email, self.settings.login_max_failures)]
         async with self.database.session_scope() as session:
-            await self._admit(session, counts, now, LOGIN_LOCKED, "login_throttled")
+            try:
+                await self._admit(session, counts, now, LOGIN_LOCKED, "login_throttled")
+            except TooManyRequests:
+                LOGIN_FAILURES.labels("throttled").inc()
+                raise
             found = await UserRepository(session).credentials(email)
         await self._prune(now)
         return Credentials(*found) if found else Credentials(None, None)

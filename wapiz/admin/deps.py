@@ -10,6 +10,7 @@ from wapiz.accounts.invites import InviteService
 from wapiz.accounts.models import User
 from wapiz.accounts.repository import UserRepository
 from wapiz.admin.service import AdminService
+from wapiz.cluster.service import ClusterService
 from wapiz.http.deps import SessionDep
 from wapiz.kit.errors import Forbidden
 from wapiz.kit.text import Text
@@ -38,5 +39,11 @@ async def invite_service(request: Request, _: AdminUser,
     return InviteService(session, request.app.state.settings)
 
 
+async def cluster_service(request: Request, _: AdminUser,
+                          session: SessionDep) -> ClusterService:
+    return ClusterService(session, request.app.state.settings)
+
+
 Admin = Annotated[AdminService, Depends(admin_service)]
+Cluster = Annotated[ClusterService, Depends(cluster_service)]
 Invites = Annotated[InviteService, Depends(invite_service)]

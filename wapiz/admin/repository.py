@@ -4,13 +4,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.accounts.models import User
 from wapiz.db.paging import older_than
 from wapiz.devices.models import Device, DeviceSession, StatusName
-from wapiz.messages.models import UNFINISHED, Message
+from wapiz.messages.models import UNFINISHED, Message, MessageStatus
 from wapiz.outputs.models import EventOutput, OutputCursor, cursor_of, unpublished
 from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
@@ -123,3 +123,42 @@ class AdminRepository:
             .outerjoin(OutputCursor, cursor_of(name))
             .where(unpublished()))).one()
         return count, oldest
+
+    async def devices_by_status(self, now: datetime) -> dict[StatusName, int]:
+        """Devices (not deleted) by the status the API reports for each."""
+        status = case(*((_status_is(name, now), name.value)
+                        for name in (StatusName.LOGGED_IN, StatusName.CONNECTED)),
+                      else_=StatusName.DISCONNECTED.value)
+        rows = await self.session.execute(
+            select(status, func.count()).select_from(Device)
+            .outerjoin(DeviceSession, DeviceSession.device_id == Device.id)
+            .where(_live_devices()).group_by(status))
+        counts = dict.fromkeys(StatusName, 0)
+        for name, count in rows.all():
+            counts[StatusName(name)] = count
+        return counts
+
+    async def send_queue(self, now: datetime) -> tuple[int, int, int, datetime | None]:
+        """(messages due and waiting, scheduled for later, being sent; when the oldest due
+        one fell due). Read device by device through the queue's index (device, status,
+        send_at), so the cost follows the devices and the queue, not the message history."""
+        def per_device(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
+            return (select(func.count()).select_from(Message)
+                    .where(Message.device_id == Device.id, *conditions)
+                    .correlate(Device).scalar_subquery())
+
+        queued = Message.status == MessageStatus.QUEUED
+        oldest = (select(func.min(Message.send_at))
+                  .where(Message.device_id == Device.id, queued, Message.send_at <= now)
+                  .correlate(Device).scalar_subquery())
+        parts = select(
+            per_device(queued, Message.send_at <= now).label("due"),
+            per_device(queued, Message.send_at > now).label("later"),
+            per_device(Message.status == MessageStatus.SENDING).label("sending"),
+            oldest.label("oldest")).select_from(Device).subquery()
+        due, later, sending, oldest_at = (await self.session.execute(
+            select(func.coalesce(func.sum(parts.c.due), 0),
+                   func.coalesce(func.sum(parts.c.later), 0),
+                   func.coalesce(func.sum(parts.c.sending), 0),
+                   func.min(parts.c.oldest)))).one()
+        return int(due), int(later), int(sending), oldest_at

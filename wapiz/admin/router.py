@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from wapiz.accounts.deps import TokenFirstRoute, principal_cache
 from wapiz.accounts.schemas import InviteCreated, InviteIn, InvitePage
-from wapiz.admin.deps import Admin, AdminUser, Invites
+from wapiz.admin.deps import Admin, AdminUser, Cluster, Invites
 from wapiz.admin.schemas import (
     AdminDevicePage,
     AdminUserOut,
@@ -16,6 +16,7 @@ from wapiz.admin.schemas import (
     SettingsOut,
     SettingsPatch,
 )
+from wapiz.cluster.schemas import ClusterOut
 from wapiz.devices.models import StatusName
 from wapiz.kit.paging import CREATED_CURSOR_PATTERN
 from wapiz.kit.schemas import error_responses
@@ -66,6 +67,13 @@ async def list_devices(
             summary="The server's health: database, runners and leases, queues, version")
 async def health(admin: Admin) -> HealthOut:
     return await admin.health()
+
+
+@router.get("/cluster", responses=error_responses(401, 403),
+            summary="The processes of the deployment: API and runner nodes with their roles, "
+            "versions, capacity, devices held, heartbeat age and whether draining")
+async def cluster(cluster: Cluster) -> ClusterOut:
+    return await cluster.status()
 
 
 @router.get("/outputs", responses=error_responses(401, 403),

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -16,6 +17,24 @@ from wapiz.config import Settings
 from wapiz.db.write_turns import take_turns
 
 SQLITE_BUSY_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 10.0  # a PostgreSQL server that does not answer a new connection
+
+
+@dataclass(frozen=True)
+class Waits:
+    """How long a PostgreSQL connection may keep its process waiting, beyond the connect:
+    over a network that drops packets (a partition) a query gets no answer and no error,
+    for as long as TCP keeps retrying (about 15 minutes).
+
+    `statement_s`: a statement without an answer fails after this long (asyncpg's
+    `command_timeout`; the connection is then closed). `idle_in_transaction_s`: the
+    server ends a session that left a transaction open this long without a word — a client
+    cut off mid-transaction would otherwise hold its row locks (a device's lease row, a
+    message being sent) until the server noticed the connection was dead, keeping the
+    device from the runner that takes it over."""
+
+    statement_s: float | None = None
+    idle_in_transaction_s: float | None = None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -27,7 +46,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, application_name: str, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, application_name: str, pool_size: int = 10,
+                  waits: Waits = Waits()) -> AsyncEngine:
     """An async engine; `application_name` tells API from runner in `pg_stat_activity`.
 
     Connections come back to the pool with their transaction already ended (every unit of
@@ -47,6 +67,10 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         take_turns(engine, SQLITE_BUSY_TIMEOUT_S)
         return engine
+    server_settings = {"application_name": application_name}
+    if waits.idle_in_transaction_s is not None:
+        server_settings["idle_in_transaction_session_timeout"] = str(
+            int(waits.idle_in_transaction_s * 1000))
     return create_async_engine(
         url,
         pool_size=pool_size,
@@ -54,17 +78,20 @@ def create_engine(url: str, application_name: str, pool_size: int = 10) -> Async
         pool_pre_ping=True,
         pool_reset_on_return=None,
         hide_parameters=True,
-        connect_args={"server_settings": {"application_name": application_name}},
+        connect_args={"server_settings": server_settings, "timeout": CONNECT_TIMEOUT_S,
+                      "command_timeout": waits.statement_s},
     )
 
 
 class Database:
     """One process's engine and session factory."""
 
-    def __init__(self, settings: Settings, application_name: str, pool_size: int = 10) -> None:
+    def __init__(self, settings: Settings, application_name: str,
+                 pool_size: int | None = None, waits: Waits = Waits()) -> None:
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(settings.resolved_database_url, application_name, pool_size)
+        self.engine = create_engine(settings.resolved_database_url, application_name,
+                                    pool_size or settings.database_pool_size, waits)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

@@ -2,6 +2,7 @@
 
 from wapiz.accounts import models as accounts_models
 from wapiz.chats import models as chats_models
+from wapiz.cluster import models as cluster_models
 from wapiz.db.base import Base
 from wapiz.devices import models as devices_models
 from wapiz.engines.sandbox import models as sandbox_models
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "chats_models",
+    "cluster_models",
     "devices_models",
     "keys_models",
     "messages_models",

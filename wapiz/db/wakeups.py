@@ -38,7 +38,8 @@ DUE_MESSAGES = "messages"
 DEVICE_REQUESTS = "requests"
 WEBHOOKS = "webhooks"
 SANDBOX_MAIL = "sandbox"  # the simulated network has something for a session
-TOPICS = (DUE_MESSAGES, DEVICE_REQUESTS, WEBHOOKS, SANDBOX_MAIL)
+SPREAD = "spread"  # devices handed over, a runner joined or drains: runners look again
+TOPICS = (DUE_MESSAGES, DEVICE_REQUESTS, WEBHOOKS, SANDBOX_MAIL, SPREAD)
 RECONNECT_S = 1.0
 # Topics a session announces on SQLite, told once it commits.
 TO_TELL = "wapiz_wakeups"

@@ -13,9 +13,10 @@ from wapiz.devices.requests import (
     RESTART,
     RequestFailed,
     ask_session,
+    no_runner,
 )
 from wapiz.devices.schemas import CheckOut, NumberCheck
-from wapiz.devices.status import current_status
+from wapiz.devices.status import DeviceStatus, current_status, lease_alive
 from wapiz.engines.base import FORBIDDEN, NOT_FOUND, NOT_SUPPORTED
 from wapiz.kit.errors import (
     BadGateway,
@@ -67,12 +68,21 @@ def refusal(failure: RequestFailed) -> WapizError:
                       .format(reason=failure), code="whatsapp_refused")
 
 
+async def held_status(devices: DeviceReader, raw_id: str) -> DeviceStatus:
+    """The device's status, its session held by a runner; else 503 `runner_unavailable`
+    (before any 409: a device no runner holds is not known to be logged out)."""
+    row, now = await devices.view(raw_id), utc_now()
+    if row is None or not lease_alive(row, now):
+        raise no_runner()
+    return current_status(row, now)
+
+
 async def ask_live(devices: DeviceReader, raw_id: str, kind: str, payload: dict[str, Any],
                    *, needs_login: bool = True) -> dict[str, Any]:
     """Have the device's session do `kind` (a call in workers/runner/calls/): its answer.
     409 if it must be logged in and is not; a refusal as `refusal` words it."""
     device = await devices.get(raw_id)
-    if needs_login and not current_status(await devices.view(raw_id), utc_now()).logged_in:
+    if not (await held_status(devices, raw_id)).logged_in and needs_login:
         raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
     try:
         return await ask_session(devices.database, device.id, kind, payload,
@@ -84,7 +94,7 @@ async def ask_live(devices: DeviceReader, raw_id: str, kind: str, payload: dict[
 
 async def pairing_code(devices: DeviceReader, raw_id: str, phone: str) -> str:
     device = await devices.get(raw_id)
-    status = current_status(await devices.view(raw_id), utc_now())
+    status = await held_status(devices, raw_id)
     if status.logged_in:
         raise Conflict(ALREADY_LINKED, code="device_already_linked")
     try:
@@ -109,7 +119,7 @@ async def numbers_on_whatsapp(devices: DeviceReader, raw_id: str,
                               phones: list[str]) -> dict[str, str | None]:
     """phone → its WhatsApp id, or None when the number is not on WhatsApp."""
     device = await devices.get(raw_id)
-    status = current_status(await devices.view(raw_id), utc_now())
+    status = await held_status(devices, raw_id)
     if not status.logged_in:
         raise Conflict(NOT_LOGGED_IN, code="device_not_logged_in")
     try:

@@ -13,13 +13,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
-from wapiz.devices.models import DeviceRequest, RequestStatus
+from wapiz.devices.models import DeviceRequest, DeviceSession, RequestStatus
 from wapiz.kit.errors import ServiceUnavailable
 from wapiz.kit.text import Text
 
@@ -63,6 +63,17 @@ CHANGE_CHAT = "change_chat"
 DELETE_CHAT = "delete_chat"
 POLL_INTERVAL_S = 0.1
 RETRY_AFTER_S = 5
+HOLDER_CHECK_S = 1.0  # how often a waiting request looks whether a runner holds the device
+# How long a waiting request lets the device go without a holder before its 503: a lapsed
+# lease (a runner dead or cut off) is claimed by another runner within its poll (1 s).
+HOLDER_GRACE_S = 3.0
+NO_RUNNER = Text("Tidak ada runner yang memegang device ini sekarang, coba lagi",
+                 "No runner holds this device right now; try again")
+
+
+def no_runner() -> ServiceUnavailable:
+    """The 503 for a device no runner holds (none running, or its holder dead or cut off)."""
+    return ServiceUnavailable(NO_RUNNER, retry_after=RETRY_AFTER_S, code="runner_unavailable")
 
 
 class RequestFailed(Exception):
@@ -95,22 +106,48 @@ class DeviceRequests:
         await self.session.delete(request)
         return request
 
+    async def held(self, device_id: uuid.UUID, now: datetime) -> bool:
+        """Whether a runner's lease on the device is alive (by this process's clock)."""
+        expires_at = await self.session.scalar(
+            select(DeviceSession.lease_expires_at)
+            .where(DeviceSession.device_id == device_id, DeviceSession.runner.is_not(None)))
+        return expires_at is not None and expires_at > now
+
     async def forget(self, request_id: uuid.UUID) -> None:
         await self.session.execute(delete(DeviceRequest).where(DeviceRequest.id == request_id))
 
 
 async def ask_session(database: Database, device_id: uuid.UUID, kind: str,
                       payload: dict[str, Any], within: float) -> dict[str, Any]:
-    """Have the device's runner do `kind`; its result, or RequestFailed, or 503."""
+    """Have the device's runner do `kind`; its result, or RequestFailed, or 503: at once
+    when no runner holds the device, `HOLDER_GRACE_S` after its holder's lease lapsed with
+    nobody taking it over (a holder that dies or is cut off mid-request is replaced by
+    another runner, which answers: the request is the device's, not the runner's), or after
+    `within` without an answer."""
     async with database.session_scope() as db:
-        request_id = await DeviceRequests(db).add(
+        requests = DeviceRequests(db)
+        if not await requests.held(device_id, utc_now()):
+            raise no_runner()
+        request_id = await requests.add(
             device_id, kind, payload, utc_now() + timedelta(seconds=within))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
+    checked_at = held_at = loop.time()
     while loop.time() < deadline:
         await asyncio.sleep(POLL_INTERVAL_S)
+        abandoned = False
         async with database.session_scope() as db:
-            answered = await DeviceRequests(db).take_answer(request_id)
+            requests = DeviceRequests(db)
+            answered = await requests.take_answer(request_id)
+            if answered is None and loop.time() - checked_at >= HOLDER_CHECK_S:
+                checked_at = loop.time()
+                if await requests.held(device_id, utc_now()):
+                    held_at = checked_at
+                elif checked_at - held_at >= HOLDER_GRACE_S:
+                    await requests.forget(request_id)
+                    abandoned = True
+        if abandoned:
+            raise no_runner()
         if answered is not None:
             if answered.status == RequestStatus.FAILED:
                 raise RequestFailed(answered.error or "failed",

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import Counter, Gauge
 from sqlalchemy import ColumnElement, func, literal_column, null, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,6 +94,12 @@ def feed_event(row: Sequence[Any]) -> FeedEvent:
     return FeedEvent(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
+STREAM_CLIENTS = Gauge("wapiz_event_stream_clients", "Event stream clients connected to this "
+                       "API process (GET /api/events and /api/events/ws).")
+STREAM_OVERFLOWS = Counter("wapiz_event_stream_overflows_total", "Event streams ended because "
+                           "their client fell more than WAPIZ_STREAM_BUFFER_EVENTS behind.")
+
+
 class Subscription:
     """One client's place in the feed: the events it wants that are not yet sent, at most
     `capacity`. A client that lets more pile up is dropped (`overflowed`), its buffer freed:
@@ -113,6 +120,7 @@ class Subscription:
         if self.overflowed or not self.wants(event):
             return
         if len(self._pending) >= self.capacity:
+            STREAM_OVERFLOWS.inc()
             self.overflowed = True
             self._pending.clear()
             self.feed.unsubscribe(self)
@@ -148,6 +156,7 @@ class Feed:
         # A hole after `position`: its horizon (see _horizon), the highest seq seen when it
         # was first seen (holes below it are settled by that horizon), and when.
         self._hole: tuple[int, int, float] | None = None
+        STREAM_CLIENTS.set_function(lambda: self.clients)  # counted when scraped
 
     def subscribe(self, user_id: uuid.UUID, wants: Callable[[FeedEvent], bool],
                   capacity: int) -> Subscription:

@@ -18,6 +18,8 @@ from wapiz.accounts.throttle import Throttle
 from wapiz.admin.router import router as admin_router
 from wapiz.calls.router import router as calls_router
 from wapiz.chats.router import router as chats_router
+from wapiz.cluster.models import NodeRole
+from wapiz.cluster.nodes import Heartbeat, NodeCard, beat_forever
 from wapiz.config import Settings
 from wapiz.db.database import Database
 from wapiz.devices.router import router as devices_router
@@ -26,16 +28,20 @@ from wapiz.events.router import router as events_router
 from wapiz.groups.router import router as groups_router
 from wapiz.http.error_handlers import api_routes, install_error_handlers
 from wapiz.http.limits import BodyLimit, RouteBodyLimit
+from wapiz.http.metrics import ApiMetrics
+from wapiz.http.metrics import router as metrics_router
 from wapiz.http.openapi import openapi_document
 from wapiz.keys.router import router as keys_router
 from wapiz.kit.cache import TTLCache
 from wapiz.kit.identity import process_identity
+from wapiz.kit.metrics import ChildMetrics, start_metrics
 from wapiz.labels.router import router as labels_router
 from wapiz.messages.accept import DEVICE_IDS_CACHE_S
 from wapiz.messages.intake import Intake
 from wapiz.messages.media import base64_length
 from wapiz.messages.router import router as messages_router
 from wapiz.messages.schemas import MessageContent
+from wapiz.messages.store import media_store_for
 from wapiz.overview.router import router as overview_router
 from wapiz.people.router import router as people_router
 from wapiz.presence.router import router as presence_router
@@ -73,10 +79,19 @@ def _log_if_stopped(task: asyncio.Task[None]) -> None:
                   exc_info=task.exception())
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, runner_metrics: ChildMetrics | None = None) -> FastAPI:
+    """The app; `runner_metrics`: where the runners `serve` supervises write theirs."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings, "wapiz-api")
+        app.state.metrics.start(app.state.database)
+        listener = None
+        if settings.metrics_port is not None:
+            token = settings.metrics_token
+            listener = await start_metrics(
+                settings.metrics_host, settings.metrics_port,
+                token.get_secret_value() if token else None, app.state.metrics.render)
         app.state.throttle = Throttle(app.state.database, settings)
         app.state.intake = Intake(app.state.database)
         # Webhooks are delivered, and events published to the operator's brokers, from the
@@ -100,6 +115,11 @@ def create_app(settings: Settings) -> FastAPI:
         publishing = asyncio.create_task(Outputs(settings, app.state.database, name).run(),
                                          name="event-outputs")
         publishing.add_done_callback(_log_if_stopped)
+        # Seen in `nodes` (wapiz cluster status), beating as often as a runner renews.
+        beating = asyncio.create_task(
+            beat_forever(app.state.database, Heartbeat(NodeCard(name, NodeRole.API)),
+                         settings.lease_ttl_seconds / 3), name="node-heartbeat")
+        beating.add_done_callback(_log_if_stopped)
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's scans, which otherwise grow with every imported module.
         gc.freeze()
@@ -109,7 +129,12 @@ def create_app(settings: Settings) -> FastAPI:
             delivering.cancel()
             feeding.cancel()
             publishing.cancel()
-            await asyncio.gather(delivering, feeding, publishing, return_exceptions=True)
+            beating.cancel()
+            await asyncio.gather(delivering, feeding, publishing, beating,
+                                 return_exceptions=True)
+            if listener is not None:
+                listener.close()
+            await app.state.media_store.close()
             await app.state.database.dispose()
 
     settings.secret  # noqa: B018 - create the data dir's secret now, not on the first login
@@ -130,7 +155,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.principal_cache = TTLCache(settings.auth_cache_seconds)
     app.state.status_cache = TTLCache(settings.status_cache_seconds)
     app.state.device_ids = TTLCache(DEVICE_IDS_CACHE_S)
+    app.state.media_store = media_store_for(settings)
     app.state.passwords = PasswordHashing(settings.password_hash_slots)
+    app.state.metrics = ApiMetrics(settings, runner_metrics)
     install_error_handlers(app)
     if settings.cors_origins:
         # Only the listed origins, each by name (never `*`), may read answers with the cookie.
@@ -160,6 +187,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(assets_router)
     app.include_router(web_router)
     app.include_router(docs_router)
+    app.include_router(metrics_router)
     if settings.engine == "sandbox":  # the simulated phone, only beside the simulated network
         from wapiz.sandbox.router import pictures_router
         from wapiz.sandbox.router import router as sandbox_router

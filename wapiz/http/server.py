@@ -13,6 +13,7 @@ from wapiz.db.database import Database
 from wapiz.http.app import create_app
 from wapiz.http.limits import BoundedHttpToolsProtocol
 from wapiz.kit import loop
+from wapiz.kit.metrics import ChildMetrics
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,11 @@ class _Server(uvicorn.Server):
 
 
 async def _serve(settings: Settings, with_runner: bool) -> None:
+    # The runners' metrics are served with the API's, when the API serves any.
+    exported = settings.metrics_token is not None or settings.metrics_port is not None
+    runner_metrics = ChildMetrics() if with_runner and exported else None
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, runner_metrics),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -56,7 +60,7 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
         from wapiz.workers.runner.supervisor import supervise
 
         database = Database(settings, "wapiz-supervisor", pool_size=1)
-        supervisor = asyncio.create_task(supervise(settings, database, stop))
+        supervisor = asyncio.create_task(supervise(settings, database, stop, runner_metrics))
     runner_gave_up = False
 
     def supervisor_ended(_: object) -> None:
@@ -75,6 +79,8 @@ async def _serve(settings: Settings, with_runner: bool) -> None:
         if supervisor is not None and database is not None:
             await supervisor
             await database.dispose()
+        if runner_metrics is not None:
+            runner_metrics.close()
     if runner_gave_up:
         from wapiz.workers.runner.supervisor import CONFIG_ERROR_EXIT
 

@@ -7,6 +7,7 @@ insert itself) and the device's status (at most `WAPIZ_STATUS_CACHE_SECONDS` old
 send to a known device asks the database nothing before its row is written.
 """
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -35,6 +36,7 @@ from wapiz.messages.models import Media, Message, MessageStatus
 from wapiz.messages.recipients import InvalidRecipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageContent, MessageIn, MessageOut, Vote
+from wapiz.messages.store import MediaStore, MediaStoreDown, unavailable
 from wapiz.messages.views import to_out
 
 DEVICE_NOT_LOGGED_IN = "device_not_logged_in"
@@ -81,13 +83,28 @@ async def take_in_file(body: MessageContent, upload: IncomingFile | None,
     return await media.fetch(body.media_url or "", settings)
 
 
-def file_row(body: MessageContent, incoming: IncomingFile, user_id: uuid.UUID,
-             device_id: uuid.UUID) -> Media:
-    """A send's file as stored (the queue holds the bytes), its type checked against the
-    message's."""
+async def file_row(body: MessageContent, incoming: IncomingFile, user_id: uuid.UUID,
+                   device_id: uuid.UUID, store: MediaStore) -> Media:
+    """A send's file as stored (the queue holds the bytes: on the row, or in the store's
+    bucket, written now), its type checked against the message's. 503 if the store is
+    down: nothing was written."""
     mimetype = media.mimetype_of(body.type, incoming, body.mimetype)
-    return media.stored_file(incoming, mimetype, body.file_name, id=uuid.uuid4(),
+    file = media.stored_file(incoming, mimetype, body.file_name, id=uuid.uuid4(),
                              user_id=user_id, device_id=device_id, created_at=utc_now())
+    try:
+        await store.put(file, incoming.data)
+    except MediaStoreDown:
+        raise unavailable() from None
+    return file
+
+
+async def forget_object(store: MediaStore, file: dict[str, Any] | Media | None) -> None:
+    """The object of a file whose row was never stored (a send refused after its file was
+    written); a store that fails here leaves it behind, logged."""
+    key = file.object_key if isinstance(file, Media) else (file or {}).get("object_key")
+    if key is not None:
+        with contextlib.suppress(MediaStoreDown):
+            await store.delete([key])
 
 
 def replay(earlier: Message, body: MessageIn, fingerprint: str | None) -> MessageOut:
@@ -100,8 +117,10 @@ def replay(earlier: Message, body: MessageIn, fingerprint: str | None) -> Messag
 
 class SendService:
     def __init__(self, database: Database, settings: Settings, user: Principal,
-                 statuses: StatusCache, device_ids: DeviceIdCache, intake: Intake) -> None:
+                 statuses: StatusCache, device_ids: DeviceIdCache, intake: Intake,
+                 store: MediaStore) -> None:
         self.database = database
+        self.store = store
         self.settings = settings
         self.user = user
         self.statuses = statuses
@@ -124,8 +143,13 @@ class SendService:
             if earlier is None:
                 raise
             return replay(earlier, body, fingerprint)
-        accepted = await self.intake.accept(send)
+        try:
+            accepted = await self.intake.accept(send)
+        except Exception:
+            await forget_object(self.store, send.file)
+            raise
         if isinstance(accepted, Message):  # sent before under the same key
+            await forget_object(self.store, send.file)
             return replay(accepted, body, fingerprint)
         return to_out(accepted, body.device_public_id, waiting)
 
@@ -159,7 +183,7 @@ class SendService:
             content = replace(content, story_style=story_style)
         file = None
         if incoming is not None:
-            file = file_row(body, incoming, self.user.id, device_id)
+            file = await file_row(body, incoming, self.user.id, device_id, self.store)
             content = replace(content, media=file.describe())
         now = utc_now()
         send_at = due_at(body.send_at, now)

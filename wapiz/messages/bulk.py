@@ -28,6 +28,7 @@ from wapiz.messages.accept import (
     IDEMPOTENCY_KEY_REUSED,
     due_at,
     file_row,
+    forget_object,
     outbound_row,
     request_hash,
     take_in_file,
@@ -36,6 +37,7 @@ from wapiz.messages.models import UNFINISHED, MessageBatch
 from wapiz.messages.recipients import InvalidRecipient, Recipient, recipient
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import BatchOut, BulkIn, BulkOut
+from wapiz.messages.store import MediaStore
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BATCH_NOT_FOUND = Text("Batch tidak ditemukan", "Batch not found")
@@ -52,9 +54,11 @@ def fill(template: str, variables: dict[str, str]) -> str:
 
 
 class BulkService:
-    def __init__(self, session: AsyncSession, settings: Settings, user: Principal) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings, user: Principal,
+                 store: MediaStore) -> None:
         self.session = session
         self.settings = settings
+        self.store = store
         self.user = user
         self.messages = MessageRepository.for_caller(session, user)
 
@@ -78,7 +82,7 @@ class BulkService:
         if body.type in models.MEDIA_TYPES:  # one stored file for the whole batch
             incoming = await take_in_file(body, None, self.settings)
             file = await self.messages.add_media(
-                file_row(body, incoming, self.user.id, device.id))
+                await file_row(body, incoming, self.user.id, device.id, self.store))
             content = replace(content, media=file.describe())
         rows = []
         stored = content.to_json()
@@ -96,6 +100,7 @@ class BulkService:
         if not await self.messages.add_batch(batch):
             if file is not None:
                 await self.messages.forget_media(file.id)
+                await forget_object(self.store, file)
             return await self._replay_concurrent(idempotency_key, fingerprint)
         await self.messages.add_rows(rows)
         await touch(self.session, sent_touches(rows))

@@ -25,17 +25,17 @@ def sends_for(request: Request, user: Principal) -> SendService:
     Built in the route rather than by a dependency: each dependency costs a send a little."""
     state = request.app.state
     return SendService(state.database, state.settings, user, state.status_cache,
-                       state.device_ids, state.intake)
+                       state.device_ids, state.intake, state.media_store)
 
 
 async def bulk_service(request: Request, user: CurrentUser, session: SessionDep) -> BulkService:
-    return BulkService(session, request.app.state.settings, user)
+    return BulkService(session, request.app.state.settings, user, request.app.state.media_store)
 
 
 async def live_messages(request: Request, user: CurrentUser) -> LiveMessages:
     """What only the device's session can do; each read a short session of its own."""
     state = request.app.state
-    return LiveMessages(state.database, state.settings, user)
+    return LiveMessages(state.database, state.settings, user, state.media_store)
 
 
 Messages = Annotated[MessageService, Depends(message_service)]

@@ -33,15 +33,19 @@ from wapiz.messages.models import Media, Message
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageOut
 from wapiz.messages.service import MESSAGE_NOT_FOUND
+from wapiz.messages.store import MediaStore, MediaStoreDown, unavailable
 from wapiz.messages.views import to_out
 
 NO_FILE = Text("Pesan ini tidak membawa file", "This message carries no file")
+FILE_UNAVAILABLE = Text("File ini tidak tersedia lagi", "This file is no longer available")
 RETRY_AFTER_S = 2
 
 
 class LiveMessages:
-    def __init__(self, database: Database, settings: Settings, user: Principal) -> None:
+    def __init__(self, database: Database, settings: Settings, user: Principal,
+                 store: MediaStore) -> None:
         self.database = database
+        self.store = store
         self.settings = settings
         self.user = user
         # Longer than the engine's own limit on one call: its answer must still reach us.
@@ -104,14 +108,32 @@ class LiveMessages:
             message, device_public_id, _ = await self._load(raw_id)
         return to_out(message, device_public_id)
 
-    async def file(self, raw_id: str) -> Media:
-        """The message's file with its bytes; an inbound one is downloaded through the
+    async def file(self, raw_id: str) -> tuple[Media, bytes]:
+        """The message's file and its bytes; an inbound one is downloaded through the
         device's session the first time. Gone once retention dropped its bytes."""
         message, _, file = await self._load(raw_id)
         if file is None:
             raise NotFound(NO_FILE, code="no_file")
-        if file.data is not None:
-            return file
+        if not file.has_bytes:
+            await self._download(message, file)
+            _, _, file = await self._load(raw_id)
+            if file is None or not file.has_bytes:
+                raise BadGateway(Text("File tidak bisa diunduh dari WhatsApp",
+                                      "The file could not be downloaded from WhatsApp"),
+                                 code="download_failed")
+        data = await self._read(file)
+        if data is None:  # its object went meanwhile (retention)
+            raise NotFound(FILE_UNAVAILABLE, code="file_unavailable")
+        return file, data
+
+    async def _read(self, file: Media) -> bytes | None:
+        try:
+            return await self.store.get(file)
+        except MediaStoreDown:
+            raise unavailable() from None
+
+    async def _download(self, message: Message, file: Media) -> None:
+        """Ask the device's session to fetch an inbound file and keep it."""
         if file.bytes_dropped_at is not None:
             days = self.settings.media_retention_days
             # 0 (kept for ever) now may follow a drop under an earlier setting.
@@ -120,8 +142,7 @@ class LiveMessages:
                        if days else Text("File sudah dihapus", "The file was deleted"),
                        code="file_deleted")
         if file.ref is None:
-            raise NotFound(Text("File ini tidak tersedia lagi", "This file is no longer available"),
-                           code="file_unavailable")
+            raise NotFound(FILE_UNAVAILABLE, code="file_unavailable")
         if file.size is not None and file.size > self.settings.media_max_bytes:
             raise PayloadTooLarge(Text("File lebih besar dari batas {limit} byte "
                                        "(WAPIZ_MEDIA_MAX_BYTES)",
@@ -133,9 +154,3 @@ class LiveMessages:
         await self._ask(message.device_id, DOWNLOAD_MEDIA, {"mediaId": str(file.id)},
                         Text("File tidak bisa diunduh dari WhatsApp: {reason}",
                              "The file could not be downloaded from WhatsApp: {reason}"))
-        _, _, file = await self._load(raw_id)
-        if file is None or file.data is None:
-            raise BadGateway(Text("File tidak bisa diunduh dari WhatsApp",
-                                  "The file could not be downloaded from WhatsApp"),
-                             code="download_failed")
-        return file

@@ -99,10 +99,19 @@ class Media(Base):
     seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)  # audio and video
     # The engine's handle for downloading an inbound file (opaque to everyone else).
     ref: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The bytes: on the row (the database store), or the object's key in the operator's
+    # bucket (WAPIZ_MEDIA_STORE=s3://…; messages/store.py). Rows kept before a switch keep
+    # their `data`, which every store reads.
     data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    object_key: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # When retention dropped `data` and `ref`: a download is then 410, not 404.
     bytes_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def has_bytes(self) -> bool:
+        """Whether its bytes are stored (on the row, or as an object)."""
+        return self.data is not None or self.object_key is not None
 
     def describe(self) -> FileDescription:
         """What its message's body keeps of it (and the API shows)."""

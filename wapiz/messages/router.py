@@ -52,7 +52,7 @@ IdempotencyKey = Annotated[str | None, Header(max_length=255, description=(
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 409, 413),
+    responses=error_responses(401, 404, 409, 413, 503),
     summary="Send a message: accepted into the device's durable queue",
 )
 async def send_message(body: MessageIn, user: CurrentUser, request: Request,
@@ -63,7 +63,7 @@ async def send_message(body: MessageIn, user: CurrentUser, request: Request,
 @router.post(
     "/upload",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 409, 413),
+    responses=error_responses(401, 404, 409, 413, 503),
     summary="Send a file as multipart/form-data: the same fields as a send, and `file`",
 )
 async def send_upload(body: Annotated[MessageUpload, Form(media_type="multipart/form-data")],
@@ -80,7 +80,7 @@ async def send_upload(body: Annotated[MessageUpload, Form(media_type="multipart/
 @router.post(
     "/bulk",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 413),
+    responses=error_responses(401, 404, 413, 503),
     summary="One message to up to 1,000 recipients, spaced out (15 to 45 s by default)",
 )
 async def send_bulk(body: BulkIn, bulk: Bulk, idempotency_key: IdempotencyKey = None) -> BulkOut:
@@ -163,13 +163,13 @@ async def mark_read(id: str, live: Live) -> MessageOut:
     summary="Download a message's file (an inbound one is fetched from WhatsApp once)",
 )
 async def message_media(id: str, live: Live) -> Response:
-    file = await live.file(id)
+    file, data = await live.file(id)
     # The type is whatever the sender said: only pictures, sound and video are shown in the
     # browser; anything else (text/html above all) is a download, in a sandbox that runs
     # nothing even if a browser shows it anyway.
     shown = file.mimetype.startswith(INLINE_TYPES) and "svg" not in file.mimetype
     name = f"; filename*=UTF-8''{quote(file.file_name)}" if file.file_name else ""
-    return Response(file.data, media_type=file.mimetype,
+    return Response(data, media_type=file.mimetype,
                     headers={"Content-Disposition": ("inline" if shown else "attachment") + name,
                              "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": "sandbox; default-src 'none'",

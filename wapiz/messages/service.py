@@ -144,7 +144,7 @@ class MessageService:
             raise Conflict(ALREADY_REVOKED, code="message_revoked")
         if original.media_id is not None:
             file = await self.messages.media(original.media_id)
-            if file is None or file.data is None:
+            if file is None or not file.has_bytes:
                 raise Conflict(Text(
                     "Berkas pesan ini belum diunduh atau sudah dihapus: unduh dulu lewat "
                     "GET /api/messages/{id}/media", "This message's file is not downloaded "

@@ -190,8 +190,16 @@ class SandboxSession(people.PeopleSession, EngineSession):
                 await self._qr_task
             self._qr_task = None
 
-    async def deliver(self, mail: SandboxMail) -> None:
+    @property
+    def live(self) -> bool:
+        """Attached to the network: not stopped (nor replaced by a newer session)."""
+        return self.engine._live.get(self.key) is self
+
+    async def deliver(self, mail: SandboxMail) -> bool:
+        """Act on one mail; False (left for whoever runs the device now) once stopped."""
         async with self._lock:
+            if not self.live:
+                return False
             if mail.kind == network.PAIR_SUCCESS and self.jid is None:
                 await self._stop_qr()
                 jid = mail.payload["jid"]
@@ -217,6 +225,7 @@ class SandboxSession(people.PeopleSession, EngineSession):
                 chat = Party(jid=payload["chat"], phone=phone_of(payload["chat"]))
                 await self.emit(Receipt(chat=chat, sender=chat, message_ids=tuple(payload["ids"]),
                                         status=payload["status"], timestamp=utc_now()))
+        return True
 
     async def _send_history(self) -> None:
         """Just linked: the phone sends its recent history, if this device asked for it."""
@@ -230,10 +239,14 @@ class SandboxSession(people.PeopleSession, EngineSession):
         if history.chats:
             await self.emit(history)
 
-    async def deliver_messages(self, mails: Sequence[SandboxMail]) -> None:
-        """Messages for this phone, in order; the session stores a burst in one go."""
+    async def deliver_messages(self, mails: Sequence[SandboxMail]) -> bool:
+        """Messages for this phone, in order; the session stores a burst in one go. False
+        (left for whoever runs the device now) once stopped."""
         async with self._lock:
+            if not self.live:
+                return False
             await self._receive(mails)
+            return True
 
     async def _receive(self, mails: Sequence[SandboxMail]) -> None:
         if self.jid is None:
@@ -259,7 +272,7 @@ class SandboxSession(people.PeopleSession, EngineSession):
 
     def _own_jid(self) -> str:
         phone = phone_of(self.jid)
-        if phone is None or self.engine._live.get(self.key) is not self:
+        if phone is None or not self.live:
             raise NotConnected("not logged in")
         return phone_jid(phone)
 
@@ -358,9 +371,12 @@ class SandboxSession(people.PeopleSession, EngineSession):
             raise NotConnected("the network no longer knows this session")
 
     async def stop(self) -> None:
-        async with self._lock:
-            await self._stop_qr()
-            self.engine.detach(self)
+        # Off the network at once, without waiting for a delivery under way (it may wait on
+        # a database that does not answer): from now on the session takes no mail, acts on
+        # none, sends nothing and shows no new QR code. (A delivery under way acts on no
+        # more mail; what it stores for the runner is fenced by the runner's lease.)
+        self.engine.detach(self)
+        await self._stop_qr()
 
     async def logout(self) -> None:
         await self.stop()
@@ -427,11 +443,11 @@ class SandboxEngine(WhatsAppEngine):
                 item.session_key, "messages" if item.kind == network.MESSAGE else item.id)):
             items = list(run)
             session = self._live.get(key[0])
-            if session is not None:
-                if items[0].kind == network.MESSAGE:
-                    await session.deliver_messages(items)
-                else:
-                    await session.deliver(items[0])
-            async with self.database.session_scope() as db:
-                await SandboxStore(db).ack_mail([item.id for item in items])
+            if session is None:
+                continue  # stopped meanwhile: the mail waits for whoever runs the device now
+            delivered = (await session.deliver_messages(items)
+                         if items[0].kind == network.MESSAGE else await session.deliver(items[0]))
+            if delivered:
+                async with self.database.session_scope() as db:
+                    await SandboxStore(db).ack_mail([item.id for item in items])
         return len(mail)

@@ -26,12 +26,14 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+from prometheus_client import Histogram
 
 from wapiz.config import Settings
 from wapiz.db import wakeups
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
 from wapiz.db.wakeups import Listener
+from wapiz.kit.metrics import ROUND_TRIP_BUCKETS
 from wapiz.kit.net import outbound_client
 from wapiz.webhooks.signing import signed_headers
 from wapiz.workers.dispatcher.queue import (
@@ -52,6 +54,14 @@ KEEP_RESPONSE_BYTES = 2048
 RECORD_EVERY_S = 0.5  # outcomes are written in groups, at least this often
 # An endpoint with nothing due is kept this long, in case more comes (as it does in bursts).
 LINGER_S = 1.0
+
+DELIVERIES = Histogram(
+    "wapiz_webhook_delivery_duration_seconds", "Time of one webhook delivery attempt, by "
+    "outcome: success (2xx), http_error (any other status, a redirect included), timeout "
+    "(no answer within WAPIZ_WEBHOOK_TIMEOUT_SECONDS), network_error (no answer at all: "
+    "refused, unreachable, an address not allowed).", ["outcome"], buckets=ROUND_TRIP_BUCKETS)
+for _outcome in ("success", "http_error", "timeout", "network_error"):  # shown from the start
+    DELIVERIES.labels(_outcome)
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
@@ -223,6 +233,7 @@ class Dispatcher:
         headers = signed_headers(delivery.event_id, delivery.body, signing_secrets, at)
         started = time.monotonic()
         status, kept, error, retry_after = None, None, None, None
+        outcome = "network_error"
         try:
             async with asyncio.timeout(self.timeout), self.client.stream(
                     "POST", url, content=delivery.body.encode(), headers=headers) as response:
@@ -233,11 +244,16 @@ class Dispatcher:
                     error = f"redirect (HTTP {status}) not followed"
                 elif not 200 <= status < 300:
                     error = f"HTTP {status}"
+                outcome = "http_error" if error else "success"
         except TimeoutError:
-            error = f"no answer within {self.timeout:g}s"
+            error, outcome = f"no answer within {self.timeout:g}s", "timeout"
         except Exception as exc:  # any failure is this attempt's, never the dispatcher's
             error = (str(exc) or type(exc).__name__)[:500]
-        duration_ms = int((time.monotonic() - started) * 1000)
+            if isinstance(exc, httpx.TimeoutException):  # httpx's own limit, the same one
+                outcome = "timeout"
+        took = time.monotonic() - started
+        DELIVERIES.labels(outcome).observe(took)
+        duration_ms = int(took * 1000)
         return Outcome(delivery.id, at, duration_ms, status, kept, error, retry_after)
 
 

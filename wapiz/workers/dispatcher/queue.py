@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.results import rows_changed
@@ -83,10 +84,16 @@ class DeliveryQueue:
         self.session = session
         self.dispatcher = dispatcher
 
+    def _clock(self, now: datetime) -> Any:
+        """Now for leases: the database's clock on PostgreSQL, where API nodes may run on
+        hosts whose clocks differ (one running ahead would take a live lease: two
+        dispatchers on one endpoint, out of order), as for runners' leases."""
+        return func.now() if self.session.get_bind().dialect.name == "postgresql" else now
+
     def _free(self, now: datetime) -> ColumnElement[bool]:
         return or_(WebhookEndpoint.dispatcher.is_(None),
                    WebhookEndpoint.dispatcher == self.dispatcher,
-                   WebhookEndpoint.dispatch_expires_at < now)
+                   WebhookEndpoint.dispatch_expires_at < self._clock(now))
 
     async def endpoints_due(self, now: datetime, skip: Sequence[uuid.UUID],
                             limit: int) -> list[uuid.UUID]:
@@ -108,7 +115,7 @@ class DeliveryQueue:
             update(WebhookEndpoint)
             .where(WebhookEndpoint.id == endpoint_id, self._free(now))
             .values(dispatcher=self.dispatcher,
-                    dispatch_expires_at=now + timedelta(seconds=lease_s)))
+                    dispatch_expires_at=self._clock(now) + timedelta(seconds=lease_s)))
         return rows_changed(result) == 1
 
     async def let_go(self, endpoint_id: uuid.UUID) -> None:

@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.config import Settings
@@ -46,6 +47,11 @@ SAFETY_POLL_S = 1.0  # while announcements can be heard
 POLL_S = 0.25  # while they cannot
 BACKOFF_BASE_S = 0.2
 BACKOFF_CAP_S = 5.0  # below the lease: a process waiting out a broker keeps its output
+
+PUBLISHED = Counter("wapiz_output_published_total", "Events a broker output published and "
+                    "the broker confirmed (from this process).", ["output"])
+FAILURES = Counter("wapiz_output_failures_total", "Times a broker output failed (a connect, "
+                   "a publish or a confirmation) and went back to reconnecting.", ["output"])
 
 
 def confirmed_cursors(events: Sequence[PendingEvent],
@@ -81,6 +87,8 @@ class OutputWorker:
         self.database = database
         self.name = name
         self.publisher = publisher or publisher_for(config, PUBLISH_TIMEOUT_S)
+        for counter in (PUBLISHED, FAILURES):  # shown from the start, at 0
+            counter.labels(config.name)
         self.woken = asyncio.Event()
         self.listening = False
         self._held_until = 0.0  # loop time the lease lasts till, as far as this process knows
@@ -125,6 +133,7 @@ class OutputWorker:
         async with self.database.session_scope() as db:
             held = await self.rows(db).advance(cursors, count, utc_now(), LEASE_S)
         self._held_until = loop.time() + LEASE_S if held else 0.0
+        PUBLISHED.labels(self.config.name).inc(count)
         if (error := next((c for c in confirmations if c is not None), None)) is not None:
             raise error
         self._backoff.reset()
@@ -158,6 +167,7 @@ class OutputWorker:
         self.woken.clear()
 
     async def _failed(self, error: BaseException) -> None:
+        FAILURES.labels(self.config.name).inc()
         words = _words(error)
         delay = self._backoff.next_delay()
         log.warning("outputs: %s (%s): %s; trying again in %.1fs", self.config.name,

@@ -9,6 +9,11 @@ cutoff, and none went out since. A file a message still waits to send with is ne
 
 Several runners may do this at once: on PostgreSQL each skips the rows another has locked,
 and a row already dropped is not dropped again.
+
+With an object store (messages/store.py) a batch's objects are deleted first, then its rows
+updated: a store that is down fails the batch with nothing changed, and the next pass tries
+again; deleting an object already gone is no error, so a batch interrupted between the two
+is finished by the next pass.
 """
 
 import logging
@@ -16,13 +21,14 @@ import uuid
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
 from wapiz.db.batches import in_batches, skipping_locked
 from wapiz.db.database import Database
 from wapiz.messages.models import UNFINISHED, Media, Message
+from wapiz.messages.store import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -39,40 +45,50 @@ def _old(cutoff: datetime) -> ColumnElement[bool]:
     return and_(Media.bytes_dropped_at.is_(None), Media.created_at < cutoff, ~still_needed)
 
 
-async def drop_batch(session: AsyncSession, cutoff: datetime, limit: int = DROP_BATCH,
-                     max_bytes: int = DROP_BATCH_BYTES) -> tuple[bool, Counter[str]]:
+async def drop_batch(session: AsyncSession, cutoff: datetime, store: MediaStore,
+                     limit: int = DROP_BATCH, max_bytes: int = DROP_BATCH_BYTES
+                     ) -> tuple[bool, Counter[str]]:
     """Drop the bytes of up to `limit` old files (oldest first, fewer if they are large);
     (whether that was the last batch, how many files and bytes went)."""
     old = _old(cutoff)
     # Read without loading the bytes: both backends know a blob's length from its header.
-    stored = func.coalesce(func.length(Media.data), 0) + func.coalesce(func.length(Media.ref), 0)
+    # An object's are its file's size.
+    stored = (func.coalesce(func.length(Media.data), 0) + func.coalesce(func.length(Media.ref), 0)
+              + case((Media.object_key.is_not(None), func.coalesce(Media.size, 0)), else_=0))
     candidates = (await session.execute(skipping_locked(
-        select(Media.id, stored).where(old).order_by(Media.created_at).limit(limit),
-        session, of=Media))).all()
+        select(Media.id, stored, Media.object_key).where(old).order_by(Media.created_at)
+        .limit(limit), session, of=Media))).all()
     if not candidates:
         return True, Counter()
     sizes: dict[uuid.UUID, int] = {}
+    objects: list[str] = []
     total = 0
-    for media_id, size in candidates:
+    for media_id, size, object_key in candidates:
         if sizes and total + size > max_bytes:
             break
         sizes[media_id] = size
         total += size
+        if object_key is not None:
+            objects.append(object_key)
+    # Before the rows forget them: a store that is down fails the batch, rows unchanged.
+    await store.delete(objects)
     # `old` again: on SQLite the candidates were read before the write lock.
     dropped = list(await session.scalars(
         update(Media).where(Media.id.in_(list(sizes)), old)
-        .values(data=None, ref=None, bytes_dropped_at=utc_now())
+        .values(data=None, ref=None, object_key=None, bytes_dropped_at=utc_now())
         .returning(Media.id)))
     last = len(candidates) < limit and len(sizes) == len(candidates)
     return last, Counter(files=len(dropped), bytes=sum(sizes[media_id] for media_id in dropped))
 
 
 async def drop_media_bytes(database: Database, cutoff: datetime,
-                           batch_size: int = DROP_BATCH,
+                           store: MediaStore | None = None, batch_size: int = DROP_BATCH,
                            batch_bytes: int = DROP_BATCH_BYTES) -> Counter[str]:
-    """The bytes of every file old at `cutoff`, in batches; how many files and bytes went."""
+    """The bytes of every file old at `cutoff` (in `store`: the database's by default), in
+    batches; how many files and bytes went. MediaStoreDown if the store cannot delete."""
+    kept_in = store or MediaStore()
     went = await in_batches(
-        database, lambda session: drop_batch(session, cutoff, batch_size, batch_bytes))
+        database, lambda session: drop_batch(session, cutoff, kept_in, batch_size, batch_bytes))
     if went["files"]:
         log.info("messages: dropped the bytes of %d files (%d bytes) older than %s",
                  went["files"], went["bytes"], cutoff.isoformat())

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
+from wapiz.messages.store import MediaStore
 from wapiz.workers.retention.deliveries import prune_deliveries
 from wapiz.workers.retention.events import prune_events
 from wapiz.workers.retention.media import drop_media_bytes
@@ -22,19 +23,24 @@ FIRST_AFTER_S = 30.0  # after start: not in the way of the first connects
 EVERY_S = 600.0
 
 
-async def prune_once(settings: Settings, database: Database, now: datetime) -> None:
+async def prune_once(settings: Settings, database: Database, now: datetime,
+                     media: MediaStore | None = None) -> None:
+    """One pass; `media`: where files' bytes are kept (the database by default)."""
     await prune_deliveries(database, now - timedelta(days=settings.webhook_retention_days))
     await prune_events(database, now - timedelta(days=settings.event_retention_days))
     if settings.media_retention_days:  # 0: kept for ever
-        await drop_media_bytes(database, now - timedelta(days=settings.media_retention_days))
+        await drop_media_bytes(database, now - timedelta(days=settings.media_retention_days),
+                               media)
 
 
-async def prune_forever(settings: Settings, database: Database) -> None:
-    """Until cancelled; a failed pass is logged and tried again at the next."""
+async def prune_forever(settings: Settings, database: Database,
+                        media: MediaStore | None = None) -> None:
+    """Until cancelled; a failed pass (a media store that is down, say) is logged and tried
+    again at the next."""
     await asyncio.sleep(FIRST_AFTER_S)
     while True:
         try:
-            await prune_once(settings, database, utc_now())
+            await prune_once(settings, database, utc_now(), media)
         except Exception:
             log.exception("retention: pruning failed; trying again in %d s", EVERY_S)
         await asyncio.sleep(EVERY_S)

@@ -10,10 +10,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wapiz.devices.models import DeviceSession
 from wapiz.messages import models
 from wapiz.messages.models import Media, Message
 from wapiz.webhooks import outbox
@@ -24,7 +23,7 @@ from wapiz.webhooks.events import (
     MessageChangeData,
     message_data,
 )
-from wapiz.workers.runner.leases import Lease
+from wapiz.workers.runner.leases import Lease, held
 
 
 class DeviceRows:
@@ -41,9 +40,7 @@ class DeviceRows:
         # Read once per transaction (a burst of inbound messages is one).
         self._target: outbox.Target | None = None
         self._target_read = False
-        self._held: ColumnElement[bool] = exists().where(
-            DeviceSession.device_id == lease.device_id, DeviceSession.runner == runner,
-            DeviceSession.epoch == lease.epoch)
+        self._held: ColumnElement[bool] = held(runner, lease)
 
     async def file(self, media_id: uuid.UUID) -> Media | None:
         """A file of this device's (with its bytes, or the engine's ref to download it)."""

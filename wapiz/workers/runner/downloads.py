@@ -1,6 +1,5 @@
-"""Downloads: an inbound file's bytes, fetched through the session, kept on its row."""
-
-import uuid
+"""Downloads: an inbound file's bytes, fetched through the session, kept (on its row, or
+as an object the row names: messages/store.py)."""
 
 from sqlalchemy import update
 
@@ -11,9 +10,10 @@ from wapiz.workers.runner.device_rows import DeviceRows
 class Downloads(DeviceRows):
     """Keeping the bytes of a device's inbound files."""
 
-    async def keep_download(self, media_id: uuid.UUID, data: bytes) -> None:
+    async def keep_download(self, file: Media, size: int) -> None:
+        """Record where the store put `file`'s bytes."""
         # Not onto a file whose bytes retention dropped while it was being downloaded.
         await self.session.execute(
-            update(Media).where(Media.id == media_id, Media.device_id == self.device_id,
-                                Media.bytes_dropped_at.is_(None))
-            .values(data=data, size=len(data)))
+            update(Media).where(Media.id == file.id, Media.device_id == self.device_id,
+                                Media.bytes_dropped_at.is_(None), self._held)
+            .values(data=file.data, object_key=file.object_key, size=size))

@@ -42,27 +42,35 @@ class InboundStore(DeviceRows):
         super().__init__(session, runner, lease, device_public_id, base_url)
         self._lease_checked = False  # once per transaction
         self._from_history = False
+        # Objects the store kept for files whose rows were not written (repeats).
+        self.unneeded_objects: list[str] = []
 
     async def record_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage],
-                             from_history: bool = False) -> int:
+                             from_history: bool = False,
+                             files: Sequence[Media | None] | None = None) -> int:
         """Store inbound messages, each once (WhatsApp may deliver one again after a
         reconnect), with their webhook events, in a few statements for the lot; how many
         were new. LeaseLost if this runner no longer holds the device. `from_history`: past
         messages of a history sync, stored at their own time, unannounced (no events: a
-        history sync is told once per chat) and not counted unread here."""
+        history sync is told once per chat) and not counted unread here. `files`: each
+        message's file row, its bytes already in the media store (sender.py); by default
+        made here, the bytes an engine gave on the row."""
         self._from_history = from_history
         if not self._lease_checked:
             if not await self.session.scalar(select(self._held)):
                 raise LeaseLost(f"device {self.device_id} is held by another runner now")
             self._lease_checked = True
+        if files is None:
+            files = [inbound_file(user_id, self.device_id, event.media)
+                     if event.media is not None else None for event in arrived]
         happened: list[tuple[str, Message, MessageChange | None]] = []
-        run: list[InboundMessage] = []
-        for event in arrived:
+        run: list[tuple[InboundMessage, Media | None]] = []
+        for event, file in zip(arrived, files, strict=True):
             if event.type in REFERS_TO_STORED:
                 # It names a message that may be in this very group: store those first.
                 await self._store_inbound(user_id, run, happened)
                 run = []
-            run.append(event)
+            run.append((event, file))
         await self._store_inbound(user_id, run, happened)
         await chat_rows.touch(self.session, [
             _touch(user_id, message, from_history)
@@ -71,14 +79,16 @@ class InboundStore(DeviceRows):
             await self._events(happened)
         return sum(1 for event_type, _, _ in happened if event_type == MESSAGE_RECEIVED)
 
-    async def _store_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage],
+    async def _store_inbound(self, user_id: uuid.UUID,
+                             run: Sequence[tuple[InboundMessage, Media | None]],
                              happened: list[tuple[str, Message, MessageChange | None]]
                              ) -> None:
         """Insert the messages (and files) in one statement each; what the user hears of
         them is added to `happened`."""
-        if not arrived:
+        if not run:
             return
-        rows = [await self._inbound_row(user_id, event) for event in arrived]
+        arrived = [event for event, _ in run]
+        rows = [await self._inbound_row(user_id, event, file) for event, file in run]
         files = [column_values(file) for _, file, _ in rows if file is not None]
         if files:
             await self.session.execute(insert(Media.__table__), files)
@@ -87,10 +97,8 @@ class InboundStore(DeviceRows):
             insert_for(self.session, Message.__table__)
             .on_conflict_do_nothing(index_elements=["device_id", "direction", "wa_message_id"])
             .returning(Message.id), [column_values(message) for message, _, _ in rows]))
-        repeats = [message.media_id for message, file, _ in rows
-                   if message.id not in stored and file is not None]
-        if repeats:  # the first delivery has its file already
-            await self.session.execute(delete(Media).where(Media.id.in_(repeats)))
+        await self._forget_repeated_files(
+            [file for message, file, _ in rows if message.id not in stored and file])
         for event, (message, _, target) in zip(arrived, rows, strict=True):
             if message.id not in stored:
                 continue
@@ -114,17 +122,22 @@ class InboundStore(DeviceRows):
                     change, emoji=event.reaction, target_id=await self._reacted_to(event),
                     target_wa_message_id=event.target_id or None)))
 
+    async def _forget_repeated_files(self, repeats: list[Media]) -> None:
+        """The files of messages delivered again: the first delivery has its file already."""
+        if repeats:
+            await self.session.execute(delete(Media).where(
+                Media.id.in_([file.id for file in repeats])))
+            self.unneeded_objects += [file.object_key for file in repeats if file.object_key]
+
     async def _reread(self, message_id: uuid.UUID) -> Message:
         return (await self.session.scalars(
             select(Message).where(Message.id == message_id)
             .execution_options(populate_existing=True))).one()
 
-    async def _inbound_row(self, user_id: uuid.UUID, event: InboundMessage
+    async def _inbound_row(self, user_id: uuid.UUID, event: InboundMessage, file: Media | None
                            ) -> tuple[Message, Media | None, uuid.UUID | None]:
         """An inbound message's row, its file's row, and the message it edits or revokes."""
         target = await self._edited_or_revoked(event)
-        file = (self._inbound_file(user_id, event.media) if event.media is not None
-                else None)
         body = MessageBody(
             received=Received(Sender(event.sender.jid, event.sender.phone, event.sender.lid),
                               event.push_name, event.from_me, event.timestamp,
@@ -190,14 +203,16 @@ class InboundStore(DeviceRows):
             # A poll we never saw: keep what WhatsApp said.
             option_digests=unknown or None)
 
-    def _inbound_file(self, user_id: uuid.UUID, media: events.Media) -> Media:
-        """The file's description, the engine's ref to fetch it later, and its bytes if
-        the engine has them already."""
-        return Media(id=uuid.uuid4(), user_id=user_id, device_id=self.device_id,
-                     **described_safely(media.mimetype, media.file_name, media.sha256),
-                     size=media.size, seconds=media.seconds, ref=media.ref or None,
-                     data=media.data, created_at=utc_now())
 
+
+def inbound_file(user_id: uuid.UUID, device_id: uuid.UUID, media: events.Media) -> Media:
+    """An inbound file's row: its description, the engine's ref to fetch it later, and its
+    bytes if the engine has them already (moved into the media store before it is written,
+    where one is configured)."""
+    return Media(id=uuid.uuid4(), user_id=user_id, device_id=device_id,
+                 **described_safely(media.mimetype, media.file_name, media.sha256),
+                 size=media.size, seconds=media.seconds, ref=media.ref or None,
+                 data=media.data, created_at=utc_now())
 
 
 def _touch(user_id: uuid.UUID, message: Message, from_history: bool) -> chat_rows.Touch:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
+from wapiz.db.clock import database_now
 from wapiz.db.results import rows_changed
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.base import SessionConfig
@@ -29,6 +30,13 @@ class Lease:
 
     device_id: uuid.UUID
     epoch: int
+
+
+def held(runner: str, lease: Lease) -> ColumnElement[bool]:
+    """The fence a write for a device names: the device is still this runner's, at the
+    lease's epoch."""
+    return exists().where(DeviceSession.device_id == lease.device_id,
+                          DeviceSession.runner == runner, DeviceSession.epoch == lease.epoch)
 
 
 class LeaseLost(Exception):
@@ -53,8 +61,7 @@ class LeaseRepository:
         return self.session.get_bind().dialect.name == "postgresql"
 
     def _clock(self) -> Any:
-        """Now, by the database's clock where there can be several hosts."""
-        return func.now() if self._is_postgres() else utc_now()
+        return database_now(self.session)
 
     def _free(self) -> ColumnElement[bool]:
         now = self._clock()
@@ -162,6 +169,27 @@ class LeaseRepository:
             DeviceSession.runner == self.runner, ~fits)
         return [Lease(row[0], row[1]) for row in await self.session.execute(statement)]
 
+    async def count_fitting(self, fits: ColumnElement[bool]) -> int:
+        """How many devices a runner of a role may hold, held or not (runner/spread.py)."""
+        return await self.session.scalar(
+            select(func.count()).select_from(DeviceSession).where(fits)) or 0
+
+    async def live_count(self) -> int:
+        """How many devices this runner holds under a live lease (a lease of its own that
+        lapsed in a stall is free to claim again, its old session replaced)."""
+        return await self.session.scalar(
+            select(func.count()).select_from(DeviceSession)
+            .where(DeviceSession.runner == self.runner, ~self._free())) or 0
+
+    async def taken_by_others(self, device_ids: Sequence[uuid.UUID]) -> int:
+        """Of these devices (handed over by us), how many another runner holds now, or are
+        gone (deleted meanwhile)."""
+        held_here = (select(func.count()).select_from(DeviceSession)
+                     .where(DeviceSession.device_id.in_(device_ids),
+                            or_(DeviceSession.runner.is_(None),
+                                DeviceSession.runner == self.runner, self._free())))
+        return len(device_ids) - (await self.session.scalar(held_here) or 0)
+
     async def claimable(self, fits: ColumnElement[bool]) -> bool:
         """Whether a device that fits is free to claim (a supervisor's question: is there
         work for a runner of this role? A deleted device is work too: its keys go.)"""
@@ -178,13 +206,9 @@ class LeaseRepository:
 
     async def remove_device(self, lease: Lease) -> None:
         """Delete a device marked deleted, if we still hold it (its session row cascades)."""
-        held = exists().where(
-            DeviceSession.device_id == lease.device_id,
-            DeviceSession.runner == self.runner,
-            DeviceSession.epoch == lease.epoch,
-        )
         await self.session.execute(
-            delete(Device).where(Device.id == lease.device_id, Device.deleted_at.is_not(None), held)
+            delete(Device).where(Device.id == lease.device_id, Device.deleted_at.is_not(None),
+                                 held(self.runner, lease))
         )
 
     async def starting_points(

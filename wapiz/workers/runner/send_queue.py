@@ -78,6 +78,15 @@ class SendQueue(DeviceRows):
             .values(status=MessageStatus.SENDING))
         return rows_changed(result) == 1
 
+    async def note_waiting(self, message_id: uuid.UUID, reason: str) -> bool:
+        """Say why a queued message waits (cleared when it is sent)."""
+        result = await self.session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == MessageStatus.QUEUED,
+                   self._held)
+            .values(error=reason))
+        return rows_changed(result) == 1
+
     async def pacing(self) -> Pacing | None:
         """The device's pacing settings as they are now (None: the device is gone)."""
         row = (await self.session.execute(

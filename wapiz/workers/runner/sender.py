@@ -35,9 +35,11 @@ from wapiz.kit.retry import RetryPolicy
 from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Media, Message
 from wapiz.messages.outbound import outbound_message
+from wapiz.messages.store import MediaStore, MediaStoreDown
+from wapiz.workers.runner import metrics
 from wapiz.workers.runner.device_rows import DeviceRows
 from wapiz.workers.runner.downloads import Downloads
-from wapiz.workers.runner.inbound import InboundStore
+from wapiz.workers.runner.inbound import InboundStore, inbound_file
 from wapiz.workers.runner.leases import Lease
 from wapiz.workers.runner.notices import NOTICES, NoticeRows
 from wapiz.workers.runner.receipts import Receipts
@@ -55,10 +57,10 @@ TYPING_S = (0.5, 1.5)
 RATE_LIMITED = re.compile(r"\b(429|463)\b|rate-overlimit|reachout", re.IGNORECASE)
 
 
-def outbound(message: Message, file: Media | None) -> OutboundMessage:
+def outbound(message: Message, file: Media | None, data: bytes | None) -> OutboundMessage:
     return outbound_message(
         message.chat, message.type, message.text, MessageBody.from_json(message.body),
-        wa_message_id=message.wa_message_id, data=file.data if file else None,
+        wa_message_id=message.wa_message_id, data=data,
         mimetype=file.mimetype if file else None, file_name=file.file_name if file else None)
 
 
@@ -104,8 +106,9 @@ class DeviceMessages:
 
     def __init__(self, database: Database, runner: str, lease: Lease,
                  device_public_id: uuid.UUID, user_id: uuid.UUID, resends_keep_ids: bool,
-                 base_url: str = "") -> None:
+                 base_url: str = "", media: MediaStore | None = None) -> None:
         self.database = database
+        self.media = media or MediaStore()  # where files' bytes are kept
         self.base_url = base_url
         self.runner = runner
         self.lease = lease
@@ -118,6 +121,9 @@ class DeviceMessages:
         self.recent: deque[float] = deque(maxlen=RECENT_SENDS)
         self.last_batch_send: dict[uuid.UUID, float] = {}
         self.rate_limit_backoff = Backoff(base=5.0, cap=300.0)
+        # A media store that is down pauses the queue too: its file is not the message's
+        # fault, so no attempt is counted and nothing fails.
+        self.store_backoff = Backoff(base=1.0, cap=60.0)
         # Bounded groups: a long transaction would hold SQLite's one write lock from the
         # other writers (lease renewals, webhook records) for its whole length.
         self._arrived = GroupCommit(self._store, STORE_BATCH, f"inbound-{self.device_id}")
@@ -154,19 +160,43 @@ class DeviceMessages:
         await self._arrived.submit(event)
 
     async def _store(self, arrived: list[InboundMessage]) -> list[None]:
+        files = [inbound_file(self.user_id, self.device_id, event.media)
+                 if event.media is not None else None for event in arrived]
+        for file in files:  # before the transaction: none is held open on the store
+            if file is not None and file.data is not None:
+                await self._keep_inbound(file, file.data)
         async with self.writing(InboundStore) as store:
-            await store.record_inbound(self.user_id, arrived)
+            await store.record_inbound(self.user_id, arrived, files=files)
+        if store.unneeded_objects:
+            with contextlib.suppress(MediaStoreDown):  # left behind, logged by the store
+                await self.media.delete(store.unneeded_objects)
         return [None] * len(arrived)
+
+    async def _keep_inbound(self, file: Media, data: bytes) -> None:
+        """An inbound file's bytes that came with it, into the store; while the store is
+        down they stay on the row instead (read as any row's bytes are): the message is
+        never lost for its file."""
+        try:
+            await self.media.put(file, data)
+        except MediaStoreDown:
+            log.warning("device %s: media store down; file %s kept in the database",
+                        self.device_id, file.id)
 
     async def download(self, session: EngineSession, media_id: uuid.UUID) -> int:
         """Fetch an inbound file through the session and keep it; its size."""
         async with self.database.session_scope() as db:
             file = await self.rows(db, Downloads).file(media_id)
-        if file is None or (file.data is None and file.ref is None):
+        if file is None or not (file.has_bytes or file.ref is not None):
             raise EngineError("not_found", "no such file on this device")
-        data = file.data if file.data is not None else await session.download(file.ref or b"")
+        if file.has_bytes:
+            return file.size or 0
+        data = await session.download(file.ref or b"")
+        try:
+            await self.media.put(file, data)
+        except MediaStoreDown as down:
+            raise EngineError("media_store_unavailable", str(down)) from None
         async with self.database.session_scope() as db:
-            await self.rows(db, Downloads).keep_download(media_id, data)
+            await self.rows(db, Downloads).keep_download(file, len(data))
         return len(data)
 
     async def receipt(self, event: Receipt) -> None:
@@ -211,10 +241,17 @@ class Sender:
                 await self._pace(message, pacing)
                 async with self.database.session_scope() as db:
                     queue = self.messages.queue(db)
-                    taken = await queue.take(message.id)
                     file = await queue.file(message.media_id) if message.media_id else None
+                try:  # its bytes before it is taken: a store that is down leaves it queued
+                    data = await self.messages.media.get(file) if file is not None else None
+                except MediaStoreDown as down:
+                    await self._wait_for_store(message, down)
+                    continue
+                self.messages.store_backoff.reset()
+                async with self.database.session_scope() as db:
+                    taken = await self.messages.queue(db).take(message.id)
                 if taken:
-                    await self._send(message, file)
+                    await self._send(message, file, data)
             except (NotConnected, asyncio.CancelledError):
                 raise
             except Exception:
@@ -230,17 +267,20 @@ class Sender:
                 await self.session.send_presence(message.chat, "typing")
                 await asyncio.sleep(random.uniform(*TYPING_S))
 
-    async def _send(self, message: Message, file: Media | None) -> None:
+    async def _send(self, message: Message, file: Media | None, data: bytes | None) -> None:
         state = self.messages
+        started = time.monotonic()
         try:
-            if message.media_id is not None and (file is None or file.data is None):
+            if message.media_id is not None and data is None:
                 raise EngineError("unsupported", "the message's file is gone")
-            result = await self.session.send(outbound(message, file))
+            result = await self.session.send(outbound(message, file, data))
         except NotConnected:
+            metrics.SENDS.labels("not_connected").observe(time.monotonic() - started)
             # The device dropped before the send: it waits in the queue for the reconnect.
             await self._settle(lambda queue: queue.requeue(message.id, None, False))
             raise
         except EngineError as exc:
+            metrics.SENDS.labels("error").observe(time.monotonic() - started)
             await self._failed_send(message, exc)
             return
         finally:
@@ -250,9 +290,21 @@ class Sender:
                 if len(state.last_batch_send) > RECENT_SENDS:
                     state.last_batch_send.clear()
                 state.last_batch_send[message.batch_id] = state.last_send
+        metrics.SENDS.labels("sent").observe(time.monotonic() - started)
         state.rate_limit_backoff.reset()
         await self._settle(lambda queue: queue.sent(message, result.message_id,
                                                     result.timestamp))
+
+    async def _wait_for_store(self, message: Message, down: MediaStoreDown) -> None:
+        """The file cannot be read now: the message keeps its place, queued (no attempt
+        counted, the reason on it), and the queue waits, longer each time, until the store
+        answers."""
+        async with self.messages.writing(SendQueue) as queue:
+            await queue.note_waiting(message.id, "media_store_unavailable")
+        delay = self.messages.store_backoff.next_delay()
+        log.warning("device %s: the file of %s cannot be read (%s); the queue waits %.0fs",
+                    self.device_id, message.id, down, delay)
+        await asyncio.sleep(delay)
 
     async def _failed_send(self, message: Message, exc: EngineError) -> None:
         """Retry where it can help; the message keeps its place (and the whole queue waits),

@@ -35,6 +35,7 @@ from wapiz.engines.events import (
 )
 from wapiz.kit.backoff import Backoff
 from wapiz.webhooks.events import DeviceStatusData
+from wapiz.workers.runner import metrics
 from wapiz.workers.runner.calls import CALLS
 from wapiz.workers.runner.leases import DeviceStart, Lease, LeaseLost
 from wapiz.workers.runner.sender import DeviceMessages, Sender
@@ -138,6 +139,9 @@ class DeviceWorker:
         # runner or worker left it.
         self._backoff = Backoff(cap=backoff_cap_s, attempt=failures)
         self.lease_lost = False
+        # Set once the session's first connect has an outcome (an event, or a failure): a
+        # request that comes with the device (a runner that just took it over) waits for it.
+        self.reached = asyncio.Event()
         self._over_again = False  # a restart or logout is under way: its task is ended on purpose
 
     def start(self) -> None:
@@ -210,6 +214,7 @@ class DeviceWorker:
                 await self.session.start()
                 return
             except Exception as exc:
+                self.reached.set()
                 delay = self._backoff.next_delay()
                 log.warning("device %s: connect failed (%s); retry in %.1fs", self.key,
                             _detail(exc), delay)
@@ -217,6 +222,7 @@ class DeviceWorker:
                                   connected=False, reason=events.CONNECT_FAILED,
                                   detail=_detail(exc), failures=self._backoff.attempt)
                 await self._stop_session()
+                metrics.reconnected(events.CONNECT_FAILED)
                 await asyncio.sleep(delay)
 
     async def _receive(self, event: EngineEvent) -> None:
@@ -244,7 +250,10 @@ class DeviceWorker:
         await self._events.put(event)
 
     async def _apply(self, event: EngineEvent) -> None:
+        self.reached.set()
         await self._write(announcement(event), **state_for(event, self._unlinked))
+        if isinstance(event, LoggedOut | Disconnected):
+            metrics.reconnected(event.reason)  # by us below, or by the engine itself
         if isinstance(event, LoggedOut):
             self._unlinked = event
         if isinstance(event, LoggedIn | QrCode) and self._backoff.attempt:
@@ -361,10 +370,23 @@ class DeviceWorker:
             self._start_over()
 
     async def stop(self) -> None:
-        """Disconnect, keeping the stored session (runner stopping or lease lost)."""
-        await self._cancel()
-        await self._stop_sender()
+        """Disconnect, keeping the stored session (runner stopping, lease lost, or the
+        database out of reach). The engine session is stopped first, before anything that
+        may wait on the database: a runner cut off from it must let go of WhatsApp before its
+        lease lapses, and a task cancelled in a query on a connection that does not answer
+        takes seconds to end. A send cut short stays `sending`: whoever runs the device next
+        settles it first (`DeviceMessages.recover`)."""
+        await asyncio.gather(*await self.halt(), return_exceptions=True)
+
+    async def halt(self) -> list[asyncio.Task[None]]:
+        """`stop`'s first part: the worker's tasks cancelled and the engine session stopped;
+        the cancelled tasks, to be awaited."""
+        tasks = [task for task in (self._task, self._sender) if task is not None]
+        for task in tasks:
+            task.cancel()  # first: no lifecycle call of theirs can follow the stop
+        self._sender = None
         await self._stop_session()
+        return tasks
 
     async def remove(self) -> None:
         """The device was deleted: log out, stop, delete its stored keys."""

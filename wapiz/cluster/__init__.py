@@ -1,0 +1,1 @@
+"""The processes of a deployment (API and runner nodes), as each reports itself in `nodes`."""
