@@ -69,10 +69,12 @@ def refusal(failure: RequestFailed) -> WapizError:
 
 
 async def held_status(devices: DeviceReader, raw_id: str) -> DeviceStatus:
-    """The device's status, its session held by a runner; else 503 `runner_unavailable`
-    (before any 409: a device no runner holds is not known to be logged out)."""
+    """The device's status for an operation its live session must do. While no runner holds
+    it: a device with no number linked (new, or logged out) is reported as it is, not logged
+    in, since no runner could change that; a linked one is 503 `runner_unavailable`, since
+    nobody can tell whether it is still logged in."""
     row, now = await devices.view(raw_id), utc_now()
-    if row is None or not lease_alive(row, now):
+    if row is not None and row.jid is not None and not lease_alive(row, now):
         raise no_runner()
     return current_status(row, now)
 
