@@ -22,9 +22,15 @@ def backend_of(nodeid: str) -> str:
     return next((part for part in parameters if part in BACKENDS), "")
 
 
+# Files whose two halves run one after the other on one worker: each fuzz run keeps both cores
+# of a small machine busy, and two at once beside the other tests outran their timeout.
+WHOLE_FILES = frozenset({"tests/test_fuzz.py"})
+
+
 class FileAndBackendScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
-        return f"{nodeid.split('::', 1)[0]}[{backend_of(nodeid)}]"
+        path = nodeid.split("::", 1)[0]
+        return path if path in WHOLE_FILES else f"{path}[{backend_of(nodeid)}]"
 
 
 def longest_first(items: list[pytest.Item], default_timeout: float) -> None:

@@ -10,6 +10,8 @@ import json
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import pytest
 
@@ -20,7 +22,8 @@ from tests.support import Api, Deployment, InBackground, db_rows, unique_phone, 
 from tests.webhooks.receiver import running_receiver
 from tests.workers.test_resilience import RECOVERY_LIMIT_S
 
-DEVICES = 60  # plus the phone every send goes to
+DEVICES = 300  # plus the phone every send goes to
+LINKERS = 8  # devices linked at once, each by a client of its own
 SENDERS = 10
 SETTINGS = {"runner_poll_seconds": "0.5", "plan_limits": json.dumps({"free": DEVICES + 5}),
             "webhook_retry_schedule": json.dumps([0.5, 1, 2]), "webhook_timeout_seconds": "5",
@@ -62,7 +65,18 @@ class Flow(InBackground):
             time.sleep(0.05)
 
 
-@pytest.mark.timeout(600)
+def link_all(url: str, token: str, devices: list[dict]) -> None:
+    """Link every device, LINKERS at a time (one after the other, 300 take minutes)."""
+    def link_share(share: list[dict]) -> None:
+        with closing(Api(url)) as api:
+            for device in share:
+                api.link(token, device["id"])
+
+    with ThreadPoolExecutor(LINKERS) as pool:
+        list(pool.map(link_share, (devices[n::LINKERS] for n in range(LINKERS))))
+
+
+@pytest.mark.timeout(900)  # 300 devices linked, three runners started, one added
 def test_two_apis_and_runners_killed_joined_and_drained_lose_nothing(
         deployment: Deployment) -> None:
     if deployment.backend != "postgresql":
@@ -77,8 +91,7 @@ def test_two_apis_and_runners_killed_joined_and_drained_lose_nothing(
     sink_phone = unique_phone()
     sink = Party(sink_token, first.linked_device(sink_token, sink_phone), sink_phone)
     devices = [first.create_device(token) for _ in range(DEVICES)]
-    for device in devices:
-        first.link(token, device["id"])
+    link_all(first.url, token, devices)
     senders = devices[:SENDERS]
     for device in senders:
         assert first.http.patch(f"/api/devices/{device['id']}/settings", json=NO_PACING,

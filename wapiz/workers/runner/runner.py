@@ -89,8 +89,10 @@ class Runner:
         self.fits = fits(role)
         self.idle_after_s = IDLE_AFTER_S
         self.database = database
-        # Renewals on a connection of their own where the database allows several writers,
-        # so that a burst of the sessions' writes never holds them up past their deadline.
+        # Renewals on a connection of their own (opened by `run`), so that a burst of the
+        # sessions' writes never holds them up past their deadline: on SQLite, an engine of
+        # their own takes write turns beside this one's (db/write_turns.py), so a renewal
+        # waits for one write transaction of the sessions', not for all that queued first.
         self.renewals = database
         self.whatsapp = whatsapp
         self.media = media_store_for(settings)  # files' bytes, for senders and retention
@@ -113,9 +115,8 @@ class Runner:
         log.info("runner %s starting (engine %s, role %s)", self.identity, self.whatsapp.name,
                  self.role)
         await self.whatsapp.open()
-        if not self.settings.is_sqlite:
-            self.renewals = Database(self.settings, "wapiz-runner", pool_size=1,
-                                     waits=runner_waits(self.settings))
+        self.renewals = Database(self.settings, "wapiz-runner", pool_size=1,
+                                 waits=runner_waits(self.settings))
         async with self.database.session_scope() as db:
             await self.node.join(db)
             await wakeups.announce(db, wakeups.SPREAD)  # the others make room at once
