@@ -496,6 +496,12 @@ def test_an_admin_closes_sign_up_invites_changes_a_plan_and_disables(
     expect(admin.locator("[data-test=health-runners]")).to_have_text(re.compile(r"^\d+$"))
     expect(admin.locator("[data-test=health-devices]")).to_have_text("1")
     expect(admin.locator("[data-test=health-queue]")).to_have_text("0")
+    # The deployment's processes: this server's API side and its runner, both alive.
+    api_node = admin.locator("[data-test=node-row]", has_text="API")
+    expect(api_node.locator("[data-test=node-state]")).to_have_text("aktif")
+    runner_node = admin.locator("[data-test=node-row]", has_text="runner (all)")
+    expect(runner_node.locator("[data-test=node-held]")).to_have_text(re.compile(r"^\d+ / 1000$"))
+    expect(runner_node.locator("[data-test=node-state]")).to_have_text("aktif")
     shot(admin, "admin-health-desktop")
     admin.set_viewport_size(PHONE)
     for path, name in (("/admin", "users"), ("/admin/signup", "signup"),

@@ -390,11 +390,23 @@
     var INVITE_STATUSES = { open: ["terbuka", "open", "badge-ok"], used: ["terpakai", "used", "badge-muted"],
                             expired: ["kedaluwarsa", "expired", "badge-bad"] };
 
+    // One process of the deployment (GET /api/admin/cluster), as the health page lists it.
+    function nodeRow(n) {
+      var state = n.draining ? [t("menyerahkan perangkat", "handing devices over"), "badge-wait"]
+        : n.alive ? [t("aktif", "alive"), "badge-ok"] : [t("diam", "silent"), "badge-bad"];
+      return {
+        name: n.name, host: n.host, version: n.version,
+        roleText: n.role === "api" ? "API" : "runner (" + n.runnerRole + ")",
+        heldText: n.role === "api" ? "—" : n.devicesHeld + " / " + n.capacity,
+        ageText: Math.round(n.heartbeatAgeSeconds) + t(" dtk lalu", " s ago"),
+        stateText: state[0], badge: state[1] };
+    }
+
     Alpine.data("admin", function () {
       return {
         section: "", allowed: false, loaded: false, error: "", note: "",
         plans: [], q: "", status: "", cursor: null,
-        users: [], devices: [], health: {}, checkedText: "",
+        users: [], devices: [], health: {}, nodes: [], checkedText: "",
         signup: "", signupSource: "", signupSourceText: "",
         invites: [], inviteEmail: "", invitePlan: "", inviteUrl: "",
         init: function () {
@@ -507,6 +519,10 @@
               version: h.version, engine: h.engine };
             self.checkedText = t("Diperiksa ", "Checked ") + when(new Date().toISOString());
             self.loaded = true;
+          });
+          call("GET", "/api/admin/cluster").then(function (answer) {
+            if (!answer.ok) { self.fail(answer); return; }
+            self.nodes = answer.data.nodes.map(nodeRow);
           });
         },
 
