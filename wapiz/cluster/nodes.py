@@ -2,8 +2,8 @@
 others' rows. Written by every API and runner process, so it imports only the database.
 
 A heartbeat is one UPDATE; a row it does not find (pruned while its process was cut off from
-the database) is inserted again. Every PRUNE_EVERY_S a heartbeat also deletes the rows of
-nodes silent for FORGET_AFTER (processes that died without leaving).
+the database) is inserted again. Every PRUNE_EVERY_S an API node also deletes the rows of nodes
+silent for FORGET_AFTER (processes that died without leaving).
 """
 
 import asyncio
@@ -74,8 +74,11 @@ class NodeRows:
         await self.session.execute(delete(Node).where(Node.name == name))
 
     async def forget_silent(self, after: timedelta) -> None:
-        await self.session.execute(
-            delete(Node).where(Node.heartbeat_at < alive_since(self.session, after)))
+        # Rows another transaction holds are skipped (pruned next time): a node cut off
+        # mid-beat may hold its row for as long as the server takes to notice.
+        silent = (select(Node.name).where(Node.heartbeat_at < alive_since(self.session, after))
+                  .with_for_update(skip_locked=True))
+        await self.session.execute(delete(Node).where(Node.name.in_(silent)))
 
     async def live_runners(self, runner_role: str, alive_for: timedelta) -> Sequence[LiveRunner]:
         """The runners of a kind that are alive and not draining: those sharing its devices."""
@@ -89,11 +92,11 @@ class NodeRows:
 class Heartbeat:
     """A process's presence in `nodes`: joined at start, beaten in the caller's transactions
     (a runner beats beside its lease renewals, so it is seen dead when its leases lapse),
-    left at a clean stop."""
+    left at a clean stop. The beat touches this node's row alone: a runner's renewal must
+    never wait for another's row (pruning is the API nodes', in a transaction of its own)."""
 
     def __init__(self, card: NodeCard) -> None:
         self.card = card
-        self._pruned_at: float | None = None
 
     async def join(self, session: AsyncSession) -> None:
         await NodeRows(session).join(self.card)
@@ -102,10 +105,6 @@ class Heartbeat:
         rows = NodeRows(session)
         if not await rows.beat(self.card.name, draining):
             await rows.join(self.card, draining)
-        now = asyncio.get_running_loop().time()
-        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY_S:
-            self._pruned_at = now
-            await rows.forget_silent(FORGET_AFTER)
 
     async def leave(self, session: AsyncSession) -> None:
         await NodeRows(session).leave(self.card.name)
@@ -113,11 +112,17 @@ class Heartbeat:
 
 async def beat_forever(database: Database, heartbeat: Heartbeat, every_s: float) -> None:
     """An API process's heartbeat, until cancelled; its row goes when it is."""
+    pruned_at: float | None = None
     try:
         while True:
             try:
                 async with database.session_scope() as db:
                     await heartbeat.beat(db)
+                now = asyncio.get_running_loop().time()
+                if pruned_at is None or now - pruned_at >= PRUNE_EVERY_S:
+                    pruned_at = now
+                    async with database.session_scope() as db:
+                        await NodeRows(db).forget_silent(FORGET_AFTER)
             except Exception as exc:  # the database is away: shown as silent meanwhile
                 log.warning("node heartbeat failed: %r", exc)
                 await asyncio.sleep(RETRY_S)

@@ -213,6 +213,7 @@ class FakeGo(PeopleCalls):
         self.calls: list[str] = []
         self.sent: list[tuple[neonize.JID, bytes]] = []
         self.send_errors: list[str] = []  # what the next sends fail with, in order
+        self.send_gate: threading.Event | None = None  # set: WhatsApp answers sends again
         self.lids: dict[str, str] = {}
         self.uploads: list[bytes] = []
         self.cdn: dict[bytes, bytes] = {}  # what WhatsApp's media servers hold, by FileSHA256
@@ -311,6 +312,8 @@ class FakeGo(PeopleCalls):
 
     def SendMessage(self, uuid, to, to_size, message, message_size):
         with self._call("SendMessage", writes=False):
+            if self.send_gate is not None:
+                self.send_gate.wait(30)
             if self.send_errors:
                 return neonize.SendMessageReturnFunction(Error=self.send_errors.pop(0)) \
                     .SerializePartialToString()

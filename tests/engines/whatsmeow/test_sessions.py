@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import socket
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -284,6 +285,42 @@ async def test_a_rate_limited_send_pauses_the_queue_then_goes(fake_go: FakeGo, s
         sent = await until(lambda: (m := message())["status"] == "sent" and m, within=15)
         assert sent["waMessageId"] == "3EB00000000000000001" and sent["error"] is None
         assert len(fake_go.sent) == 1
+
+
+async def test_a_hand_over_lets_the_send_under_way_end(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]
+    """A device handed to another runner (one that joins takes its share; a drain) while
+    WhatsApp has not answered a send yet: the send ends and is `sent`, not cut short and
+    failed as "may have been sent" (whatsmeow cannot tell); the next message waits for the
+    next holder, and goes out once."""
+    deployment, api, token = site
+    device = api.create_device(token)
+    api.http.patch(f"/api/devices/{device['id']}/settings", headers=api.auth(token),
+                   json={"minDelayMs": 0, "maxDelayMs": 0, "typing": False})
+    async with running(deployment) as runner:
+        [connection] = await until(lambda: fake_go.connections_of(device["id"]))
+        connection.logged_in("6281234567890")
+        await until(status_is(api, token, device["id"], status="logged_in"))
+        fake_go.send_gate = threading.Event()
+        first, second = [await asyncio.to_thread(api.send_text, token, device["deviceId"],
+                                                 "081111111110", text)
+                         for text in ("Satu", "Dua")]
+        await until(lambda: "SendMessage" in fake_go.calls)
+        worker = runner.workers[uuid.UUID(device["id"])]
+        handing = asyncio.create_task(runner._hand_over([worker.lease], "a test"))
+        await asyncio.sleep(0.5)
+        assert not handing.done(), "the hand-over did not wait for the send under way"
+        fake_go.send_gate.set()
+        await asyncio.wait_for(handing, 10)
+        assert await asyncio.to_thread(api.message_status, token, first) == "sent"
+        assert len(fake_go.sent) == 1
+        assert connection.uuid in fake_go.stopped
+        assert await asyncio.to_thread(api.message_status, token, second) == "queued"
+        # The device comes back (the only runner takes it again): the second goes out once.
+        [_, again] = await until(lambda: len(c := fake_go.connections_of(device["id"])) == 2
+                                 and c)
+        again.logged_in("6281234567890")
+        await until(lambda: api.message_status(token, second) == "sent", within=15)
+        assert len(fake_go.sent) == 2
 
 
 async def test_files_go_out_and_come_in(fake_go: FakeGo, site) -> None:  # type: ignore[no-untyped-def]

@@ -232,6 +232,7 @@ class Runner:
                 continue
             if worker.config != start.config:
                 log.info("device %s: settings changed; reconnecting", device_id)
+                await worker.finish_sending(self.settings.engine_call_timeout_seconds)
                 await worker.stop()
                 if self.workers.get(device_id) is worker:
                     # New settings (a new proxy) are a new situation: try at once.
@@ -290,7 +291,11 @@ class Runner:
         """Devices another runner should hold (one that no longer fits this runner's role:
         it logged in, was logged out, or keeps failing; or beyond its share): stop their
         sessions (keys kept), release their leases and wake the other runners to claim
-        them."""
+        them. A send under way ends first (the device still ours, its lease renewed)."""
+        await asyncio.gather(*(worker.finish_sending(self.settings.engine_call_timeout_seconds)
+                               for lease in leases
+                               if (worker := self.workers.get(lease.device_id)) is not None),
+                             return_exceptions=True)
         workers = [worker for lease in leases
                    if (worker := self.workers.pop(lease.device_id, None)) is not None]
         await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)

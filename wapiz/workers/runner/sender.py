@@ -48,7 +48,10 @@ from wapiz.workers.runner.send_queue import Pacing, SendQueue
 log = logging.getLogger(__name__)
 Job = TypeVar("Job", bound=DeviceRows)
 
-IDLE_POLL_S = 1.0  # the runner wakes a sender sooner when a message is due
+# A safety net only: the runner wakes the senders of devices with a message due, with one
+# read for all of them (Runner._wake_senders). A poll a second per device cost a runner
+# holding 1,000 idle devices about a core (bench/README.md).
+IDLE_POLL_S = 30.0
 SETTLE_ATTEMPTS = 12
 STORE_BATCH = 50  # inbound messages stored in one transaction, at most
 RECENT_SENDS = 10_000  # kept for the per-minute cap (a cap is at most this)
@@ -223,22 +226,29 @@ class Sender:
         self.database = messages.database
         self.device_id = messages.device_id
         self.session = session
+        # A hand-over asks the sender to end after the send under way, whose outcome is then
+        # known, rather than cut it short (an unknown outcome the next holder must settle).
+        self.finishing = False
+        self.sending = False  # a message taken and not yet settled
 
     async def run(self) -> None:
-        while True:
+        while not self.finishing:
             try:
+                # Cleared before the read: a wake that comes during it is not lost.
+                self.messages.wake.clear()
                 async with self.database.session_scope() as db:
                     queue = self.messages.queue(db)
                     message = await queue.next_due(utc_now())
                     # Read for every message: a settings change counts from the next send.
                     pacing = await queue.pacing() if message is not None else None
                 if message is None or pacing is None:
-                    self.messages.wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.messages.wake.wait(), IDLE_POLL_S)
                     continue
                 # Wait first, take after: a message is `sending` only while it is sent.
                 await self._pace(message, pacing)
+                if self.finishing:
+                    return
                 async with self.database.session_scope() as db:
                     queue = self.messages.queue(db)
                     file = await queue.file(message.media_id) if message.media_id else None
@@ -248,10 +258,14 @@ class Sender:
                     await self._wait_for_store(message, down)
                     continue
                 self.messages.store_backoff.reset()
-                async with self.database.session_scope() as db:
-                    taken = await self.messages.queue(db).take(message.id)
-                if taken:
-                    await self._send(message, file, data)
+                self.sending = True
+                try:
+                    async with self.database.session_scope() as db:
+                        taken = await self.messages.queue(db).take(message.id)
+                    if taken:
+                        await self._send(message, file, data)
+                finally:
+                    self.sending = False
             except (NotConnected, asyncio.CancelledError):
                 raise
             except Exception:

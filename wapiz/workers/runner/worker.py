@@ -122,6 +122,7 @@ class DeviceWorker:
         self.config = start.config
         self.messages = messages
         self._sender: asyncio.Task[None] | None = None
+        self._sending_by: Sender | None = None  # what the `_sender` task runs
         failures = start.failures
         self._write_state = write_state
         self._watchdog_s = watchdog_s
@@ -285,8 +286,21 @@ class DeviceWorker:
 
     def _start_sender(self) -> None:
         if self._sender is None or self._sender.done():
-            sender = Sender(self.messages, self.session)
-            self._sender = asyncio.create_task(sender.run(), name=f"sender-{self.key}")
+            self._sending_by = Sender(self.messages, self.session)
+            self._sender = asyncio.create_task(self._sending_by.run(),
+                                               name=f"sender-{self.key}")
+
+    async def finish_sending(self, within: float) -> None:
+        """Before a hand-over: the sender takes no further message, and the send under way
+        (if any) may end, for up to `within`, so that its outcome is known rather than left
+        `sending` for the next holder to settle as unknown (which, with an engine that cannot
+        tell whether WhatsApp got it, fails it as "may have been sent")."""
+        sender, task = self._sending_by, self._sender
+        if sender is None or task is None or task.done():
+            return
+        sender.finishing = True
+        if sender.sending:
+            await asyncio.wait([task], timeout=within)
 
     async def _stop_sender(self) -> None:
         if self._sender is not None:
