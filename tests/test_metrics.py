@@ -5,11 +5,14 @@ linked device, a sent message, a delivered webhook, a failed login and a connect
 stream, the series say what happened; the Grafana dashboard asks only for series that exist.
 """
 
+import asyncio
 import json
 import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +24,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.events.streams import sse
 from tests.support import Api, Deployment, free_port, wait_until
 from tests.webhooks.receiver import Receiver, running_receiver
+from wapiz.kit import metrics as metrics_port
+from wapiz.kit.metrics import ChildMetrics
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "metrics-token-0123456789"
@@ -241,3 +246,58 @@ def test_a_runner_is_scraped_on_its_own_port(deployment: Deployment) -> None:
         runner.stop()
         server.stop()
     assert not folder.exists()
+
+
+async def test_the_metrics_port_cuts_off_clients_that_hold_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection that sends nothing is closed after the time limit; one beyond the limit
+    on connections at once is closed straight away; a scrape still gets its answer."""
+    monkeypatch.setattr(metrics_port, "REQUEST_TIMEOUT_S", 2.0)
+
+    async def render() -> bytes:
+        return b"wapiz_up 1\n"
+
+    server = await metrics_port.start_metrics("127.0.0.1", 0, None, render)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        held = [await asyncio.open_connection("127.0.0.1", port)
+                for _ in range(metrics_port.MAX_SCRAPES)]
+        await asyncio.sleep(0.1)  # each is being answered (waiting for its request)
+        extra_reader, extra_writer = await asyncio.open_connection("127.0.0.1", port)
+        # Closed at once, long before the time limit.
+        assert await asyncio.wait_for(extra_reader.read(), 0.5) == b""
+        extra_writer.close()
+        for reader, writer in held:  # silent: cut off after the limit
+            assert await asyncio.wait_for(reader.read(), 4) == b""
+            writer.close()
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(f"http://127.0.0.1:{port}/metrics")
+        assert answer.status_code == 200 and answer.content == b"wapiz_up 1\n"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def test_an_ended_runners_counts_stay_and_its_files_go() -> None:
+    """Runner children that end (a recycle, a crash) leave their counts in the sums and no
+    files of their own: one file of ended children's totals per kind, however many ended."""
+    children = ChildMetrics()
+    script = ("from prometheus_client import Counter, Histogram\n"
+              "Counter('wapiz_test_sends', 'sends').inc({n})\n"
+              "Histogram('wapiz_test_seconds', 'seconds').observe(0.2)\n")
+    try:
+        for n in (3, 2, 4):
+            child = subprocess.Popen([sys.executable, "-c", script.format(n=n)],
+                                     env={**os.environ, **children.env()})
+            assert child.wait(30) == 0
+            children.ended(child.pid)
+        assert sorted(path.name for path in Path(children.path).iterdir()) == [
+            "counter_ended.db", "histogram_ended.db"]
+        series = {(sample.name, frozenset(sample.labels.items())): sample.value
+                  for family in text_string_to_metric_families(children.text().decode())
+                  for sample in family.samples}
+        assert series[("wapiz_test_sends_total", frozenset())] == 9
+        assert series[("wapiz_test_seconds_count", frozenset())] == 3
+        assert series[("wapiz_test_seconds_bucket", frozenset({("le", "0.25")}))] == 3
+    finally:
+        children.close()

@@ -7,6 +7,7 @@ runner it starts through the environment, so both always agree.
 import ipaddress
 import json
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +30,9 @@ MAX_PLANS = 50
 SECRET_KEY_FILE = "secret_key"
 
 DEFAULT_PLAN_LIMITS = {"free": 1, "lite": 1, "regular": 3, "pro": 3, "business": 3}
+
+# An S3 bucket's name (legacy ones may hold capitals and underscores).
+BUCKET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
 
 class ConfigError(Exception):
@@ -367,10 +371,28 @@ class Settings(BaseSettings):
         if store == "database":
             return store
         parts = urlsplit(store)
-        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
-            raise ValueError(f"media_store: {store!r} is neither `database` nor "
-                             "s3://bucket/prefix")
+        # A bucket's name is letters, digits, dots and hyphens: nothing that would read as
+        # credentials or a port (keys go in AWS_ACCESS_KEY_ID …, never in this URL).
+        if (parts.scheme != "s3" or not BUCKET_NAME.fullmatch(parts.netloc) or parts.query
+                or parts.fragment):
+            raise ValueError("media_store: neither `database` nor s3://bucket/prefix "
+                             "(a bucket name of letters, digits, dots and hyphens)")
         return store
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _s3_endpoint_is_a_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("s3_endpoint_url: an http:// or https:// URL with a host")
+        try:
+            parts.port  # noqa: B018 (reading it checks it)
+        except ValueError:
+            raise ValueError("s3_endpoint_url: its port is not a number from 0 to 65535") \
+                from None
+        return url
 
     @property
     def media_bucket(self) -> tuple[str, str] | None:

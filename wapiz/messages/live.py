@@ -33,7 +33,12 @@ from wapiz.messages.models import Media, Message
 from wapiz.messages.repository import MessageRepository
 from wapiz.messages.schemas import MessageOut
 from wapiz.messages.service import MESSAGE_NOT_FOUND
-from wapiz.messages.store import MediaStore, MediaStoreDown, unavailable
+from wapiz.messages.store import (
+    MEDIA_STORE_UNAVAILABLE,
+    MediaStore,
+    MediaStoreDown,
+    unavailable,
+)
 from wapiz.messages.views import to_out
 
 NO_FILE = Text("Pesan ini tidak membawa file", "This message carries no file")
@@ -56,6 +61,8 @@ class LiveMessages:
         try:
             await ask_session(self.database, device, kind, payload, self.wait_s)
         except RequestFailed as failure:
+            if failure.reason == MEDIA_STORE_UNAVAILABLE:  # its details stay in the log
+                raise unavailable() from None
             if failure.reason == "not_connected":  # dropped, or moving to another runner
                 raise ServiceUnavailable(Text("Device sedang tidak terhubung, coba lagi",
                                               "The device is not connected right now; "

@@ -38,10 +38,13 @@ class _NoSuchObject(Exception):
     """An object that is not there (deleted by retention meanwhile)."""
 
 
+MEDIA_STORE_UNAVAILABLE = "media_store_unavailable"
+
+
 def unavailable() -> ServiceUnavailable:
     """What an API caller hears when the store is down (nothing was written)."""
     return ServiceUnavailable(STORE_DOWN, retry_after=RETRY_AFTER_S,
-                              code="media_store_unavailable")
+                              code=MEDIA_STORE_UNAVAILABLE)
 
 
 class MediaStore:

@@ -35,7 +35,7 @@ from wapiz.kit.retry import RetryPolicy
 from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Media, Message
 from wapiz.messages.outbound import outbound_message
-from wapiz.messages.store import MediaStore, MediaStoreDown
+from wapiz.messages.store import MEDIA_STORE_UNAVAILABLE, MediaStore, MediaStoreDown
 from wapiz.workers.runner import metrics
 from wapiz.workers.runner.device_rows import DeviceRows
 from wapiz.workers.runner.downloads import Downloads
@@ -197,7 +197,8 @@ class DeviceMessages:
         try:
             await self.media.put(file, data)
         except MediaStoreDown as down:
-            raise EngineError("media_store_unavailable", str(down)) from None
+            log.warning("device %s: the media store is down: %s", self.device_id, down)
+            raise EngineError(MEDIA_STORE_UNAVAILABLE) from None
         async with self.database.session_scope() as db:
             await self.rows(db, Downloads).keep_download(file, len(data))
         return len(data)
@@ -314,7 +315,7 @@ class Sender:
         counted, the reason on it), and the queue waits, longer each time, until the store
         answers."""
         async with self.messages.writing(SendQueue) as queue:
-            await queue.note_waiting(message.id, "media_store_unavailable")
+            await queue.note_waiting(message.id, MEDIA_STORE_UNAVAILABLE)
         delay = self.messages.store_backoff.next_delay()
         log.warning("device %s: the file of %s cannot be read (%s); the queue waits %.0fs",
                     self.device_id, message.id, down, delay)
