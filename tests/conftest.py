@@ -65,10 +65,3 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     from tests.scheduling import FileAndBackendScheduling
 
     return FileAndBackendScheduling(config, log)  # type: ignore[arg-type]
-
-
-@pytest.hookimpl(trylast=True)  # after pytest groups tests by their module-scoped fixtures
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from tests.scheduling import longest_first
-
-    longest_first(items, float(config.getini("timeout") or 0))

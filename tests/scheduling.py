@@ -1,13 +1,13 @@
-"""How pytest-xdist shares the suite among its workers (see `pytest_xdist_make_scheduler` and
-`pytest_collection_modifyitems` in tests/conftest.py).
+"""How pytest-xdist shares the suite among its workers (see `pytest_xdist_make_scheduler` in
+tests/conftest.py).
 
 A work unit is a test file on one database: a module's shared server is per database anyway,
 so a file's SQLite and PostgreSQL halves can run on two workers at once instead of one after
-the other. Units go out longest first, judged by the tests' own timeout (the default for most),
-so the few that run for minutes start at once rather than becoming the run's tail.
+the other. Units go out in the collection's order (`--no-loadscope-reorder`): sent out longest
+first, the heaviest (the fuzz runs, the scale-out proof, the partition) all ran at once on a
+2-core machine and outran their bounds.
 """
 
-import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 BACKENDS = ("sqlite", "postgresql")
@@ -32,12 +32,3 @@ class FileAndBackendScheduling(LoadScopeScheduling):
         path = nodeid.split("::", 1)[0]
         return path if path in WHOLE_FILES else f"{path}[{backend_of(nodeid)}]"
 
-
-def longest_first(items: list[pytest.Item], default_timeout: float) -> None:
-    """Order the collection by timeout, longest first (stable: a file's tests keep their
-    order). Every worker sorts the same collection the same way, as xdist requires."""
-    def timeout(item: pytest.Item) -> float:
-        marker = item.get_closest_marker("timeout")
-        return float(marker.args[0]) if marker is not None and marker.args else default_timeout
-
-    items.sort(key=timeout, reverse=True)

@@ -37,7 +37,11 @@ def test_schemathesis_finds_nothing(deployment: Deployment, tmp_path: Path) -> N
     run = subprocess.run(
         [str(schemathesis), "--config-file", str(CONFIG), "run",
          f"{server.url}/api/openapi.json", "--checks", "all", "--seed", str(SEED),
-         "--max-examples", str(EXAMPLES), "--workers", "2",
+         "--max-examples", str(EXAMPLES),
+         # One worker: CPython 3.11.7 keeps the AST builder's recursion depth in state the
+         # threads share and can miscount it (python/cpython#106905); with two workers the
+         # coverage phase failed once on "AST constructor recursion depth mismatch".
+         "--workers", "1",
          *(argument for path in LEFT_OUT for argument in ("--exclude-path", path)),
          # A sandbox link waits up to 10 s for the runner to confirm.
          "--request-timeout", "30",

@@ -57,10 +57,10 @@ def site(deployment: Deployment) -> Iterator[tuple[Deployment, Api, str]]:
 
 def runner_settings(deployment: Deployment, **settings: Any) -> Settings:
     # Proxies here are on loopback (the fake Go library dials nothing).
-    settings = {"proxy_allow_private": True, **settings}
+    settings = {"proxy_allow_private": True, "lease_ttl_seconds": 3,
+                "runner_poll_seconds": 0.2, **settings}
     return Settings(database_url=deployment.database_url, data_dir=deployment.data_dir,
-                    engine="whatsmeow", lease_ttl_seconds=3, runner_poll_seconds=0.2,
-                    **settings)
+                    engine="whatsmeow", **settings)
 
 
 @contextlib.asynccontextmanager
@@ -479,7 +479,9 @@ async def test_failing_neighbours_never_restart_a_logged_in_session(fake_go: Fak
     def sent(message_id: str) -> bool:
         return api.message_status(token, message_id) == "sent"
 
-    async with running(deployment, reconnect_max_seconds=0.01,
+    # The default lease TTL: fifty devices failing in a loop keep the event loop busy, and on
+    # a loaded machine the file's 3 s TTL (renewal deadline 2 s) dropped every session.
+    async with running(deployment, reconnect_max_seconds=0.01, lease_ttl_seconds=10,
                        whatsmeow_recycle_after=200) as runner:
         [connection] = await until(lambda: fake_go.connections_of(healthy["id"]))
         connection.logged_in("6281234567890")
