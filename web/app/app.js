@@ -34,6 +34,22 @@
     });
   }
 
+  // A 503 with Retry-After ("no runner holds this device yet": just added, or its runner
+  // is being replaced) is asked again after the wait, for up to PATIENCE_MS, as a person
+  // would; any other answer, or the last 503, is the caller's.
+  var PATIENCE_MS = 30000;
+  function callPatiently(method, path, body) {
+    var deadline = Date.now() + PATIENCE_MS;
+    function attempt() {
+      return call(method, path, body).then(function (answer) {
+        var wait = Math.min(parseFloat(answer.headers.get("retry-after")), 2) * 1000;
+        if (answer.status !== 503 || isNaN(wait) || Date.now() + wait > deadline) return answer;
+        return new Promise(function (resume) { setTimeout(resume, wait); }).then(attempt);
+      });
+    }
+    return attempt();
+  }
+
   function errorText(answer) {
     if (answer && answer.data && answer.data.error) return answer.data.error;
     return t("Terjadi kesalahan (" + answer.status + ")", "Something went wrong (" + answer.status + ")");
@@ -596,7 +612,7 @@
         id: "", label: "", tab: "link", error: "",
         loggedIn: false, phone: "", statusText: statusWords(null).text, badge: "badge-muted",
         qrUrl: "", qrSeenAt: 0, qrExpiresAt: 0, countdownText: "", qrEtag: null, sandbox: false,
-        sandboxPhone: randomPhone(), pairPhone: "", pairCode: "",
+        sandboxPhone: randomPhone(), pairPhone: "", pairCode: "", pairing: false,
         stats: { queueDepth: "–" }, lastEventText: "–", charts: {},
         messages: [], sendTo: "", sendText: "", sendError: "", sending: false,
         webhook: {}, webhookUrl: "", secretShown: false, webhookNote: "", deliveries: [],
@@ -702,8 +718,9 @@
         },
         pair: function () {
           var self = this;
-          self.pairCode = ""; self.error = "";
-          call("POST", "/api/devices/" + self.id + "/pair", { phone: self.pairPhone }).then(function (answer) {
+          self.pairCode = ""; self.error = ""; self.pairing = true;
+          callPatiently("POST", "/api/devices/" + self.id + "/pair", { phone: self.pairPhone }).then(function (answer) {
+            self.pairing = false;
             if (!answer.ok) { self.error = errorText(answer); return; }
             self.pairCode = answer.data.code;
             self.sandboxPhone = self.pairPhone;  // the sandbox's phone types the code in
@@ -714,7 +731,7 @@
           self.error = "";
           var body = { phone: self.sandboxPhone };
           if (self.pairCode) body.code = self.pairCode;
-          call("POST", "/api/sandbox/devices/" + self.id + "/link", body).then(function (answer) {
+          callPatiently("POST", "/api/sandbox/devices/" + self.id + "/link", body).then(function (answer) {
             if (!answer.ok) self.error = errorText(answer);
           });
         },
