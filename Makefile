@@ -31,10 +31,15 @@ run: install
 	$(BIN)/wapiz migrate
 	$(BIN)/wapiz serve --no-migrate
 
+# The suite in parallel, then the tests marked `alone` one at a time with nothing beside them:
+# they measure how long devices go without a session while runners die, join and drain, and on
+# a small machine shared with the rest of the suite they measured that load instead. Both
+# parts always run; either failing fails the target.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not alone"; parallel=$$?; $(BIN)/pytest -n 0 -m alone; alone=$$?; \
+		[ $$parallel -eq 0 ] && [ $$alone -eq 0 ]
 
 # Schemathesis over the live API, longer than the suite's run (WAPIZ_FUZZ_EXAMPLES per
 # operation; another seed with WAPIZ_FUZZ_SEED), on SQLite and, if configured, PostgreSQL.

@@ -5,7 +5,9 @@ A work unit is a test file on one database: a module's shared server is per data
 so a file's SQLite and PostgreSQL halves can run on two workers at once instead of one after
 the other. Units go out in the collection's order (`--no-loadscope-reorder`): sent out longest
 first, the heaviest (the fuzz runs, the scale-out proof, the partition) all ran at once on a
-2-core machine and outran their bounds.
+2-core machine and outran their bounds. The tests that time runners dying, joining and
+draining (marked `alone`) are not shared out at all: `make test` runs them after the rest, one
+at a time.
 """
 
 from xdist.scheduler import LoadScopeScheduling

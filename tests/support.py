@@ -271,7 +271,9 @@ class Api:
              timeout: float = 30.0) -> dict:
         """Scan the device's QR code with a sandbox phone (a number of its own unless one is
         given: a number links one device at a time). Until a runner has taken the device
-        there is no code (503 with Retry-After): like a person, wait and scan again."""
+        there is no code (503 with Retry-After): like a person, wait and scan again. A scan
+        the runner has not confirmed within the API's wait (202, a busy machine) is waited
+        for on the device's status."""
         phone = phone or unique_phone()
         deadline = time.monotonic() + timeout
         while True:
@@ -280,7 +282,11 @@ class Api:
             if response.status_code != 503 or time.monotonic() >= deadline:
                 break
             time.sleep(min(float(response.headers.get("Retry-After", 1)), 1.0))
-        assert response.status_code == 200, response.text
+        assert response.status_code in (200, 202), response.text
+        if response.status_code == 202:
+            wait_until(lambda: self.status(token, device_id)["status"] == "logged_in",
+                       timeout=max(deadline - time.monotonic(), 10.0), interval=0.2)
+            return {**response.json(), **self.status(token, device_id)}
         return response.json()
 
     def linked_device(self, token: str, phone: str | None = None) -> dict:

@@ -22,6 +22,8 @@ from tests.support import Api, Deployment, InBackground, db_rows, unique_phone, 
 from tests.webhooks.receiver import running_receiver
 from tests.workers.test_resilience import RECOVERY_LIMIT_S
 
+pytestmark = pytest.mark.alone  # its bounds are timed with nothing else running (`make test`)
+
 DEVICES = 300  # plus the phone every send goes to
 LINKERS = 8  # devices linked at once, each by a client of its own
 SENDERS = 10

@@ -11,6 +11,8 @@ from tests.admin.test_api import make_admin
 from tests.cluster.watch import SessionWatch, evenly_held, held
 from tests.support import Api, Deployment, WapizProcess, wait_until
 
+pytestmark = pytest.mark.alone  # its bounds are timed with nothing else running (`make test`)
+
 DEVICES = 30
 SETTINGS = {"runner_poll_seconds": "0.5", "plan_limits": json.dumps({"free": 40})}
 # What "a few seconds" without a session means here: a hand-over stops the session, releases
