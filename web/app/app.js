@@ -724,7 +724,7 @@
             if (!answer.ok) { self.error = errorText(answer); return; }
             self.pairCode = answer.data.code;
             self.sandboxPhone = self.pairPhone;  // the sandbox's phone types the code in
-          });
+          }, function () { self.pairing = false; self.error = t("Tidak dapat terhubung", "Cannot connect"); });
         },
         simulateScan: function () {
           var self = this;
