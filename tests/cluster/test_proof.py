@@ -134,14 +134,14 @@ def test_two_apis_and_runners_killed_joined_and_drained_lose_nothing(
             with SessionWatch(url) as draining:
                 drain_stop(runners["r2"])
                 wait_until(lambda: evenly_held(url, {"r3", "r4"}, everyone), timeout=30)
-            print(f"joined: {len(joining.gaps)} devices moved, longest without a session "
-                  f"{joining.longest_gap:.2f}s; drained: {len(draining.gaps)} moved, longest "
+            print(f"joined: {len(joining.moved)} devices moved, longest without a session "
+                  f"{joining.longest_gap:.2f}s; drained: {len(draining.moved)} moved, longest "
                   f"{draining.longest_gap:.2f}s")
             # The bound (a dead runner's devices resume within it) holds for every
             # hand-over too.
             assert joining.longest_gap < RECOVERY_LIMIT_S
             assert draining.longest_gap < RECOVERY_LIMIT_S
-            assert len(draining.gaps) >= everyone // 3 - 2
+            assert len(draining.moved) >= everyone // 3 - 2
         print(f"flow: {len(flow.sent)} sends, {len(flow.injected)} inbound "
               f"({flow.refused} refused while their device was away)")
         assert len(flow.sent) >= 50 and len(flow.injected) >= 50

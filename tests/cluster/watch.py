@@ -43,13 +43,17 @@ def evenly_held(database_url: str, runners: set[str], devices: int) -> bool:
 
 class SessionWatch:
     """Reads the session rows every `every_s` in a thread of its own; `longest_gap` is the
-    longest time any device was seen without a session, `holders` who held what last."""
+    longest time any device was seen without a session, `moved` the devices another runner
+    took over (a hand-over quicker than one read shows no gap, yet a move), `holders` who
+    held what last."""
 
     def __init__(self, database_url: str, every_s: float = 0.1) -> None:
         self.database_url = database_url
         self.every_s = every_s
         self.gaps: dict[str, float] = {}  # device → its longest time without a session
         self.holders: dict[str, str | None] = {}
+        self.moved: set[str] = set()
+        self._first_holder: dict[str, str] = {}  # device → the runner name first seen
         self._down_since: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True)
@@ -87,6 +91,10 @@ class SessionWatch:
                     lease = _moment(expires)
                     up = bool(runner and connected and logged_in and lease and lease > now)
                     self.holders[device] = runner
+                    if runner:
+                        name = runner.split(":")[0]
+                        if self._first_holder.setdefault(device, name) != name:
+                            self.moved.add(device)
                     if up:
                         if (since := self._down_since.pop(device, None)) is not None:
                             self.gaps[device] = max(self.gaps.get(device, 0.0), seen - since)
