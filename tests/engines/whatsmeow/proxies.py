@@ -48,7 +48,8 @@ class LoopbackProxy:
 
     @staticmethod
     def _tunnel(connection: socket.socket) -> None:
-        with connection, contextlib.suppress(OSError):
+        # A client that hangs up mid-handshake leaves short reads (IndexError): it is gone.
+        with connection, contextlib.suppress(OSError, IndexError):
             connection.settimeout(5)
             greeting = connection.recv(2)
             connection.recv(greeting[1])  # the offered methods
