@@ -1,7 +1,8 @@
 """The S3 media store (WAPIZ_MEDIA_STORE=s3://bucket/prefix) against moto's standalone S3
 server on loopback: files' bytes live in the bucket and only their description (and key) in
-the database, through upload, send, inbound, download and retention; and a store that stops
-answering costs neither an upload half-written nor a queued send."""
+the database, through upload, send, inbound, download and retention; a store that stops
+answering costs neither an upload half-written nor a queued send; and the objects no row
+names any more (retention, a deleted device) are deleted once the store answers again."""
 
 import asyncio
 import base64
@@ -27,8 +28,8 @@ from tests.rows import days_ago, opened
 from tests.support import Api, Deployment, free_port, wait_until
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
-from wapiz.messages.models import Media, Message
-from wapiz.messages.store import media_store_for
+from wapiz.messages.models import Media, Message, UnneededObject
+from wapiz.messages.store import MediaStoreDown, media_store_for
 from wapiz.workers.retention.prune import prune_once
 
 PREFIX = "wapiz-files"
@@ -122,8 +123,36 @@ async def attempts(deployment: Deployment, message_id: str) -> int:
                                    .where(Message.id == uuid.UUID(message_id))) or 0)
 
 
+async def queued_deletions(deployment: Deployment) -> set[str]:
+    """The objects waiting to be deleted from the store."""
+    async with opened(deployment) as database, database.session_scope() as db:
+        return set(await db.scalars(select(UnneededObject.key)))
+
+
 def download(api: Api, party: Party, message_id: str) -> httpx.Response:
     return api.http.get(f"/api/messages/{message_id}/media", headers=api.auth(party.token))
+
+
+async def age(deployment: Deployment, *parties: Party, days: int = 40) -> None:
+    """Their messages and files, as if accepted and sent `days` ago."""
+    async with opened(deployment) as database, database.session_scope() as db:
+        devices = [uuid.UUID(party.device["id"]) for party in parties]
+        await db.execute(update(Message).where(Message.device_id.in_(devices))
+                         .values(created_at=days_ago(days), sent_at=days_ago(days)))
+        await db.execute(update(Media).where(Media.device_id.in_(devices))
+                         .values(created_at=days_ago(days)))
+
+
+async def prune(deployment: Deployment, moto: Moto, **more: Any) -> None:
+    """One retention pass, as a runner makes it, with files kept 30 days."""
+    settings = Settings(database_url=deployment.database_url, data_dir=deployment.data_dir,
+                        media_retention_days=30, **moto.settings(), **more)
+    store = media_store_for(settings)
+    async with opened(deployment) as database:
+        try:
+            await prune_once(settings, database, utc_now(), store)
+        finally:
+            await store.close()
 
 
 async def test_files_live_in_the_bucket_from_upload_to_retention(
@@ -156,23 +185,11 @@ async def test_files_live_in_the_bucket_from_upload_to_retention(
             assert got.status_code == 200 and got.content == INVOICE
 
         # Forty days pass: retention deletes the objects and the rows forget them.
-        async with opened(deployment) as database:
-            async with database.session_scope() as db:
-                devices = [uuid.UUID(party.device["id"]) for party in (alice, bob)]
-                await db.execute(update(Message).where(Message.device_id.in_(devices))
-                                 .values(created_at=days_ago(40), sent_at=days_ago(40)))
-                await db.execute(update(Media).where(Media.device_id.in_(devices))
-                                 .values(created_at=days_ago(40)))
-            settings = Settings(database_url=deployment.database_url,
-                                data_dir=deployment.data_dir, media_retention_days=30,
-                                **moto.settings())
-            store = media_store_for(settings)
-            try:
-                await prune_once(settings, database, utc_now(), store)
-            finally:
-                await store.close()
+        await age(deployment, alice, bob)
+        await prune(deployment, moto)
         assert moto.objects() == set()
         assert set((await stored_files(deployment, alice, bob)).values()) == {(None, None)}
+        assert await queued_deletions(deployment) == set()
         for party, message_id in ((alice, sent["id"]), (bob, received["id"])):
             gone = download(api, party, message_id)
             assert gone.status_code == 410 and gone.json()["code"] == "file_deleted"
@@ -221,6 +238,57 @@ async def test_a_store_that_stops_answering(deployment: Deployment, moto: Moto) 
         assert key in moto.objects()
         # The store's outage cost the message none of its attempts.
         assert await attempts(deployment, queued["id"]) == 0
+    finally:
+        api.close()
+
+
+async def test_objects_no_row_names_are_deleted_once_the_store_answers_again(
+        deployment: Deployment, moto: Moto) -> None:
+    server = deployment.serve(**moto.settings(s3_timeout_seconds="1"))
+    api = Api(server.url)
+    try:
+        alice, bob = linked_party(api, unique_phone()), linked_party(api, unique_phone())
+        sent = upload(api, alice, bob.phone, INVOICE).json()
+        wait_until(lambda: message(api, alice, sent["id"])["status"] == "delivered",
+                   timeout=30)
+        [received] = wait_until(lambda: inbox(api, bob), timeout=30)
+        [(_, alice_key)] = (await stored_files(deployment, alice)).values()
+        [(_, bob_key)] = (await stored_files(deployment, bob)).values()
+        assert moto.objects() == {alice_key, bob_key}
+        await age(deployment, alice)  # alice's copy is past the retention, bob's is not
+
+        moto.process.send_signal(signal.SIGSTOP)  # the store stops answering
+        try:
+            refused = download(api, bob, received["id"])
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "media_store_unavailable"
+            assert int(refused.headers["Retry-After"]) > 0
+
+            # Retention drops alice's file all the same; its object waits in the queue.
+            with pytest.raises(MediaStoreDown):
+                await prune(deployment, moto, s3_timeout_seconds=1)
+            gone = download(api, alice, sent["id"])
+            assert gone.status_code == 410 and gone.json()["code"] == "file_deleted"
+            assert await stored_files(deployment, alice) == {sent["id"]: (None, None)}
+            assert await queued_deletions(deployment) == {alice_key}
+
+            # Bob deletes his device: its runner removes it, its file's object is queued.
+            deleted = api.http.delete(f"/api/devices/{bob.device['id']}",
+                                      headers=api.auth(bob.token))
+            assert deleted.status_code == 200, deleted.text
+            deadline = time.monotonic() + 30
+            while await stored_files(deployment, bob):
+                assert time.monotonic() < deadline, "the deleted device was not removed"
+                await asyncio.sleep(0.2)
+            assert await queued_deletions(deployment) == {alice_key, bob_key}
+        finally:
+            moto.process.send_signal(signal.SIGCONT)  # the store is back
+
+        # (The delete that timed out may still be carried out now: the queue keeps its key
+        # all the same, and deleting an object already gone is no error.)
+        await prune(deployment, moto)
+        assert moto.objects() == set()
+        assert await queued_deletions(deployment) == set()
     finally:
         api.close()
 

@@ -8,7 +8,7 @@ Each batch is a transaction of its own, with a pause between batches for the oth
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.db.database import Database
 
 PAUSE_BETWEEN_BATCHES_S = 0.05
+
+Row = TypeVarTuple("Row")  # a query's columns' types
 
 # One batch in a transaction: whether it was the last, and how many rows of each kind went.
 Batch = Callable[[AsyncSession], Awaitable[tuple[bool, Counter[str]]]]
@@ -34,7 +36,8 @@ async def in_batches(database: Database, batch: Batch) -> Counter[str]:
         await asyncio.sleep(PAUSE_BETWEEN_BATCHES_S)
 
 
-def skipping_locked(candidates: Select[Any], session: AsyncSession, **of: Any) -> Select[Any]:
+def skipping_locked(candidates: Select[*Row], session: AsyncSession, **of: Any
+                    ) -> Select[*Row]:
     """On PostgreSQL, lock the candidate rows and skip those another transaction holds (a
     second runner cleaning up at the same moment, a redelivery), so two never wait on each
     other. SQLite needs nothing: the statements that write re-check their conditions under

@@ -119,6 +119,21 @@ class Media(Base):
                                self.seconds)
 
 
+class UnneededObject(Base):
+    """An object in the media store (messages/store.py) that no row names any more: its
+    file's bytes dropped by retention, its device deleted, a file delivered twice. Queued in
+    the transaction that stops naming it, and deleted from the store by the next retention
+    pass (workers/retention/media.py): a store that is down then loses none."""
+
+    __tablename__ = "unneeded_objects"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    key: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
 class Message(Base):
     """A message sent or received by one of a user's devices.
 

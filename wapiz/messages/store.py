@@ -4,11 +4,15 @@ description and the object's key. Chosen once per process (`media_store_for`) an
 everything that reads or writes a file's bytes: the upload and download routes, the runner's
 sender and inbound downloads, retention.
 
-An object is written before the row that names it is committed, and deleted before the row
-forgets it (retention), so a row never names an object that was not written; what can be
-left behind is an object no row names (a send refused after its file was written), never a
-row without its bytes. A store that cannot be reached raises `MediaStoreDown`: the API
-answers 503, the sender waits and tries again, retention tries at its next pass.
+An object is written before the row that names it is committed, so a row never names an
+object that was not written. A row that stops naming one (retention drops its bytes, its
+device is deleted, a file delivered twice) queues it in `unneeded_objects` in the same
+transaction (`delete_later`), and retention deletes the queued objects from the store
+afterwards: the transaction holds no lock while the store is called, and a store that is
+down loses none. What can be left behind is an object no row ever named (a send refused
+after its file was written, a process killed between the two), never a row without its
+bytes. A store that cannot be reached raises `MediaStoreDown`: the API answers 503, the
+sender waits and tries again, retention tries at its next pass.
 """
 
 import asyncio
@@ -17,10 +21,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Select, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from wapiz.config import Settings
 from wapiz.kit.errors import ServiceUnavailable
 from wapiz.kit.text import Text
-from wapiz.messages.models import Media
+from wapiz.messages.models import Media, UnneededObject
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +54,20 @@ def unavailable() -> ServiceUnavailable:
                               code=MEDIA_STORE_UNAVAILABLE)
 
 
+async def delete_later(session: AsyncSession, keys: Select[str | None]) -> None:
+    """Queue the objects these keys name for deletion from the store (by retention), in the
+    transaction whose rows stop naming them; run it before those rows change. Null keys
+    (files whose bytes are on their rows) are skipped."""
+    key = keys.subquery().c[0]
+    await session.execute(insert(UnneededObject).from_select(
+        ["key"], select(key).where(key.is_not(None))))
+
+
 class MediaStore:
     """The bytes of files, by their rows. This one keeps them on the rows themselves."""
 
     name = "database"
+    keeps_objects = False  # whether `delete` deletes anything (retention's queue waits if not)
 
     async def put(self, file: Media, data: bytes) -> None:
         """Keep `data` as `file`'s bytes: on the row, or as an object the row then names
@@ -73,6 +90,7 @@ class S3Store(MediaStore):
     (made at the first call, in the process's event loop)."""
 
     name = "s3"
+    keeps_objects = True
 
     def __init__(self, settings: Settings, bucket: str, prefix: str) -> None:
         self.settings = settings

@@ -10,10 +10,11 @@ cutoff, and none went out since. A file a message still waits to send with is ne
 Several runners may do this at once: on PostgreSQL each skips the rows another has locked,
 and a row already dropped is not dropped again.
 
-With an object store (messages/store.py) a batch's objects are deleted first, then its rows
-updated: a store that is down fails the batch with nothing changed, and the next pass tries
-again; deleting an object already gone is no error, so a batch interrupted between the two
-is finished by the next pass.
+With an object store (messages/store.py) a batch's rows forget their objects and queue them
+(`unneeded_objects`) in one transaction; then the queued objects are deleted from the store,
+with those a deleted device or a repeated file left, and only then taken off the queue. A
+store that is down holds no database lock and loses nothing: the queue waits for the next
+pass, and deleting an object already gone is no error.
 """
 
 import logging
@@ -21,14 +22,14 @@ import uuid
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
 from wapiz.db.batches import in_batches, skipping_locked
 from wapiz.db.database import Database
-from wapiz.messages.models import UNFINISHED, Media, Message
-from wapiz.messages.store import MediaStore
+from wapiz.messages.models import UNFINISHED, Media, Message, UnneededObject
+from wapiz.messages.store import DELETE_BATCH, MediaStore, delete_later
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def _old(cutoff: datetime) -> ColumnElement[bool]:
     return and_(Media.bytes_dropped_at.is_(None), Media.created_at < cutoff, ~still_needed)
 
 
-async def drop_batch(session: AsyncSession, cutoff: datetime, store: MediaStore,
+async def drop_batch(session: AsyncSession, cutoff: datetime,
                      limit: int = DROP_BATCH, max_bytes: int = DROP_BATCH_BYTES
                      ) -> tuple[bool, Counter[str]]:
     """Drop the bytes of up to `limit` old files (oldest first, fewer if they are large);
@@ -56,40 +57,67 @@ async def drop_batch(session: AsyncSession, cutoff: datetime, store: MediaStore,
     stored = (func.coalesce(func.length(Media.data), 0) + func.coalesce(func.length(Media.ref), 0)
               + case((Media.object_key.is_not(None), func.coalesce(Media.size, 0)), else_=0))
     candidates = (await session.execute(skipping_locked(
-        select(Media.id, stored, Media.object_key).where(old).order_by(Media.created_at)
+        select(Media.id, stored).where(old).order_by(Media.created_at)
         .limit(limit), session, of=Media))).all()
     if not candidates:
         return True, Counter()
     sizes: dict[uuid.UUID, int] = {}
-    objects: list[str] = []
     total = 0
-    for media_id, size, object_key in candidates:
+    for media_id, size in candidates:
         if sizes and total + size > max_bytes:
             break
         sizes[media_id] = size
         total += size
-        if object_key is not None:
-            objects.append(object_key)
-    # Before the rows forget them: a store that is down fails the batch, rows unchanged.
-    await store.delete(objects)
     # `old` again: on SQLite the candidates were read before the write lock.
     dropped = list(await session.scalars(
         update(Media).where(Media.id.in_(list(sizes)), old)
-        .values(data=None, ref=None, object_key=None, bytes_dropped_at=utc_now())
+        .values(data=None, ref=None, bytes_dropped_at=utc_now())
         .returning(Media.id)))
+    if dropped:
+        await delete_later(session, select(Media.object_key).where(Media.id.in_(dropped)))
+        await session.execute(update(Media).where(Media.id.in_(dropped))
+                              .values(object_key=None))
     last = len(candidates) < limit and len(sizes) == len(candidates)
     return last, Counter(files=len(dropped), bytes=sum(sizes[media_id] for media_id in dropped))
 
 
 async def drop_media_bytes(database: Database, cutoff: datetime,
-                           store: MediaStore | None = None, batch_size: int = DROP_BATCH,
+                           batch_size: int = DROP_BATCH,
                            batch_bytes: int = DROP_BATCH_BYTES) -> Counter[str]:
-    """The bytes of every file old at `cutoff` (in `store`: the database's by default), in
-    batches; how many files and bytes went. MediaStoreDown if the store cannot delete."""
-    kept_in = store or MediaStore()
+    """The bytes of every file old at `cutoff`, in batches (their objects queued for
+    `delete_unneeded_objects`); how many files and bytes went."""
     went = await in_batches(
-        database, lambda session: drop_batch(session, cutoff, kept_in, batch_size, batch_bytes))
+        database, lambda session: drop_batch(session, cutoff, batch_size, batch_bytes))
     if went["files"]:
         log.info("messages: dropped the bytes of %d files (%d bytes) older than %s",
                  went["files"], went["bytes"], cutoff.isoformat())
+    return went
+
+
+async def delete_batch(session: AsyncSession, store: MediaStore,
+                       limit: int = DELETE_BATCH) -> tuple[bool, Counter[str]]:
+    """Delete up to `limit` queued objects from the store, then take them off the queue;
+    (whether that was the last batch, how many went). MediaStoreDown leaves the queue as it
+    was. Only reads before the store is called: on SQLite no write lock waits on it."""
+    queued = (await session.execute(skipping_locked(
+        select(UnneededObject.id, UnneededObject.key).order_by(UnneededObject.id)
+        .limit(limit), session))).all()
+    if not queued:
+        return True, Counter()
+    await store.delete([key for _, key in queued])
+    await session.execute(delete(UnneededObject).where(
+        UnneededObject.id.in_([queue_id for queue_id, _ in queued])))
+    return len(queued) < limit, Counter(objects=len(queued))
+
+
+async def delete_unneeded_objects(database: Database, store: MediaStore,
+                                  batch_size: int = DELETE_BATCH) -> Counter[str]:
+    """Every queued object, deleted from `store`, in batches; how many went. MediaStoreDown
+    if the store cannot delete (the rest wait for the next pass). Nothing with a store that
+    keeps no objects (the database's): the queue waits for an S3 store again."""
+    if not store.keeps_objects:
+        return Counter()
+    went = await in_batches(database, lambda session: delete_batch(session, store, batch_size))
+    if went["objects"]:
+        log.info("messages: deleted %d unneeded objects from the media store", went["objects"])
     return went

@@ -19,6 +19,7 @@ from wapiz.engines.events import InboundMessage
 from wapiz.messages import models
 from wapiz.messages.body import MessageBody, ReactionBody, Received, Sender, VoteBody
 from wapiz.messages.models import Media, Message, MessageStatus, described_safely, no_nul
+from wapiz.messages.store import delete_later
 from wapiz.webhooks.events import (
     MESSAGE_EDITED,
     MESSAGE_REACTION,
@@ -42,8 +43,6 @@ class InboundStore(DeviceRows):
         super().__init__(session, runner, lease, device_public_id, base_url)
         self._lease_checked = False  # once per transaction
         self._from_history = False
-        # Objects the store kept for files whose rows were not written (repeats).
-        self.unneeded_objects: list[str] = []
 
     async def record_inbound(self, user_id: uuid.UUID, arrived: Sequence[InboundMessage],
                              from_history: bool = False,
@@ -125,9 +124,9 @@ class InboundStore(DeviceRows):
     async def _forget_repeated_files(self, repeats: list[Media]) -> None:
         """The files of messages delivered again: the first delivery has its file already."""
         if repeats:
-            await self.session.execute(delete(Media).where(
-                Media.id.in_([file.id for file in repeats])))
-            self.unneeded_objects += [file.object_key for file in repeats if file.object_key]
+            repeated = Media.id.in_([file.id for file in repeats])
+            await delete_later(self.session, select(Media.object_key).where(repeated))
+            await self.session.execute(delete(Media).where(repeated))
 
     async def _reread(self, message_id: uuid.UUID) -> Message:
         return (await self.session.scalars(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
@@ -21,6 +21,8 @@ from wapiz.db.results import rows_changed
 from wapiz.devices.models import Device, DeviceSession
 from wapiz.engines.base import SessionConfig
 from wapiz.engines.events import CONNECTING
+from wapiz.messages.models import Media
+from wapiz.messages.store import delete_later
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,11 +207,13 @@ class LeaseRepository:
         return [Lease(row[0], row[1]) for row in await self.session.execute(statement)]
 
     async def remove_device(self, lease: Lease) -> None:
-        """Delete a device marked deleted, if we still hold it (its session row cascades)."""
-        await self.session.execute(
-            delete(Device).where(Device.id == lease.device_id, Device.deleted_at.is_not(None),
-                                 held(self.runner, lease))
-        )
+        """Delete a device marked deleted, if we still hold it (its session row and its
+        files' rows cascade; their objects are queued for the store first)."""
+        removable = and_(Device.id == lease.device_id, Device.deleted_at.is_not(None),
+                         held(self.runner, lease))
+        await delete_later(self.session, select(Media.object_key).where(
+            Media.device_id == lease.device_id, exists().where(removable)))
+        await self.session.execute(delete(Device).where(removable))
 
     async def starting_points(
         self, device_ids: Sequence[uuid.UUID]

@@ -170,9 +170,6 @@ class DeviceMessages:
                 await self._keep_inbound(file, file.data)
         async with self.writing(InboundStore) as store:
             await store.record_inbound(self.user_id, arrived, files=files)
-        if store.unneeded_objects:
-            with contextlib.suppress(MediaStoreDown):  # left behind, logged by the store
-                await self.media.delete(store.unneeded_objects)
         return [None] * len(arrived)
 
     async def _keep_inbound(self, file: Media, data: bytes) -> None:
