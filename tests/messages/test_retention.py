@@ -1,15 +1,16 @@
 """Media retention: against a real, migrated database, the bytes of old files go and their
 rows stay, while files a message still waits to send with are kept; over HTTP, a file whose
-bytes went is a 410."""
+bytes went is a 410; objects queued for deletion go from the store, past any it refuses."""
 
 import asyncio
 import base64
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.messages.parties import inbox, linked_party, message, send, unique_phone
@@ -17,9 +18,11 @@ from tests.rows import SHA256, carrying, days_ago, media_file, opened, user_with
 from tests.support import Api, Deployment, wait_until
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
-from wapiz.messages.models import Media, Message
+from wapiz.db.database import Database
+from wapiz.messages.models import Media, Message, UnneededObject
 from wapiz.messages.models import MessageStatus as Status
-from wapiz.workers.retention.media import drop_media_bytes
+from wapiz.messages.store import MediaStore
+from wapiz.workers.retention.media import delete_unneeded_objects, drop_media_bytes
 from wapiz.workers.retention.prune import prune_once
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
@@ -144,3 +147,44 @@ async def test_a_file_whose_bytes_went_is_gone_over_http(deployment: Deployment)
         assert (media["fileName"], media["size"]) == ("faktur.pdf", len(b"%PDF-1.4 faktur"))
     finally:
         api.close()
+
+
+class RefusingStore(MediaStore):
+    """A bucket that keeps some objects (a lock, a policy) and deletes the rest."""
+
+    keeps_objects = True
+
+    def __init__(self, kept: set[str]) -> None:
+        self.kept = kept
+        self.deleted: list[str] = []
+
+    async def delete(self, keys: Sequence[str]) -> list[str]:
+        self.deleted += [key for key in keys if key not in self.kept]
+        return [key for key in keys if key in self.kept]
+
+
+async def queued_keys(database: Database) -> list[str]:
+    async with database.session_scope() as db:
+        return list(await db.scalars(select(UnneededObject.key).order_by(UnneededObject.id)))
+
+
+async def test_an_object_the_store_keeps_holds_back_none_of_the_others(
+        migrated: Deployment) -> None:
+    keys = [f"files/{n}" for n in range(7)]
+    async with opened(migrated) as database:
+        async with database.session_scope() as db:
+            await db.execute(insert(UnneededObject), [{"key": key} for key in keys])
+        store = RefusingStore({keys[0], keys[3]})
+        went = await delete_unneeded_objects(database, store, batch_size=2)
+        assert went == Counter(objects=5, refused=2)
+        assert store.deleted == [key for key in keys if key not in store.kept]
+        # The refused stay queued for the next pass, which tries only them.
+        assert await queued_keys(database) == [keys[0], keys[3]]
+        store.kept = set()
+        assert await delete_unneeded_objects(database, store) == Counter(objects=2, refused=0)
+        assert await queued_keys(database) == []
+        # The database's store deletes nothing: the queue waits for a bucket again.
+        async with database.session_scope() as db:
+            await db.execute(insert(UnneededObject), [{"key": keys[0]}])
+        assert await delete_unneeded_objects(database, MediaStore()) == Counter()
+        assert await queued_keys(database) == [keys[0]]

@@ -25,6 +25,7 @@ from sqlalchemy import Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.config import Settings
+from wapiz.db.database import Database
 from wapiz.kit.errors import ServiceUnavailable
 from wapiz.kit.text import Text
 from wapiz.messages.models import Media, UnneededObject
@@ -63,6 +64,20 @@ async def delete_later(session: AsyncSession, keys: Select[str | None]) -> None:
         ["key"], select(key).where(key.is_not(None))))
 
 
+async def forget_written(database: Database, keys: Sequence[str]) -> None:
+    """Objects written for rows a transaction then did not keep (it failed): queued for
+    deletion in a transaction of their own. If the database cannot take them either (the
+    same failure), they are left behind, logged."""
+    if not keys:
+        return
+    try:
+        async with database.session_scope() as session:
+            await session.execute(insert(UnneededObject), [{"key": key} for key in keys])
+    except Exception as exc:
+        log.warning("media store: %d objects no row names are left behind (%s)",
+                    len(keys), exc)
+
+
 class MediaStore:
     """The bytes of files, by their rows. This one keeps them on the rows themselves."""
 
@@ -78,8 +93,10 @@ class MediaStore:
         """`file`'s bytes; None if none are kept (dropped, or not downloaded yet)."""
         return file.data
 
-    async def delete(self, keys: Sequence[str]) -> None:
-        """Delete these objects (a row's own bytes go with the row's update)."""
+    async def delete(self, keys: Sequence[str]) -> list[str]:
+        """Delete these objects (a row's own bytes go with the row's update); the keys the
+        store refused (the others went, or were gone already)."""
+        return []
 
     async def close(self) -> None:
         """Let go of connections (at the process's end)."""
@@ -163,14 +180,20 @@ class S3Store(MediaStore):
             return None
         return data
 
-    async def delete(self, keys: Sequence[str]) -> None:
+    async def delete(self, keys: Sequence[str]) -> list[str]:
+        refused: list[str] = []
         for start in range(0, len(keys), DELETE_BATCH):
             batch = keys[start:start + DELETE_BATCH]
             async with self._call(f"delete {len(batch)} objects") as s3:
                 answer = await s3.delete_objects(Bucket=self.bucket, Delete={
                     "Objects": [{"Key": key} for key in batch], "Quiet": True})
-            if answer.get("Errors"):
-                raise MediaStoreDown(f"delete: {answer['Errors'][0]}")
+            # One object the bucket keeps (a lock, a policy) must not hold back the others.
+            errors = answer.get("Errors") or []
+            if errors:
+                log.warning("media store: %d of %d objects not deleted, the first: %s",
+                            len(errors), len(batch), errors[0])
+            refused += [error["Key"] for error in errors]
+        return refused
 
     async def close(self) -> None:
         await self._stack.aclose()

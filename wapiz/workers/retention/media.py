@@ -12,11 +12,13 @@ and a row already dropped is not dropped again.
 
 With an object store (messages/store.py) a batch's rows forget their objects and queue them
 (`unneeded_objects`) in one transaction; then the queued objects are deleted from the store,
-with those a deleted device or a repeated file left, and only then taken off the queue. A
-store that is down holds no database lock and loses nothing: the queue waits for the next
-pass, and deleting an object already gone is no error.
+with those a deleted device or a repeated file left, and only then taken off the queue. The
+store is called with no transaction open, so a store that is slow or down holds no database
+lock and loses nothing: the queue waits for the next pass, and deleting an object already
+gone is no error.
 """
 
+import asyncio
 import logging
 import uuid
 from collections import Counter
@@ -26,7 +28,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, exists, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wapiz.db.base import utc_now
-from wapiz.db.batches import in_batches, skipping_locked
+from wapiz.db.batches import PAUSE_BETWEEN_BATCHES_S, in_batches, skipping_locked
 from wapiz.db.database import Database
 from wapiz.messages.models import UNFINISHED, Media, Message, UnneededObject
 from wapiz.messages.store import DELETE_BATCH, MediaStore, delete_later
@@ -94,30 +96,37 @@ async def drop_media_bytes(database: Database, cutoff: datetime,
     return went
 
 
-async def delete_batch(session: AsyncSession, store: MediaStore,
-                       limit: int = DELETE_BATCH) -> tuple[bool, Counter[str]]:
-    """Delete up to `limit` queued objects from the store, then take them off the queue;
-    (whether that was the last batch, how many went). MediaStoreDown leaves the queue as it
-    was. Only reads before the store is called: on SQLite no write lock waits on it."""
-    queued = (await session.execute(skipping_locked(
-        select(UnneededObject.id, UnneededObject.key).order_by(UnneededObject.id)
-        .limit(limit), session))).all()
-    if not queued:
-        return True, Counter()
-    await store.delete([key for _, key in queued])
-    await session.execute(delete(UnneededObject).where(
-        UnneededObject.id.in_([queue_id for queue_id, _ in queued])))
-    return len(queued) < limit, Counter(objects=len(queued))
-
-
 async def delete_unneeded_objects(database: Database, store: MediaStore,
                                   batch_size: int = DELETE_BATCH) -> Counter[str]:
-    """Every queued object, deleted from `store`, in batches; how many went. MediaStoreDown
-    if the store cannot delete (the rest wait for the next pass). Nothing with a store that
+    """Every queued object, deleted from `store` in batches and then taken off the queue; how
+    many went, and how many the store refused (they stay queued for the next pass, behind
+    none of the others). MediaStoreDown if the store does not answer: the rest wait for the
+    next pass. No transaction is open while the store is called. Nothing with a store that
     keeps no objects (the database's): the queue waits for an S3 store again."""
+    went: Counter[str] = Counter()
     if not store.keeps_objects:
-        return Counter()
-    went = await in_batches(database, lambda session: delete_batch(session, store, batch_size))
-    if went["objects"]:
-        log.info("messages: deleted %d unneeded objects from the media store", went["objects"])
+        return went
+    after = 0
+    while True:
+        async with database.session_scope() as db:
+            queued = (await db.execute(
+                select(UnneededObject.id, UnneededObject.key)
+                .where(UnneededObject.id > after).order_by(UnneededObject.id)
+                .limit(batch_size))).all()
+        if not queued:
+            break
+        # Another runner's pass may delete the same objects meanwhile: no harm, gone is gone.
+        refused = set(await store.delete([key for _, key in queued]))
+        deleted = [queue_id for queue_id, key in queued if key not in refused]
+        if deleted:
+            async with database.session_scope() as db:
+                await db.execute(delete(UnneededObject).where(UnneededObject.id.in_(deleted)))
+        went.update(objects=len(deleted), refused=len(refused))
+        if len(queued) < batch_size:
+            break
+        after = queued[-1][0]
+        await asyncio.sleep(PAUSE_BETWEEN_BATCHES_S)
+    if went["objects"] or went["refused"]:
+        log.info("messages: deleted %d unneeded objects from the media store (%d refused)",
+                 went["objects"], went["refused"])
     return went

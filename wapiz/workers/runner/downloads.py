@@ -1,9 +1,11 @@
 """Downloads: an inbound file's bytes, fetched through the session, kept (on its row, or
 as an object the row names: messages/store.py)."""
 
-from sqlalchemy import update
+from sqlalchemy import String, literal, select, update
 
+from wapiz.db.results import rows_changed
 from wapiz.messages.models import Media
+from wapiz.messages.store import delete_later
 from wapiz.workers.runner.device_rows import DeviceRows
 
 
@@ -13,7 +15,10 @@ class Downloads(DeviceRows):
     async def keep_download(self, file: Media, size: int) -> None:
         """Record where the store put `file`'s bytes."""
         # Not onto a file whose bytes retention dropped while it was being downloaded.
-        await self.session.execute(
+        kept = await self.session.execute(
             update(Media).where(Media.id == file.id, Media.device_id == self.device_id,
                                 Media.bytes_dropped_at.is_(None), self._held)
             .values(data=file.data, object_key=file.object_key, size=size))
+        if not rows_changed(kept) and file.object_key is not None:
+            # Written for nothing: no row will name it.
+            await delete_later(self.session, select(literal(file.object_key, String)))

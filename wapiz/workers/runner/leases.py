@@ -211,8 +211,18 @@ class LeaseRepository:
         files' rows cascade; their objects are queued for the store first)."""
         removable = and_(Device.id == lease.device_id, Device.deleted_at.is_not(None),
                          held(self.runner, lease))
+        # Its session row locked first: on PostgreSQL no takeover can come between the
+        # queueing and the delete, each of which would otherwise check the lease anew.
+        if await self.session.scalar(
+                select(DeviceSession.device_id)
+                .join(Device, Device.id == DeviceSession.device_id)
+                .where(DeviceSession.device_id == lease.device_id,
+                       DeviceSession.runner == self.runner, DeviceSession.epoch == lease.epoch,
+                       Device.deleted_at.is_not(None))
+                .with_for_update(of=DeviceSession)) is None:
+            return
         await delete_later(self.session, select(Media.object_key).where(
-            Media.device_id == lease.device_id, exists().where(removable)))
+            Media.device_id == lease.device_id))
         await self.session.execute(delete(Device).where(removable))
 
     async def starting_points(

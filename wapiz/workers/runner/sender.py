@@ -35,7 +35,12 @@ from wapiz.kit.retry import RetryPolicy
 from wapiz.messages.body import MessageBody
 from wapiz.messages.models import Media, Message
 from wapiz.messages.outbound import outbound_message
-from wapiz.messages.store import MEDIA_STORE_UNAVAILABLE, MediaStore, MediaStoreDown
+from wapiz.messages.store import (
+    MEDIA_STORE_UNAVAILABLE,
+    MediaStore,
+    MediaStoreDown,
+    forget_written,
+)
 from wapiz.workers.runner import metrics
 from wapiz.workers.runner.device_rows import DeviceRows
 from wapiz.workers.runner.downloads import Downloads
@@ -168,8 +173,13 @@ class DeviceMessages:
         for file in files:  # before the transaction: none is held open on the store
             if file is not None and file.data is not None:
                 await self._keep_inbound(file, file.data)
-        async with self.writing(InboundStore) as store:
-            await store.record_inbound(self.user_id, arrived, files=files)
+        try:
+            async with self.writing(InboundStore) as store:
+                await store.record_inbound(self.user_id, arrived, files=files)
+        except Exception:  # (not a cancellation: a stopping runner must not wait on it)
+            await forget_written(self.database, [
+                file.object_key for file in files if file is not None and file.object_key])
+            raise
         return [None] * len(arrived)
 
     async def _keep_inbound(self, file: Media, data: bytes) -> None:
