@@ -156,6 +156,7 @@ def test_serve_exports_what_happened_to_the_token_holder_only(
             key("wapiz_send_queue_messages", state="due"): 1,
             key("wapiz_send_queue_messages", state="scheduled"): 1,
             key("wapiz_send_queue_messages", state="sending"): 0,
+            key("wapiz_media_unneeded_objects"): 0,
         }, BEARER)
         assert (value(series, "wapiz_send_queue_oldest_age_seconds") or 0) > 0
 

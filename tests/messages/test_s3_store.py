@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from tests.messages.parties import Party, inbox, linked_party, message, send, unique_phone
 from tests.rows import days_ago, opened
 from tests.support import Api, Deployment, free_port, wait_until
+from tests.test_metrics import BEARER, TOKEN, eventually, key
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.messages.models import Media, Message, UnneededObject
@@ -244,7 +245,7 @@ async def test_a_store_that_stops_answering(deployment: Deployment, moto: Moto) 
 
 async def test_objects_no_row_names_are_deleted_once_the_store_answers_again(
         deployment: Deployment, moto: Moto) -> None:
-    server = deployment.serve(**moto.settings(s3_timeout_seconds="1"))
+    server = deployment.serve(**moto.settings(s3_timeout_seconds="1"), metrics_token=TOKEN)
     api = Api(server.url)
     try:
         alice, bob = linked_party(api, unique_phone()), linked_party(api, unique_phone())
@@ -281,6 +282,7 @@ async def test_objects_no_row_names_are_deleted_once_the_store_answers_again(
                 assert time.monotonic() < deadline, "the deleted device was not removed"
                 await asyncio.sleep(0.2)
             assert await queued_deletions(deployment) == {alice_key, bob_key}
+            eventually(server.url, {key("wapiz_media_unneeded_objects"): 2}, BEARER)
         finally:
             moto.process.send_signal(signal.SIGCONT)  # the store is back
 
@@ -289,6 +291,7 @@ async def test_objects_no_row_names_are_deleted_once_the_store_answers_again(
         await prune(deployment, moto)
         assert moto.objects() == set()
         assert await queued_deletions(deployment) == set()
+        eventually(server.url, {key("wapiz_media_unneeded_objects"): 0}, BEARER)
     finally:
         api.close()
 

@@ -1,5 +1,6 @@
 """The deployment's figures that live in the database (devices by status, the send queue,
-the broker outputs' backlog), for Prometheus. They are read at scrape time, at most once per
+the broker outputs' backlog, the media store's objects waiting to be deleted), for
+Prometheus. They are read at scrape time, at most once per
 `REFRESH_S` however many scrapers ask, never on a request's path. Every API process reports
 the same cluster-wide values: aggregate them with `max` (docs/metrics.md).
 """
@@ -30,6 +31,7 @@ class Snapshot:
     queue: dict[str, int] = field(default_factory=dict)
     oldest_due_s: float = 0.0
     outputs: dict[str, tuple[int, float]] = field(default_factory=dict)  # backlog, lag
+    unneeded_objects: int = 0
 
 
 class ClusterGauges(Collector):
@@ -64,11 +66,12 @@ class ClusterGauges(Collector):
                 backlog, oldest_event = await rows.output_backlog(name)
                 outputs[name] = (backlog, (now - oldest_event).total_seconds()
                                  if oldest_event else 0.0)
+            unneeded_objects = await rows.unneeded_objects()
         return Snapshot(
             devices={status.value: count for status, count in devices.items()},
             queue={"due": due, "scheduled": later, "sending": sending},
             oldest_due_s=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
-            outputs=outputs)
+            outputs=outputs, unneeded_objects=unneeded_objects)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snapshot = self.snapshot
@@ -88,6 +91,10 @@ class ClusterGauges(Collector):
         yield GaugeMetricFamily("wapiz_send_queue_oldest_age_seconds", "How long the oldest "
                                 "due message has waited since it fell due (0: none waits).",
                                 value=snapshot.oldest_due_s)
+        yield GaugeMetricFamily("wapiz_media_unneeded_objects", "Objects in the media store "
+                                "no row names any more, waiting for retention to delete them "
+                                "(they pile up while the store is down or refuses).",
+                                value=snapshot.unneeded_objects)
         if not self.outputs:
             return
         backlog = GaugeMetricFamily("wapiz_output_backlog_events", "Events a broker output "

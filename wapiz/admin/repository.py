@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wapiz.accounts.models import User
 from wapiz.db.paging import older_than
 from wapiz.devices.models import Device, DeviceSession, StatusName
-from wapiz.messages.models import UNFINISHED, Message, MessageStatus
+from wapiz.messages.models import UNFINISHED, Message, MessageStatus, UnneededObject
 from wapiz.outputs.models import EventOutput, OutputCursor, cursor_of, unpublished
 from wapiz.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
@@ -123,6 +123,11 @@ class AdminRepository:
             .outerjoin(OutputCursor, cursor_of(name))
             .where(unpublished()))).one()
         return count, oldest
+
+    async def unneeded_objects(self) -> int:
+        """Media-store objects waiting for retention to delete them."""
+        return int(await self.session.scalar(
+            select(func.count()).select_from(UnneededObject)) or 0)
 
     async def devices_by_status(self, now: datetime) -> dict[StatusName, int]:
         """Devices (not deleted) by the status the API reports for each."""
