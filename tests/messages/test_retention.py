@@ -1,6 +1,7 @@
 """Media retention: against a real, migrated database, the bytes of old files go and their
 rows stay, while files a message still waits to send with are kept; over HTTP, a file whose
-bytes went is a 410; objects queued for deletion go from the store, past any it refuses."""
+bytes went is a 410; objects no row names any more are queued, and go from the store past
+any it refuses."""
 
 import asyncio
 import base64
@@ -19,11 +20,16 @@ from tests.support import Api, Deployment, wait_until
 from wapiz.config import Settings
 from wapiz.db.base import utc_now
 from wapiz.db.database import Database
+from wapiz.devices.models import DeviceSession
+from wapiz.engines.events import InboundMessage, Party
+from wapiz.engines.events import Media as EngineMedia
 from wapiz.messages.models import Media, Message, UnneededObject
 from wapiz.messages.models import MessageStatus as Status
 from wapiz.messages.store import MediaStore
 from wapiz.workers.retention.media import delete_unneeded_objects, drop_media_bytes
 from wapiz.workers.retention.prune import prune_once
+from wapiz.workers.runner.inbound import InboundStore, inbound_file
+from wapiz.workers.runner.leases import Lease
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
@@ -188,3 +194,31 @@ async def test_an_object_the_store_keeps_holds_back_none_of_the_others(
             await db.execute(insert(UnneededObject), [{"key": keys[0]}])
         assert await delete_unneeded_objects(database, MediaStore()) == Counter()
         assert await queued_keys(database) == [keys[0]]
+
+
+async def test_a_file_delivered_twice_queues_the_second_copy_s_object(
+        migrated: Deployment) -> None:
+    """WhatsApp may deliver a message again; its file was then written to the store again
+    (before the transaction) under a new key, which no row keeps."""
+    async with opened(migrated) as database:
+        async with database.session_scope() as db:
+            device = await user_with_device(db, NOW)
+            db.add(DeviceSession(device_id=device.id, runner="runner-a", epoch=3))
+        lease = Lease(device.id, 3)
+        phone = Party("6281234567890@s.whatsapp.net", "6281234567890")
+        event = InboundMessage("3EB0AA01", phone, phone, False, NOW, "document",
+                               media=EngineMedia("text/plain", b"ref", "nota.txt", 4))
+
+        async def deliver(key: str) -> None:
+            file = inbound_file(device.user_id, device.id, event.media or EngineMedia("", b""))
+            file.object_key = key  # as the S3 store's `put` leaves it
+            async with database.session_scope() as db:
+                store = InboundStore(db, "runner-a", lease, device.public_id)
+                await store.record_inbound(device.user_id, [event], files=[file])
+
+        await deliver("files/first")
+        await deliver("files/again")
+        async with database.session_scope() as db:
+            named = set(await db.scalars(select(Media.object_key)))
+        assert named == {"files/first"}
+        assert await queued_keys(database) == ["files/again"]
