@@ -28,6 +28,7 @@ from wapiz.messages.models import MessageStatus as Status
 from wapiz.messages.store import MediaStore
 from wapiz.workers.retention.media import delete_unneeded_objects, drop_media_bytes
 from wapiz.workers.retention.prune import prune_once
+from wapiz.workers.runner.downloads import Downloads
 from wapiz.workers.runner.inbound import InboundStore, inbound_file
 from wapiz.workers.runner.leases import Lease
 
@@ -222,3 +223,33 @@ async def test_a_file_delivered_twice_queues_the_second_copy_s_object(
             named = set(await db.scalars(select(Media.object_key)))
         assert named == {"files/first"}
         assert await queued_keys(database) == ["files/again"]
+
+
+async def test_a_download_no_row_takes_queues_its_object_unless_its_file_is_still_wanted(
+        migrated: Deployment) -> None:
+    async with opened(migrated) as database:
+        async with database.session_scope() as db:
+            device = await user_with_device(db, NOW)
+            db.add(DeviceSession(device_id=device.id, runner="runner-a", epoch=3))
+            dropped = await media_file(db, device, days_ago(40), data=None)
+            await db.execute(update(Media).where(Media.id == dropped)
+                             .values(bytes_dropped_at=NOW))
+            wanted = await media_file(db, device, NOW, data=None, ref=b"ref")
+
+        async def keep(media_id: uuid.UUID, key: str, epoch: int) -> None:
+            async with database.session_scope() as db:
+                file = await db.get_one(Media, media_id)
+                file.object_key = key  # as the S3 store's `put` leaves it
+                db.expunge(file)
+                downloads = Downloads(db, "runner-a", Lease(device.id, epoch), device.public_id)
+                await downloads.keep_download(file, 4)
+
+        # Retention dropped the file while it was being downloaded: its object goes.
+        await keep(dropped, "files/dropped", 3)
+        # The lease went to another runner meanwhile, which downloads it again under the
+        # same key: that object stays.
+        await keep(wanted, "files/wanted", 2)
+        assert await queued_keys(database) == ["files/dropped"]
+        async with database.session_scope() as db:
+            keys = dict((await db.execute(select(Media.id, Media.object_key))).all())
+        assert keys[dropped] is None and keys[wanted] is None

@@ -116,12 +116,13 @@ async def delete_unneeded_objects(database: Database, store: MediaStore,
         if not queued:
             break
         # Another runner's pass may delete the same objects meanwhile: no harm, gone is gone.
-        refused = set(await store.delete([key for _, key in queued]))
+        # A key may be queued twice (two runners removing one device): asked for once.
+        refused = set(await store.delete(list(dict.fromkeys(key for _, key in queued))))
         deleted = [queue_id for queue_id, key in queued if key not in refused]
         if deleted:
             async with database.session_scope() as db:
                 await db.execute(delete(UnneededObject).where(UnneededObject.id.in_(deleted)))
-        went.update(objects=len(deleted), refused=len(refused))
+        went.update(objects=len(deleted), refused=len(queued) - len(deleted))
         if len(queued) < batch_size:
             break
         after = queued[-1][0]
