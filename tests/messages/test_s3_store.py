@@ -245,8 +245,9 @@ async def test_a_store_that_stops_answering(deployment: Deployment, moto: Moto) 
 
 async def test_objects_no_row_names_are_deleted_once_the_store_answers_again(
         deployment: Deployment, moto: Moto) -> None:
-    # The server's runner prunes nothing of its own (30 s after start it would): only the
-    # test's passes below do.
+    # The server's runner drops no file's bytes of its own (30 s after start it would have
+    # dropped alice's before the store stopped); its passes may still delete queued objects,
+    # which changes nothing below: the store is down meanwhile, and gone is gone after.
     server = deployment.serve(**moto.settings(s3_timeout_seconds="1"), metrics_token=TOKEN,
                               media_retention_days="0")
     api = Api(server.url)

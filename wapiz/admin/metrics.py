@@ -1,7 +1,7 @@
 """The deployment's figures that live in the database (devices by status, the send queue,
 the broker outputs' backlog, the media store's objects waiting to be deleted), for
-Prometheus. They are read at scrape time, at most once per
-`REFRESH_S` however many scrapers ask, never on a request's path. Every API process reports
+Prometheus. They are read at scrape time, at most once per `REFRESH_S` however many
+scrapers ask, never on a request's path. Every API process reports
 the same cluster-wide values: aggregate them with `max` (docs/metrics.md).
 """
 
