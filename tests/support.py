@@ -392,9 +392,13 @@ def decode_qr(png: bytes) -> str:
     import zxingcpp
     from PIL import Image
 
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(results) == 1, f"expected one QR code, found {len(results)}"
-    return results[0].text
+    # Only QR codes, and one code found twice counts once: zxing sometimes reports a
+    # symbol a second time (a CI run saw "found 2" in a one-code image).
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)),
+                                     formats=zxingcpp.BarcodeFormat.QRCode)
+    texts = {result.text for result in results}
+    assert len(texts) == 1, f"expected one QR code, found {len(texts)}: {texts}"
+    return texts.pop()
 
 
 class InBackground:
